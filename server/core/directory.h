@@ -1,0 +1,115 @@
+// The directory as the trust core sees it: servers, their mail domains and
+// their pinned certificates. Implemented over LDAP (server/ldap) and, in
+// tests, in memory. The core never sees LDAP itself.
+#ifndef DTRUST_SERVER_CORE_DIRECTORY_H_
+#define DTRUST_SERVER_CORE_DIRECTORY_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/core/digest.h"
+
+namespace dtrust {
+
+// What a pin trusts.
+enum class PinKind {
+  kCertificate,  // Exactly this certificate (SHA-256 of its DER).
+  kPublicKey,    // Any certificate with this key (SHA-256 of its SPKI).
+};
+
+// Stable lower-case names used in the directory and in JSON output:
+// "certificate", "public-key".
+absl::string_view PinKindName(PinKind kind);
+std::optional<PinKind> PinKindFromName(absl::string_view name);
+
+// One published certificate of a server.
+struct PinRecord {
+  Sha256Digest cert_sha256;  // Of the published certificate's DER.
+  Sha256Digest spki_sha256;  // Of its SubjectPublicKeyInfo.
+  PinKind kind = PinKind::kCertificate;
+  absl::Time not_before;  // The published certificate's validity.
+  absl::Time not_after;
+  std::string subject;  // RFC 2253, display only.
+  // The certificate itself. Always set when writing (AddPin) and when
+  // listing; readers that only match digests may leave it empty.
+  std::string der;
+};
+
+// A transport server entry.
+struct ServerRecord {
+  std::string name;                  // Normalized FQDN.
+  std::vector<std::string> domains;  // Normalized, sorted, unique.
+  std::vector<PinRecord> pins;       // Sorted by cert_sha256.
+};
+
+// Narrows ListServers; empty fields match everything.
+struct ServerFilter {
+  std::string server;  // Exact normalized server name.
+  std::string domain;  // Exact normalized mail domain.
+};
+
+// Storage of servers and pins. Names passed in are already normalized by the
+// caller (see dns_name.h); implementations must still not trust them for
+// injection safety.
+//
+// Error contract, for every method: Unavailable when the directory cannot be
+// reached or refused to serve (retryable; never reported as "absent");
+// NotFound / AlreadyExists only where stated; anything else is Internal or
+// PermissionDenied with the directory's own diagnostic.
+//
+// Implementations must be thread-safe.
+class Directory {
+ public:
+  virtual ~Directory() = default;
+
+  // Every server having a pin whose cert_sha256 equals `cert_sha256` or whose
+  // spki_sha256 equals `spki_sha256` (a null pointer matches nothing), each
+  // with its domains and only those matching pins. Pins may omit `der`.
+  // Order unspecified.
+  virtual absl::StatusOr<std::vector<ServerRecord>> FindByDigest(
+      const Sha256Digest* cert_sha256, const Sha256Digest* spki_sha256) = 0;
+
+  // The server with all its pins (with `der`), or nullopt if absent.
+  virtual absl::StatusOr<std::optional<ServerRecord>> GetServer(
+      absl::string_view name) = 0;
+
+  // All servers matching `filter`, sorted by name, pins with `der`.
+  virtual absl::StatusOr<std::vector<ServerRecord>> ListServers(
+      const ServerFilter& filter) = 0;
+
+  // Creates a server entry without pins. AlreadyExists if present.
+  virtual absl::Status CreateServer(absl::string_view name,
+                                    const std::vector<std::string>& domains) = 0;
+
+  // Adds the domains not yet present. NotFound if the server is absent.
+  virtual absl::Status AddDomains(absl::string_view server,
+                                  const std::vector<std::string>& domains) = 0;
+
+  // Adds a pin (with `der`) to an existing server. AlreadyExists if the
+  // server already has a pin with that cert_sha256; NotFound if the server
+  // is absent.
+  virtual absl::Status AddPin(absl::string_view server,
+                              const PinRecord& pin) = 0;
+
+  // Changes the kind of an existing pin. NotFound if absent.
+  virtual absl::Status SetPinKind(absl::string_view server,
+                                  const Sha256Digest& cert_sha256,
+                                  PinKind kind) = 0;
+
+  // Removes a pin. NotFound if the server has no such pin.
+  virtual absl::Status RemovePin(absl::string_view server,
+                                 const Sha256Digest& cert_sha256) = 0;
+
+  // Removes a server entry that has no pins left. NotFound if absent,
+  // FailedPrecondition if it still has pins (e.g. a concurrent publish).
+  virtual absl::Status RemoveServer(absl::string_view name) = 0;
+};
+
+}  // namespace dtrust
+
+#endif  // DTRUST_SERVER_CORE_DIRECTORY_H_

@@ -1,0 +1,107 @@
+// The direct-trust decision logic: publish, unpublish, list and verify,
+// independent of any transport (gRPC, Postfix protocols, OpenSSL callback)
+// and of the directory implementation.
+#ifndef DTRUST_SERVER_CORE_TRUST_SERVICE_H_
+#define DTRUST_SERVER_CORE_TRUST_SERVICE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/core/clock.h"
+#include "server/core/digest.h"
+#include "server/core/directory.h"
+
+namespace dtrust {
+
+struct PublishRequest {
+  std::string server;                // Validated and normalized here.
+  std::vector<std::string> domains;  // Required when the server is new.
+  std::string certificate_der;       // Exactly one DER certificate.
+  PinKind kind = PinKind::kCertificate;
+};
+
+struct PublishResult {
+  enum class Outcome { kPublished, kAlreadyPublished, kPinKindChanged };
+  Outcome outcome = Outcome::kPublished;
+  ServerRecord server;  // After the call.
+  PinRecord pin;
+  std::vector<std::string> domains_added;
+};
+
+struct UnpublishRequest {
+  std::string server;  // Empty: every server the certificate is published for.
+  std::string certificate_der;  // Either this...
+  std::optional<Sha256Digest> cert_sha256;  // ...or this.
+};
+
+struct UnpublishResult {
+  Sha256Digest cert_sha256;
+  std::vector<std::string> servers;          // Removed from these, sorted.
+  std::vector<std::string> servers_removed;  // Entries deleted (last pin).
+};
+
+struct VerifyRequest {
+  // The presented certificate, or at least one of its fingerprints.
+  std::string certificate_der;
+  std::optional<Sha256Digest> cert_sha256;
+  std::optional<Sha256Digest> spki_sha256;
+  std::string expected_server;  // Optional.
+  std::string expected_domain;  // Optional.
+};
+
+enum class Verdict {
+  kTrusted,
+  kNotPublished,
+  kWrongServer,
+  kWrongDomain,
+  kExpired,
+  kNotYetValid,
+};
+// "TRUSTED", "NOT_PUBLISHED", ... as in the API and CLI output.
+absl::string_view VerdictName(Verdict verdict);
+
+struct VerifyResult {
+  Verdict verdict = Verdict::kNotPublished;
+  std::string reason;  // One line naming the digest and the cause.
+  // Fingerprints of the certificate in question: those presented, completed
+  // from the matching pin when only one was presented.
+  std::optional<Sha256Digest> cert_sha256;
+  std::optional<Sha256Digest> spki_sha256;
+  // The matching server (empty for kNotPublished).
+  std::string server;
+  std::vector<std::string> domains;
+  std::optional<PinKind> pin_kind;
+  // Validity of the certificate in question, when known.
+  std::optional<absl::Time> not_before;
+  std::optional<absl::Time> not_after;
+};
+
+// Thread-safe if the Directory is. Does not own `directory` or `clock`,
+// which must outlive it.
+//
+// Errors: InvalidArgument for bad input (nothing is written); NotFound from
+// Unpublish when the certificate is not published; the Directory's
+// Unavailable passes through unchanged. A verdict is never an error.
+class TrustService {
+ public:
+  TrustService(Directory* directory, const Clock* clock)
+      : directory_(directory), clock_(clock) {}
+
+  absl::StatusOr<PublishResult> Publish(const PublishRequest& request);
+  absl::StatusOr<UnpublishResult> Unpublish(const UnpublishRequest& request);
+  // `filter` names are validated and normalized here.
+  absl::StatusOr<std::vector<ServerRecord>> List(ServerFilter filter);
+  absl::StatusOr<VerifyResult> Verify(const VerifyRequest& request);
+
+ private:
+  Directory* const directory_;
+  const Clock* const clock_;
+};
+
+}  // namespace dtrust
+
+#endif  // DTRUST_SERVER_CORE_TRUST_SERVICE_H_
