@@ -19,8 +19,10 @@ inline constexpr size_t kMaxCertificateBytes = 64 * 1024;
 class Certificate {
  public:
   // Exactly one DER-encoded certificate, no trailing bytes, at most
-  // kMaxCertificateBytes. InvalidArgument saying what is wrong otherwise.
-  static absl::StatusOr<Certificate> FromDer(absl::string_view der);
+  // kMaxCertificateBytes. InvalidArgument saying what is wrong otherwise,
+  // prefixed with `source`.
+  static absl::StatusOr<Certificate> FromDer(
+      absl::string_view der, absl::string_view source = "certificate");
 
   // One certificate as PEM ("-----BEGIN CERTIFICATE-----" block with nothing
   // but whitespace around it) or DER. Several certificates, other PEM blocks

@@ -16,6 +16,9 @@ class Sha256Digest {
  public:
   static constexpr size_t kSize = 32;
 
+  // All zero bytes; for default-constructed records only.
+  Sha256Digest() = default;
+
   // SHA-256 of `data`. Thread-safe.
   static Sha256Digest Of(absl::string_view data);
 
@@ -55,7 +58,6 @@ class Sha256Digest {
   }
 
  private:
-  Sha256Digest() = default;
   std::array<uint8_t, kSize> value_{};
 };
 

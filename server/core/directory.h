@@ -49,8 +49,8 @@ struct ServerRecord {
 
 // Narrows ListServers; empty fields match everything.
 struct ServerFilter {
-  std::string server;  // Exact normalized server name.
-  std::string domain;  // Exact normalized mail domain.
+  std::string server{};  // Exact normalized server name.
+  std::string domain{};  // Exact normalized mail domain.
 };
 
 // Storage of servers and pins. Names passed in are already normalized by the
@@ -83,8 +83,8 @@ class Directory {
       const ServerFilter& filter) = 0;
 
   // Creates a server entry without pins. AlreadyExists if present.
-  virtual absl::Status CreateServer(absl::string_view name,
-                                    const std::vector<std::string>& domains) = 0;
+  virtual absl::Status CreateServer(
+      absl::string_view name, const std::vector<std::string>& domains) = 0;
 
   // Adds the domains not yet present. NotFound if the server is absent.
   virtual absl::Status AddDomains(absl::string_view server,

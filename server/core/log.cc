@@ -35,9 +35,10 @@ void Log(LogLevel level, absl::string_view message) {
   if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) {
     return;
   }
-  std::string line = absl::StrCat(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      " ", LevelName(level), " ", message, "\n");
+  std::string line =
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                    absl::UTCTimeZone()),
+                   " ", LevelName(level), " ", message, "\n");
   // One fwrite per line: stdio locks the stream, so lines never interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

@@ -6,9 +6,9 @@
 #include "absl/status/statusor.h"
 
 // Returns the status of `expr` from the enclosing function unless it is OK.
-#define DTRUST_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    ::absl::Status dtrust_status_ = (expr);       \
+#define DTRUST_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status dtrust_status_ = (expr);          \
     if (!dtrust_status_.ok()) return dtrust_status_; \
   } while (0)
 
@@ -17,8 +17,8 @@
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); returns its status unless OK,
 // otherwise moves the value into `lhs` (which may be a declaration).
-#define DTRUST_ASSIGN_OR_RETURN(lhs, rexpr)                              \
-  DTRUST_ASSIGN_OR_RETURN_IMPL_(                                         \
+#define DTRUST_ASSIGN_OR_RETURN(lhs, rexpr) \
+  DTRUST_ASSIGN_OR_RETURN_IMPL_(            \
       DTRUST_STATUS_CONCAT_(dtrust_statusor_, __LINE__), lhs, rexpr)
 
 #define DTRUST_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \

@@ -18,9 +18,9 @@
 namespace dtrust {
 
 struct PublishRequest {
-  std::string server;                // Validated and normalized here.
-  std::vector<std::string> domains;  // Required when the server is new.
-  std::string certificate_der;       // Exactly one DER certificate.
+  std::string server{};                // Validated and normalized here.
+  std::vector<std::string> domains{};  // Required when the server is new.
+  std::string certificate_der{};       // Exactly one DER certificate.
   PinKind kind = PinKind::kCertificate;
 };
 
@@ -33,9 +33,9 @@ struct PublishResult {
 };
 
 struct UnpublishRequest {
-  std::string server;  // Empty: every server the certificate is published for.
-  std::string certificate_der;  // Either this...
-  std::optional<Sha256Digest> cert_sha256;  // ...or this.
+  std::string server{};           // Empty: every server it is published for.
+  std::string certificate_der{};  // Either this...
+  std::optional<Sha256Digest> cert_sha256{};  // ...or this.
 };
 
 struct UnpublishResult {
@@ -46,11 +46,11 @@ struct UnpublishResult {
 
 struct VerifyRequest {
   // The presented certificate, or at least one of its fingerprints.
-  std::string certificate_der;
-  std::optional<Sha256Digest> cert_sha256;
-  std::optional<Sha256Digest> spki_sha256;
-  std::string expected_server;  // Optional.
-  std::string expected_domain;  // Optional.
+  std::string certificate_der{};
+  std::optional<Sha256Digest> cert_sha256{};
+  std::optional<Sha256Digest> spki_sha256{};
+  std::string expected_server{};  // Optional.
+  std::string expected_domain{};  // Optional.
 };
 
 enum class Verdict {
@@ -67,8 +67,9 @@ absl::string_view VerdictName(Verdict verdict);
 struct VerifyResult {
   Verdict verdict = Verdict::kNotPublished;
   std::string reason;  // One line naming the digest and the cause.
-  // Fingerprints of the certificate in question: those presented, completed
-  // from the matching pin when only one was presented.
+  // Fingerprints of the certificate in question: those presented; the
+  // spki_sha256 is completed from the published certificate when the
+  // presented sha256 names it exactly.
   std::optional<Sha256Digest> cert_sha256;
   std::optional<Sha256Digest> spki_sha256;
   // The matching server (empty for kNotPublished).

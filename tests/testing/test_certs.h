@@ -13,18 +13,18 @@ namespace dtrust::testing {
 struct CertSpec {
   std::string common_name = "mx1.org-b.example";
   // Issuer CN; empty means self-signed (issuer = subject).
-  std::string issuer_common_name;
+  std::string issuer_common_name{};
   absl::Time not_before = absl::Now() - absl::Hours(1);
   absl::Time not_after = absl::Now() + absl::Hours(24 * 365);
   uint64_t serial = 0;  // 0: random.
   // PEM private key to certify; empty: a fresh ECDSA P-256 key.
-  std::string key_pem;
+  std::string key_pem{};
 };
 
 struct TestCert {
-  std::string der;
-  std::string pem;      // "-----BEGIN CERTIFICATE-----..." with newline.
-  std::string key_pem;  // PKCS#8 PEM of its private key.
+  std::string der{};
+  std::string pem{};      // "-----BEGIN CERTIFICATE-----..." with newline.
+  std::string key_pem{};  // PKCS#8 PEM of its private key.
 };
 
 // Makes a certificate signed by its own key (the issuer name may still be set
@@ -33,7 +33,7 @@ struct TestCert {
 TestCert MakeTestCert(const CertSpec& spec = {});
 
 // Writes `contents` to a new file under a fresh temporary directory; returns
-// its path. Files live until the process exits.
+// its path. The directory is removed when the process exits normally.
 std::string WriteTempFile(const std::string& name, const std::string& contents);
 
 }  // namespace dtrust::testing

@@ -1,0 +1,183 @@
+#include "server/core/certificate.h"
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <ctime>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/core/status_macros.h"
+
+namespace dtrust {
+namespace {
+
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct OpenSslDeleter {
+  void operator()(void* p) const { OPENSSL_free(p); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+
+constexpr absl::string_view kPemBegin = "-----BEGIN ";
+constexpr absl::string_view kPemCertificateLabel = "CERTIFICATE";
+
+// The first queued OpenSSL error as text (and clears the queue).
+std::string OpenSslError() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown OpenSSL error";
+  char buffer[256];
+  ERR_error_string_n(code, buffer, sizeof(buffer));
+  return buffer;
+}
+
+absl::StatusOr<absl::Time> ToTime(const ASN1_TIME* time,
+                                  absl::string_view field,
+                                  absl::string_view source) {
+  struct tm tm = {};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": certificate has an unreadable ", field));
+  }
+  return absl::FromTimeT(timegm(&tm));
+}
+
+std::string Rfc2253(const X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) {
+    return "";
+  }
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, size > 0 ? size : 0);
+}
+
+absl::Status CheckSize(absl::string_view data, absl::string_view source) {
+  if (data.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": is empty"));
+  }
+  if (data.size() > kMaxCertificateBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": ", data.size(),
+                     " bytes is larger than the 64 KiB a certificate may be"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Certificate> Certificate::FromDer(absl::string_view der,
+                                                 absl::string_view source) {
+  DTRUST_RETURN_IF_ERROR(CheckSize(der, source));
+  const auto* begin = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* next = begin;
+  X509Ptr x509(d2i_X509(nullptr, &next, static_cast<long>(der.size())));
+  if (!x509) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": not a DER or PEM X.509 certificate (", OpenSslError(), ")"));
+  }
+  const size_t used = static_cast<size_t>(next - begin);
+  if (used != der.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": ", der.size() - used,
+                     " trailing bytes after the DER certificate (", used,
+                     " bytes); give exactly one certificate"));
+  }
+  unsigned char* spki = nullptr;
+  const int spki_size =
+      i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509.get()), &spki);
+  if (spki_size <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": certificate has no usable public key (",
+                     OpenSslError(), ")"));
+  }
+  std::unique_ptr<unsigned char, OpenSslDeleter> spki_owner(spki);
+  DTRUST_ASSIGN_OR_RETURN(
+      absl::Time not_before,
+      ToTime(X509_get0_notBefore(x509.get()), "notBefore", source));
+  DTRUST_ASSIGN_OR_RETURN(
+      absl::Time not_after,
+      ToTime(X509_get0_notAfter(x509.get()), "notAfter", source));
+  return Certificate(
+      std::string(der), Sha256Digest::Of(der),
+      Sha256Digest::Of(absl::string_view(reinterpret_cast<const char*>(spki),
+                                         static_cast<size_t>(spki_size))),
+      not_before, not_after, Rfc2253(X509_get_subject_name(x509.get())));
+}
+
+namespace {
+
+bool IsAllWhitespace(absl::string_view text) {
+  return absl::StripAsciiWhitespace(text).empty();
+}
+
+absl::StatusOr<Certificate> ParsePem(absl::string_view pem,
+                                     absl::string_view source) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return absl::ResourceExhaustedError("out of memory");
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* body = nullptr;
+  long body_size = 0;
+  const int ok = PEM_read_bio(bio.get(), &name, &header, &body, &body_size);
+  std::unique_ptr<char, OpenSslDeleter> name_owner(name);
+  std::unique_ptr<char, OpenSslDeleter> header_owner(header);
+  std::unique_ptr<unsigned char, OpenSslDeleter> body_owner(body);
+  if (ok != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": malformed PEM (", OpenSslError(), ")"));
+  }
+  if (kPemCertificateLabel != name) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": the PEM block is a \"", name, "\", not a \"CERTIFICATE\""));
+  }
+  char* rest = nullptr;
+  const long rest_size = BIO_get_mem_data(bio.get(), &rest);
+  const absl::string_view trailing(rest, rest_size > 0 ? rest_size : 0);
+  if (!IsAllWhitespace(trailing)) {
+    if (absl::StrContains(trailing, kPemBegin)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source,
+                       ": holds more than one PEM block; give exactly one "
+                       "certificate (the leaf) per file"));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": ", trailing.size(),
+                     " bytes of trailing data after the PEM certificate"));
+  }
+  return Certificate::FromDer(
+      absl::string_view(reinterpret_cast<const char*>(body),
+                        static_cast<size_t>(body_size)),
+      source);
+}
+
+}  // namespace
+
+absl::StatusOr<Certificate> Certificate::FromPemOrDer(
+    absl::string_view data, absl::string_view source) {
+  DTRUST_RETURN_IF_ERROR(CheckSize(data, source));
+  const absl::string_view stripped = absl::StripLeadingAsciiWhitespace(data);
+  if (absl::StartsWith(stripped, kPemBegin)) return ParsePem(stripped, source);
+  const size_t begin = data.find(kPemBegin);
+  if (begin != absl::string_view::npos &&
+      absl::StrContains(data.substr(0, begin), "\n")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source,
+        ": text before the \"-----BEGIN\" line; give a file with just "
+        "the PEM certificate"));
+  }
+  return FromDer(data, source);
+}
+
+}  // namespace dtrust

@@ -1,0 +1,373 @@
+#include "server/core/trust_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/core/certificate.h"
+#include "server/core/dns_name.h"
+#include "server/core/status_macros.h"
+
+namespace dtrust {
+namespace {
+
+absl::StatusOr<std::vector<std::string>> NormalizeDomains(
+    const std::vector<std::string>& domains) {
+  std::set<std::string> unique;
+  for (const std::string& domain : domains) {
+    DTRUST_ASSIGN_OR_RETURN(std::string normalized,
+                            NormalizeDnsName(domain, "mail domain"));
+    unique.insert(std::move(normalized));
+  }
+  return std::vector<std::string>(unique.begin(), unique.end());
+}
+
+// Normalizes an optional name: empty stays empty.
+absl::StatusOr<std::string> NormalizeOptional(absl::string_view name,
+                                              absl::string_view what) {
+  if (name.empty()) return std::string();
+  return NormalizeDnsName(name, what);
+}
+
+std::string Rfc3339(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
+// How close a match came to being trusted; lower is closer.
+int Rank(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kTrusted:
+      return 0;
+    case Verdict::kExpired:
+    case Verdict::kNotYetValid:
+      return 1;
+    case Verdict::kWrongDomain:
+      return 2;
+    case Verdict::kWrongServer:
+      return 3;
+    case Verdict::kNotPublished:
+      return 4;
+  }
+  return 4;
+}
+
+// What was presented, in the words used in reasons.
+std::string Describe(const std::optional<Sha256Digest>& cert_sha256,
+                     const std::optional<Sha256Digest>& spki_sha256) {
+  if (cert_sha256) return absl::StrCat("sha256 ", cert_sha256->ToColonHex());
+  return absl::StrCat("spki-sha256 ", spki_sha256->ToColonHex());
+}
+
+// Whether `pin` trusts what was presented.
+bool PinMatches(const PinRecord& pin,
+                const std::optional<Sha256Digest>& cert_sha256,
+                const std::optional<Sha256Digest>& spki_sha256) {
+  if (cert_sha256 && *cert_sha256 == pin.cert_sha256) return true;
+  return pin.kind == PinKind::kPublicKey && spki_sha256 &&
+         *spki_sha256 == pin.spki_sha256;
+}
+
+}  // namespace
+
+absl::string_view VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kTrusted:
+      return "TRUSTED";
+    case Verdict::kNotPublished:
+      return "NOT_PUBLISHED";
+    case Verdict::kWrongServer:
+      return "WRONG_SERVER";
+    case Verdict::kWrongDomain:
+      return "WRONG_DOMAIN";
+    case Verdict::kExpired:
+      return "EXPIRED";
+    case Verdict::kNotYetValid:
+      return "NOT_YET_VALID";
+  }
+  return "NOT_PUBLISHED";
+}
+
+absl::StatusOr<PublishResult> TrustService::Publish(
+    const PublishRequest& request) {
+  // Validate everything before writing anything.
+  DTRUST_ASSIGN_OR_RETURN(const std::string server,
+                          NormalizeDnsName(request.server, "server name"));
+  DTRUST_ASSIGN_OR_RETURN(const std::vector<std::string> domains,
+                          NormalizeDomains(request.domains));
+  DTRUST_ASSIGN_OR_RETURN(const Certificate certificate,
+                          Certificate::FromDer(request.certificate_der));
+
+  PublishResult result;
+  DTRUST_ASSIGN_OR_RETURN(std::optional<ServerRecord> existing,
+                          directory_->GetServer(server));
+  if (!existing) {
+    if (domains.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "server ", server,
+          " is not published yet: give the mail domain(s) it serves"));
+    }
+    const absl::Status created = directory_->CreateServer(server, domains);
+    if (created.ok()) {
+      result.domains_added = domains;
+    } else if (!absl::IsAlreadyExists(created)) {  // Else a concurrent publish.
+      return created;
+    }
+    DTRUST_ASSIGN_OR_RETURN(existing, directory_->GetServer(server));
+    if (!existing) {
+      return absl::UnavailableError(absl::StrCat(
+          "server ", server, " vanished right after it was created"));
+    }
+  }
+  std::vector<std::string> missing;
+  std::set_difference(domains.begin(), domains.end(), existing->domains.begin(),
+                      existing->domains.end(), std::back_inserter(missing));
+  if (!missing.empty()) {
+    DTRUST_RETURN_IF_ERROR(directory_->AddDomains(server, missing));
+    result.domains_added.insert(result.domains_added.end(), missing.begin(),
+                                missing.end());
+  }
+
+  PinRecord pin{certificate.sha256(),
+                certificate.spki_sha256(),
+                request.kind,
+                certificate.not_before(),
+                certificate.not_after(),
+                certificate.subject(),
+                certificate.der()};
+  const auto published = std::find_if(
+      existing->pins.begin(), existing->pins.end(),
+      [&](const PinRecord& p) { return p.cert_sha256 == pin.cert_sha256; });
+  if (published == existing->pins.end()) {
+    const absl::Status added = directory_->AddPin(server, pin);
+    if (absl::IsAlreadyExists(added)) {
+      result.outcome = PublishResult::Outcome::kAlreadyPublished;
+    } else if (!added.ok()) {
+      return added;
+    }
+  } else if (published->kind == request.kind) {
+    result.outcome = PublishResult::Outcome::kAlreadyPublished;
+  } else {
+    DTRUST_RETURN_IF_ERROR(
+        directory_->SetPinKind(server, pin.cert_sha256, request.kind));
+    result.outcome = PublishResult::Outcome::kPinKindChanged;
+  }
+
+  DTRUST_ASSIGN_OR_RETURN(std::optional<ServerRecord> after,
+                          directory_->GetServer(server));
+  if (!after) {
+    return absl::UnavailableError(absl::StrCat(
+        "server ", server, " was removed concurrently while publishing"));
+  }
+  result.server = *std::move(after);
+  result.pin = std::move(pin);
+  for (const PinRecord& stored : result.server.pins) {
+    if (stored.cert_sha256 == result.pin.cert_sha256) result.pin = stored;
+  }
+  return result;
+}
+
+absl::StatusOr<UnpublishResult> TrustService::Unpublish(
+    const UnpublishRequest& request) {
+  DTRUST_ASSIGN_OR_RETURN(const std::string server,
+                          NormalizeOptional(request.server, "server name"));
+  if (request.certificate_der.empty() == !request.cert_sha256.has_value()) {
+    return absl::InvalidArgumentError(
+        "give either the certificate or its sha256 fingerprint to unpublish");
+  }
+  UnpublishResult result;
+  if (request.cert_sha256) {
+    result.cert_sha256 = *request.cert_sha256;
+  } else {
+    DTRUST_ASSIGN_OR_RETURN(const Certificate certificate,
+                            Certificate::FromDer(request.certificate_der));
+    result.cert_sha256 = certificate.sha256();
+  }
+  const std::string described = result.cert_sha256.ToColonHex();
+
+  if (!server.empty()) {
+    result.servers.push_back(server);
+  } else {
+    DTRUST_ASSIGN_OR_RETURN(
+        const std::vector<ServerRecord> found,
+        directory_->FindByDigest(&result.cert_sha256, nullptr));
+    for (const ServerRecord& record : found) {
+      result.servers.push_back(record.name);
+    }
+    std::sort(result.servers.begin(), result.servers.end());
+    if (result.servers.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("certificate sha256 ", described, " is not published"));
+    }
+  }
+
+  for (const std::string& name : result.servers) {
+    const absl::Status removed =
+        directory_->RemovePin(name, result.cert_sha256);
+    if (absl::IsNotFound(removed)) {
+      return absl::NotFoundError(absl::StrCat("certificate sha256 ", described,
+                                              " is not published for server ",
+                                              name));
+    }
+    DTRUST_RETURN_IF_ERROR(removed);
+    // A server entry exists for its certificates: drop it with the last one.
+    DTRUST_ASSIGN_OR_RETURN(const std::optional<ServerRecord> remaining,
+                            directory_->GetServer(name));
+    if (remaining && remaining->pins.empty()) {
+      const absl::Status gone = directory_->RemoveServer(name);
+      if (gone.ok()) {
+        result.servers_removed.push_back(name);
+      } else if (!absl::IsNotFound(gone) &&
+                 !absl::IsFailedPrecondition(gone)) {  // Concurrent publish.
+        return gone;
+      }
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<ServerRecord>> TrustService::List(
+    ServerFilter filter) {
+  DTRUST_ASSIGN_OR_RETURN(filter.server,
+                          NormalizeOptional(filter.server, "server name"));
+  DTRUST_ASSIGN_OR_RETURN(filter.domain,
+                          NormalizeOptional(filter.domain, "mail domain"));
+  return directory_->ListServers(filter);
+}
+
+absl::StatusOr<VerifyResult> TrustService::Verify(
+    const VerifyRequest& request) {
+  VerifyResult result;
+  if (!request.certificate_der.empty()) {
+    if (request.cert_sha256 || request.spki_sha256) {
+      return absl::InvalidArgumentError(
+          "give the presented certificate or its fingerprints, not both");
+    }
+    DTRUST_ASSIGN_OR_RETURN(const Certificate certificate,
+                            Certificate::FromDer(request.certificate_der));
+    result.cert_sha256 = certificate.sha256();
+    result.spki_sha256 = certificate.spki_sha256();
+    result.not_before = certificate.not_before();
+    result.not_after = certificate.not_after();
+  } else if (request.cert_sha256 || request.spki_sha256) {
+    result.cert_sha256 = request.cert_sha256;
+    result.spki_sha256 = request.spki_sha256;
+  } else {
+    return absl::InvalidArgumentError(
+        "nothing to verify: give the presented certificate or its sha256 "
+        "and/or spki-sha256 fingerprint");
+  }
+  DTRUST_ASSIGN_OR_RETURN(
+      const std::string expected_server,
+      NormalizeOptional(request.expected_server, "expected server name"));
+  DTRUST_ASSIGN_OR_RETURN(
+      const std::string expected_domain,
+      NormalizeOptional(request.expected_domain, "expected mail domain"));
+
+  const std::optional<Sha256Digest> presented_cert = result.cert_sha256;
+  const std::optional<Sha256Digest> presented_spki = result.spki_sha256;
+  const std::optional<absl::Time> presented_not_before = result.not_before;
+  const std::optional<absl::Time> presented_not_after = result.not_after;
+  DTRUST_ASSIGN_OR_RETURN(
+      std::vector<ServerRecord> candidates,
+      directory_->FindByDigest(presented_cert ? &*presented_cert : nullptr,
+                               presented_spki ? &*presented_spki : nullptr));
+  std::sort(candidates.begin(), candidates.end(),
+            [](const ServerRecord& a, const ServerRecord& b) {
+              return a.name < b.name;
+            });
+
+  const absl::Time now = clock_->Now();
+  const ServerRecord* best_server = nullptr;
+  const PinRecord* best_pin = nullptr;
+  std::string key_only_server;  // Key published, but pinned by certificate.
+  result.verdict = Verdict::kNotPublished;
+  for (const ServerRecord& candidate : candidates) {
+    for (const PinRecord& pin : candidate.pins) {
+      if (!PinMatches(pin, presented_cert, presented_spki)) {
+        if (key_only_server.empty()) key_only_server = candidate.name;
+        continue;
+      }
+      // Dates are those of the certificate in question: the presented one,
+      // or the published one when the presented digest names it exactly.
+      // A key pin matched by its key alone has no certificate dates to check.
+      const bool same_certificate =
+          presented_cert && *presented_cert == pin.cert_sha256;
+      std::optional<absl::Time> not_before = presented_not_before;
+      std::optional<absl::Time> not_after = presented_not_after;
+      if (!not_before && same_certificate) {
+        not_before = pin.not_before;
+        not_after = pin.not_after;
+      }
+      Verdict verdict = Verdict::kTrusted;
+      if (!expected_server.empty() && candidate.name != expected_server) {
+        verdict = Verdict::kWrongServer;
+      } else if (!expected_domain.empty() &&
+                 !std::binary_search(candidate.domains.begin(),
+                                     candidate.domains.end(),
+                                     expected_domain)) {
+        verdict = Verdict::kWrongDomain;
+      } else if (not_before && now < *not_before) {
+        verdict = Verdict::kNotYetValid;
+      } else if (not_after && now > *not_after) {
+        verdict = Verdict::kExpired;
+      }
+      if (best_pin == nullptr || Rank(verdict) < Rank(result.verdict)) {
+        result.verdict = verdict;
+        best_server = &candidate;
+        best_pin = &pin;
+        result.not_before = not_before;
+        result.not_after = not_after;
+        if (same_certificate) result.spki_sha256 = pin.spki_sha256;
+      }
+    }
+  }
+
+  const std::string what =
+      absl::StrCat("certificate ", Describe(presented_cert, presented_spki));
+  if (best_pin == nullptr) {
+    result.reason = absl::StrCat(what, " is not published");
+    if (!key_only_server.empty()) {
+      absl::StrAppend(&result.reason, "; its public key is published for ",
+                      key_only_server,
+                      " but pinned by certificate, not by key");
+    }
+    return result;
+  }
+  result.server = best_server->name;
+  result.domains = best_server->domains;
+  result.pin_kind = best_pin->kind;
+  const std::string published = absl::StrCat(
+      what, " is published for ", best_server->name, " (pinned by ",
+      best_pin->kind == PinKind::kPublicKey ? "public key" : "certificate",
+      ")");
+  switch (result.verdict) {
+    case Verdict::kTrusted:
+      result.reason = published;
+      break;
+    case Verdict::kWrongServer:
+      result.reason = absl::StrCat(published, ", not for ", expected_server);
+      break;
+    case Verdict::kWrongDomain:
+      result.reason =
+          absl::StrCat(published, ", which serves ",
+                       best_server->domains.empty()
+                           ? "no mail domain"
+                           : absl::StrJoin(best_server->domains, ", "),
+                       ", not ", expected_domain);
+      break;
+    case Verdict::kExpired:
+      result.reason = absl::StrCat(published, " but expired at ",
+                                   Rfc3339(*result.not_after));
+      break;
+    case Verdict::kNotYetValid:
+      result.reason = absl::StrCat(published, " but is not valid before ",
+                                   Rfc3339(*result.not_before));
+      break;
+    case Verdict::kNotPublished:
+      break;
+  }
+  return result;
+}
+
+}  // namespace dtrust

@@ -1,0 +1,185 @@
+#include "server/dtrustd_options.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "server/core/status_macros.h"
+
+namespace dtrust {
+namespace {
+
+absl::Status UsageError(absl::string_view message) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(message, " (see dtrustd --help)"));
+}
+
+absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--bind-password-file ", path, ": cannot be read"));
+  }
+  std::stringstream contents;
+  contents << in.rdbuf();
+  std::string password = contents.str();
+  while (!password.empty() &&
+         (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  if (password.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--bind-password-file ", path, ": is empty"));
+  }
+  return password;
+}
+
+absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view value) {
+  if (value == "debug") return LogLevel::kDebug;
+  if (value == "info") return LogLevel::kInfo;
+  if (value == "warning") return LogLevel::kWarning;
+  if (value == "error") return LogLevel::kError;
+  return UsageError(absl::StrCat("--log-level: \"", value,
+                                 "\" is not one of debug, info, warning, "
+                                 "error"));
+}
+
+}  // namespace
+
+std::string DtrustdUsage() {
+  return absl::StrCat(
+      "Usage: dtrustd [OPTIONS]\n"
+      "\n"
+      "Serves the dtrust.v1.DirectTrust gRPC API: publishes mail transport\n"
+      "servers' certificates into LDAP and answers whether a presented\n"
+      "certificate is published (direct trust).\n"
+      "\n"
+      "  --listen ADDR            gRPC address, HOST:PORT or unix:PATH\n"
+      "                           (default ",
+      kDefaultListenAddress,
+      ")\n"
+      "\n"
+      "Embedded directory (the default, when no --ldap-uri is given):\n"
+      "  --data-dir DIR           run a private slapd with its data in DIR,\n"
+      "                           reachable only through DIR/ldapi (default ",
+      kDefaultDataDir,
+      ")\n"
+      "\n"
+      "External directory (a slapd with deploy/ldap/dtrust.schema loaded):\n"
+      "  --ldap-uri URI           ldap://, ldaps:// or ldapi:// URI;\n"
+      "                           repeat for failover, tried in order\n"
+      "  --base-dn DN             entries live under DN (default ",
+      kDefaultEmbeddedBaseDn,
+      ")\n"
+      "  --bind-dn DN             simple bind as DN ...\n"
+      "  --bind-password-file F   ... with the password in F\n"
+      "  --sasl-external          SASL EXTERNAL bind (ldapi:// peer "
+      "credentials)\n"
+      "  --ldap-timeout DURATION  connect and per-operation timeout "
+      "(default 5s)\n"
+      "  --ldap-connections N     connection pool size (default 4)\n"
+      "\n"
+      "  --log-level LEVEL        debug, info, warning or error (default "
+      "info)\n"
+      "  --help                   this text\n"
+      "\n"
+      "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 after a clean stop,\n"
+      "1 when it cannot start or the directory cannot be set up, 2 on bad\n"
+      "usage.\n");
+}
+
+absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
+    const std::vector<std::string>& args) {
+  DtrustdOptions options;
+  bool data_dir_given = false;
+  std::string password_file;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    bool has_inline_value = false;
+    if (const size_t eq = flag.find('=');
+        eq != std::string::npos && flag.rfind("--", 0) == 0) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      has_inline_value = true;
+    }
+    const auto take_value = [&]() -> absl::StatusOr<std::string> {
+      if (has_inline_value) return value;
+      if (i + 1 >= args.size()) {
+        return UsageError(absl::StrCat(flag, " needs a value"));
+      }
+      return args[++i];
+    };
+    if (flag == "--help" || flag == "-h") {
+      options.help = true;
+    } else if (flag == "--sasl-external") {
+      options.sasl_external = true;
+    } else if (flag == "--listen") {
+      DTRUST_ASSIGN_OR_RETURN(options.listen, take_value());
+    } else if (flag == "--data-dir") {
+      DTRUST_ASSIGN_OR_RETURN(options.data_dir, take_value());
+      data_dir_given = true;
+    } else if (flag == "--ldap-uri") {
+      DTRUST_ASSIGN_OR_RETURN(std::string uri, take_value());
+      options.ldap_uris.push_back(std::move(uri));
+    } else if (flag == "--base-dn") {
+      DTRUST_ASSIGN_OR_RETURN(options.base_dn, take_value());
+    } else if (flag == "--bind-dn") {
+      DTRUST_ASSIGN_OR_RETURN(options.bind_dn, take_value());
+    } else if (flag == "--bind-password-file") {
+      DTRUST_ASSIGN_OR_RETURN(password_file, take_value());
+    } else if (flag == "--ldap-timeout") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      if (!absl::ParseDuration(text, &options.ldap_timeout) ||
+          options.ldap_timeout <= absl::ZeroDuration()) {
+        return UsageError(
+            absl::StrCat("--ldap-timeout: \"", text,
+                         "\" is not a positive duration such as 5s or 500ms"));
+      }
+    } else if (flag == "--ldap-connections") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      if (!absl::SimpleAtoi(text, &options.ldap_connections) ||
+          options.ldap_connections < 1 || options.ldap_connections > 64) {
+        return UsageError(absl::StrCat("--ldap-connections: \"", text,
+                                       "\" is not a number from 1 to 64"));
+      }
+    } else if (flag == "--log-level") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      DTRUST_ASSIGN_OR_RETURN(options.log_level, ParseLogLevel(text));
+    } else {
+      return UsageError(absl::StrCat("unknown option \"", args[i], "\""));
+    }
+  }
+  if (options.help) return options;
+
+  if (options.listen.empty()) return UsageError("--listen is empty");
+  const bool external = !options.ldap_uris.empty();
+  if (external && data_dir_given) {
+    return UsageError(
+        "--data-dir (embedded directory) and --ldap-uri (external directory) "
+        "exclude each other");
+  }
+  if (!external && (!options.bind_dn.empty() || !password_file.empty() ||
+                    options.sasl_external)) {
+    return UsageError(
+        "--bind-dn, --bind-password-file and --sasl-external need --ldap-uri; "
+        "the embedded directory binds by itself");
+  }
+  if (options.sasl_external &&
+      (!options.bind_dn.empty() || !password_file.empty())) {
+    return UsageError(
+        "--sasl-external excludes --bind-dn/--bind-password-file");
+  }
+  if (options.bind_dn.empty() != password_file.empty()) {
+    return UsageError("--bind-dn and --bind-password-file go together");
+  }
+  if (!password_file.empty()) {
+    DTRUST_ASSIGN_OR_RETURN(options.bind_password,
+                            ReadPasswordFile(password_file));
+  }
+  if (options.base_dn.empty()) options.base_dn = kDefaultEmbeddedBaseDn;
+  return options;
+}
+
+}  // namespace dtrust

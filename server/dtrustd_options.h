@@ -1,0 +1,44 @@
+// dtrustd's command line.
+#ifndef DTRUST_SERVER_DTRUSTD_OPTIONS_H_
+#define DTRUST_SERVER_DTRUSTD_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/core/log.h"
+
+namespace dtrust {
+
+inline constexpr char kDefaultListenAddress[] = "127.0.0.1:7750";
+inline constexpr char kDefaultDataDir[] = "/var/lib/dtrust";
+inline constexpr char kDefaultEmbeddedBaseDn[] = "o=dtrust";
+
+struct DtrustdOptions {
+  std::string listen = kDefaultListenAddress;  // HOST:PORT or unix:PATH.
+  // Embedded directory (used when `ldap_uris` is empty).
+  std::string data_dir = kDefaultDataDir;
+  // External directory.
+  std::vector<std::string> ldap_uris;
+  std::string base_dn;  // Defaults to kDefaultEmbeddedBaseDn when embedded.
+  std::string bind_dn;
+  std::string bind_password;  // Read from --bind-password-file.
+  bool sasl_external = false;
+  absl::Duration ldap_timeout = absl::Seconds(5);
+  int ldap_connections = 4;
+  LogLevel log_level = LogLevel::kInfo;
+  bool help = false;  // --help: print Usage() and exit 0.
+};
+
+// Parses argv (argv[0] is skipped). InvalidArgument naming the flag on bad
+// usage; reads --bind-password-file (InvalidArgument if unreadable).
+absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
+    const std::vector<std::string>& args);
+
+// The --help text.
+std::string DtrustdUsage();
+
+}  // namespace dtrust
+
+#endif  // DTRUST_SERVER_DTRUSTD_OPTIONS_H_

@@ -1,0 +1,100 @@
+#include "server/grpc/direct_trust_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/core/log.h"
+#include "server/grpc/proto_conversion.h"
+#include "server/grpc/status_conversion.h"
+
+namespace dtrust {
+namespace {
+
+// Logs a failed call; bad input is the caller's problem, the rest is ours.
+grpc::Status Failed(absl::string_view method, grpc::ServerContext* context,
+                    const absl::Status& status) {
+  if (absl::IsInvalidArgument(status) || absl::IsNotFound(status)) {
+    LogInfo(method, " from ", context->peer(), " refused: ", status.ToString());
+  } else {
+    LogWarning(method, " from ", context->peer(),
+               " failed: ", status.ToString());
+  }
+  return ToGrpcStatus(status);
+}
+
+absl::string_view OutcomeText(PublishResult::Outcome outcome) {
+  switch (outcome) {
+    case PublishResult::Outcome::kPublished:
+      return "published";
+    case PublishResult::Outcome::kAlreadyPublished:
+      return "already published";
+    case PublishResult::Outcome::kPinKindChanged:
+      return "pin kind changed";
+  }
+  return "";
+}
+
+}  // namespace
+
+grpc::Status DirectTrustService::Publish(grpc::ServerContext* context,
+                                         const v1::PublishRequest* request,
+                                         v1::PublishResponse* response) {
+  absl::StatusOr<PublishRequest> converted = FromProto(*request);
+  if (!converted.ok()) return Failed("Publish", context, converted.status());
+  absl::StatusOr<PublishResult> result = trust_service_->Publish(*converted);
+  if (!result.ok()) return Failed("Publish", context, result.status());
+  LogInfo("Publish from ", context->peer(), ": ", OutcomeText(result->outcome),
+          " sha256 ", result->pin.cert_sha256.ToColonHex(), " (",
+          PinKindName(result->pin.kind), " pin) for ", result->server.name,
+          result->domains_added.empty()
+              ? ""
+              : absl::StrCat(", domains added: ",
+                             absl::StrJoin(result->domains_added, ", ")));
+  *response = ToProto(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectTrustService::Unpublish(grpc::ServerContext* context,
+                                           const v1::UnpublishRequest* request,
+                                           v1::UnpublishResponse* response) {
+  absl::StatusOr<UnpublishRequest> converted = FromProto(*request);
+  if (!converted.ok()) return Failed("Unpublish", context, converted.status());
+  absl::StatusOr<UnpublishResult> result =
+      trust_service_->Unpublish(*converted);
+  if (!result.ok()) return Failed("Unpublish", context, result.status());
+  LogInfo("Unpublish from ", context->peer(), ": sha256 ",
+          result->cert_sha256.ToColonHex(), " removed from ",
+          absl::StrJoin(result->servers, ", "));
+  *response = ToProto(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectTrustService::List(
+    grpc::ServerContext* context, const v1::ListRequest* request,
+    grpc::ServerWriter<v1::ServerEntry>* writer) {
+  absl::StatusOr<std::vector<ServerRecord>> servers =
+      trust_service_->List(FromProto(*request));
+  if (!servers.ok()) return Failed("List", context, servers.status());
+  for (const ServerRecord& server : *servers) {
+    if (!writer->Write(ToProto(server, request->include_certificates()))) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
+                                        const v1::VerifyRequest* request,
+                                        v1::VerifyResponse* response) {
+  absl::StatusOr<VerifyRequest> converted = FromProto(*request);
+  if (!converted.ok()) return Failed("Verify", context, converted.status());
+  absl::StatusOr<VerifyResult> result = trust_service_->Verify(*converted);
+  if (!result.ok()) return Failed("Verify", context, result.status());
+  if (result->verdict != Verdict::kTrusted) {
+    LogInfo("Verify from ", context->peer(), ": ", VerdictName(result->verdict),
+            ": ", result->reason);
+  }
+  *response = ToProto(*result);
+  return grpc::Status::OK;
+}
+
+}  // namespace dtrust

@@ -1,0 +1,37 @@
+// The dtrust.v1.DirectTrust gRPC service: a thin adapter over TrustService.
+#ifndef DTRUST_SERVER_GRPC_DIRECT_TRUST_SERVICE_H_
+#define DTRUST_SERVER_GRPC_DIRECT_TRUST_SERVICE_H_
+
+#include "dtrust/v1/dtrust.grpc.pb.h"
+#include "server/core/trust_service.h"
+
+namespace dtrust {
+
+// Converts requests, calls the core, converts answers and statuses. Logs
+// every write (who, what) and every verdict other than TRUSTED.
+// Thread-safe; does not own `trust_service`, which must outlive it.
+class DirectTrustService final : public v1::DirectTrust::Service {
+ public:
+  explicit DirectTrustService(TrustService* trust_service)
+      : trust_service_(trust_service) {}
+
+  grpc::Status Publish(grpc::ServerContext* context,
+                       const v1::PublishRequest* request,
+                       v1::PublishResponse* response) override;
+  grpc::Status Unpublish(grpc::ServerContext* context,
+                         const v1::UnpublishRequest* request,
+                         v1::UnpublishResponse* response) override;
+  grpc::Status List(grpc::ServerContext* context,
+                    const v1::ListRequest* request,
+                    grpc::ServerWriter<v1::ServerEntry>* writer) override;
+  grpc::Status Verify(grpc::ServerContext* context,
+                      const v1::VerifyRequest* request,
+                      v1::VerifyResponse* response) override;
+
+ private:
+  TrustService* const trust_service_;
+};
+
+}  // namespace dtrust
+
+#endif  // DTRUST_SERVER_GRPC_DIRECT_TRUST_SERVICE_H_

@@ -1,0 +1,174 @@
+#include "server/grpc/proto_conversion.h"
+
+#include "server/core/status_macros.h"
+
+namespace dtrust {
+namespace {
+
+void SetTime(absl::Time time, google::protobuf::Timestamp* out) {
+  const int64_t seconds = absl::ToUnixSeconds(time);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+}
+
+v1::PinKind ToProto(PinKind kind) {
+  return kind == PinKind::kPublicKey ? v1::PIN_KIND_PUBLIC_KEY
+                                     : v1::PIN_KIND_CERTIFICATE;
+}
+
+absl::StatusOr<PinKind> FromProto(v1::PinKind kind) {
+  switch (kind) {
+    case v1::PIN_KIND_UNSPECIFIED:
+    case v1::PIN_KIND_CERTIFICATE:
+      return PinKind::kCertificate;
+    case v1::PIN_KIND_PUBLIC_KEY:
+      return PinKind::kPublicKey;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("pin_kind: unknown value ", static_cast<int>(kind)));
+  }
+}
+
+v1::Verdict ToProto(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kTrusted:
+      return v1::TRUSTED;
+    case Verdict::kNotPublished:
+      return v1::NOT_PUBLISHED;
+    case Verdict::kWrongServer:
+      return v1::WRONG_SERVER;
+    case Verdict::kWrongDomain:
+      return v1::WRONG_DOMAIN;
+    case Verdict::kExpired:
+      return v1::EXPIRED;
+    case Verdict::kNotYetValid:
+      return v1::NOT_YET_VALID;
+  }
+  return v1::VERDICT_UNSPECIFIED;
+}
+
+// An optional digest field: empty means absent.
+absl::StatusOr<std::optional<Sha256Digest>> OptionalDigest(
+    const std::string& bytes, absl::string_view field) {
+  if (bytes.empty()) return std::nullopt;
+  DTRUST_ASSIGN_OR_RETURN(Sha256Digest digest,
+                          Sha256Digest::FromBytes(bytes, field));
+  return digest;
+}
+
+void ToProto(const PinRecord& pin, bool include_certificate, v1::Pin* out) {
+  out->set_sha256(std::string(pin.cert_sha256.bytes()));
+  out->set_spki_sha256(std::string(pin.spki_sha256.bytes()));
+  out->set_kind(ToProto(pin.kind));
+  SetTime(pin.not_before, out->mutable_not_before());
+  SetTime(pin.not_after, out->mutable_not_after());
+  out->set_subject(pin.subject);
+  if (include_certificate) out->set_certificate_der(pin.der);
+}
+
+}  // namespace
+
+absl::StatusOr<PublishRequest> FromProto(const v1::PublishRequest& request) {
+  DTRUST_ASSIGN_OR_RETURN(PinKind kind, FromProto(request.pin_kind()));
+  return PublishRequest{request.server(),
+                        std::vector<std::string>(request.domains().begin(),
+                                                 request.domains().end()),
+                        request.certificate_der(), kind};
+}
+
+absl::StatusOr<UnpublishRequest> FromProto(
+    const v1::UnpublishRequest& request) {
+  UnpublishRequest out;
+  out.server = request.server();
+  switch (request.certificate_case()) {
+    case v1::UnpublishRequest::kCertificateDer:
+      out.certificate_der = request.certificate_der();
+      break;
+    case v1::UnpublishRequest::kSha256: {
+      DTRUST_ASSIGN_OR_RETURN(
+          out.cert_sha256, Sha256Digest::FromBytes(request.sha256(), "sha256"));
+      break;
+    }
+    case v1::UnpublishRequest::CERTIFICATE_NOT_SET:
+      break;  // The core says what is missing.
+  }
+  return out;
+}
+
+absl::StatusOr<VerifyRequest> FromProto(const v1::VerifyRequest& request) {
+  VerifyRequest out;
+  out.certificate_der = request.certificate_der();
+  DTRUST_ASSIGN_OR_RETURN(out.cert_sha256,
+                          OptionalDigest(request.sha256(), "sha256"));
+  DTRUST_ASSIGN_OR_RETURN(out.spki_sha256,
+                          OptionalDigest(request.spki_sha256(), "spki_sha256"));
+  out.expected_server = request.expected_server();
+  out.expected_domain = request.expected_domain();
+  return out;
+}
+
+ServerFilter FromProto(const v1::ListRequest& request) {
+  return ServerFilter{request.server(), request.domain()};
+}
+
+v1::ServerEntry ToProto(const ServerRecord& server, bool include_certificates) {
+  v1::ServerEntry out;
+  out.set_name(server.name);
+  for (const std::string& domain : server.domains) out.add_domains(domain);
+  for (const PinRecord& pin : server.pins) {
+    ToProto(pin, include_certificates, out.add_pins());
+  }
+  return out;
+}
+
+v1::PublishResponse ToProto(const PublishResult& result) {
+  v1::PublishResponse out;
+  switch (result.outcome) {
+    case PublishResult::Outcome::kPublished:
+      out.set_outcome(v1::PublishResponse::PUBLISHED);
+      break;
+    case PublishResult::Outcome::kAlreadyPublished:
+      out.set_outcome(v1::PublishResponse::ALREADY_PUBLISHED);
+      break;
+    case PublishResult::Outcome::kPinKindChanged:
+      out.set_outcome(v1::PublishResponse::PIN_KIND_CHANGED);
+      break;
+  }
+  *out.mutable_server() = ToProto(result.server, false);
+  ToProto(result.pin, false, out.mutable_pin());
+  for (const std::string& domain : result.domains_added) {
+    out.add_domains_added(domain);
+  }
+  return out;
+}
+
+v1::UnpublishResponse ToProto(const UnpublishResult& result) {
+  v1::UnpublishResponse out;
+  out.set_sha256(std::string(result.cert_sha256.bytes()));
+  for (const std::string& server : result.servers) out.add_servers(server);
+  for (const std::string& server : result.servers_removed) {
+    out.add_servers_removed(server);
+  }
+  return out;
+}
+
+v1::VerifyResponse ToProto(const VerifyResult& result) {
+  v1::VerifyResponse out;
+  out.set_verdict(ToProto(result.verdict));
+  out.set_reason(result.reason);
+  if (result.cert_sha256) {
+    out.set_sha256(std::string(result.cert_sha256->bytes()));
+  }
+  if (result.spki_sha256) {
+    out.set_spki_sha256(std::string(result.spki_sha256->bytes()));
+  }
+  out.set_server(result.server);
+  for (const std::string& domain : result.domains) out.add_domains(domain);
+  if (result.pin_kind) out.set_pin_kind(ToProto(*result.pin_kind));
+  if (result.not_before) SetTime(*result.not_before, out.mutable_not_before());
+  if (result.not_after) SetTime(*result.not_after, out.mutable_not_after());
+  return out;
+}
+
+}  // namespace dtrust

@@ -1,0 +1,24 @@
+// Conversions between dtrust.v1 messages and core types. Pure functions.
+#ifndef DTRUST_SERVER_GRPC_PROTO_CONVERSION_H_
+#define DTRUST_SERVER_GRPC_PROTO_CONVERSION_H_
+
+#include "absl/status/statusor.h"
+#include "dtrust/v1/dtrust.pb.h"
+#include "server/core/trust_service.h"
+
+namespace dtrust {
+
+// Requests: InvalidArgument naming the field when it cannot be converted.
+absl::StatusOr<PublishRequest> FromProto(const v1::PublishRequest& request);
+absl::StatusOr<UnpublishRequest> FromProto(const v1::UnpublishRequest& request);
+absl::StatusOr<VerifyRequest> FromProto(const v1::VerifyRequest& request);
+ServerFilter FromProto(const v1::ListRequest& request);
+
+v1::PublishResponse ToProto(const PublishResult& result);
+v1::UnpublishResponse ToProto(const UnpublishResult& result);
+v1::VerifyResponse ToProto(const VerifyResult& result);
+v1::ServerEntry ToProto(const ServerRecord& server, bool include_certificates);
+
+}  // namespace dtrust
+
+#endif  // DTRUST_SERVER_GRPC_PROTO_CONVERSION_H_

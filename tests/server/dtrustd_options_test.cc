@@ -1,0 +1,77 @@
+#include "server/dtrustd_options.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/test_certs.h"
+
+namespace dtrust {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+absl::StatusOr<DtrustdOptions> Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "dtrustd");
+  return ParseDtrustdOptions(args);
+}
+
+TEST(DtrustdOptionsTest, DefaultsToTheEmbeddedDirectoryOnLoopback) {
+  auto options = Parse({});
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->listen, "127.0.0.1:7750");
+  EXPECT_TRUE(options->ldap_uris.empty());
+  EXPECT_EQ(options->data_dir, "/var/lib/dtrust");
+  EXPECT_EQ(options->base_dn, "o=dtrust");
+}
+
+TEST(DtrustdOptionsTest, ExternalDirectoryWithSimpleBind) {
+  const std::string password_file = testing::WriteTempFile("pw", "s3cret\n");
+  auto options =
+      Parse({"--ldap-uri", "ldap://a:389", "--ldap-uri=ldap://b", "--base-dn",
+             "dc=example,dc=org", "--bind-dn", "cn=dtrustd,dc=example,dc=org",
+             "--bind-password-file", password_file, "--ldap-timeout", "1500ms",
+             "--listen", "unix:/run/dtrust.sock"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_THAT(options->ldap_uris, ElementsAre("ldap://a:389", "ldap://b"));
+  EXPECT_EQ(options->bind_password, "s3cret");
+  EXPECT_EQ(options->ldap_timeout, absl::Milliseconds(1500));
+  EXPECT_EQ(options->listen, "unix:/run/dtrust.sock");
+}
+
+TEST(DtrustdOptionsTest, BadUsageNamesTheFlag) {
+  EXPECT_THAT(Parse({"--bogus"}).status().message(),
+              HasSubstr("unknown option \"--bogus\""));
+  EXPECT_THAT(Parse({"--listen"}).status().message(),
+              HasSubstr("--listen needs a value"));
+  EXPECT_THAT(Parse({"--ldap-timeout", "soon"}).status().message(),
+              HasSubstr("--ldap-timeout"));
+  EXPECT_THAT(
+      Parse({"--ldap-uri", "ldap://a", "--data-dir", "/x"}).status().message(),
+      HasSubstr("exclude each other"));
+  EXPECT_THAT(Parse({"--bind-dn", "cn=x"}).status().message(),
+              HasSubstr("need --ldap-uri"));
+  EXPECT_THAT(
+      Parse({"--ldap-uri", "ldap://a", "--bind-dn", "cn=x"}).status().message(),
+      HasSubstr("go together"));
+  EXPECT_THAT(Parse({"--ldap-uri", "ldap://a", "--bind-dn", "cn=x",
+                     "--bind-password-file", "/nonexistent/pw"})
+                  .status()
+                  .message(),
+              HasSubstr("/nonexistent/pw: cannot be read"));
+  EXPECT_THAT(Parse({"--log-level", "loud"}).status().message(),
+              HasSubstr("--log-level"));
+}
+
+TEST(DtrustdOptionsTest, HelpDocumentsEveryFlag) {
+  const std::string usage = DtrustdUsage();
+  for (const char* flag :
+       {"--listen", "--data-dir", "--ldap-uri", "--base-dn", "--bind-dn",
+        "--bind-password-file", "--sasl-external", "--ldap-timeout",
+        "--ldap-connections", "--log-level"}) {
+    EXPECT_THAT(usage, HasSubstr(flag));
+  }
+  EXPECT_TRUE(Parse({"--help"})->help);
+}
+
+}  // namespace
+}  // namespace dtrust
