@@ -226,7 +226,7 @@ TEST(GrpcRealSlapdTest, PublishVerifyAndDirectoryOutage) {
   ASSERT_TRUE((*slapd)->Stop().ok());
   grpc::Status down = harness.Verify(VerifyCert(current), &verified);
   EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE);
-  ASSERT_TRUE((*slapd)->Start().ok());
+  ASSERT_TRUE((*slapd)->Restart().ok());
   grpc::Status back = harness.Verify(VerifyCert(current), &verified);
   EXPECT_TRUE(back.ok()) << back.error_message();
   EXPECT_EQ(verified.verdict(), v1::TRUSTED);

@@ -1,0 +1,46 @@
+// What every dtrust subcommand is given and how it is described.
+#ifndef DTRUST_CLIENT_COMMAND_H_
+#define DTRUST_CLIENT_COMMAND_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "client/args.h"
+#include "client/dtrustd_client.h"
+#include "client/exit_code.h"
+
+namespace dtrust::cli {
+
+// One run of a command. Not owned; valid for the duration of Command::run.
+struct Invocation {
+  const ParsedArgs& args;  // Global and command options, positionals.
+  DtrustdClient& dtrustd;
+  bool json;         // --json: write one JSON document.
+  std::string* out;  // Everything for stdout; written only on success.
+};
+
+struct Command {
+  absl::string_view name;
+  absl::string_view summary;  // One line for the command overview.
+  absl::string_view help;     // Usage lines and options, for `dtrust help`.
+  std::vector<OptionSpec> options;  // Besides the global ones.
+  // Validates its input before calling dtrustd. Returns kOk or kNotTrusted;
+  // errors map to exit codes through ExitCodeForError.
+  absl::StatusOr<ExitCode> (*run)(const Invocation& invocation);
+};
+
+// InvalidArgument "MESSAGE (see 'dtrust help COMMAND')", or "MESSAGE (see
+// 'dtrust help')" if `command` is empty.
+absl::Status UsageError(absl::string_view command, absl::string_view message);
+
+// The commands, in the order `dtrust help` lists them.
+Command PublishCommand();
+Command VerifyCommand();
+Command ListCommand();
+Command UnpublishCommand();
+
+}  // namespace dtrust::cli
+
+#endif  // DTRUST_CLIENT_COMMAND_H_

@@ -1,0 +1,91 @@
+#include "client/dtrustd_client.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace dtrust::cli {
+
+DtrustdClient::DtrustdClient(std::string endpoint, absl::Duration timeout)
+    : endpoint_(std::move(endpoint)),
+      timeout_(timeout),
+      stub_(v1::DirectTrust::NewStub(grpc::CreateChannel(
+          endpoint_, grpc::InsecureChannelCredentials()))) {}
+
+void DtrustdClient::SetDeadline(grpc::ClientContext* context) const {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+}
+
+absl::Status DtrustdClient::ToStatus(const grpc::Status& status) const {
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  std::string message = status.error_message();
+  switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+      return absl::OkStatus();
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return absl::Status(code, message);
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::DeadlineExceededError(
+          absl::StrCat("no answer from dtrustd at ", endpoint_, " within ",
+                       absl::FormatDuration(timeout_), " (", message, ")"));
+    default:
+      if (message.empty()) message = absl::StatusCodeToString(code);
+      return absl::Status(
+          code, absl::StrCat("dtrustd at ", endpoint_, ": ", message));
+  }
+}
+
+absl::StatusOr<v1::PublishResponse> DtrustdClient::Publish(
+    const v1::PublishRequest& request) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::PublishResponse response;
+  grpc::Status status = stub_->Publish(&context, request, &response);
+  if (!status.ok()) return ToStatus(status);
+  return response;
+}
+
+absl::StatusOr<v1::UnpublishResponse> DtrustdClient::Unpublish(
+    const v1::UnpublishRequest& request) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::UnpublishResponse response;
+  grpc::Status status = stub_->Unpublish(&context, request, &response);
+  if (!status.ok()) return ToStatus(status);
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::ServerEntry>> DtrustdClient::List(
+    const v1::ListRequest& request) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  std::unique_ptr<grpc::ClientReader<v1::ServerEntry>> reader =
+      stub_->List(&context, request);
+  std::vector<v1::ServerEntry> entries;
+  v1::ServerEntry entry;
+  while (reader->Read(&entry)) {
+    entries.push_back(std::move(entry));
+    entry = v1::ServerEntry();
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return ToStatus(status);
+  return entries;
+}
+
+absl::StatusOr<v1::VerifyResponse> DtrustdClient::Verify(
+    const v1::VerifyRequest& request) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::VerifyResponse response;
+  grpc::Status status = stub_->Verify(&context, request, &response);
+  if (!status.ok()) return ToStatus(status);
+  return response;
+}
+
+}  // namespace dtrust::cli

@@ -1,0 +1,50 @@
+// The CLI's connection to dtrustd: synchronous gRPC calls with a deadline.
+#ifndef DTRUST_CLIENT_DTRUSTD_CLIENT_H_
+#define DTRUST_CLIENT_DTRUSTD_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dtrust/v1/dtrust.grpc.pb.h"
+
+namespace dtrust::cli {
+
+// Calls the DirectTrust service at one endpoint. Connects lazily (on the
+// first call), so constructing one never fails or blocks.
+//
+// Every call has a deadline of `timeout` from its start. Errors are the
+// gRPC status as absl::Status with the same code; dtrustd's own message is
+// kept verbatim for the "bad input" codes (InvalidArgument, NotFound,
+// AlreadyExists, FailedPrecondition) and prefixed with the endpoint for the
+// rest (Unavailable, DeadlineExceeded, connection failures, ...).
+//
+// Thread-safe.
+class DtrustdClient {
+ public:
+  // `endpoint` is a gRPC target: "HOST:PORT" or "unix:PATH".
+  DtrustdClient(std::string endpoint, absl::Duration timeout);
+
+  absl::StatusOr<v1::PublishResponse> Publish(
+      const v1::PublishRequest& request);
+  absl::StatusOr<v1::UnpublishResponse> Unpublish(
+      const v1::UnpublishRequest& request);
+  // All entries of the stream, in the order dtrustd sent them.
+  absl::StatusOr<std::vector<v1::ServerEntry>> List(
+      const v1::ListRequest& request);
+  absl::StatusOr<v1::VerifyResponse> Verify(const v1::VerifyRequest& request);
+
+ private:
+  void SetDeadline(grpc::ClientContext* context) const;
+  absl::Status ToStatus(const grpc::Status& status) const;
+
+  const std::string endpoint_;
+  const absl::Duration timeout_;
+  const std::unique_ptr<v1::DirectTrust::Stub> stub_;
+};
+
+}  // namespace dtrust::cli
+
+#endif  // DTRUST_CLIENT_DTRUSTD_CLIENT_H_

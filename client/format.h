@@ -1,0 +1,49 @@
+// Rendering of dtrustd's answers for people and for --json.
+#ifndef DTRUST_CLIENT_FORMAT_H_
+#define DTRUST_CLIENT_FORMAT_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "client/json_writer.h"
+#include "dtrust/v1/dtrust.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace dtrust::cli {
+
+// Digest bytes as 64 lower-case hex digits (the JSON and directory form).
+std::string LowerHex(absl::string_view bytes);
+// Digest bytes as upper-case hex with colons, as `openssl x509 -fingerprint`
+// and Postfix print them.
+std::string ColonHex(absl::string_view bytes);
+
+// RFC 3339 UTC, e.g. "2025-01-31T12:00:00Z".
+std::string Rfc3339(const google::protobuf::Timestamp& time);
+// Rfc3339(time) if `present` (the has_...() of the field), else nullopt.
+std::optional<std::string> OptionalRfc3339(
+    bool present, const google::protobuf::Timestamp& time);
+
+// "certificate" or "public-key" (see PinKindName); nullopt if unspecified.
+std::optional<std::string> PinKindLabel(v1::PinKind kind);
+
+// JSON: {"sha256":..,"spki_sha256":..,"pin_kind":..,"not_before":..,
+// "not_after":..,"subject":..}; absent values are null.
+void WritePinJson(const v1::Pin& pin, JsonWriter& json);
+// JSON: {"name":..,"domains":[..],"pins":[..]}.
+void WriteServerJson(const v1::ServerEntry& server, JsonWriter& json);
+
+// Text: one "LABEL:  value" line after `indent`, values aligned.
+void AppendDetail(absl::string_view indent, absl::string_view label,
+                  absl::string_view value, std::string* out);
+// Text: detail lines for a pin (sha256, spki-sha256, pin kind, validity,
+// subject); the first line starts with `first_indent`, the rest with
+// `indent`.
+void AppendPinText(const v1::Pin& pin, absl::string_view first_indent,
+                   absl::string_view indent, std::string* out);
+// Text: the server name, then its domains and its pins as a list.
+void AppendServerText(const v1::ServerEntry& server, std::string* out);
+
+}  // namespace dtrust::cli
+
+#endif  // DTRUST_CLIENT_FORMAT_H_

@@ -1,0 +1,160 @@
+#include "client/json_writer.h"
+
+#include <cassert>
+
+#include "absl/strings/str_format.h"
+
+namespace dtrust::cli {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 if the bytes
+// there are not one (overlong forms, surrogates and values above U+10FFFF are
+// invalid).
+size_t Utf8SequenceLength(absl::string_view text, size_t i) {
+  const auto byte = [&](size_t k) {
+    return static_cast<unsigned char>(text[i + k]);
+  };
+  const unsigned char lead = byte(0);
+  size_t length;
+  unsigned char min_second = 0x80, max_second = 0xBF;
+  if (lead < 0x80) {
+    return 1;
+  } else if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) min_second = 0xA0;  // Overlong.
+    if (lead == 0xED) max_second = 0x9F;  // Surrogates.
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) min_second = 0x90;  // Overlong.
+    if (lead == 0xF4) max_second = 0x8F;  // Above U+10FFFF.
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(1) < min_second || byte(1) > max_second) return 0;
+  for (size_t k = 2; k < length; ++k) {
+    if (byte(k) < 0x80 || byte(k) > 0xBF) return 0;
+  }
+  return length;
+}
+
+}  // namespace
+
+void JsonWriter::BeforeValue() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  assert(stack_.empty() || !stack_.back().is_object);
+  if (!stack_.empty()) {
+    if (!stack_.back().empty) out_->push_back(',');
+    stack_.back().empty = false;
+  }
+}
+
+void JsonWriter::BeginObject() {
+  BeforeValue();
+  out_->push_back('{');
+  stack_.push_back({.is_object = true});
+}
+
+void JsonWriter::EndObject() {
+  assert(!stack_.empty() && stack_.back().is_object && !after_key_);
+  stack_.pop_back();
+  out_->push_back('}');
+}
+
+void JsonWriter::BeginArray() {
+  BeforeValue();
+  out_->push_back('[');
+  stack_.push_back({.is_object = false});
+}
+
+void JsonWriter::EndArray() {
+  assert(!stack_.empty() && !stack_.back().is_object);
+  stack_.pop_back();
+  out_->push_back(']');
+}
+
+void JsonWriter::Key(absl::string_view key) {
+  assert(!stack_.empty() && stack_.back().is_object && !after_key_);
+  if (!stack_.back().empty) out_->push_back(',');
+  stack_.back().empty = false;
+  WriteQuoted(key);
+  out_->push_back(':');
+  after_key_ = true;
+}
+
+void JsonWriter::String(absl::string_view value) {
+  BeforeValue();
+  WriteQuoted(value);
+}
+
+void JsonWriter::Null() {
+  BeforeValue();
+  out_->append("null");
+}
+
+void JsonWriter::NullableField(absl::string_view key,
+                               const std::optional<std::string>& value) {
+  Key(key);
+  if (value.has_value()) {
+    String(*value);
+  } else {
+    Null();
+  }
+}
+
+void JsonWriter::StringArray(absl::string_view key,
+                             const std::vector<std::string>& values) {
+  Key(key);
+  BeginArray();
+  for (const std::string& value : values) String(value);
+  EndArray();
+}
+
+void JsonWriter::WriteQuoted(absl::string_view text) {
+  out_->push_back('"');
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    switch (c) {
+      case '"':
+        out_->append("\\\"");
+        break;
+      case '\\':
+        out_->append("\\\\");
+        break;
+      case '\b':
+        out_->append("\\b");
+        break;
+      case '\f':
+        out_->append("\\f");
+        break;
+      case '\n':
+        out_->append("\\n");
+        break;
+      case '\r':
+        out_->append("\\r");
+        break;
+      case '\t':
+        out_->append("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppendFormat(out_, "\\u%04x", c);
+        } else if (size_t length = Utf8SequenceLength(text, i); length == 0) {
+          out_->append("\\ufffd");
+        } else {
+          out_->append(text.data() + i, length);
+          i += length;
+          continue;
+        }
+    }
+    ++i;
+  }
+  out_->push_back('"');
+}
+
+}  // namespace dtrust::cli

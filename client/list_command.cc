@@ -1,0 +1,75 @@
+// dtrust list: show published servers, their domains and pins.
+#include "absl/strings/str_cat.h"
+#include "client/command.h"
+#include "client/format.h"
+#include "server/core/dns_name.h"
+#include "server/core/status_macros.h"
+
+namespace dtrust::cli {
+namespace {
+
+constexpr absl::string_view kHelp =
+    R"(usage: dtrust list [--server FQDN] [--domain MAIL-DOMAIN]
+
+Lists the published transport servers (sorted by name), the mail domains each
+serves and its pins: sha256 and spki-sha256 fingerprints, pin kind
+(certificate or public-key), validity and subject.
+
+Options:
+  --server FQDN         only this server
+  --domain MAIL-DOMAIN  only servers serving this mail domain
+)";
+
+absl::StatusOr<ExitCode> RunList(const Invocation& invocation) {
+  const ParsedArgs& args = invocation.args;
+  if (!args.positionals().empty()) {
+    return UsageError("list", absl::StrCat("list takes no arguments, got ",
+                                           args.positionals()[0]));
+  }
+  v1::ListRequest request;
+  if (std::optional<std::string> server = args.Value("server")) {
+    DTRUST_ASSIGN_OR_RETURN(*request.mutable_server(),
+                            NormalizeDnsName(*server, "--server"));
+  }
+  if (std::optional<std::string> domain = args.Value("domain")) {
+    DTRUST_ASSIGN_OR_RETURN(*request.mutable_domain(),
+                            NormalizeDnsName(*domain, "--domain"));
+  }
+
+  DTRUST_ASSIGN_OR_RETURN(std::vector<v1::ServerEntry> servers,
+                          invocation.dtrustd.List(request));
+  if (invocation.json) {
+    JsonWriter json(invocation.out);
+    json.BeginObject();
+    json.Key("servers");
+    json.BeginArray();
+    for (const v1::ServerEntry& server : servers) WriteServerJson(server, json);
+    json.EndArray();
+    json.EndObject();
+    invocation.out->push_back('\n');
+    return ExitCode::kOk;
+  }
+  if (servers.empty()) {
+    invocation.out->append(request.server().empty() && request.domain().empty()
+                               ? "no servers published\n"
+                               : "no published server matches\n");
+  }
+  for (size_t i = 0; i < servers.size(); ++i) {
+    if (i > 0) invocation.out->push_back('\n');
+    AppendServerText(servers[i], invocation.out);
+  }
+  return ExitCode::kOk;
+}
+
+}  // namespace
+
+Command ListCommand() {
+  return {.name = "list",
+          .summary = "show published servers, their mail domains and pins",
+          .help = kHelp,
+          .options = {{.name = "server", .takes_value = true},
+                      {.name = "domain", .takes_value = true}},
+          .run = RunList};
+}
+
+}  // namespace dtrust::cli

@@ -1,0 +1,202 @@
+#include "server/embedded/data_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "server/core/log.h"
+#include "server/core/status_macros.h"
+#include "server/embedded/child_process.h"
+#include "server/embedded/schema.h"
+
+namespace dtrust {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr off_t kMaxLogBytes = off_t{1} << 20;
+constexpr int kLogTailLines = 15;
+
+absl::Status FsError(const std::error_code& error, absl::string_view what) {
+  return absl::ErrnoToStatus(error.value(), what);
+}
+
+// Makes a completed rename in `dir` durable.
+absl::Status SyncDirectory(const std::string& dir) {
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || fsync(fd.get()) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("syncing ", dir));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DataDir>> DataDir::Open(
+    const EmbeddedDirectoryOptions& options) {
+  std::unique_ptr<DataDir> dir(new DataDir());
+  DTRUST_ASSIGN_OR_RETURN(dir->base_, ParseBaseEntry(options.base_dn));
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("the data dir is empty");
+  }
+  std::error_code error;
+  fs::path path = fs::absolute(options.data_dir, error).lexically_normal();
+  if (error) {
+    return FsError(error, absl::StrCat("data dir ", options.data_dir));
+  }
+  if (!path.has_filename()) path = path.parent_path();  // Trailing '/'.
+  dir->path_ = path.string();
+  dir->slapd_conf_ = dir->path_ + "/slapd.conf";
+  dir->socket_ = dir->path_ + "/ldapi";
+  dir->log_ = dir->path_ + "/slapd.log";
+  DTRUST_ASSIGN_OR_RETURN(dir->ldap_uri_, LdapiUri(dir->socket_));
+
+  if (!fs::exists(path, error)) {
+    if (!fs::create_directories(path, error) && error) {
+      return FsError(error, absl::StrCat("creating data dir ", dir->path_));
+    }
+    if (chmod(dir->path_.c_str(), 0700) != 0) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("chmod ", dir->path_));
+    }
+  } else if (!fs::is_directory(path, error)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data dir ", dir->path_, " is not a directory"));
+  }
+  DTRUST_RETURN_IF_ERROR(dir->Lock());
+  DTRUST_RETURN_IF_ERROR(
+      WriteFileAtomically(dir->path_ + "/dtrust.schema", DtrustSchema(), 0644));
+  DTRUST_RETURN_IF_ERROR(dir->CheckOrCreateDatabase(options));
+  DTRUST_RETURN_IF_ERROR(
+      dir->WriteConfig(options, dir->path_ + "/db", dir->slapd_conf_));
+  // Nothing else may use the socket while we hold the lock: it is left over
+  // from a slapd that was killed.
+  if (unlink(dir->socket_.c_str()) == 0) {
+    LogInfo("removed stale ldapi socket ", dir->socket_);
+  } else if (errno != ENOENT) {
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat("removing stale socket ", dir->socket_));
+  }
+  return dir;
+}
+
+absl::Status DataDir::Lock() {
+  const std::string lock_path = path_ + "/lock";
+  lock_.reset(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (lock_.get() < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("opening ", lock_path));
+  }
+  if (flock(lock_.get(), LOCK_EX | LOCK_NB) == 0) return absl::OkStatus();
+  if (errno == EWOULDBLOCK) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data dir ", path_, " is in use by another dtrustd (or by a slapd ",
+        "it left behind): ", lock_path, " is locked"));
+  }
+  return absl::ErrnoToStatus(errno, absl::StrCat("locking ", lock_path));
+}
+
+absl::Status DataDir::CheckOrCreateDatabase(
+    const EmbeddedDirectoryOptions& options) {
+  const std::string db = path_ + "/db";
+  const std::string record = db + "/base-dn";
+  std::error_code error;
+  if (fs::exists(db, error)) {
+    absl::StatusOr<std::string> recorded = ReadSmallFile(record);
+    if (!recorded.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(db, " was not created by dtrustd or is damaged: ",
+                       recorded.status().message()));
+    }
+    const absl::string_view recorded_dn =
+        absl::StripTrailingAsciiWhitespace(*recorded);
+    if (!SameDn(recorded_dn, base_.dn)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data dir ", path_, " holds the directory for base DN '", recorded_dn,
+          "', not '", base_.dn, "'; use that base DN or another data dir"));
+    }
+    return absl::OkStatus();
+  }
+
+  // First use. The database is built in db.new and renamed into place once
+  // complete, so a crash never leaves a half-made db/ behind.
+  const std::string staging = path_ + "/db.new";
+  fs::remove_all(staging, error);
+  if (error) return FsError(error, absl::StrCat("removing ", staging));
+  if (mkdir(staging.c_str(), 0700) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("creating ", staging));
+  }
+  const std::string conf = path_ + "/slapadd.conf";
+  const std::string ldif = path_ + "/base.ldif";
+  DTRUST_RETURN_IF_ERROR(WriteConfig(options, staging, conf));
+  DTRUST_RETURN_IF_ERROR(WriteFileAtomically(ldif, BaseEntryLdif(base_), 0600));
+  DTRUST_ASSIGN_OR_RETURN(
+      UniqueFd log, OpenLog(absl::StrCat("slapadd of base entry ", base_.dn)));
+  DTRUST_ASSIGN_OR_RETURN(
+      pid_t pid,
+      SpawnChild({{options.slapadd_path, "-f", conf, "-l", ldif}, log.get()}));
+  DTRUST_ASSIGN_OR_RETURN(int status, WaitForChild(pid));
+  unlink(conf.c_str());
+  unlink(ldif.c_str());
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(
+        absl::StrCat(options.slapadd_path, " of base entry '", base_.dn,
+                     "' into ", staging, " ", DescribeWaitStatus(status),
+                     "; last lines of ", log_, ":\n", LogTail()));
+  }
+  DTRUST_RETURN_IF_ERROR(
+      WriteFileAtomically(staging + "/base-dn", base_.dn + "\n", 0600));
+  if (rename(staging.c_str(), db.c_str()) != 0) {
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("renaming ", staging, " to ", db));
+  }
+  DTRUST_RETURN_IF_ERROR(SyncDirectory(path_));
+  LogInfo("created the directory database for '", base_.dn, "' in ", db);
+  return absl::OkStatus();
+}
+
+absl::Status DataDir::WriteConfig(const EmbeddedDirectoryOptions& options,
+                                  const std::string& db_dir,
+                                  const std::string& conf_path) const {
+  SlapdConfigParams params;
+  params.schema_dir = options.schema_dir;
+  params.dtrust_schema_file = path_ + "/dtrust.schema";
+  params.module_path = options.module_path;
+  params.db_dir = db_dir;
+  params.base = base_;
+  params.service_uid = geteuid();
+  DTRUST_ASSIGN_OR_RETURN(std::string text, RenderSlapdConfig(params));
+  return WriteFileAtomically(conf_path, text, 0600);
+}
+
+absl::StatusOr<UniqueFd> DataDir::OpenLog(absl::string_view header) const {
+  struct stat info;
+  if (stat(log_.c_str(), &info) == 0 && info.st_size > kMaxLogBytes) {
+    rename(log_.c_str(), (log_ + ".1").c_str());
+  }
+  UniqueFd fd(
+      open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (fd.get() < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("opening ", log_));
+  }
+  const std::string line = absl::StrCat(
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()),
+      " dtrustd: ", header, "\n");
+  if (write(fd.get(), line.data(), line.size()) < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("writing ", log_));
+  }
+  return fd;
+}
+
+std::string DataDir::LogTail() const { return TailOfFile(log_, kLogTailLines); }
+
+}  // namespace dtrust

@@ -1,0 +1,210 @@
+#include "server/embedded/slapd_config.h"
+
+#include <ldap.h>
+#include <sys/un.h>
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
+
+namespace dtrust {
+namespace {
+
+struct DnDeleter {
+  void operator()(LDAPDN dn) const { ldap_dnfree(dn); }
+};
+struct LdapStringDeleter {
+  void operator()(char* s) const { ldap_memfree(s); }
+};
+using DnPtr = std::unique_ptr<LDAPRDN, DnDeleter>;
+using LdapString = std::unique_ptr<char, LdapStringDeleter>;
+
+absl::string_view View(const berval& value) {
+  return absl::string_view(value.bv_val, value.bv_len);
+}
+
+// Parses `dn` (RFC 4514); null on syntax errors.
+DnPtr ParseDn(absl::string_view dn) {
+  if (absl::StrContains(dn, '\0')) return nullptr;
+  std::string text(dn);
+  LDAPDN parsed = nullptr;
+  if (ldap_str2dn(text.c_str(), &parsed, LDAP_DN_FORMAT_LDAPV3) !=
+      LDAP_SUCCESS) {
+    return nullptr;
+  }
+  return DnPtr(parsed);
+}
+
+// The normalized string form of `dn`, or "" for unparsable DNs.
+std::string NormalizeDn(absl::string_view dn) {
+  if (absl::StrContains(dn, '\0')) return "";
+  std::string text(dn);
+  char* out = nullptr;
+  if (ldap_dn_normalize(text.c_str(), LDAP_DN_FORMAT_LDAPV3, &out,
+                        LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS) {
+    return "";
+  }
+  LdapString owned(out);
+  return owned == nullptr ? "" : std::string(owned.get());
+}
+
+// A double-quoted slapd.conf token: slapd's tokenizer drops a backslash and
+// keeps the character after it.
+std::string Quote(absl::string_view text) {
+  return absl::StrCat(
+      "\"", absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"\"", "\\\""}}), "\"");
+}
+
+bool HasLineBreak(absl::string_view text) {
+  return text.find_first_of("\r\n") != absl::string_view::npos;
+}
+
+}  // namespace
+
+absl::StatusOr<BaseEntry> ParseBaseEntry(absl::string_view base_dn) {
+  DnPtr dn = ParseDn(base_dn);
+  if (dn == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("base DN '", base_dn, "' is not a valid DN (RFC 4514)"));
+  }
+  LDAPDN rdns = dn.get();
+  if (rdns[0] == nullptr) {
+    return absl::InvalidArgumentError("base DN is empty");
+  }
+  LDAPRDN rdn = rdns[0];
+  if (rdn[1] != nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "base DN '", base_dn, "': multi-valued first RDN is not supported"));
+  }
+  const LDAPAVA& ava = *rdn[0];
+  BaseEntry entry;
+  entry.rdn_type = absl::AsciiStrToLower(View(ava.la_attr));
+  if (entry.rdn_type == "o") {
+    entry.object_classes = {"organization"};
+  } else if (entry.rdn_type == "ou") {
+    entry.object_classes = {"organizationalUnit"};
+  } else if (entry.rdn_type == "dc") {
+    entry.object_classes = {"domain", "dcObject"};
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "base DN '", base_dn, "': first RDN type '", View(ava.la_attr),
+        "' is not supported; use o=, ou= or dc="));
+  }
+  if ((ava.la_flags & LDAP_AVA_BINARY) != 0 || ava.la_value.bv_len == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "base DN '", base_dn, "': first RDN needs a non-empty string value"));
+  }
+  entry.rdn_value = std::string(View(ava.la_value));
+  char* text = nullptr;
+  if (ldap_dn2str(rdns, &text, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
+      text == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("base DN '", base_dn, "' cannot be normalized"));
+  }
+  LdapString owned(text);
+  entry.dn = owned.get();
+  return entry;
+}
+
+bool SameDn(absl::string_view a, absl::string_view b) {
+  std::string normal_a = NormalizeDn(a);
+  return !normal_a.empty() && absl::EqualsIgnoreCase(normal_a, NormalizeDn(b));
+}
+
+std::string ServiceDn(const BaseEntry& base) {
+  return absl::StrCat("cn=dtrustd,", base.dn);
+}
+
+std::string BaseEntryLdif(const BaseEntry& base) {
+  std::string ldif = absl::StrCat("dn:: ", absl::Base64Escape(base.dn), "\n");
+  for (const std::string& object_class : base.object_classes) {
+    absl::StrAppend(&ldif, "objectClass: ", object_class, "\n");
+  }
+  absl::StrAppend(&ldif, base.rdn_type,
+                  ":: ", absl::Base64Escape(base.rdn_value), "\n");
+  return ldif;
+}
+
+absl::StatusOr<std::string> LdapiUri(absl::string_view socket_path) {
+  if (!absl::StartsWith(socket_path, "/")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ldapi socket path '", socket_path, "' is not absolute"));
+  }
+  if (socket_path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ldapi socket path '", socket_path, "' is ", socket_path.size(),
+        " bytes; a unix socket path must be shorter than ",
+        sizeof(sockaddr_un{}.sun_path), " (use a shorter --data-dir)"));
+  }
+  std::string uri = "ldapi://";
+  for (char c : socket_path) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' ||
+        c == '~') {
+      uri.push_back(c);
+    } else {
+      absl::StrAppend(&uri, "%",
+                      absl::AsciiStrToUpper(
+                          absl::BytesToHexString(absl::string_view(&c, 1))));
+    }
+  }
+  return uri;
+}
+
+absl::StatusOr<std::string> RenderSlapdConfig(const SlapdConfigParams& p) {
+  for (absl::string_view path :
+       {absl::string_view(p.schema_dir),
+        absl::string_view(p.dtrust_schema_file),
+        absl::string_view(p.module_path), absl::string_view(p.db_dir)}) {
+    if (HasLineBreak(path)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "path '", absl::CEscape(path), "' contains a line break"));
+    }
+  }
+  const std::string service = Quote(ServiceDn(p.base));
+  // In the authz-regexp replacement '$' starts a back-reference; a DN may
+  // spell it as the hex escape \24.
+  const std::string service_replacement =
+      Quote(absl::StrReplaceAll(ServiceDn(p.base), {{"$", "\\24"}}));
+  std::string conf =
+      "# Written by dtrustd on every start; edits are overwritten.\n";
+  absl::StrAppend(&conf, "include ",
+                  Quote(absl::StrCat(p.schema_dir, "/core.schema")), "\n");
+  absl::StrAppend(&conf, "include ",
+                  Quote(absl::StrCat(p.schema_dir, "/cosine.schema")), "\n");
+  absl::StrAppend(&conf, "include ", Quote(p.dtrust_schema_file), "\n");
+  absl::StrAppend(&conf, "modulepath ", Quote(p.module_path), "\n");
+  absl::StrAppend(&conf, "moduleload back_mdb\n");
+  // No per-operation syslog lines (the default level is "stats").
+  absl::StrAppend(&conf, "loglevel none\n");
+  // SASL EXTERNAL over ldapi: the peer's uid decides the identity.
+  absl::StrAppend(
+      &conf, "authz-regexp ",
+      Quote(absl::StrCat("^gidNumber=[0-9]+\\+uidNumber=", p.service_uid,
+                         ",cn=peercred,cn=external,cn=auth$")),
+      " ", service_replacement, "\n");
+  absl::StrAppend(&conf, "access to dn.base=\"\" by dn.exact=", service,
+                  " read by * none\n");
+  absl::StrAppend(&conf,
+                  "access to dn.base=\"cn=Subschema\" by dn.exact=", service,
+                  " read by * none\n");
+  absl::StrAppend(&conf, "\ndatabase mdb\n");
+  absl::StrAppend(&conf, "suffix ", Quote(p.base.dn), "\n");
+  absl::StrAppend(&conf, "directory ", Quote(p.db_dir), "\n");
+  absl::StrAppend(&conf, "maxsize 1073741824\n");
+  absl::StrAppend(&conf, "index objectClass,cn eq\n");
+  absl::StrAppend(
+      &conf, "index dtrustCertSha256,dtrustSpkiSha256,dtrustMailDomain eq\n");
+  absl::StrAppend(&conf, "limits dn.exact=", service,
+                  " size=unlimited time=unlimited\n");
+  absl::StrAppend(&conf, "access to * by dn.exact=", service,
+                  " manage by * none\n");
+  return conf;
+}
+
+}  // namespace dtrust

@@ -1,0 +1,265 @@
+#include "server/ldap/ldap_connection.h"
+
+#include <sys/time.h>
+
+#include <utility>
+
+#include "absl/memory/memory.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/ldap/ldap_status.h"
+
+namespace dtrust {
+namespace {
+
+struct berval ToBerval(const std::string& text) {
+  struct berval value;
+  value.bv_len = text.size();
+  value.bv_val = const_cast<char*>(text.data());
+  return value;
+}
+
+// The server's diagnostic message for the last operation on `ld`.
+std::string Diagnostic(LDAP* ld) {
+  char* message = nullptr;
+  if (ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &message) !=
+      LDAP_OPT_SUCCESS) {
+    return "";
+  }
+  LdapStringPtr owner(message);
+  return message == nullptr ? "" : message;
+}
+
+std::string BindIdentity(const LdapOptions& options) {
+  if (options.sasl_external) return "SASL EXTERNAL";
+  if (options.bind_dn.empty()) return "anonymous";
+  return options.bind_dn;
+}
+
+absl::StatusOr<LdapPtr> ConnectAndBind(const std::string& uri,
+                                       const LdapOptions& options) {
+  LDAP* raw = nullptr;
+  const int rc = ldap_initialize(&raw, uri.c_str());
+  LdapPtr ld(raw);
+  if (rc != LDAP_SUCCESS || ld == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unusable LDAP URI \"", uri, "\": ", ldap_err2string(rc)));
+  }
+  const int version = LDAP_VERSION3;
+  const struct timeval timeout = absl::ToTimeval(options.timeout);
+  if (ldap_set_option(ld.get(), LDAP_OPT_PROTOCOL_VERSION, &version) !=
+          LDAP_OPT_SUCCESS ||
+      ldap_set_option(ld.get(), LDAP_OPT_NETWORK_TIMEOUT, &timeout) !=
+          LDAP_OPT_SUCCESS ||
+      ldap_set_option(ld.get(), LDAP_OPT_TIMEOUT, &timeout) !=
+          LDAP_OPT_SUCCESS ||
+      ldap_set_option(ld.get(), LDAP_OPT_RESTART, LDAP_OPT_ON) !=
+          LDAP_OPT_SUCCESS ||
+      ldap_set_option(ld.get(), LDAP_OPT_REFERRALS, LDAP_OPT_OFF) !=
+          LDAP_OPT_SUCCESS) {
+    return absl::InternalError(
+        absl::StrCat("cannot set libldap options for ", uri));
+  }
+  int bind_rc;
+  if (options.sasl_external) {
+    // A single round trip with an empty initial response (no authzid), so
+    // no Cyrus SASL client exchange is needed.
+    static char kEmpty[] = "";
+    struct berval no_authzid = {0, kEmpty};
+    bind_rc = ldap_sasl_bind_s(ld.get(), nullptr, "EXTERNAL", &no_authzid,
+                               nullptr, nullptr, nullptr);
+  } else {
+    struct berval password = ToBerval(options.bind_password);
+    bind_rc =
+        ldap_sasl_bind_s(ld.get(), options.bind_dn.c_str(), LDAP_SASL_SIMPLE,
+                         &password, nullptr, nullptr, nullptr);
+  }
+  if (bind_rc != LDAP_SUCCESS) {
+    return LdapError(bind_rc, Diagnostic(ld.get()),
+                     absl::StrCat("bind as ", BindIdentity(options), " to"),
+                     uri);
+  }
+  return ld;
+}
+
+int ToLdapScope(LdapScope scope) {
+  switch (scope) {
+    case LdapScope::kBase:
+      return LDAP_SCOPE_BASE;
+    case LdapScope::kOneLevel:
+      return LDAP_SCOPE_ONELEVEL;
+    case LdapScope::kSubtree:
+      return LDAP_SCOPE_SUBTREE;
+  }
+  return LDAP_SCOPE_BASE;
+}
+
+int ToLdapModOp(LdapModification::Op op) {
+  switch (op) {
+    case LdapModification::Op::kAdd:
+      return LDAP_MOD_ADD;
+    case LdapModification::Op::kReplace:
+      return LDAP_MOD_REPLACE;
+    case LdapModification::Op::kDelete:
+      return LDAP_MOD_DELETE;
+  }
+  return LDAP_MOD_ADD;
+}
+
+// The NULL-terminated LDAPMod* array libldap wants, pointing into the
+// LdapAttribute values it was built from (which must outlive it).
+class ModArray {
+ public:
+  explicit ModArray(size_t size)
+      : values_(size), value_pointers_(size), mods_(size) {}
+
+  void Set(size_t index, int op, const LdapAttribute& attribute) {
+    for (const std::string& value : attribute.values) {
+      values_[index].push_back(ToBerval(value));
+    }
+    for (struct berval& value : values_[index]) {
+      value_pointers_[index].push_back(&value);
+    }
+    value_pointers_[index].push_back(nullptr);
+    LDAPMod& mod = mods_[index];
+    mod.mod_op = op | LDAP_MOD_BVALUES;
+    mod.mod_type = const_cast<char*>(attribute.type.c_str());
+    mod.mod_bvalues = value_pointers_[index].data();
+  }
+
+  LDAPMod** Finish() {
+    for (LDAPMod& mod : mods_) mod_pointers_.push_back(&mod);
+    mod_pointers_.push_back(nullptr);
+    return mod_pointers_.data();
+  }
+
+ private:
+  std::vector<std::vector<struct berval>> values_;
+  std::vector<std::vector<struct berval*>> value_pointers_;
+  std::vector<LDAPMod> mods_;
+  std::vector<LDAPMod*> mod_pointers_;
+};
+
+}  // namespace
+
+const std::vector<std::string>& LdapEntry::Values(
+    absl::string_view description) const {
+  static const std::vector<std::string>* const kNone =
+      new std::vector<std::string>();
+  auto it = attributes.find(absl::AsciiStrToLower(description));
+  return it == attributes.end() ? *kNone : it->second;
+}
+
+absl::StatusOr<std::unique_ptr<LdapConnection>> LdapConnection::Open(
+    const LdapOptions& options) {
+  if (options.uris.empty()) {
+    return absl::InvalidArgumentError("no LDAP URI configured");
+  }
+  if (options.sasl_external && !options.bind_dn.empty()) {
+    return absl::InvalidArgumentError(
+        "give either a bind DN or SASL EXTERNAL, not both");
+  }
+  std::vector<std::string> failures;
+  for (const std::string& uri : options.uris) {
+    absl::StatusOr<LdapPtr> ld = ConnectAndBind(uri, options);
+    if (ld.ok()) {
+      return absl::WrapUnique(new LdapConnection(
+          *std::move(ld), uri, BindIdentity(options), options.timeout));
+    }
+    if (absl::IsInvalidArgument(ld.status())) return ld.status();
+    failures.push_back(std::string(ld.status().message()));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("no LDAP server accepted the connection: ",
+                   absl::StrJoin(failures, "; ")));
+}
+
+absl::Status LdapConnection::Fail(int code, absl::string_view operation,
+                                  absl::string_view dn) {
+  if (IsConnectionLost(code)) lost_code_ = code;
+  const absl::Status status =
+      LdapError(code, Diagnostic(ld_.get()), operation, dn);
+  return absl::Status(status.code(),
+                      absl::StrCat(status.message(), " [", uri_, "]"));
+}
+
+absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
+    const std::string& base, LdapScope scope, const std::string& filter,
+    const std::vector<std::string>& attributes) {
+  std::vector<char*> attribute_list;
+  for (const std::string& attribute : attributes) {
+    attribute_list.push_back(const_cast<char*>(attribute.c_str()));
+  }
+  attribute_list.push_back(nullptr);
+  struct timeval timeout = absl::ToTimeval(timeout_);
+  LDAPMessage* raw = nullptr;
+  const int rc = ldap_search_ext_s(
+      ld_.get(), base.c_str(), ToLdapScope(scope), filter.c_str(),
+      attributes.empty() ? nullptr : attribute_list.data(), 0, nullptr, nullptr,
+      &timeout, LDAP_NO_LIMIT, &raw);
+  LdapMessagePtr result(raw);
+  if (rc != LDAP_SUCCESS) {
+    return Fail(rc, absl::StrCat("search for ", filter, " under"), base);
+  }
+  std::vector<LdapEntry> entries;
+  for (LDAPMessage* message = ldap_first_entry(ld_.get(), result.get());
+       message != nullptr; message = ldap_next_entry(ld_.get(), message)) {
+    LdapEntry entry;
+    LdapStringPtr dn(ldap_get_dn(ld_.get(), message));
+    if (dn == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("LDAP search under \"", base,
+                       "\" returned an entry without DN [", uri_, "]"));
+    }
+    entry.dn = dn.get();
+    BerElement* raw_ber = nullptr;
+    LdapStringPtr name(ldap_first_attribute(ld_.get(), message, &raw_ber));
+    BerElementPtr ber(raw_ber);
+    for (; name != nullptr;
+         name.reset(ldap_next_attribute(ld_.get(), message, ber.get()))) {
+      std::vector<std::string>& values =
+          entry.attributes[absl::AsciiStrToLower(name.get())];
+      BerValuesPtr berval_list(
+          ldap_get_values_len(ld_.get(), message, name.get()));
+      for (struct berval** value = berval_list.get();
+           value != nullptr && *value != nullptr; ++value) {
+        values.emplace_back((*value)->bv_val, (*value)->bv_len);
+      }
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+absl::Status LdapConnection::Add(const std::string& dn,
+                                 const std::vector<LdapAttribute>& attributes) {
+  ModArray mods(attributes.size());
+  for (size_t i = 0; i < attributes.size(); ++i) {
+    mods.Set(i, LDAP_MOD_ADD, attributes[i]);
+  }
+  const int rc =
+      ldap_add_ext_s(ld_.get(), dn.c_str(), mods.Finish(), nullptr, nullptr);
+  if (rc != LDAP_SUCCESS) return Fail(rc, "add", dn);
+  return absl::OkStatus();
+}
+
+absl::Status LdapConnection::Modify(
+    const std::string& dn, const std::vector<LdapModification>& modifications) {
+  ModArray mods(modifications.size());
+  for (size_t i = 0; i < modifications.size(); ++i) {
+    mods.Set(i, ToLdapModOp(modifications[i].op), modifications[i].attribute);
+  }
+  const int rc =
+      ldap_modify_ext_s(ld_.get(), dn.c_str(), mods.Finish(), nullptr, nullptr);
+  if (rc != LDAP_SUCCESS) return Fail(rc, "modify", dn);
+  return absl::OkStatus();
+}
+
+absl::Status LdapConnection::Delete(const std::string& dn) {
+  const int rc = ldap_delete_ext_s(ld_.get(), dn.c_str(), nullptr, nullptr);
+  if (rc != LDAP_SUCCESS) return Fail(rc, "delete", dn);
+  return absl::OkStatus();
+}
+
+}  // namespace dtrust

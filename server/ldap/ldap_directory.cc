@@ -1,0 +1,479 @@
+#include "server/ldap/ldap_directory.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/memory/memory.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "server/core/certificate.h"
+#include "server/core/log.h"
+#include "server/core/status_macros.h"
+#include "server/ldap/ldap_dn.h"
+#include "server/ldap/ldap_records.h"
+
+namespace dtrust {
+namespace {
+
+void SortPins(std::vector<PinRecord>& pins) {
+  std::sort(pins.begin(), pins.end(),
+            [](const PinRecord& a, const PinRecord& b) {
+              return a.cert_sha256 < b.cert_sha256;
+            });
+}
+
+void SortServers(std::vector<ServerRecord>& servers) {
+  std::sort(servers.begin(), servers.end(),
+            [](const ServerRecord& a, const ServerRecord& b) {
+              return a.name < b.name;
+            });
+}
+
+// The pins directly under `server_dn`.
+absl::StatusOr<std::vector<PinRecord>> ReadPins(LdapConnection& connection,
+                                                const std::string& server_dn) {
+  DTRUST_ASSIGN_OR_RETURN(
+      std::vector<LdapEntry> entries,
+      connection.Search(server_dn, LdapScope::kOneLevel, ClassFilter(kPinClass),
+                        PinAttributes()));
+  return ParsePinEntries(entries);
+}
+
+// The server entry at `dn` without pins; nullopt if there is none.
+absl::StatusOr<std::optional<ServerEntry>> ReadServer(
+    LdapConnection& connection, const std::string& dn,
+    absl::string_view servers_key) {
+  absl::StatusOr<std::vector<LdapEntry>> entries = connection.Search(
+      dn, LdapScope::kBase, ClassFilter(kServerClass), ServerAttributes());
+  if (absl::IsNotFound(entries.status())) return std::nullopt;
+  if (!entries.ok()) return entries.status();
+  if (entries->empty()) return std::nullopt;
+  return ParseServerEntry(entries->front(), servers_key);
+}
+
+absl::Status ServerNotFound(absl::string_view server,
+                            const absl::Status& status) {
+  return absl::NotFoundError(absl::StrCat("server \"", server,
+                                          "\" is not in the directory (",
+                                          status.message(), ")"));
+}
+
+// NotFound for a search under, or an add directly below, ou=servers means
+// that entry itself is gone, which is not the caller's "absent".
+absl::Status ServersGone(const std::string& servers_dn,
+                         const absl::Status& status) {
+  return absl::InternalError(
+      absl::StrCat(servers_dn,
+                   " vanished from the directory (restart dtrustd to recreate "
+                   "it): ",
+                   status.message()));
+}
+
+// Creates `servers_dn` and, if need be, `base` (see Connect).
+absl::Status EnsureBaseEntries(LdapConnection& connection,
+                               const std::string& base,
+                               const std::string& servers_dn) {
+  auto exists = [&connection](const std::string& dn) -> absl::StatusOr<bool> {
+    absl::StatusOr<std::vector<LdapEntry>> found =
+        connection.Search(dn, LdapScope::kBase, "(objectClass=*)", {"1.1"});
+    if (absl::IsNotFound(found.status())) return false;
+    if (!found.ok()) return found.status();
+    return true;
+  };
+  auto create = [&connection](const std::string& dn,
+                              std::vector<LdapAttribute> attributes) {
+    absl::Status status = connection.Add(dn, attributes);
+    if (status.ok()) LogInfo("LDAP: created ", dn);
+    return absl::IsAlreadyExists(status) ? absl::OkStatus() : status;
+  };
+
+  DTRUST_ASSIGN_OR_RETURN(bool servers_exist, exists(servers_dn));
+  if (servers_exist) return absl::OkStatus();
+  DTRUST_ASSIGN_OR_RETURN(bool base_exists, exists(base));
+  if (!base_exists) {
+    DTRUST_ASSIGN_OR_RETURN(SplitDn rdn, SplitFirstRdn(base));
+    const std::string type = absl::AsciiStrToLower(rdn.attribute);
+    std::string object_class;
+    if (type == "o") {
+      object_class = "organization";
+    } else if (type == "ou") {
+      object_class = "organizationalUnit";
+    } else if (type == "dc") {
+      object_class = "domain";
+    } else {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the LDAP base entry \"", base, "\" is missing (or not readable as ",
+          connection.identity(),
+          ") and dtrust only creates o=, ou= or dc= entries; create it "
+          "first"));
+    }
+    absl::Status status =
+        create(base, {{"objectClass", {object_class}}, {type, {rdn.value}}});
+    if (!status.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the LDAP base entry \"", base, "\" is missing (or not readable as ",
+          connection.identity(),
+          ") and cannot be created (create it first): ", status.message()));
+    }
+  }
+  return create(servers_dn,
+                {{"objectClass", {"organizationalUnit"}}, {"ou", {"servers"}}});
+}
+
+}  // namespace
+
+LdapDirectory::LdapDirectory(const LdapOptions& options,
+                             std::unique_ptr<LdapConnection> connection,
+                             std::string servers_dn, std::string servers_key)
+    : servers_dn_(std::move(servers_dn)),
+      servers_key_(std::move(servers_key)),
+      pool_(options, std::move(connection)) {}
+
+absl::StatusOr<std::unique_ptr<LdapDirectory>> LdapDirectory::Connect(
+    const LdapOptions& options) {
+  if (options.connections < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("LDAP connection pool size must be at least 1, not ",
+                     options.connections));
+  }
+  if (options.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("LDAP timeout must be positive");
+  }
+  if (options.base_dn.empty()) {
+    return absl::InvalidArgumentError("no LDAP base DN configured");
+  }
+  DTRUST_ASSIGN_OR_RETURN(std::string servers_rdn, MakeRdn("ou", "servers"));
+  const std::string servers_dn =
+      absl::StrCat(servers_rdn, ",", options.base_dn);
+  absl::StatusOr<std::string> servers_key = DnKey(servers_dn);
+  if (!servers_key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad LDAP base DN: ", servers_key.status().message()));
+  }
+  DTRUST_ASSIGN_OR_RETURN(std::unique_ptr<LdapConnection> connection,
+                          LdapConnection::Open(options));
+  LogInfo("LDAP: connected to ", connection->uri(), " as ",
+          connection->identity(), ", base ", options.base_dn);
+  DTRUST_RETURN_IF_ERROR(
+      EnsureBaseEntries(*connection, options.base_dn, servers_dn));
+  return absl::WrapUnique(new LdapDirectory(
+      options, std::move(connection), servers_dn, *std::move(servers_key)));
+}
+
+absl::StatusOr<std::string> LdapDirectory::ServerDn(
+    absl::string_view name) const {
+  DTRUST_ASSIGN_OR_RETURN(std::string rdn, MakeRdn("cn", name));
+  return absl::StrCat(rdn, ",", servers_dn_);
+}
+
+absl::StatusOr<std::string> LdapDirectory::PinDn(
+    absl::string_view server, const Sha256Digest& cert_sha256) const {
+  DTRUST_ASSIGN_OR_RETURN(std::string server_dn, ServerDn(server));
+  DTRUST_ASSIGN_OR_RETURN(std::string rdn,
+                          MakeRdn(kCertSha256, cert_sha256.ToHex()));
+  return absl::StrCat(rdn, ",", server_dn);
+}
+
+absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::FindByDigest(
+    const Sha256Digest* cert_sha256, const Sha256Digest* spki_sha256) {
+  if (cert_sha256 == nullptr && spki_sha256 == nullptr) {
+    return std::vector<ServerRecord>();
+  }
+  std::string alternatives;
+  if (cert_sha256 != nullptr) {
+    DTRUST_ASSIGN_OR_RETURN(std::string value,
+                            EscapeFilterValue(cert_sha256->ToHex()));
+    absl::StrAppend(&alternatives, "(", kCertSha256, "=", value, ")");
+  }
+  if (spki_sha256 != nullptr) {
+    DTRUST_ASSIGN_OR_RETURN(std::string value,
+                            EscapeFilterValue(spki_sha256->ToHex()));
+    absl::StrAppend(&alternatives, "(", kSpkiSha256, "=", value, ")");
+  }
+  const std::string filter =
+      absl::StrCat("(&", ClassFilter(kPinClass), "(|", alternatives, "))");
+
+  std::vector<ServerRecord> result;
+  DTRUST_RETURN_IF_ERROR(pool_.Run(
+      LdapPool::Retry::kOnceIfStale,
+      [&](LdapConnection& connection) -> absl::Status {
+        absl::StatusOr<std::vector<LdapEntry>> entries = connection.Search(
+            servers_dn_, LdapScope::kSubtree, filter, PinAttributes());
+        if (absl::IsNotFound(entries.status())) {
+          return ServersGone(servers_dn_, entries.status());
+        }
+        if (!entries.ok()) return entries.status();
+        // Pins grouped by their server's DN key, and that DN as read.
+        std::map<std::string, std::pair<std::string, std::vector<PinRecord>>>
+            by_server;
+        for (const LdapEntry& entry : *entries) {
+          std::optional<PinRecord> pin = ParsePinEntry(entry);
+          if (!pin.has_value()) continue;
+          // The filter matched the stored attributes; trust only the
+          // digests recomputed from the certificate.
+          if (!(cert_sha256 != nullptr && pin->cert_sha256 == *cert_sha256) &&
+              !(spki_sha256 != nullptr && pin->spki_sha256 == *spki_sha256)) {
+            continue;
+          }
+          absl::StatusOr<SplitDn> split = SplitFirstRdn(entry.dn);
+          absl::StatusOr<std::string> key =
+              split.ok() ? DnKey(split->parent) : split.status();
+          if (!key.ok()) {
+            LogWarning("ignoring pinned certificate entry \"", entry.dn,
+                       "\": ", key.status().message());
+            continue;
+          }
+          auto& [server_dn, pins] = by_server[*key];
+          server_dn = split->parent;
+          pins.push_back(*std::move(pin));
+        }
+        std::vector<ServerRecord> found;
+        for (auto& [key, server_pins] : by_server) {
+          auto& [server_dn, pins] = server_pins;
+          DTRUST_ASSIGN_OR_RETURN(
+              std::optional<ServerEntry> server,
+              ReadServer(connection, server_dn, servers_key_));
+          if (!server.has_value()) {
+            LogWarning("ignoring ", pins.size(),
+                       " pinned certificate(s) under \"", server_dn,
+                       "\": not a transport server entry");
+            continue;
+          }
+          SortPins(pins);
+          server->record.pins = std::move(pins);
+          found.push_back(std::move(server->record));
+        }
+        result = std::move(found);
+        return absl::OkStatus();
+      }));
+  return result;
+}
+
+absl::StatusOr<std::optional<ServerRecord>> LdapDirectory::GetServer(
+    absl::string_view name) {
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, ServerDn(name));
+  std::optional<ServerRecord> result;
+  DTRUST_RETURN_IF_ERROR(pool_.Run(
+      LdapPool::Retry::kOnceIfStale,
+      [&](LdapConnection& connection) -> absl::Status {
+        DTRUST_ASSIGN_OR_RETURN(std::optional<ServerEntry> server,
+                                ReadServer(connection, dn, servers_key_));
+        if (!server.has_value()) {
+          result.reset();
+          return absl::OkStatus();
+        }
+        DTRUST_ASSIGN_OR_RETURN(server->record.pins,
+                                ReadPins(connection, server->dn));
+        result = std::move(server->record);
+        return absl::OkStatus();
+      }));
+  return result;
+}
+
+absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::ListServers(
+    const ServerFilter& filter) {
+  if (!filter.server.empty()) {
+    DTRUST_ASSIGN_OR_RETURN(std::optional<ServerRecord> server,
+                            GetServer(filter.server));
+    std::vector<ServerRecord> result;
+    if (server.has_value() &&
+        (filter.domain.empty() ||
+         std::binary_search(server->domains.begin(), server->domains.end(),
+                            filter.domain))) {
+      result.push_back(*std::move(server));
+    }
+    return result;
+  }
+  std::string server_filter = ClassFilter(kServerClass);
+  if (!filter.domain.empty()) {
+    DTRUST_ASSIGN_OR_RETURN(std::string value,
+                            EscapeFilterValue(filter.domain));
+    server_filter =
+        absl::StrCat("(&", server_filter, "(", kMailDomain, "=", value, "))");
+  }
+  std::vector<ServerRecord> result;
+  DTRUST_RETURN_IF_ERROR(pool_.Run(
+      LdapPool::Retry::kOnceIfStale,
+      [&](LdapConnection& connection) -> absl::Status {
+        absl::StatusOr<std::vector<LdapEntry>> entries =
+            connection.Search(servers_dn_, LdapScope::kOneLevel, server_filter,
+                              ServerAttributes());
+        if (absl::IsNotFound(entries.status())) {
+          return ServersGone(servers_dn_, entries.status());
+        }
+        if (!entries.ok()) return entries.status();
+        std::vector<ServerEntry> servers;
+        for (const LdapEntry& entry : *entries) {
+          std::optional<ServerEntry> server =
+              ParseServerEntry(entry, servers_key_);
+          if (server.has_value()) servers.push_back(*std::move(server));
+        }
+        if (!filter.domain.empty()) {
+          // Few servers per domain: read their pins one by one.
+          for (ServerEntry& server : servers) {
+            DTRUST_ASSIGN_OR_RETURN(server.record.pins,
+                                    ReadPins(connection, server.dn));
+          }
+        } else {
+          // Everything: one search for all pins, sorted out by parent.
+          DTRUST_ASSIGN_OR_RETURN(
+              std::vector<LdapEntry> pin_entries,
+              connection.Search(servers_dn_, LdapScope::kSubtree,
+                                ClassFilter(kPinClass), PinAttributes()));
+          std::map<std::string, std::vector<LdapEntry>> by_parent;
+          for (LdapEntry& entry : pin_entries) {
+            absl::StatusOr<SplitDn> split = SplitFirstRdn(entry.dn);
+            absl::StatusOr<std::string> key =
+                split.ok() ? DnKey(split->parent) : split.status();
+            if (!key.ok()) {
+              LogWarning("ignoring pinned certificate entry \"", entry.dn,
+                         "\": ", key.status().message());
+              continue;
+            }
+            by_parent[*key].push_back(std::move(entry));
+          }
+          for (ServerEntry& server : servers) {
+            server.record.pins = ParsePinEntries(by_parent[server.key]);
+          }
+        }
+        std::vector<ServerRecord> records;
+        for (ServerEntry& server : servers) {
+          records.push_back(std::move(server.record));
+        }
+        SortServers(records);
+        result = std::move(records);
+        return absl::OkStatus();
+      }));
+  return result;
+}
+
+absl::Status LdapDirectory::CreateServer(
+    absl::string_view name, const std::vector<std::string>& domains) {
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, ServerDn(name));
+  std::vector<LdapAttribute> attributes = {
+      {"objectClass", {std::string(kServerClass)}},
+      {"cn", {std::string(name)}}};
+  std::vector<std::string> unique_domains = SortedUnique(domains);
+  if (!unique_domains.empty()) {
+    attributes.push_back({std::string(kMailDomain), unique_domains});
+  }
+  return pool_.Run(LdapPool::Retry::kNever,
+                   [&](LdapConnection& connection) -> absl::Status {
+                     absl::Status status = connection.Add(dn, attributes);
+                     if (absl::IsNotFound(status)) {
+                       return ServersGone(servers_dn_, status);
+                     }
+                     return status;
+                   });
+}
+
+absl::Status LdapDirectory::AddDomains(
+    absl::string_view server, const std::vector<std::string>& domains) {
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, ServerDn(server));
+  const std::vector<std::string> wanted = SortedUnique(domains);
+  return pool_.Run(
+      LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
+        // A concurrent writer may add one of ours between read and modify
+        // ("value exists"): read again, a few times at most.
+        constexpr int kAttempts = 3;
+        for (int attempt = 1;; ++attempt) {
+          absl::StatusOr<std::vector<LdapEntry>> entries =
+              connection.Search(dn, LdapScope::kBase, ClassFilter(kServerClass),
+                                {std::string(kMailDomain)});
+          if (absl::IsNotFound(entries.status())) {
+            return ServerNotFound(server, entries.status());
+          }
+          if (!entries.ok()) return entries.status();
+          if (entries->empty()) {
+            return absl::NotFoundError(
+                absl::StrCat("\"", dn, "\" is not a transport server entry"));
+          }
+          std::vector<std::string> present;
+          for (const std::string& domain :
+               entries->front().Values(kMailDomain)) {
+            present.push_back(absl::AsciiStrToLower(domain));
+          }
+          std::sort(present.begin(), present.end());
+          std::vector<std::string> missing;
+          for (const std::string& domain : wanted) {
+            if (!std::binary_search(present.begin(), present.end(),
+                                    absl::AsciiStrToLower(domain))) {
+              missing.push_back(domain);
+            }
+          }
+          if (missing.empty()) return absl::OkStatus();
+          absl::Status status = connection.Modify(
+              dn, {{LdapModification::Op::kAdd,
+                    {std::string(kMailDomain), std::move(missing)}}});
+          if (absl::IsNotFound(status)) return ServerNotFound(server, status);
+          if (!absl::IsAlreadyExists(status) || attempt == kAttempts) {
+            return status;
+          }
+        }
+      });
+}
+
+absl::Status LdapDirectory::AddPin(absl::string_view server,
+                                   const PinRecord& pin) {
+  absl::StatusOr<Certificate> certificate = Certificate::FromDer(pin.der);
+  if (!certificate.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pin for \"", server,
+                     "\": bad certificate: ", certificate.status().message()));
+  }
+  if (certificate->sha256() != pin.cert_sha256 ||
+      certificate->spki_sha256() != pin.spki_sha256) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pin for \"", server, "\": digests ", pin.cert_sha256.ToHex(), " / ",
+        pin.spki_sha256.ToHex(), " do not match its certificate (",
+        certificate->sha256().ToHex(), " / ",
+        certificate->spki_sha256().ToHex(), ")"));
+  }
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, PinDn(server, pin.cert_sha256));
+  const std::vector<LdapAttribute> attributes = {
+      {"objectClass", {std::string(kPinClass)}},
+      {std::string(kCertSha256), {pin.cert_sha256.ToHex()}},
+      {std::string(kSpkiSha256), {pin.spki_sha256.ToHex()}},
+      {std::string(kPinKind), {std::string(PinKindName(pin.kind))}},
+      {std::string(kCertificate), {pin.der}}};
+  return pool_.Run(LdapPool::Retry::kNever,
+                   [&](LdapConnection& connection) -> absl::Status {
+                     absl::Status status = connection.Add(dn, attributes);
+                     if (absl::IsNotFound(status)) {
+                       return ServerNotFound(server, status);
+                     }
+                     return status;
+                   });
+}
+
+absl::Status LdapDirectory::SetPinKind(absl::string_view server,
+                                       const Sha256Digest& cert_sha256,
+                                       PinKind kind) {
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, PinDn(server, cert_sha256));
+  return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
+    return connection.Modify(
+        dn, {{LdapModification::Op::kReplace,
+              {std::string(kPinKind), {std::string(PinKindName(kind))}}}});
+  });
+}
+
+absl::Status LdapDirectory::RemovePin(absl::string_view server,
+                                      const Sha256Digest& cert_sha256) {
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, PinDn(server, cert_sha256));
+  return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
+    return connection.Delete(dn);
+  });
+}
+
+absl::Status LdapDirectory::RemoveServer(absl::string_view name) {
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, ServerDn(name));
+  return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
+    return connection.Delete(dn);
+  });
+}
+
+}  // namespace dtrust

@@ -1,0 +1,92 @@
+// The Directory (server/core/directory.h) stored in LDAP, laid out as:
+//
+//   ou=servers,<base>                                 organizationalUnit
+//   cn=<fqdn>,ou=servers,<base>                       dtrustTransportServer
+//     (cn, dtrustMailDomain*)
+//   dtrustCertSha256=<hex>,cn=<fqdn>,ou=servers,<base> dtrustPinnedCertificate
+//     (dtrustCertSha256, dtrustSpkiSha256, dtrustPinKind,
+//      userCertificate;binary)
+//
+// Matching is always on the digest attributes, never on userCertificate
+// (OpenLDAP compares certificates by issuer and serial only). Every pin read
+// is re-verified: its DER is parsed and both digests recomputed; an entry
+// whose stored digests disagree (or that is otherwise malformed) is logged as
+// a warning naming its DN and skipped, never trusted.
+#ifndef DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
+#define DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/core/digest.h"
+#include "server/core/directory.h"
+#include "server/ldap/ldap_connection.h"
+#include "server/ldap/ldap_pool.h"
+
+namespace dtrust {
+
+// Thread-safe: runs on an LdapPool (ldap_pool.h), which reconnects and fails
+// over. A call on a lost connection returns Unavailable; reads that failed
+// only because a pooled connection had gone stale are retried once, writes
+// never. Every call is bounded by about the configured timeout per step
+// (connect, bind, operation), so a down directory yields Unavailable quickly
+// and never "absent".
+//
+// Errors follow the Directory contract; additionally InvalidArgument for
+// values that cannot be stored (an empty name, a PinRecord whose digests do
+// not match its DER).
+class LdapDirectory : public Directory {
+ public:
+  // Binds (to the first URI that accepts) and makes sure the base entries
+  // exist: creates `ou=servers,<base>` if missing, and the base entry itself
+  // if missing and its RDN is o=, ou= or dc= (objectClass organization,
+  // organizationalUnit or domain). Unavailable if no URI answers;
+  // FailedPrecondition if the base entry is missing and cannot be created;
+  // InvalidArgument for bad options.
+  static absl::StatusOr<std::unique_ptr<LdapDirectory>> Connect(
+      const LdapOptions& options);
+
+  absl::StatusOr<std::vector<ServerRecord>> FindByDigest(
+      const Sha256Digest* cert_sha256,
+      const Sha256Digest* spki_sha256) override;
+  absl::StatusOr<std::optional<ServerRecord>> GetServer(
+      absl::string_view name) override;
+  absl::StatusOr<std::vector<ServerRecord>> ListServers(
+      const ServerFilter& filter) override;
+  absl::Status CreateServer(absl::string_view name,
+                            const std::vector<std::string>& domains) override;
+  absl::Status AddDomains(absl::string_view server,
+                          const std::vector<std::string>& domains) override;
+  absl::Status AddPin(absl::string_view server, const PinRecord& pin) override;
+  absl::Status SetPinKind(absl::string_view server,
+                          const Sha256Digest& cert_sha256,
+                          PinKind kind) override;
+  absl::Status RemovePin(absl::string_view server,
+                         const Sha256Digest& cert_sha256) override;
+  absl::Status RemoveServer(absl::string_view name) override;
+
+  // The URI of the most recently opened connection, for logs.
+  std::string connected_uri() const { return pool_.connected_uri(); }
+
+ private:
+  LdapDirectory(const LdapOptions& options,
+                std::unique_ptr<LdapConnection> connection,
+                std::string servers_dn, std::string servers_key);
+
+  absl::StatusOr<std::string> ServerDn(absl::string_view name) const;
+  absl::StatusOr<std::string> PinDn(absl::string_view server,
+                                    const Sha256Digest& cert_sha256) const;
+
+  const std::string servers_dn_;   // "ou=servers,<base>".
+  const std::string servers_key_;  // Its DnKey (ldap_records.h).
+  LdapPool pool_;
+};
+
+}  // namespace dtrust
+
+#endif  // DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_

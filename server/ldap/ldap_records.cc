@@ -1,0 +1,130 @@
+#include "server/ldap/ldap_records.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/core/certificate.h"
+#include "server/core/log.h"
+#include "server/core/status_macros.h"
+#include "server/ldap/ldap_dn.h"
+
+namespace dtrust {
+
+const std::vector<std::string>& ServerAttributes() {
+  // The name is the RDN value (see ParseServerEntry).
+  static const auto* const kAttributes =
+      new std::vector<std::string>{std::string(kMailDomain)};
+  return *kAttributes;
+}
+
+const std::vector<std::string>& PinAttributes() {
+  static const auto* const kAttributes = new std::vector<std::string>{
+      std::string(kCertSha256), std::string(kSpkiSha256), std::string(kPinKind),
+      std::string(kCertificate)};
+  return *kAttributes;
+}
+
+std::string ClassFilter(absl::string_view object_class) {
+  return absl::StrCat("(objectClass=", object_class, ")");
+}
+
+absl::StatusOr<std::string> DnKey(absl::string_view dn) {
+  DTRUST_ASSIGN_OR_RETURN(std::string canonical, CanonicalDn(dn));
+  return absl::AsciiStrToLower(canonical);
+}
+
+std::vector<std::string> SortedUnique(std::vector<std::string> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return values;
+}
+
+std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry) {
+  auto skip = [&entry](absl::string_view why) -> std::optional<PinRecord> {
+    LogWarning("ignoring pinned certificate entry \"", entry.dn, "\": ", why);
+    return std::nullopt;
+  };
+  const std::vector<std::string>& ders = entry.Values(kCertificate);
+  if (ders.size() != 1) {
+    return skip(absl::StrCat("it has ", ders.size(),
+                             " userCertificate values instead of 1"));
+  }
+  absl::StatusOr<Certificate> certificate =
+      Certificate::FromDer(ders[0], "userCertificate");
+  if (!certificate.ok()) {
+    return skip(absl::StrCat("its userCertificate does not parse: ",
+                             certificate.status().message()));
+  }
+  for (const auto& [attribute, computed] :
+       {std::make_pair(kCertSha256, certificate->sha256()),
+        std::make_pair(kSpkiSha256, certificate->spki_sha256())}) {
+    const std::vector<std::string>& stored = entry.Values(attribute);
+    if (stored.size() != 1) {
+      return skip(absl::StrCat("it has ", stored.size(), " ", attribute,
+                               " values instead of 1"));
+    }
+    absl::StatusOr<Sha256Digest> digest =
+        Sha256Digest::FromHex(stored[0], attribute);
+    if (!digest.ok()) return skip(digest.status().message());
+    if (*digest != computed) {
+      return skip(absl::StrCat(attribute, " ", stored[0],
+                               " does not match the stored certificate, whose "
+                               "digest is ",
+                               computed.ToHex()));
+    }
+  }
+  const std::vector<std::string>& kinds = entry.Values(kPinKind);
+  std::optional<PinKind> kind;
+  if (kinds.size() == 1) {
+    kind = PinKindFromName(absl::AsciiStrToLower(kinds[0]));
+  }
+  if (!kind.has_value()) {
+    return skip(absl::StrCat("it has no valid ", kPinKind,
+                             " (\"certificate\" or \"public-key\")"));
+  }
+  return PinRecord{certificate->sha256(),
+                   certificate->spki_sha256(),
+                   *kind,
+                   certificate->not_before(),
+                   certificate->not_after(),
+                   certificate->subject(),
+                   certificate->der()};
+}
+
+std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
+                                            absl::string_view servers_key) {
+  absl::StatusOr<SplitDn> split = SplitFirstRdn(entry.dn);
+  absl::StatusOr<std::string> key = DnKey(entry.dn);
+  if (!split.ok() || !key.ok() ||
+      !absl::EqualsIgnoreCase(split->attribute, "cn") ||
+      absl::AsciiStrToLower(split->parent) != servers_key) {
+    LogWarning("ignoring transport server entry \"", entry.dn,
+               "\": it is not named cn=<server>,", servers_key);
+    return std::nullopt;
+  }
+  ServerEntry server;
+  server.dn = entry.dn;
+  server.key = *std::move(key);
+  // The RDN value is the entry's name: unambiguous even if cn has several.
+  server.record.name = std::move(split->value);
+  server.record.domains = SortedUnique(entry.Values(kMailDomain));
+  return server;
+}
+
+std::vector<PinRecord> ParsePinEntries(const std::vector<LdapEntry>& entries) {
+  std::vector<PinRecord> pins;
+  for (const LdapEntry& entry : entries) {
+    std::optional<PinRecord> pin = ParsePinEntry(entry);
+    if (pin.has_value()) pins.push_back(*std::move(pin));
+  }
+  std::sort(pins.begin(), pins.end(),
+            [](const PinRecord& a, const PinRecord& b) {
+              return a.cert_sha256 < b.cert_sha256;
+            });
+  return pins;
+}
+
+}  // namespace dtrust

@@ -1,0 +1,256 @@
+#include "tests/client/cli_test_util.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace dtrust::testing {
+namespace {
+
+constexpr char kDtrustPath[] = DTRUST_BINARY_DIR "/client/dtrust";
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "cli_test_util: %s: %s\n", what.c_str(),
+               std::strerror(errno));
+  std::abort();
+}
+
+// One temporary directory for the whole test binary, removed at exit.
+class ProcessTempDir {
+ public:
+  ProcessTempDir() {
+    char pattern[] = "/tmp/dtrust-cli-test-XXXXXX";
+    if (mkdtemp(pattern) == nullptr) Die("mkdtemp");
+    path_ = pattern;
+  }
+  ~ProcessTempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  // A new, empty subdirectory.
+  std::string NewSubdir() {
+    std::string dir = absl::StrCat(path_, "/", counter_++);
+    if (mkdir(dir.c_str(), 0700) != 0) Die("mkdir " + dir);
+    return dir;
+  }
+
+ private:
+  std::string path_;
+  std::atomic<int> counter_{0};
+};
+
+std::string NewTempDir() {
+  static ProcessTempDir dir;  // Destroyed, and so removed, at exit.
+  return dir.NewSubdir();
+}
+
+// An unlinked temporary file to capture output in.
+int CaptureFile() {
+  char pattern[] = "/tmp/dtrust-cli-capture-XXXXXX";
+  const int fd = mkostemp(pattern, O_CLOEXEC);
+  if (fd < 0) Die("mkostemp");
+  unlink(pattern);
+  return fd;
+}
+
+std::string ReadAll(int fd) {
+  std::string contents;
+  char buffer[4096];
+  if (lseek(fd, 0, SEEK_SET) < 0) Die("lseek");
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) Die("read");
+    contents.append(buffer, static_cast<size_t>(n));
+  }
+  return contents;
+}
+
+std::string EnvName(absl::string_view entry) {
+  return std::string(entry.substr(0, entry.find('=')));
+}
+
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env) {
+  std::vector<std::string> env_strings;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string name = EnvName(*entry);
+    const bool overridden =
+        std::any_of(env.begin(), env.end(), [&name](const std::string& e) {
+          return EnvName(e) == name || e == name;
+        });
+    if (!overridden) env_strings.push_back(*entry);
+  }
+  for (const std::string& entry : env) {
+    // A bare "NAME" (no '=') only removes the variable.
+    if (absl::StrContains(entry, '=')) env_strings.push_back(entry);
+  }
+  std::vector<std::string> argv_strings = argv;
+  std::vector<char*> argv_pointers, env_pointers;
+  for (std::string& arg : argv_strings) argv_pointers.push_back(arg.data());
+  argv_pointers.push_back(nullptr);
+  for (std::string& entry : env_strings) env_pointers.push_back(entry.data());
+  env_pointers.push_back(nullptr);
+
+  const int out_fd = CaptureFile();
+  const int err_fd = CaptureFile();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+  pid_t pid;
+  const int spawn_error =
+      posix_spawnp(&pid, argv_pointers[0], &actions, nullptr,
+                   argv_pointers.data(), env_pointers.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawn_error != 0) {
+    errno = spawn_error;
+    Die("cannot run " + argv[0]);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) Die("waitpid");
+  }
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadAll(out_fd);
+  result.err = ReadAll(err_fd);
+  close(out_fd);
+  close(err_fd);
+  return result;
+}
+
+CommandResult RunShell(const std::string& script) {
+  return RunCommand({"/bin/sh", "-c", script});
+}
+
+CommandResult RunDtrust(const std::vector<std::string>& args,
+                        const std::vector<std::string>& env) {
+  std::vector<std::string> argv = {kDtrustPath};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> full_env = {"DTRUST_ENDPOINT"};
+  full_env.insert(full_env.end(), env.begin(), env.end());
+  return RunCommand(argv, full_env);
+}
+
+CommandResult DtrustCli::Run(std::vector<std::string> args) const {
+  args.push_back("--endpoint");
+  args.push_back(endpoint_);
+  return RunDtrust(args);
+}
+
+OpensslCert MakeOpensslCert(const std::string& common_name,
+                            const std::string& key_path) {
+  const std::string dir = NewTempDir();
+  OpensslCert cert{.cert_path = dir + "/cert.pem",
+                   .key_path = key_path.empty() ? dir + "/key.pem" : key_path};
+  std::vector<std::string> argv = {"openssl", "req", "-x509"};
+  if (key_path.empty()) {
+    argv.insert(argv.end(),
+                {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-nodes", "-keyout", cert.key_path});
+  } else {
+    argv.insert(argv.end(), {"-key", key_path});
+  }
+  argv.insert(argv.end(), {"-subj", "/CN=" + common_name, "-days", "365",
+                           "-out", cert.cert_path});
+  const CommandResult result = RunCommand(argv);
+  EXPECT_EQ(result.exit_code, 0) << absl::StrJoin(argv, " ") << "\n"
+                                 << result.err;
+  return cert;
+}
+
+std::string OpensslSha256(const std::string& cert_path) {
+  const CommandResult result =
+      RunCommand({"openssl", "x509", "-in", cert_path, "-noout", "-fingerprint",
+                  "-sha256"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  // "sha256 Fingerprint=AB:CD:...\n" (the label's case varies by version).
+  absl::string_view line = absl::StripAsciiWhitespace(result.out);
+  return std::string(line.substr(line.find('=') + 1));
+}
+
+std::string OpensslSpkiSha256(const std::string& cert_path) {
+  const CommandResult result = RunShell(
+      absl::StrCat("openssl x509 -in '", cert_path,
+                   "' -pubkey -noout | openssl pkey -pubin -outform DER | "
+                   "openssl dgst -sha256"));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  // "SHA2-256(stdin)= abcd...\n"
+  absl::string_view line = absl::StripAsciiWhitespace(result.out);
+  return std::string(
+      absl::StripAsciiWhitespace(line.substr(line.find('=') + 1)));
+}
+
+std::string ColonHexToLower(const std::string& colon_hex) {
+  return absl::AsciiStrToLower(absl::StrReplaceAll(colon_hex, {{":", ""}}));
+}
+
+std::string DetailValue(const std::string& text, const std::string& label) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripLeadingAsciiWhitespace(line);
+    absl::ConsumePrefix(&line, "- ");
+    if (absl::ConsumePrefix(&line, label + ":")) {
+      return std::string(absl::StripAsciiWhitespace(line));
+    }
+  }
+  return "";
+}
+
+std::string FirstLine(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
+
+google::protobuf::Value ParseJson(const std::string& json) {
+  google::protobuf::Value value;
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &value);
+  EXPECT_TRUE(status.ok()) << status.ToString() << " in:\n" << json;
+  return value;
+}
+
+const google::protobuf::Value& Field(const google::protobuf::Value& object,
+                                     const std::string& key) {
+  static const google::protobuf::Value* const kMissing =
+      new google::protobuf::Value;
+  const auto& fields = object.struct_value().fields();
+  const auto it = fields.find(key);
+  if (it == fields.end()) {
+    ADD_FAILURE() << "JSON has no field \"" << key << "\"";
+    return *kMissing;
+  }
+  return it->second;
+}
+
+std::vector<std::string> StringList(const google::protobuf::Value& list) {
+  std::vector<std::string> strings;
+  for (const auto& value : list.list_value().values()) {
+    strings.push_back(value.string_value());
+  }
+  return strings;
+}
+
+}  // namespace dtrust::testing

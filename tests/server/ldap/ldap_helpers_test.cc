@@ -1,0 +1,110 @@
+// The pure helpers of the LDAP adapter: DN/filter escaping and error mapping.
+#include <ldap.h>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/ldap/ldap_dn.h"
+#include "server/ldap/ldap_status.h"
+
+namespace dtrust {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+TEST(MakeRdnTest, EscapesEverySpecialCharacter) {
+  EXPECT_EQ(*MakeRdn("cn", "mx1.example.org"), "cn=mx1.example.org");
+  EXPECT_EQ(*MakeRdn("cn", "a,b=c+d\"e\\f;g<h>i"),
+            R"(cn=a\2Cb\3Dc\2Bd\22e\5Cf\3Bg\3Ch\3Ei)");
+  EXPECT_EQ(*MakeRdn("cn", "#x "), R"(cn=\23x\20)");
+  EXPECT_EQ(*MakeRdn("cn", " x"), R"(cn=\20x)");
+  EXPECT_EQ(*MakeRdn("cn", std::string("a\0b", 3)), R"(cn=a\00b)");
+  EXPECT_EQ(*MakeRdn("cn", "caf\xc3\xa9"), R"(cn=caf\C3\A9)");
+  EXPECT_TRUE(absl::IsInvalidArgument(MakeRdn("cn", "\xff").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(MakeRdn("cn", "").status()));
+}
+
+TEST(MakeRdnTest, RoundTripsThroughSplitFirstRdn) {
+  for (const std::string value :
+       {"plain", "a,b=c+d\"e\\f*(g)", "#lead; <trail> ", " x", "caf\xc3\xa9"}) {
+    absl::StatusOr<std::string> rdn = MakeRdn("cn", value);
+    ASSERT_TRUE(rdn.ok()) << rdn.status();
+    absl::StatusOr<SplitDn> split = SplitFirstRdn(*rdn + ",ou=servers,o=x");
+    ASSERT_TRUE(split.ok()) << split.status();
+    EXPECT_EQ(split->attribute, "cn");
+    EXPECT_EQ(split->value, value);
+    EXPECT_EQ(split->parent, "ou=servers,o=x");
+  }
+}
+
+TEST(EscapeFilterValueTest, EscapesMetacharacters) {
+  EXPECT_EQ(*EscapeFilterValue("org-b.example"), "org-b.example");
+  EXPECT_EQ(*EscapeFilterValue("*)(cn=*\\"), R"(\2A\29\28cn=\2A\5C)");
+  EXPECT_EQ(*EscapeFilterValue(std::string("\0", 1)), R"(\00)");
+}
+
+TEST(SplitFirstRdnTest, RejectsMultiValuedAndInvalidDns) {
+  EXPECT_TRUE(absl::IsInvalidArgument(SplitFirstRdn("cn=a+sn=b,o=x").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(SplitFirstRdn("not a dn").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(SplitFirstRdn("").status()));
+  EXPECT_EQ(SplitFirstRdn("o=x")->parent, "");
+}
+
+TEST(CanonicalDnTest, NormalizesEscapingAndSpacing) {
+  EXPECT_EQ(*CanonicalDn("cn=a\\,b, ou=servers,  o=x"),
+            *CanonicalDn("cn=a\\2Cb,ou=servers,o=x"));
+}
+
+TEST(LdapErrorTest, MapsCodesPerDirectoryContract) {
+  const struct {
+    int code;
+    absl::StatusCode expected;
+  } cases[] = {
+      {LDAP_SERVER_DOWN, absl::StatusCode::kUnavailable},
+      {LDAP_CONNECT_ERROR, absl::StatusCode::kUnavailable},
+      {LDAP_TIMEOUT, absl::StatusCode::kUnavailable},
+      {LDAP_TIMELIMIT_EXCEEDED, absl::StatusCode::kUnavailable},
+      {LDAP_BUSY, absl::StatusCode::kUnavailable},
+      {LDAP_UNAVAILABLE, absl::StatusCode::kUnavailable},
+      {LDAP_UNWILLING_TO_PERFORM, absl::StatusCode::kUnavailable},
+      {LDAP_INVALID_CREDENTIALS, absl::StatusCode::kUnavailable},
+      {LDAP_STRONG_AUTH_REQUIRED, absl::StatusCode::kUnavailable},
+      {LDAP_NO_SUCH_OBJECT, absl::StatusCode::kNotFound},
+      {LDAP_ALREADY_EXISTS, absl::StatusCode::kAlreadyExists},
+      {LDAP_TYPE_OR_VALUE_EXISTS, absl::StatusCode::kAlreadyExists},
+      {LDAP_NOT_ALLOWED_ON_NONLEAF, absl::StatusCode::kFailedPrecondition},
+      {LDAP_INSUFFICIENT_ACCESS, absl::StatusCode::kPermissionDenied},
+      {LDAP_OBJECT_CLASS_VIOLATION, absl::StatusCode::kInternal},
+      {LDAP_INVALID_SYNTAX, absl::StatusCode::kInternal},
+  };
+  for (const auto& c : cases) {
+    const absl::Status status = LdapError(c.code, "", "add", "cn=x");
+    EXPECT_EQ(status.code(), c.expected) << c.code << ": " << status;
+  }
+  EXPECT_EQ(LdapError(LDAP_UNWILLING_TO_PERFORM,
+                      "objectClass modification not allowed", "modify", "cn=x")
+                .code(),
+            absl::StatusCode::kInternal);
+}
+
+TEST(LdapErrorTest, MessageNamesOperationDnCodeAndDiagnostic) {
+  const absl::Status status =
+      LdapError(LDAP_OBJECT_CLASS_VIOLATION, "missing attribute cn", "add",
+                "cn=mx1,ou=servers,o=x");
+  EXPECT_THAT(status.message(),
+              AllOf(HasSubstr("add"), HasSubstr("cn=mx1,ou=servers,o=x"),
+                    HasSubstr(ldap_err2string(LDAP_OBJECT_CLASS_VIOLATION)),
+                    HasSubstr("(65)"), HasSubstr("missing attribute cn")));
+}
+
+TEST(IsConnectionLostTest, OnlyForDeadConnections) {
+  EXPECT_TRUE(IsConnectionLost(LDAP_SERVER_DOWN));
+  EXPECT_TRUE(IsConnectionLost(LDAP_CONNECT_ERROR));
+  EXPECT_TRUE(IsConnectionLost(LDAP_TIMEOUT));
+  EXPECT_FALSE(IsConnectionLost(LDAP_BUSY));
+  EXPECT_FALSE(IsConnectionLost(LDAP_NO_SUCH_OBJECT));
+}
+
+}  // namespace
+}  // namespace dtrust

@@ -1,0 +1,106 @@
+// A real, private slapd for integration tests.
+#ifndef DTRUST_TESTS_TESTING_SLAPD_FIXTURE_H_
+#define DTRUST_TESTS_TESTING_SLAPD_FIXTURE_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace dtrust::testing {
+
+// One slapd (back-mdb, core + cosine + dtrust schema, the dtrust indexes) in
+// its own temporary directory under /tmp, listening on
+// ldap://127.0.0.1:<free port>/ and on a unix socket (ldapi://).
+//
+// The database holds the suffix entry and a service account bind_dn() (not
+// the rootdn; there is none) that may read and write everything under the
+// suffix; so may SASL EXTERNAL over ldapi:// as this process's uid/gid.
+// Anonymous users get nothing but the root DSE and the schema.
+// ou=servers is NOT created: LdapDirectory::Connect does that.
+//
+// slapd runs in the foreground as a child of the thread that started it and
+// gets SIGKILL if that thread exits (PR_SET_PDEATHSIG), so start it from the
+// test's main thread (or a thread that outlives it). Works as root.
+// The destructor stops slapd (SIGTERM, SIGKILL after 5 s) and removes the
+// directory. Thread-compatible; the const methods may run concurrently.
+class SlapdFixture {
+ public:
+  enum class ConfigMode {
+    kSlapdConf,  // slapd -f slapd.conf including dtrust.schema.
+    kCnConfig,   // slapd -F slapd.d, made by slapadd -n0 from dtrust.ldif.
+  };
+  struct Options {
+    ConfigMode mode = ConfigMode::kSlapdConf;
+    // Its first RDN must be dc=, o= or ou=.
+    std::string suffix = "dc=example,dc=org";
+  };
+
+  // Sets up and starts slapd; returns once it answers LDAP (at most ~10 s).
+  // On failure the error carries slapd's (or slapadd's) output.
+  static absl::StatusOr<std::unique_ptr<SlapdFixture>> Start();
+  static absl::StatusOr<std::unique_ptr<SlapdFixture>> Start(
+      const Options& options);
+
+  SlapdFixture(const SlapdFixture&) = delete;
+  SlapdFixture& operator=(const SlapdFixture&) = delete;
+  ~SlapdFixture();
+
+  // "ldap://127.0.0.1:PORT/"; the same after Restart().
+  const std::string& uri() const { return uri_; }
+  // "ldapi://%2Ftmp%2F...": for SASL EXTERNAL.
+  const std::string& ldapi_uri() const { return ldapi_uri_; }
+  const std::string& suffix() const { return suffix_; }
+  // "cn=dtrustd,<suffix>".
+  const std::string& bind_dn() const { return bind_dn_; }
+  const std::string& bind_password() const { return bind_password_; }
+  // A file holding bind_password() (no trailing newline).
+  const std::string& bind_password_file() const { return password_file_; }
+  // slapd's pid while it runs, -1 when stopped.
+  pid_t pid() const { return pid_; }
+
+  // Stops slapd, keeping its data. Idempotent.
+  absl::Status Stop();
+  // Starts the stopped slapd again on the same port with the same data.
+  // (Not named Start: that is the factory.)
+  absl::Status Restart();
+  // Freezes slapd (SIGSTOP) and returns once it is stopped: the kernel still
+  // accepts connections, but nothing answers - a hung server.
+  absl::Status Pause();
+  // Lets a paused slapd run again (SIGCONT).
+  absl::Status Resume();
+
+  // Runs the real `ldapsearch -x -LLL -o ldif-wrap=no -H uri() -D bind_dn()
+  // -y bind_password_file() -b base filter attrs...`; returns its stdout, or
+  // an error with its exit code and stderr.
+  absl::StatusOr<std::string> LdapSearch(
+      const std::string& base, const std::string& filter,
+      const std::vector<std::string>& attrs = {}) const;
+  // Runs the real `ldapmodify -x` as bind_dn() with `ldif` (changetype
+  // records; entries without changetype are added).
+  absl::Status LdapModify(const std::string& ldif) const;
+
+ private:
+  explicit SlapdFixture(std::string dir) : dir_(std::move(dir)) {}
+
+  absl::Status Configure(const Options& options);
+  absl::Status Launch();
+
+  const std::string dir_;  // Owned temporary directory.
+  std::string uri_;
+  std::string ldapi_uri_;
+  std::string suffix_;
+  std::string bind_dn_;
+  std::string bind_password_;
+  std::string password_file_;
+  std::vector<std::string> slapd_args_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace dtrust::testing
+
+#endif  // DTRUST_TESTS_TESTING_SLAPD_FIXTURE_H_
