@@ -11,7 +11,7 @@ namespace dtrust::cli {
 namespace {
 
 constexpr absl::string_view kHelp =
-    R"(usage: dtrust publish --server FQDN --domain MAIL-DOMAIN [--domain ...]
+    R"(usage: dtrust publish --server FQDN [--domain MAIL-DOMAIN]...
                       [--pin cert|key] CERT-FILE
 
 Publishes the certificate in CERT-FILE (PEM or DER) for the transport server
@@ -21,8 +21,8 @@ and only adds new domains.
 
 Options:
   --server FQDN         the transport server presenting this certificate
-  --domain MAIL-DOMAIN  a mail domain the server serves (repeatable; at
-                        least one)
+  --domain MAIL-DOMAIN  a mail domain the server serves (repeatable; needed
+                        when the server is not published yet)
   --pin cert|key        cert (default): trust exactly this certificate;
                         key: trust any certificate with this public key, so
                         renewals that keep the key stay trusted
@@ -42,9 +42,6 @@ absl::StatusOr<v1::PublishRequest> MakeRequest(const ParsedArgs& args) {
   }
   if (!args.Has("server")) {
     return UsageError("publish", "publish needs --server FQDN");
-  }
-  if (!args.Has("domain")) {
-    return UsageError("publish", "publish needs at least one --domain");
   }
   v1::PublishRequest request;
   DTRUST_ASSIGN_OR_RETURN(*request.mutable_server(),
