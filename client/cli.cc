@@ -61,7 +61,8 @@ Exit codes:
 )";
 
 std::vector<Command> AllCommands() {
-  return {PublishCommand(), VerifyCommand(), ListCommand(), UnpublishCommand()};
+  return {PublishCommand(), VerifyCommand(), ListCommand(), UnpublishCommand(),
+          DomainCommand()};
 }
 
 std::string GeneralHelp(const std::vector<Command>& commands) {

@@ -40,6 +40,7 @@ Command PublishCommand();
 Command VerifyCommand();
 Command ListCommand();
 Command UnpublishCommand();
+Command DomainCommand();
 
 }  // namespace dtrust::cli
 

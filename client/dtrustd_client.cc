@@ -43,22 +43,12 @@ absl::Status DtrustdClient::ToStatus(const grpc::Status& status) const {
 
 absl::StatusOr<v1::PublishResponse> DtrustdClient::Publish(
     const v1::PublishRequest& request) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::PublishResponse response;
-  grpc::Status status = stub_->Publish(&context, request, &response);
-  if (!status.ok()) return ToStatus(status);
-  return response;
+  return Unary(&v1::DirectTrust::Stub::Publish, request);
 }
 
 absl::StatusOr<v1::UnpublishResponse> DtrustdClient::Unpublish(
     const v1::UnpublishRequest& request) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::UnpublishResponse response;
-  grpc::Status status = stub_->Unpublish(&context, request, &response);
-  if (!status.ok()) return ToStatus(status);
-  return response;
+  return Unary(&v1::DirectTrust::Stub::Unpublish, request);
 }
 
 absl::StatusOr<std::vector<v1::ServerEntry>> DtrustdClient::List(
@@ -80,12 +70,18 @@ absl::StatusOr<std::vector<v1::ServerEntry>> DtrustdClient::List(
 
 absl::StatusOr<v1::VerifyResponse> DtrustdClient::Verify(
     const v1::VerifyRequest& request) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::VerifyResponse response;
-  grpc::Status status = stub_->Verify(&context, request, &response);
-  if (!status.ok()) return ToStatus(status);
-  return response;
+  return Unary(&v1::DirectTrust::Stub::Verify, request);
+}
+
+absl::StatusOr<v1::DomainPolicy> DtrustdClient::SetDomainPolicy(
+    const v1::SetDomainPolicyRequest& request) {
+  return Unary(&v1::DirectTrust::Stub::SetDomainPolicy, request);
+}
+
+absl::StatusOr<v1::ListDomainPoliciesResponse>
+DtrustdClient::ListDomainPolicies(
+    const v1::ListDomainPoliciesRequest& request) {
+  return Unary(&v1::DirectTrust::Stub::ListDomainPolicies, request);
 }
 
 }  // namespace dtrust::cli

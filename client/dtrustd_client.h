@@ -35,8 +35,26 @@ class DtrustdClient {
   absl::StatusOr<std::vector<v1::ServerEntry>> List(
       const v1::ListRequest& request);
   absl::StatusOr<v1::VerifyResponse> Verify(const v1::VerifyRequest& request);
+  absl::StatusOr<v1::DomainPolicy> SetDomainPolicy(
+      const v1::SetDomainPolicyRequest& request);
+  absl::StatusOr<v1::ListDomainPoliciesResponse> ListDomainPolicies(
+      const v1::ListDomainPoliciesRequest& request);
 
  private:
+  // One unary call of `method` with the deadline, status mapped.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Unary(
+      grpc::Status (v1::DirectTrust::Stub::*method)(grpc::ClientContext*,
+                                                    const Request&, Response*),
+      const Request& request) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    Response response;
+    grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+    if (!status.ok()) return ToStatus(status);
+    return response;
+  }
+
   void SetDeadline(grpc::ClientContext* context) const;
   absl::Status ToStatus(const grpc::Status& status) const;
 

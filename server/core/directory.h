@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/core/digest.h"
+#include "server/core/domain_security.h"
 
 namespace dtrust {
 
@@ -53,9 +54,9 @@ struct ServerFilter {
   std::string domain{};  // Exact normalized mail domain.
 };
 
-// Storage of servers and pins. Names passed in are already normalized by the
-// caller (see dns_name.h); implementations must still not trust them for
-// injection safety.
+// Storage of servers, pins and the Domain Security lists. Names passed in are
+// already normalized by the caller (see dns_name.h); implementations must still
+// not trust them for injection safety.
 //
 // Error contract, for every method: Unavailable when the directory cannot be
 // reached or refused to serve (retryable; never reported as "absent");
@@ -108,6 +109,18 @@ class Directory {
   // Removes a server entry that has no pins left. NotFound if absent,
   // FailedPrecondition if it still has pins (e.g. a concurrent publish).
   virtual absl::Status RemoveServer(absl::string_view name) = 0;
+
+  // Domain Security lists. Domains are normalized by the caller.
+  // Every domain with a policy, sorted by domain.
+  virtual absl::StatusOr<std::vector<DomainPolicy>> ListDomainPolicies() = 0;
+  // The domain's policy, or nullopt if it is on no list.
+  virtual absl::StatusOr<std::optional<DomainPolicy>> GetDomainPolicy(
+      absl::string_view domain) = 0;
+  // Creates or replaces the domain's policy. A policy with both directions
+  // kOff is InvalidArgument (use RemoveDomainPolicy).
+  virtual absl::Status PutDomainPolicy(const DomainPolicy& policy) = 0;
+  // NotFound if the domain has no policy.
+  virtual absl::Status RemoveDomainPolicy(absl::string_view domain) = 0;
 };
 
 }  // namespace dtrust

@@ -370,4 +370,41 @@ absl::StatusOr<VerifyResult> TrustService::Verify(
   return result;
 }
 
+absl::StatusOr<DomainPolicy> TrustService::SetDomainPolicy(
+    const DomainPolicyChange& change) {
+  DTRUST_ASSIGN_OR_RETURN(const std::string domain,
+                          NormalizeDnsName(change.domain, "mail domain"));
+  if (!change.send && !change.receive) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "say which list to change for ", domain, ": send and/or receive"));
+  }
+  DTRUST_ASSIGN_OR_RETURN(const std::optional<DomainPolicy> existing,
+                          directory_->GetDomainPolicy(domain));
+  DomainPolicy policy = existing.value_or(DomainPolicy{domain});
+  policy.send = change.send.value_or(policy.send);
+  policy.receive = change.receive.value_or(policy.receive);
+  if (policy.send != SecureMode::kOff || policy.receive != SecureMode::kOff) {
+    DTRUST_RETURN_IF_ERROR(directory_->PutDomainPolicy(policy));
+    return policy;
+  }
+  if (!existing) {
+    return absl::NotFoundError(
+        absl::StrCat(domain, " is on no Domain Security list"));
+  }
+  const absl::Status removed = directory_->RemoveDomainPolicy(domain);
+  if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+  return policy;
+}
+
+absl::StatusOr<std::vector<DomainPolicy>> TrustService::ListDomainPolicies(
+    absl::string_view domain) {
+  if (domain.empty()) return directory_->ListDomainPolicies();
+  DTRUST_ASSIGN_OR_RETURN(const std::string normalized,
+                          NormalizeDnsName(domain, "mail domain"));
+  DTRUST_ASSIGN_OR_RETURN(const std::optional<DomainPolicy> policy,
+                          directory_->GetDomainPolicy(normalized));
+  if (!policy) return std::vector<DomainPolicy>();
+  return std::vector<DomainPolicy>{*policy};
+}
+
 }  // namespace dtrust

@@ -14,6 +14,7 @@
 #include "server/core/clock.h"
 #include "server/core/digest.h"
 #include "server/core/directory.h"
+#include "server/core/domain_security.h"
 
 namespace dtrust {
 
@@ -81,6 +82,14 @@ struct VerifyResult {
   std::optional<absl::Time> not_after;
 };
 
+// A change to a domain's Domain Security policy: each direction given is set
+// to that mode (kOff takes the domain off that list); the others stay.
+struct DomainPolicyChange {
+  std::string domain{};
+  std::optional<SecureMode> send{};
+  std::optional<SecureMode> receive{};
+};
+
 // Thread-safe if the Directory is. Does not own `directory` or `clock`,
 // which must outlive it.
 //
@@ -97,6 +106,16 @@ class TrustService {
   // `filter` names are validated and normalized here.
   absl::StatusOr<std::vector<ServerRecord>> List(ServerFilter filter);
   absl::StatusOr<VerifyResult> Verify(const VerifyRequest& request);
+
+  // Applies `change` and returns the domain's policy afterwards (both
+  // directions kOff: it is on no list any more). InvalidArgument for a bad
+  // domain or a change naming no direction; NotFound when only taking a
+  // domain off lists it is not on.
+  absl::StatusOr<DomainPolicy> SetDomainPolicy(
+      const DomainPolicyChange& change);
+  // Every listed domain, or just `domain` (validated) when not empty.
+  absl::StatusOr<std::vector<DomainPolicy>> ListDomainPolicies(
+      absl::string_view domain);
 
  private:
   Directory* const directory_;

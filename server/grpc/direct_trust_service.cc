@@ -97,4 +97,33 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status DirectTrustService::SetDomainPolicy(
+    grpc::ServerContext* context, const v1::SetDomainPolicyRequest* request,
+    v1::DomainPolicy* response) {
+  absl::StatusOr<DomainPolicyChange> change = FromProto(*request);
+  if (!change.ok()) return Failed("SetDomainPolicy", context, change.status());
+  absl::StatusOr<DomainPolicy> policy =
+      trust_service_->SetDomainPolicy(*change);
+  if (!policy.ok()) return Failed("SetDomainPolicy", context, policy.status());
+  LogInfo("SetDomainPolicy from ", context->peer(), ": ", policy->domain,
+          " send ", SecureModeName(policy->send), ", receive ",
+          SecureModeName(policy->receive));
+  *response = ToProto(*policy);
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectTrustService::ListDomainPolicies(
+    grpc::ServerContext* context, const v1::ListDomainPoliciesRequest* request,
+    v1::ListDomainPoliciesResponse* response) {
+  absl::StatusOr<std::vector<DomainPolicy>> policies =
+      trust_service_->ListDomainPolicies(request->domain());
+  if (!policies.ok()) {
+    return Failed("ListDomainPolicies", context, policies.status());
+  }
+  for (const DomainPolicy& policy : *policies) {
+    *response->add_policies() = ToProto(policy);
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace dtrust

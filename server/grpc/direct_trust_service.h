@@ -27,6 +27,13 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   grpc::Status Verify(grpc::ServerContext* context,
                       const v1::VerifyRequest* request,
                       v1::VerifyResponse* response) override;
+  grpc::Status SetDomainPolicy(grpc::ServerContext* context,
+                               const v1::SetDomainPolicyRequest* request,
+                               v1::DomainPolicy* response) override;
+  grpc::Status ListDomainPolicies(
+      grpc::ServerContext* context,
+      const v1::ListDomainPoliciesRequest* request,
+      v1::ListDomainPoliciesResponse* response) override;
 
  private:
   TrustService* const trust_service_;

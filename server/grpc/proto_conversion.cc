@@ -67,7 +67,54 @@ void ToProto(const PinRecord& pin, bool include_certificate, v1::Pin* out) {
   if (include_certificate) out->set_certificate_der(pin.der);
 }
 
+v1::SecureMode ToProto(SecureMode mode) {
+  switch (mode) {
+    case SecureMode::kOff:
+      return v1::SECURE_MODE_OFF;
+    case SecureMode::kEnforce:
+      return v1::SECURE_MODE_ENFORCE;
+    case SecureMode::kTesting:
+      return v1::SECURE_MODE_TESTING;
+  }
+  return v1::SECURE_MODE_UNSPECIFIED;
+}
+
+// UNSPECIFIED: nullopt (leave unchanged).
+absl::StatusOr<std::optional<SecureMode>> FromProto(v1::SecureMode mode,
+                                                    absl::string_view field) {
+  switch (mode) {
+    case v1::SECURE_MODE_UNSPECIFIED:
+      return std::nullopt;
+    case v1::SECURE_MODE_OFF:
+      return SecureMode::kOff;
+    case v1::SECURE_MODE_ENFORCE:
+      return SecureMode::kEnforce;
+    case v1::SECURE_MODE_TESTING:
+      return SecureMode::kTesting;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": unknown secure mode ", static_cast<int>(mode)));
+  }
+}
+
 }  // namespace
+
+absl::StatusOr<DomainPolicyChange> FromProto(
+    const v1::SetDomainPolicyRequest& request) {
+  DomainPolicyChange change{.domain = request.domain()};
+  DTRUST_ASSIGN_OR_RETURN(change.send, FromProto(request.send(), "send"));
+  DTRUST_ASSIGN_OR_RETURN(change.receive,
+                          FromProto(request.receive(), "receive"));
+  return change;
+}
+
+v1::DomainPolicy ToProto(const DomainPolicy& policy) {
+  v1::DomainPolicy out;
+  out.set_domain(policy.domain);
+  out.set_send(ToProto(policy.send));
+  out.set_receive(ToProto(policy.receive));
+  return out;
+}
 
 absl::StatusOr<PublishRequest> FromProto(const v1::PublishRequest& request) {
   DTRUST_ASSIGN_OR_RETURN(PinKind kind, FromProto(request.pin_kind()));

@@ -13,11 +13,14 @@ absl::StatusOr<PublishRequest> FromProto(const v1::PublishRequest& request);
 absl::StatusOr<UnpublishRequest> FromProto(const v1::UnpublishRequest& request);
 absl::StatusOr<VerifyRequest> FromProto(const v1::VerifyRequest& request);
 ServerFilter FromProto(const v1::ListRequest& request);
+absl::StatusOr<DomainPolicyChange> FromProto(
+    const v1::SetDomainPolicyRequest& request);
 
 v1::PublishResponse ToProto(const PublishResult& result);
 v1::UnpublishResponse ToProto(const UnpublishResult& result);
 v1::VerifyResponse ToProto(const VerifyResult& result);
 v1::ServerEntry ToProto(const ServerRecord& server, bool include_certificates);
+v1::DomainPolicy ToProto(const DomainPolicy& policy);
 
 }  // namespace dtrust
 

@@ -62,21 +62,23 @@ absl::Status ServerNotFound(absl::string_view server,
                                           status.message(), ")"));
 }
 
-// NotFound for a search under, or an add directly below, ou=servers means
-// that entry itself is gone, which is not the caller's "absent".
-absl::Status ServersGone(const std::string& servers_dn,
-                         const absl::Status& status) {
+// NotFound for a search under, or an add directly below, ou=servers or
+// ou=domains means that entry itself is gone, which is not the caller's
+// "absent".
+absl::Status ContainerGone(const std::string& container_dn,
+                           const absl::Status& status) {
   return absl::InternalError(
-      absl::StrCat(servers_dn,
+      absl::StrCat(container_dn,
                    " vanished from the directory (restart dtrustd to recreate "
                    "it): ",
                    status.message()));
 }
 
-// Creates `servers_dn` and, if need be, `base` (see Connect).
+// Creates the `containers` (each "ou=<name>,<base>") that are missing and, if
+// need be, `base` (see Connect).
 absl::Status EnsureBaseEntries(LdapConnection& connection,
                                const std::string& base,
-                               const std::string& servers_dn) {
+                               const std::vector<std::string>& containers) {
   auto exists = [&connection](const std::string& dn) -> absl::StatusOr<bool> {
     absl::StatusOr<std::vector<LdapEntry>> found =
         connection.Search(dn, LdapScope::kBase, "(objectClass=*)", {"1.1"});
@@ -91,8 +93,12 @@ absl::Status EnsureBaseEntries(LdapConnection& connection,
     return absl::IsAlreadyExists(status) ? absl::OkStatus() : status;
   };
 
-  DTRUST_ASSIGN_OR_RETURN(bool servers_exist, exists(servers_dn));
-  if (servers_exist) return absl::OkStatus();
+  std::vector<std::string> missing;
+  for (const std::string& dn : containers) {
+    DTRUST_ASSIGN_OR_RETURN(bool present, exists(dn));
+    if (!present) missing.push_back(dn);
+  }
+  if (missing.empty()) return absl::OkStatus();
   DTRUST_ASSIGN_OR_RETURN(bool base_exists, exists(base));
   if (!base_exists) {
     DTRUST_ASSIGN_OR_RETURN(SplitDn rdn, SplitFirstRdn(base));
@@ -120,17 +126,23 @@ absl::Status EnsureBaseEntries(LdapConnection& connection,
           ") and cannot be created (create it first): ", status.message()));
     }
   }
-  return create(servers_dn,
-                {{"objectClass", {"organizationalUnit"}}, {"ou", {"servers"}}});
+  for (const std::string& dn : missing) {
+    DTRUST_ASSIGN_OR_RETURN(SplitDn rdn, SplitFirstRdn(dn));
+    DTRUST_RETURN_IF_ERROR(create(
+        dn, {{"objectClass", {"organizationalUnit"}}, {"ou", {rdn.value}}}));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 LdapDirectory::LdapDirectory(const LdapOptions& options,
                              std::unique_ptr<LdapConnection> connection,
-                             std::string servers_dn, std::string servers_key)
-    : servers_dn_(std::move(servers_dn)),
-      servers_key_(std::move(servers_key)),
+                             Container servers, Container domains)
+    : servers_dn_(std::move(servers.dn)),
+      servers_key_(std::move(servers.key)),
+      domains_dn_(std::move(domains.dn)),
+      domains_key_(std::move(domains.key)),
       pool_(options, std::move(connection)) {}
 
 absl::StatusOr<std::unique_ptr<LdapDirectory>> LdapDirectory::Connect(
@@ -146,22 +158,29 @@ absl::StatusOr<std::unique_ptr<LdapDirectory>> LdapDirectory::Connect(
   if (options.base_dn.empty()) {
     return absl::InvalidArgumentError("no LDAP base DN configured");
   }
-  DTRUST_ASSIGN_OR_RETURN(std::string servers_rdn, MakeRdn("ou", "servers"));
-  const std::string servers_dn =
-      absl::StrCat(servers_rdn, ",", options.base_dn);
-  absl::StatusOr<std::string> servers_key = DnKey(servers_dn);
-  if (!servers_key.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad LDAP base DN: ", servers_key.status().message()));
-  }
+  auto container =
+      [&options](absl::string_view ou) -> absl::StatusOr<Container> {
+    DTRUST_ASSIGN_OR_RETURN(std::string rdn, MakeRdn("ou", ou));
+    Container result;
+    result.dn = absl::StrCat(rdn, ",", options.base_dn);
+    absl::StatusOr<std::string> key = DnKey(result.dn);
+    if (!key.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad LDAP base DN: ", key.status().message()));
+    }
+    result.key = *std::move(key);
+    return result;
+  };
+  DTRUST_ASSIGN_OR_RETURN(Container servers, container("servers"));
+  DTRUST_ASSIGN_OR_RETURN(Container domains, container("domains"));
   DTRUST_ASSIGN_OR_RETURN(std::unique_ptr<LdapConnection> connection,
                           LdapConnection::Open(options));
   LogInfo("LDAP: connected to ", connection->uri(), " as ",
           connection->identity(), ", base ", options.base_dn);
-  DTRUST_RETURN_IF_ERROR(
-      EnsureBaseEntries(*connection, options.base_dn, servers_dn));
+  DTRUST_RETURN_IF_ERROR(EnsureBaseEntries(*connection, options.base_dn,
+                                           {servers.dn, domains.dn}));
   return absl::WrapUnique(new LdapDirectory(
-      options, std::move(connection), servers_dn, *std::move(servers_key)));
+      options, std::move(connection), std::move(servers), std::move(domains)));
 }
 
 absl::StatusOr<std::string> LdapDirectory::ServerDn(
@@ -176,6 +195,12 @@ absl::StatusOr<std::string> LdapDirectory::PinDn(
   DTRUST_ASSIGN_OR_RETURN(std::string rdn,
                           MakeRdn(kCertSha256, cert_sha256.ToHex()));
   return absl::StrCat(rdn, ",", server_dn);
+}
+
+absl::StatusOr<std::string> LdapDirectory::DomainDn(
+    absl::string_view domain) const {
+  DTRUST_ASSIGN_OR_RETURN(std::string rdn, MakeRdn("cn", domain));
+  return absl::StrCat(rdn, ",", domains_dn_);
 }
 
 absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::FindByDigest(
@@ -204,7 +229,7 @@ absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::FindByDigest(
         absl::StatusOr<std::vector<LdapEntry>> entries = connection.Search(
             servers_dn_, LdapScope::kSubtree, filter, PinAttributes());
         if (absl::IsNotFound(entries.status())) {
-          return ServersGone(servers_dn_, entries.status());
+          return ContainerGone(servers_dn_, entries.status());
         }
         if (!entries.ok()) return entries.status();
         // Pins grouped by their server's DN key, and that DN as read.
@@ -303,7 +328,7 @@ absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::ListServers(
             connection.Search(servers_dn_, LdapScope::kOneLevel, server_filter,
                               ServerAttributes());
         if (absl::IsNotFound(entries.status())) {
-          return ServersGone(servers_dn_, entries.status());
+          return ContainerGone(servers_dn_, entries.status());
         }
         if (!entries.ok()) return entries.status();
         std::vector<ServerEntry> servers;
@@ -365,7 +390,7 @@ absl::Status LdapDirectory::CreateServer(
                    [&](LdapConnection& connection) -> absl::Status {
                      absl::Status status = connection.Add(dn, attributes);
                      if (absl::IsNotFound(status)) {
-                       return ServersGone(servers_dn_, status);
+                       return ContainerGone(servers_dn_, status);
                      }
                      return status;
                    });
@@ -474,6 +499,105 @@ absl::Status LdapDirectory::RemoveServer(absl::string_view name) {
   return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
     return connection.Delete(dn);
   });
+}
+
+absl::StatusOr<std::vector<DomainPolicy>> LdapDirectory::ListDomainPolicies() {
+  std::vector<DomainPolicy> result;
+  DTRUST_RETURN_IF_ERROR(pool_.Run(
+      LdapPool::Retry::kOnceIfStale,
+      [&](LdapConnection& connection) -> absl::Status {
+        absl::StatusOr<std::vector<LdapEntry>> entries =
+            connection.Search(domains_dn_, LdapScope::kOneLevel,
+                              ClassFilter(kDomainClass), DomainAttributes());
+        if (absl::IsNotFound(entries.status())) {
+          return ContainerGone(domains_dn_, entries.status());
+        }
+        if (!entries.ok()) return entries.status();
+        std::vector<DomainPolicy> policies;
+        for (const LdapEntry& entry : *entries) {
+          std::optional<DomainPolicy> policy =
+              ParseDomainEntry(entry, domains_key_);
+          if (policy.has_value()) policies.push_back(*std::move(policy));
+        }
+        std::sort(policies.begin(), policies.end(),
+                  [](const DomainPolicy& a, const DomainPolicy& b) {
+                    return a.domain < b.domain;
+                  });
+        result = std::move(policies);
+        return absl::OkStatus();
+      }));
+  return result;
+}
+
+absl::StatusOr<std::optional<DomainPolicy>> LdapDirectory::GetDomainPolicy(
+    absl::string_view domain) {
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, DomainDn(domain));
+  std::optional<DomainPolicy> result;
+  DTRUST_RETURN_IF_ERROR(pool_.Run(
+      LdapPool::Retry::kOnceIfStale,
+      [&](LdapConnection& connection) -> absl::Status {
+        result.reset();
+        absl::StatusOr<std::vector<LdapEntry>> entries =
+            connection.Search(dn, LdapScope::kBase, ClassFilter(kDomainClass),
+                              DomainAttributes());
+        if (absl::IsNotFound(entries.status())) return absl::OkStatus();
+        if (!entries.ok()) return entries.status();
+        if (!entries->empty()) {
+          result = ParseDomainEntry(entries->front(), domains_key_);
+        }
+        return absl::OkStatus();
+      }));
+  return result;
+}
+
+absl::Status LdapDirectory::PutDomainPolicy(const DomainPolicy& policy) {
+  if (policy.send == SecureMode::kOff && policy.receive == SecureMode::kOff) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Domain Security policy for \"", policy.domain,
+        "\" has both directions off; remove the domain from the lists "
+        "instead"));
+  }
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, DomainDn(policy.domain));
+  const std::vector<LdapAttribute> directions = DomainPolicyAttributes(policy);
+  std::vector<LdapAttribute> entry = {
+      {"objectClass", {std::string(kDomainClass)}}, {"cn", {policy.domain}}};
+  std::vector<LdapModification> replace;
+  for (const LdapAttribute& direction : directions) {
+    if (!direction.values.empty()) entry.push_back(direction);
+    // Replacing with no value removes the attribute (RFC 4511 4.6).
+    replace.push_back({LdapModification::Op::kReplace, direction});
+  }
+  return pool_.Run(
+      LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
+        // Replace, else create. A concurrent remove or create may come in
+        // between: try again, a few times at most.
+        constexpr int kAttempts = 3;
+        for (int attempt = 1;; ++attempt) {
+          absl::Status status = connection.Modify(dn, replace);
+          if (!absl::IsNotFound(status)) return status;
+          status = connection.Add(dn, entry);
+          if (absl::IsNotFound(status)) {
+            return ContainerGone(domains_dn_, status);
+          }
+          if (!absl::IsAlreadyExists(status) || attempt == kAttempts) {
+            return status;
+          }
+        }
+      });
+}
+
+absl::Status LdapDirectory::RemoveDomainPolicy(absl::string_view domain) {
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, DomainDn(domain));
+  return pool_.Run(
+      LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
+        absl::Status status = connection.Delete(dn);
+        if (absl::IsNotFound(status)) {
+          return absl::NotFoundError(absl::StrCat(
+              "domain \"", domain, "\" is on no Domain Security list (",
+              status.message(), ")"));
+        }
+        return status;
+      });
 }
 
 }  // namespace dtrust

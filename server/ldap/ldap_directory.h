@@ -6,12 +6,22 @@
 //   dtrustCertSha256=<hex>,cn=<fqdn>,ou=servers,<base> dtrustPinnedCertificate
 //     (dtrustCertSha256, dtrustSpkiSha256, dtrustPinKind,
 //      userCertificate;binary)
+//   ou=domains,<base>                                 organizationalUnit
+//   cn=<domain>,ou=domains,<base>                     dtrustSecureDomain
+//     (cn, dtrustSendSecurity?, dtrustReceiveSecurity?: "enforce" | "testing";
+//      absent = that direction is off)
 //
 // Matching is always on the digest attributes, never on userCertificate
 // (OpenLDAP compares certificates by issuer and serial only). Every pin read
 // is re-verified: its DER is parsed and both digests recomputed; an entry
 // whose stored digests disagree (or that is otherwise malformed) is logged as
 // a warning naming its DN and skipped, never trusted.
+//
+// Domain Security entries fail closed: a direction attribute with a value
+// other than "enforce" or "testing" is logged and read as enforce (see
+// ParseDomainEntry in ldap_records.h). An entry with neither attribute puts
+// its domain on no list: Get/ListDomainPolicies do not report it, while
+// RemoveDomainPolicy deletes it.
 #ifndef DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
 #define DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
 
@@ -43,7 +53,9 @@ namespace dtrust {
 class LdapDirectory : public Directory {
  public:
   // Binds (to the first URI that accepts) and makes sure the base entries
-  // exist: creates `ou=servers,<base>` if missing, and the base entry itself
+  // exist: creates `ou=servers,<base>` and `ou=domains,<base>` if missing
+  // (so a directory set up before the Domain Security lists existed gets
+  // ou=domains on the next start), and the base entry itself
   // if missing and its RDN is o=, ou= or dc= (objectClass organization,
   // organizationalUnit or domain). Unavailable if no URI answers;
   // FailedPrecondition if the base entry is missing and cannot be created;
@@ -70,20 +82,36 @@ class LdapDirectory : public Directory {
                          const Sha256Digest& cert_sha256) override;
   absl::Status RemoveServer(absl::string_view name) override;
 
+  absl::StatusOr<std::vector<DomainPolicy>> ListDomainPolicies() override;
+  absl::StatusOr<std::optional<DomainPolicy>> GetDomainPolicy(
+      absl::string_view domain) override;
+  // Writes both directions: an attribute whose direction is kOff is removed.
+  absl::Status PutDomainPolicy(const DomainPolicy& policy) override;
+  absl::Status RemoveDomainPolicy(absl::string_view domain) override;
+
   // The URI of the most recently opened connection, for logs.
   std::string connected_uri() const { return pool_.connected_uri(); }
 
  private:
+  // A container entry below the base and its DnKey (ldap_records.h).
+  struct Container {
+    std::string dn{};
+    std::string key{};
+  };
+
   LdapDirectory(const LdapOptions& options,
-                std::unique_ptr<LdapConnection> connection,
-                std::string servers_dn, std::string servers_key);
+                std::unique_ptr<LdapConnection> connection, Container servers,
+                Container domains);
 
   absl::StatusOr<std::string> ServerDn(absl::string_view name) const;
   absl::StatusOr<std::string> PinDn(absl::string_view server,
                                     const Sha256Digest& cert_sha256) const;
+  absl::StatusOr<std::string> DomainDn(absl::string_view domain) const;
 
   const std::string servers_dn_;   // "ou=servers,<base>".
   const std::string servers_key_;  // Its DnKey (ldap_records.h).
+  const std::string domains_dn_;   // "ou=domains,<base>".
+  const std::string domains_key_;  // Its DnKey.
   LdapPool pool_;
 };
 

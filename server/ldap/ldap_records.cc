@@ -6,12 +6,45 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/core/certificate.h"
 #include "server/core/log.h"
 #include "server/core/status_macros.h"
 #include "server/ldap/ldap_dn.h"
 
 namespace dtrust {
+namespace {
+
+// The RDN value of `dn` if `dn` is cn=<value> directly below the entry whose
+// DnKey is `parent_key`.
+std::optional<std::string> CnBelow(absl::string_view dn,
+                                   absl::string_view parent_key) {
+  absl::StatusOr<SplitDn> split = SplitFirstRdn(dn);
+  if (!split.ok() || !absl::EqualsIgnoreCase(split->attribute, "cn") ||
+      absl::AsciiStrToLower(split->parent) != parent_key) {
+    return std::nullopt;
+  }
+  return std::move(split->value);
+}
+
+// One direction of a domain entry; see ParseDomainEntry.
+SecureMode ParseSecureMode(const LdapEntry& entry,
+                           absl::string_view attribute) {
+  const std::vector<std::string>& values = entry.Values(attribute);
+  if (values.empty()) return SecureMode::kOff;
+  if (values.size() == 1) {
+    std::optional<SecureMode> mode =
+        SecureModeFromName(absl::AsciiStrToLower(values[0]));
+    if (mode.has_value() && *mode != SecureMode::kOff) return *mode;
+  }
+  LogWarning("Domain Security entry \"", entry.dn, "\": ", attribute, " is \"",
+             absl::StrJoin(values, "\", \""),
+             "\" instead of one of \"enforce\" or \"testing\" (remove the "
+             "attribute to turn the direction off); treating it as enforce");
+  return SecureMode::kEnforce;
+}
+
+}  // namespace
 
 const std::vector<std::string>& ServerAttributes() {
   // The name is the RDN value (see ParseServerEntry).
@@ -24,6 +57,13 @@ const std::vector<std::string>& PinAttributes() {
   static const auto* const kAttributes = new std::vector<std::string>{
       std::string(kCertSha256), std::string(kSpkiSha256), std::string(kPinKind),
       std::string(kCertificate)};
+  return *kAttributes;
+}
+
+const std::vector<std::string>& DomainAttributes() {
+  // The domain is the RDN value (see ParseDomainEntry).
+  static const auto* const kAttributes = new std::vector<std::string>{
+      std::string(kSendSecurity), std::string(kReceiveSecurity)};
   return *kAttributes;
 }
 
@@ -96,11 +136,9 @@ std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry) {
 
 std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
                                             absl::string_view servers_key) {
-  absl::StatusOr<SplitDn> split = SplitFirstRdn(entry.dn);
+  std::optional<std::string> name = CnBelow(entry.dn, servers_key);
   absl::StatusOr<std::string> key = DnKey(entry.dn);
-  if (!split.ok() || !key.ok() ||
-      !absl::EqualsIgnoreCase(split->attribute, "cn") ||
-      absl::AsciiStrToLower(split->parent) != servers_key) {
+  if (!name.has_value() || !key.ok()) {
     LogWarning("ignoring transport server entry \"", entry.dn,
                "\": it is not named cn=<server>,", servers_key);
     return std::nullopt;
@@ -109,7 +147,7 @@ std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
   server.dn = entry.dn;
   server.key = *std::move(key);
   // The RDN value is the entry's name: unambiguous even if cn has several.
-  server.record.name = std::move(split->value);
+  server.record.name = *std::move(name);
   server.record.domains = SortedUnique(entry.Values(kMailDomain));
   return server;
 }
@@ -125,6 +163,38 @@ std::vector<PinRecord> ParsePinEntries(const std::vector<LdapEntry>& entries) {
               return a.cert_sha256 < b.cert_sha256;
             });
   return pins;
+}
+
+std::optional<DomainPolicy> ParseDomainEntry(const LdapEntry& entry,
+                                             absl::string_view domains_key) {
+  std::optional<std::string> name = CnBelow(entry.dn, domains_key);
+  if (!name.has_value()) {
+    LogWarning("ignoring Domain Security entry \"", entry.dn,
+               "\": it is not named cn=<domain>,", domains_key);
+    return std::nullopt;
+  }
+  DomainPolicy policy;
+  policy.domain = absl::AsciiStrToLower(*name);
+  policy.send = ParseSecureMode(entry, kSendSecurity);
+  policy.receive = ParseSecureMode(entry, kReceiveSecurity);
+  if (policy.send == SecureMode::kOff && policy.receive == SecureMode::kOff) {
+    return std::nullopt;
+  }
+  return policy;
+}
+
+std::vector<LdapAttribute> DomainPolicyAttributes(const DomainPolicy& policy) {
+  std::vector<LdapAttribute> attributes;
+  for (const auto& [type, mode] :
+       {std::make_pair(kSendSecurity, policy.send),
+        std::make_pair(kReceiveSecurity, policy.receive)}) {
+    LdapAttribute& attribute = attributes.emplace_back();
+    attribute.type = std::string(type);
+    if (mode != SecureMode::kOff) {
+      attribute.values.push_back(std::string(SecureModeName(mode)));
+    }
+  }
+  return attributes;
 }
 
 }  // namespace dtrust

@@ -1,6 +1,7 @@
 // The dtrust schema names (deploy/ldap/dtrust.schema) and the conversion of
 // LDAP entries into Directory records, including the verification every pin
-// entry must pass before it is trusted.
+// entry must pass before it is trusted and the fail-closed reading of
+// Domain Security entries.
 #ifndef DTRUST_SERVER_LDAP_LDAP_RECORDS_H_
 #define DTRUST_SERVER_LDAP_LDAP_RECORDS_H_
 
@@ -22,10 +23,14 @@ inline constexpr absl::string_view kSpkiSha256 = "dtrustSpkiSha256";
 inline constexpr absl::string_view kPinKind = "dtrustPinKind";
 inline constexpr absl::string_view kMailDomain = "dtrustMailDomain";
 inline constexpr absl::string_view kCertificate = "userCertificate;binary";
+inline constexpr absl::string_view kDomainClass = "dtrustSecureDomain";
+inline constexpr absl::string_view kSendSecurity = "dtrustSendSecurity";
+inline constexpr absl::string_view kReceiveSecurity = "dtrustReceiveSecurity";
 
-// The attributes to request for server and for pin entries.
+// The attributes to request for server, pin and domain entries.
 const std::vector<std::string>& ServerAttributes();
 const std::vector<std::string>& PinAttributes();
+const std::vector<std::string>& DomainAttributes();
 
 // "(objectClass=<object_class>)".
 std::string ClassFilter(absl::string_view object_class);
@@ -60,6 +65,22 @@ struct ServerEntry {
 // has several values); domains sorted and unique.
 std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
                                             absl::string_view servers_key);
+
+// The Domain Security policy stored in `entry` (read with
+// DomainAttributes()). The domain is the RDN value, ASCII lower-cased. Each
+// direction: attribute absent -> kOff; one value "enforce" or "testing" (any
+// case) -> that mode; anything else ("off" included, or several values) is
+// logged as a warning naming the DN and read as kEnforce, so a damaged entry
+// never lets mail through unsecured. nullopt, logged, unless the entry is
+// named cn=<domain> directly below the entry whose DnKey is `domains_key`;
+// nullopt, silently, when both directions are off (such an entry puts the
+// domain on no list).
+std::optional<DomainPolicy> ParseDomainEntry(const LdapEntry& entry,
+                                             absl::string_view domains_key);
+
+// The two direction attributes (send, receive) storing `policy`: each with
+// the mode's SecureModeName as its one value, or with no value for kOff.
+std::vector<LdapAttribute> DomainPolicyAttributes(const DomainPolicy& policy);
 
 }  // namespace dtrust
 

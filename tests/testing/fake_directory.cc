@@ -164,4 +164,40 @@ absl::Status FakeDirectory::RemoveServer(absl::string_view name) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<DomainPolicy>> FakeDirectory::ListDomainPolicies() {
+  absl::MutexLock lock(&mutex_);
+  if (absl::Status s = Check(); !s.ok()) return s;
+  std::vector<DomainPolicy> list;
+  for (const auto& [domain, policy] : policies_) list.push_back(policy);
+  return list;
+}
+
+absl::StatusOr<std::optional<DomainPolicy>> FakeDirectory::GetDomainPolicy(
+    absl::string_view domain) {
+  absl::MutexLock lock(&mutex_);
+  if (absl::Status s = Check(); !s.ok()) return s;
+  const auto it = policies_.find(domain);
+  if (it == policies_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Status FakeDirectory::PutDomainPolicy(const DomainPolicy& policy) {
+  absl::MutexLock lock(&mutex_);
+  if (absl::Status s = CheckWrite(); !s.ok()) return s;
+  if (policy.send == SecureMode::kOff && policy.receive == SecureMode::kOff) {
+    return absl::InvalidArgumentError("both directions off");
+  }
+  policies_[policy.domain] = policy;
+  return absl::OkStatus();
+}
+
+absl::Status FakeDirectory::RemoveDomainPolicy(absl::string_view domain) {
+  absl::MutexLock lock(&mutex_);
+  if (absl::Status s = CheckWrite(); !s.ok()) return s;
+  const auto it = policies_.find(domain);
+  if (it == policies_.end()) return absl::NotFoundError(domain);
+  policies_.erase(it);
+  return absl::OkStatus();
+}
+
 }  // namespace dtrust::testing

@@ -36,6 +36,11 @@ class FakeDirectory : public Directory {
   absl::Status RemovePin(absl::string_view server,
                          const Sha256Digest& cert_sha256) override;
   absl::Status RemoveServer(absl::string_view name) override;
+  absl::StatusOr<std::vector<DomainPolicy>> ListDomainPolicies() override;
+  absl::StatusOr<std::optional<DomainPolicy>> GetDomainPolicy(
+      absl::string_view domain) override;
+  absl::Status PutDomainPolicy(const DomainPolicy& policy) override;
+  absl::Status RemoveDomainPolicy(absl::string_view domain) override;
 
  private:
   absl::Status Check() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -45,6 +50,8 @@ class FakeDirectory : public Directory {
   bool unavailable_ ABSL_GUARDED_BY(mutex_) = false;
   int writes_ ABSL_GUARDED_BY(mutex_) = 0;
   std::map<std::string, ServerRecord, std::less<>> servers_
+      ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, DomainPolicy, std::less<>> policies_
       ABSL_GUARDED_BY(mutex_);
 };
 

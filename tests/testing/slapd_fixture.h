@@ -21,7 +21,7 @@ namespace dtrust::testing {
 // the rootdn; there is none) that may read and write everything under the
 // suffix; so may SASL EXTERNAL over ldapi:// as this process's uid/gid.
 // Anonymous users get nothing but the root DSE and the schema.
-// ou=servers is NOT created: LdapDirectory::Connect does that.
+// ou=servers and ou=domains are NOT created: LdapDirectory::Connect does that.
 //
 // slapd runs in the foreground as a child of the thread that started it and
 // gets SIGKILL if that thread exits (PR_SET_PDEATHSIG), so start it from the

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/core/certificate.h"
+#include "tests/server/ldap/ldap_directory_fixture.h"
 #include "tests/testing/slapd_fixture.h"
 #include "tests/testing/test_certs.h"
 
@@ -23,9 +24,11 @@ namespace dtrust {
 namespace {
 
 using ::dtrust::testing::CertSpec;
+using ::dtrust::testing::LdapDirectoryFixture;
 using ::dtrust::testing::MakeTestCert;
 using ::dtrust::testing::SlapdFixture;
 using ::dtrust::testing::TestCert;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -56,63 +59,24 @@ std::vector<Sha256Digest> PinDigests(const ServerRecord& server) {
   return digests;
 }
 
-class LdapDirectoryTest : public ::testing::Test {
+class LdapDirectoryTest : public LdapDirectoryFixture {
  protected:
-  void SetUp() override { StartSlapd(SlapdFixture::Options()); }
-
-  void StartSlapd(const SlapdFixture::Options& options) {
-    absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd =
-        SlapdFixture::Start(options);
-    ASSERT_TRUE(slapd.ok()) << slapd.status();
-    slapd_ = *std::move(slapd);
-  }
-
-  LdapOptions Options() const {
-    LdapOptions options;
-    options.uris = {slapd_->uri()};
-    options.base_dn = slapd_->suffix();
-    options.bind_dn = slapd_->bind_dn();
-    options.bind_password = slapd_->bind_password();
-    options.timeout = absl::Seconds(2);
-    options.connections = 2;
-    return options;
-  }
-
-  // Connects with Options() into directory_.
-  void Connect() {
-    absl::StatusOr<std::unique_ptr<LdapDirectory>> directory =
-        LdapDirectory::Connect(Options());
-    ASSERT_TRUE(directory.ok()) << directory.status();
-    directory_ = *std::move(directory);
-  }
-
   // A server with kDomain and a pin for `cert`.
   void Publish(const std::string& server, const TestCert& cert) {
     absl::Status created = directory_->CreateServer(server, {kDomain});
     ASSERT_TRUE(created.ok() || absl::IsAlreadyExists(created)) << created;
     ASSERT_TRUE(directory_->AddPin(server, PinFor(cert)).ok());
   }
-
-  std::string Search(const std::string& base, const std::string& filter,
-                     const std::vector<std::string>& attrs = {}) const {
-    absl::StatusOr<std::string> ldif = slapd_->LdapSearch(base, filter, attrs);
-    EXPECT_TRUE(ldif.ok()) << ldif.status();
-    return ldif.value_or("");
-  }
-
-  std::string ServersDn() const {
-    return absl::StrCat("ou=servers,", slapd_->suffix());
-  }
-
-  std::unique_ptr<SlapdFixture> slapd_;
-  std::unique_ptr<LdapDirectory> directory_;
 };
 
-TEST_F(LdapDirectoryTest, ConnectCreatesServersOu) {
+TEST_F(LdapDirectoryTest, ConnectCreatesServersAndDomainsOus) {
   EXPECT_FALSE(slapd_->LdapSearch(ServersDn(), "(objectClass=*)").ok());
+  EXPECT_FALSE(slapd_->LdapSearch(DomainsDn(), "(objectClass=*)").ok());
   Connect();
   EXPECT_THAT(Search(ServersDn(), "(objectClass=organizationalUnit)", {"ou"}),
               HasSubstr("ou: servers"));
+  EXPECT_THAT(Search(DomainsDn(), "(objectClass=organizationalUnit)", {"ou"}),
+              HasSubstr("ou: domains"));
   EXPECT_EQ(directory_->connected_uri(), slapd_->uri());
   // A second dtrustd finds everything in place.
   EXPECT_TRUE(LdapDirectory::Connect(Options()).ok());
@@ -136,6 +100,14 @@ TEST_F(LdapDirectoryTest, ConnectCreatesMissingBaseEntry) {
     EXPECT_THAT(
         Search(absl::StrCat("ou=servers,", options.base_dn), "(cn=*)", {"cn"}),
         HasSubstr(absl::StrCat("cn: ", kServer)));
+    ASSERT_TRUE((*directory)
+                    ->PutDomainPolicy({.domain = kDomain,
+                                       .send = SecureMode::kEnforce,
+                                       .receive = SecureMode::kOff})
+                    .ok());
+    EXPECT_THAT(
+        Search(absl::StrCat("ou=domains,", options.base_dn), "(cn=*)", {"cn"}),
+        HasSubstr(absl::StrCat("cn: ", kDomain)));
   }
 }
 
@@ -676,6 +648,10 @@ TEST_F(LdapDirectoryTest, StoppedDirectoryIsUnavailableThenRecovers) {
   const PinRecord pin = PinFor(cert);
   ASSERT_TRUE(directory.CreateServer(kServer, {kDomain}).ok());
   ASSERT_TRUE(directory.AddPin(kServer, pin).ok());
+  const DomainPolicy policy = {.domain = kDomain,
+                               .send = SecureMode::kEnforce,
+                               .receive = SecureMode::kEnforce};
+  ASSERT_TRUE(directory.PutDomainPolicy(policy).ok());
 
   const std::vector<std::pair<std::string, std::function<absl::Status()>>>
       calls = {
@@ -699,6 +675,18 @@ TEST_F(LdapDirectoryTest, StoppedDirectoryIsUnavailableThenRecovers) {
           {"RemovePin",
            [&] { return directory.RemovePin(kServer, pin.cert_sha256); }},
           {"RemoveServer", [&] { return directory.RemoveServer(kServer); }},
+          {"ListDomainPolicies",
+           [&] { return directory.ListDomainPolicies().status(); }},
+          {"GetDomainPolicy",
+           [&] { return directory.GetDomainPolicy(kDomain).status(); }},
+          {"PutDomainPolicy",
+           [&] {
+             return directory.PutDomainPolicy({.domain = kDomain,
+                                               .send = SecureMode::kTesting,
+                                               .receive = SecureMode::kOff});
+           }},
+          {"RemoveDomainPolicy",
+           [&] { return directory.RemoveDomainPolicy(kDomain); }},
       };
 
   ASSERT_TRUE(slapd_->Stop().ok());
@@ -715,6 +703,12 @@ TEST_F(LdapDirectoryTest, StoppedDirectoryIsUnavailableThenRecovers) {
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_THAT(Names(*found), ElementsAre(kServer));
   EXPECT_TRUE(directory.CreateServer("mx2.org-b.example", {}).ok());
+  absl::StatusOr<std::optional<DomainPolicy>> read =
+      directory.GetDomainPolicy(kDomain);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->send, SecureMode::kEnforce);
+  EXPECT_TRUE(directory.RemoveDomainPolicy(kDomain).ok());
 }
 
 // A hung server (connections are accepted, nothing answers) must not hang
@@ -793,9 +787,9 @@ TEST_F(LdapDirectoryTest, ConcurrentCallers) {
               ElementsAre("d0.example", "d1.example", "d2.example", kDomain));
 }
 
-// slapd run from cn=config built with deploy/ldap/dtrust.ldif.
+// slapd run from cn=config built with deploy/ldap/dtrust.ldif: every
+// definition there, the Domain Security ones included, loads and works.
 TEST_F(LdapDirectoryTest, CnConfigMode) {
-  slapd_.reset();
   StartSlapd(
       {.mode = SlapdFixture::ConfigMode::kCnConfig, .suffix = "o=dtrust"});
   Connect();
@@ -810,6 +804,23 @@ TEST_F(LdapDirectoryTest, CnConfigMode) {
       Search("ou=servers,o=dtrust", "(objectClass=dtrustPinnedCertificate)",
              {"userCertificate;binary"}),
       HasSubstr("userCertificate;binary:: "));
+
+  ASSERT_TRUE(directory_
+                  ->PutDomainPolicy({.domain = kDomain,
+                                     .send = SecureMode::kEnforce,
+                                     .receive = SecureMode::kTesting})
+                  .ok());
+  absl::StatusOr<std::vector<DomainPolicy>> policies =
+      directory_->ListDomainPolicies();
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  ASSERT_THAT(*policies, SizeIs(1));
+  EXPECT_EQ((*policies)[0].domain, kDomain);
+  EXPECT_EQ((*policies)[0].send, SecureMode::kEnforce);
+  EXPECT_EQ((*policies)[0].receive, SecureMode::kTesting);
+  EXPECT_THAT(Search("ou=domains,o=dtrust", "(objectClass=dtrustSecureDomain)",
+                     {"dtrustSendSecurity", "dtrustReceiveSecurity"}),
+              AllOf(HasSubstr("dtrustSendSecurity: enforce"),
+                    HasSubstr("dtrustReceiveSecurity: testing")));
 }
 
 }  // namespace

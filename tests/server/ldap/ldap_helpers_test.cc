@@ -1,17 +1,27 @@
-// The pure helpers of the LDAP adapter: DN/filter escaping and error mapping.
+// The pure helpers of the LDAP adapter: DN/filter escaping, error mapping and
+// the reading of Domain Security entries.
 #include <ldap.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/ldap/ldap_dn.h"
+#include "server/ldap/ldap_records.h"
 #include "server/ldap/ldap_status.h"
 
 namespace dtrust {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 TEST(MakeRdnTest, EscapesEverySpecialCharacter) {
   EXPECT_EQ(*MakeRdn("cn", "mx1.example.org"), "cn=mx1.example.org");
@@ -104,6 +114,91 @@ TEST(IsConnectionLostTest, OnlyForDeadConnections) {
   EXPECT_TRUE(IsConnectionLost(LDAP_TIMEOUT));
   EXPECT_FALSE(IsConnectionLost(LDAP_BUSY));
   EXPECT_FALSE(IsConnectionLost(LDAP_NO_SUCH_OBJECT));
+}
+
+constexpr char kDomainsDn[] = "ou=domains,o=x";
+
+LdapEntry DomainEntry(
+    const std::string& dn,
+    std::map<std::string, std::vector<std::string>> attributes) {
+  return LdapEntry{.dn = dn, .attributes = std::move(attributes)};
+}
+
+TEST(ParseDomainEntryTest, ReadsModesAndName) {
+  const std::string key = *DnKey(kDomainsDn);
+  std::optional<DomainPolicy> policy =
+      ParseDomainEntry(DomainEntry("cn=Org-B.Example,OU=Domains,o=x",
+                                   {{"dtrustsendsecurity", {"ENFORCE"}},
+                                    {"dtrustreceivesecurity", {"testing"}}}),
+                       key);
+  ASSERT_TRUE(policy.has_value());
+  EXPECT_EQ(policy->domain, "org-b.example");
+  EXPECT_EQ(policy->send, SecureMode::kEnforce);
+  EXPECT_EQ(policy->receive, SecureMode::kTesting);
+
+  policy =
+      ParseDomainEntry(DomainEntry("cn=a.example,ou=domains,o=x",
+                                   {{"dtrustreceivesecurity", {"enforce"}}}),
+                       key);
+  ASSERT_TRUE(policy.has_value());
+  EXPECT_EQ(policy->send, SecureMode::kOff);
+  EXPECT_EQ(policy->receive, SecureMode::kEnforce);
+}
+
+TEST(ParseDomainEntryTest, UnknownValuesAreEnforceAndLogged) {
+  const std::string key = *DnKey(kDomainsDn);
+  for (const std::vector<std::string>& values :
+       std::vector<std::vector<std::string>>{{"off"},
+                                             {"bogus"},
+                                             {""},
+                                             {"testing", "enforce"},
+                                             {"testing", "testing"}}) {
+    ::testing::internal::CaptureStderr();
+    std::optional<DomainPolicy> policy =
+        ParseDomainEntry(DomainEntry("cn=a.example,ou=domains,o=x",
+                                     {{"dtrustsendsecurity", values},
+                                      {"dtrustreceivesecurity", {"testing"}}}),
+                         key);
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(policy.has_value());
+    EXPECT_EQ(policy->send, SecureMode::kEnforce) << values[0];
+    EXPECT_EQ(policy->receive, SecureMode::kTesting);
+    EXPECT_THAT(log, AllOf(HasSubstr("WARNING"),
+                           HasSubstr("cn=a.example,ou=domains,o=x"),
+                           HasSubstr("dtrustSendSecurity"),
+                           HasSubstr(values[0]), HasSubstr("enforce")));
+  }
+}
+
+TEST(ParseDomainEntryTest, SkipsEntriesOnNoListOrMisplaced) {
+  const std::string key = *DnKey(kDomainsDn);
+  const std::map<std::string, std::vector<std::string>> enforce = {
+      {"dtrustsendsecurity", {"enforce"}}};
+  EXPECT_FALSE(
+      ParseDomainEntry(DomainEntry("cn=a.example,ou=domains,o=x", {}), key)
+          .has_value());
+  for (const char* dn :
+       {"ou=a.example,ou=domains,o=x", "cn=a.example,ou=servers,o=x",
+        "cn=a.example,cn=b.example,ou=domains,o=x", "cn=a+sn=b,ou=domains,o=x",
+        "not a dn"}) {
+    EXPECT_FALSE(ParseDomainEntry(DomainEntry(dn, enforce), key).has_value())
+        << dn;
+  }
+}
+
+TEST(DomainPolicyAttributesTest, OneValuePerDirectionThatIsOn) {
+  std::vector<LdapAttribute> attributes = DomainPolicyAttributes(
+      {.domain = "a.example", .send = SecureMode::kTesting});
+  ASSERT_EQ(attributes.size(), 2u);
+  EXPECT_EQ(attributes[0].type, "dtrustSendSecurity");
+  EXPECT_THAT(attributes[0].values, ElementsAre("testing"));
+  EXPECT_EQ(attributes[1].type, "dtrustReceiveSecurity");
+  EXPECT_THAT(attributes[1].values, IsEmpty());
+  attributes = DomainPolicyAttributes({.domain = "a.example",
+                                       .send = SecureMode::kOff,
+                                       .receive = SecureMode::kEnforce});
+  EXPECT_THAT(attributes[0].values, IsEmpty());
+  EXPECT_THAT(attributes[1].values, ElementsAre("enforce"));
 }
 
 }  // namespace
