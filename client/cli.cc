@@ -61,8 +61,9 @@ Exit codes:
 )";
 
 std::vector<Command> AllCommands() {
-  return {PublishCommand(), VerifyCommand(), ListCommand(), UnpublishCommand(),
-          DomainCommand()};
+  return {PublishCommand(),   VerifyCommand(), ListCommand(),
+          UnpublishCommand(), DomainCommand(), RequestCommand(),
+          SelfsignCommand(),  ImportCommand()};
 }
 
 std::string GeneralHelp(const std::vector<Command>& commands) {

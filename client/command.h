@@ -41,6 +41,10 @@ Command VerifyCommand();
 Command ListCommand();
 Command UnpublishCommand();
 Command DomainCommand();
+// Certificate lifecycle (keygen_commands.cc, import_command.cc).
+Command RequestCommand();
+Command SelfsignCommand();
+Command ImportCommand();
 
 }  // namespace dtrust::cli
 

@@ -11,6 +11,12 @@ packages=(
   libgtest-dev libgmock-dev
   # run: the embedded directory, and the LDAP/OpenSSL tools tests use
   slapd ldap-utils openssl
+  # Postfix end-to-end tests (tests/postfix): private Postfix instances,
+  # swaks with TLS (Net::SSLeay is only a recommendation of swaks), network
+  # namespaces (ip netns), pgrep
+  postfix swaks libnet-ssleay-perl iproute2 procps
+  # the benchmark compares with Postfix's own ldap: table (tests/benchmark)
+  postfix-ldap
 )
 
 missing=()
@@ -26,6 +32,11 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Postfix's package would otherwise ask what kind of mail system to set up;
+# the tests run private instances from their own config directories, and a
+# production MTA is configured by its admin (deploy/postfix/).
+echo "postfix postfix/main_mailer_type select No configuration" |
+  debconf-set-selections
 apt-get update -qq
 # slapd's package scripts configure a system directory we never use: dtrust
 # runs its own slapd instances from their own config files.

@@ -1,8 +1,10 @@
 #include "server/dtrustd_options.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/core/status_macros.h"
@@ -53,7 +55,8 @@ std::string DtrustdUsage() {
       "\n"
       "Serves the dtrust.v1.DirectTrust gRPC API: publishes mail transport\n"
       "servers' certificates into LDAP and answers whether a presented\n"
-      "certificate is published (direct trust).\n"
+      "certificate is published (direct trust). With --policy-listen and\n"
+      "--socketmap-listen it also answers Postfix's Domain Security checks.\n"
       "\n"
       "  --listen ADDR            gRPC address, HOST:PORT or unix:PATH\n"
       "                           (default ",
@@ -79,6 +82,16 @@ std::string DtrustdUsage() {
       "  --ldap-timeout DURATION  connect and per-operation timeout "
       "(default 5s)\n"
       "  --ldap-connections N     connection pool size (default 4)\n"
+      "\n"
+      "Postfix Domain Security services (unauthenticated and read-only: keep\n"
+      "them on loopback or a unix socket; unix sockets are mode 0660):\n"
+      "  --policy-listen ADDR     serve policy delegation for Postfix's\n"
+      "                           check_policy_service on ADDR,\n"
+      "                           inet:HOST:PORT or unix:PATH; repeatable\n"
+      "  --socketmap-listen ADDR  serve the socketmap for Postfix's\n"
+      "                           smtp_tls_policy_maps on ADDR, as above\n"
+      "  --socketmap-name NAME    answer only socketmap:...:NAME lookups\n"
+      "                           (default: any name)\n"
       "\n"
       "  --log-level LEVEL        debug, info, warning or error (default "
       "info)\n"
@@ -144,6 +157,24 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
         return UsageError(absl::StrCat("--ldap-connections: \"", text,
                                        "\" is not a number from 1 to 64"));
       }
+    } else if (flag == "--policy-listen" || flag == "--socketmap-listen") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
+      if (!address.ok()) {
+        return UsageError(absl::StrCat(flag, ": ", address.status().message()));
+      }
+      (flag == "--policy-listen" ? options.policy_listen
+                                 : options.socketmap_listen)
+          .push_back(*std::move(address));
+    } else if (flag == "--socketmap-name") {
+      DTRUST_ASSIGN_OR_RETURN(options.socketmap_name, take_value());
+      if (options.socketmap_name.empty() ||
+          !std::all_of(options.socketmap_name.begin(),
+                       options.socketmap_name.end(), absl::ascii_isgraph)) {
+        return UsageError(
+            absl::StrCat("--socketmap-name: \"", options.socketmap_name,
+                         "\" is not a non-empty name without spaces"));
+      }
     } else if (flag == "--log-level") {
       DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
       DTRUST_ASSIGN_OR_RETURN(options.log_level, ParseLogLevel(text));
@@ -177,6 +208,9 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
   if (!password_file.empty()) {
     DTRUST_ASSIGN_OR_RETURN(options.bind_password,
                             ReadPasswordFile(password_file));
+  }
+  if (!options.socketmap_name.empty() && options.socketmap_listen.empty()) {
+    return UsageError("--socketmap-name needs --socketmap-listen");
   }
   if (options.base_dn.empty()) options.base_dn = kDefaultEmbeddedBaseDn;
   return options;

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/core/log.h"
+#include "server/postfix/listen_address.h"
 
 namespace dtrust {
 
@@ -27,6 +28,10 @@ struct DtrustdOptions {
   bool sasl_external = false;
   absl::Duration ldap_timeout = absl::Seconds(5);
   int ldap_connections = 4;
+  // Postfix protocol services (none by default).
+  std::vector<ListenAddress> policy_listen;     // Policy delegation.
+  std::vector<ListenAddress> socketmap_listen;  // smtp_tls_policy_maps.
+  std::string socketmap_name;  // Empty: any socketmap name is accepted.
   LogLevel log_level = LogLevel::kInfo;
   bool help = false;  // --help: print Usage() and exit 0.
 };

@@ -10,12 +10,17 @@
 #include "absl/strings/str_join.h"
 #include "grpcpp/grpcpp.h"
 #include "server/core/clock.h"
+#include "server/core/inbound_policy.h"
 #include "server/core/log.h"
+#include "server/core/outbound_policy.h"
 #include "server/core/trust_service.h"
 #include "server/dtrustd_options.h"
 #include "server/embedded/embedded_directory.h"
 #include "server/grpc/direct_trust_service.h"
 #include "server/ldap/ldap_directory.h"
+#include "server/postfix/policy_service.h"
+#include "server/postfix/socketmap_service.h"
+#include "server/postfix/stream_server.h"
 
 namespace dtrust {
 namespace {
@@ -51,6 +56,32 @@ std::string BoundAddress(const std::string& listen, int port) {
   if (IsUnixAddress(listen)) return listen;
   const size_t colon = listen.rfind(':');
   return absl::StrCat(listen.substr(0, colon), ":", port);
+}
+
+// Starts one StreamServer per address for a Postfix service, appending them
+// to `*servers`; false (logged) if one cannot listen.
+bool StartPostfixServers(const std::vector<ListenAddress>& addresses,
+                         const StreamServerOptions& options,
+                         const StreamSessionFactory& factory,
+                         std::vector<std::unique_ptr<StreamServer>>* servers) {
+  for (const ListenAddress& address : addresses) {
+    absl::StatusOr<std::unique_ptr<StreamServer>> server =
+        StreamServer::Start(address, options, factory);
+    if (!server.ok()) {
+      LogError("cannot serve ", options.name, ": ", server.status().message());
+      return false;
+    }
+    LogInfo(options.name, " service listening on ",
+            (*server)->address().ToString());
+    if (address.kind == ListenAddress::Kind::kInet &&
+        address.host.rfind("127.", 0) != 0 && address.host != "::1") {
+      LogWarning(options.name, " service on ", address.ToString(),
+                 " is not on loopback: it has no authentication, anyone who "
+                 "reaches it can query it");
+    }
+    servers->push_back(*std::move(server));
+  }
+  return true;
 }
 
 int Run(const DtrustdOptions& options) {
@@ -94,6 +125,29 @@ int Run(const DtrustdOptions& options) {
           ldap.base_dn, embedded ? " (embedded)" : "");
 
   TrustService trust_service(directory->get(), Clock::Real());
+  InboundPolicy inbound_policy(directory->get(), &trust_service);
+  OutboundPolicy outbound_policy(directory->get(), Clock::Real());
+  PolicyService policy_service(&inbound_policy);
+  SocketmapService socketmap_service(&outbound_policy, options.socketmap_name);
+  // Declared after the services they use, so destroyed (stopped) first.
+  std::vector<std::unique_ptr<StreamServer>> postfix_servers;
+  if (!StartPostfixServers(
+          options.policy_listen,
+          {.name = "policy", .idle_timeout = kPolicyIdleTimeout},
+          [&](absl::string_view peer) {
+            return policy_service.NewSession(peer);
+          },
+          &postfix_servers) ||
+      !StartPostfixServers(
+          options.socketmap_listen,
+          {.name = "socketmap", .idle_timeout = kSocketmapIdleTimeout},
+          [&](absl::string_view peer) {
+            return socketmap_service.NewSession(peer);
+          },
+          &postfix_servers)) {
+    return 1;
+  }
+
   DirectTrustService grpc_service(&trust_service);
   grpc::ServerBuilder builder;
   int port = 0;
@@ -111,6 +165,7 @@ int Run(const DtrustdOptions& options) {
 
   const int signal = WaitForStopSignal(stop_signals);
   LogInfo("received ", strsignal(signal), ", shutting down");
+  postfix_servers.clear();  // Stops them: Postfix gets no new answers.
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoSeconds(kShutdownGrace));
   server->Wait();

@@ -62,12 +62,53 @@ TEST(DtrustdOptionsTest, BadUsageNamesTheFlag) {
               HasSubstr("--log-level"));
 }
 
+TEST(DtrustdOptionsTest, PostfixServicesAreOffByDefault) {
+  auto options = Parse({});
+  ASSERT_TRUE(options.ok());
+  EXPECT_TRUE(options->policy_listen.empty());
+  EXPECT_TRUE(options->socketmap_listen.empty());
+  EXPECT_EQ(options->socketmap_name, "");
+}
+
+TEST(DtrustdOptionsTest, PostfixServiceAddressesAreRepeatable) {
+  auto options =
+      Parse({"--policy-listen", "inet:127.0.0.1:10040", "--policy-listen",
+             "unix:/run/dtrust/policy.sock", "--socketmap-listen=inet:[::1]:0",
+             "--socketmap-name", "dtrust_tls"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  ASSERT_EQ(options->policy_listen.size(), 2u);
+  EXPECT_EQ(options->policy_listen[0].ToString(), "inet:127.0.0.1:10040");
+  EXPECT_EQ(options->policy_listen[1].ToString(),
+            "unix:/run/dtrust/policy.sock");
+  ASSERT_EQ(options->socketmap_listen.size(), 1u);
+  EXPECT_EQ(options->socketmap_listen[0].ToString(), "inet:[::1]:0");
+  EXPECT_EQ(options->socketmap_name, "dtrust_tls");
+}
+
+TEST(DtrustdOptionsTest, BadPostfixServiceFlagsNameTheFlag) {
+  EXPECT_THAT(Parse({"--policy-listen", "127.0.0.1:10040"}).status().message(),
+              HasSubstr("--policy-listen: listen address \"127.0.0.1:10040\""));
+  EXPECT_THAT(
+      Parse({"--socketmap-listen", "inet:localhost:1"}).status().message(),
+      HasSubstr("--socketmap-listen: listen address"));
+  EXPECT_THAT(Parse({"--socketmap-listen"}).status().message(),
+              HasSubstr("--socketmap-listen needs a value"));
+  EXPECT_THAT(
+      Parse({"--socketmap-listen", "unix:/s", "--socketmap-name", "two words"})
+          .status()
+          .message(),
+      HasSubstr("--socketmap-name: \"two words\""));
+  EXPECT_THAT(Parse({"--socketmap-name", "dtrust"}).status().message(),
+              HasSubstr("--socketmap-name needs --socketmap-listen"));
+}
+
 TEST(DtrustdOptionsTest, HelpDocumentsEveryFlag) {
   const std::string usage = DtrustdUsage();
   for (const char* flag :
        {"--listen", "--data-dir", "--ldap-uri", "--base-dn", "--bind-dn",
         "--bind-password-file", "--sasl-external", "--ldap-timeout",
-        "--ldap-connections", "--log-level"}) {
+        "--ldap-connections", "--log-level", "--policy-listen",
+        "--socketmap-listen", "--socketmap-name"}) {
     EXPECT_THAT(usage, HasSubstr(flag));
   }
   EXPECT_TRUE(Parse({"--help"})->help);

@@ -1,0 +1,34 @@
+#include "client/certificate_report.h"
+
+#include "absl/time/time.h"
+#include "client/format.h"
+
+namespace dtrust::cli {
+namespace {
+
+std::string Utc(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+void AppendCertificateText(const Certificate& certificate,
+                           absl::string_view subject, std::string* out) {
+  AppendDetail("  ", "subject", subject, out);
+  AppendDetail("  ", "sha256", certificate.sha256().ToColonHex(), out);
+  AppendDetail("  ", "spki-sha256", certificate.spki_sha256().ToColonHex(),
+               out);
+  AppendDetail("  ", "not-before", Utc(certificate.not_before()), out);
+  AppendDetail("  ", "not-after", Utc(certificate.not_after()), out);
+}
+
+void WriteCertificateFields(const Certificate& certificate,
+                            absl::string_view subject, JsonWriter& json) {
+  json.Field("subject", subject);
+  json.Field("sha256", certificate.sha256().ToHex());
+  json.Field("spki_sha256", certificate.spki_sha256().ToHex());
+  json.Field("not_before", Utc(certificate.not_before()));
+  json.Field("not_after", Utc(certificate.not_after()));
+}
+
+}  // namespace dtrust::cli

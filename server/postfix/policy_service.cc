@@ -1,0 +1,87 @@
+#include "server/postfix/policy_service.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/core/log.h"
+
+namespace dtrust {
+
+class PolicyService::Session : public StreamSession {
+ public:
+  Session(PolicyService* service, absl::string_view peer)
+      : service_(service), peer_(peer) {}
+
+  absl::Status Consume(absl::string_view data, std::string* reply) override {
+    requests_.clear();
+    const absl::Status read = reader_.Consume(data, &requests_);
+    // Requests completed before a malformed line are still answered.
+    for (const PolicyAttributes& attributes : requests_) {
+      absl::StatusOr<PolicyQuery> query = PolicyQueryFromAttributes(attributes);
+      if (!query.ok()) return query.status();
+      reply->append(service_->Answer(*query, peer_, &header_instance_));
+    }
+    return read;
+  }
+
+  absl::Status Finish() override {
+    if (!reader_.mid_request()) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        "closed in the middle of a policy request (no empty line)");
+  }
+
+ private:
+  PolicyService* const service_;
+  const std::string peer_;
+  PolicyRequestReader reader_;
+  std::vector<PolicyAttributes> requests_;
+  // The message (instance) that already got the X-DirectTrust header.
+  std::string header_instance_;
+};
+
+std::unique_ptr<StreamSession> PolicyService::NewSession(
+    absl::string_view peer) {
+  return std::make_unique<Session>(this, peer);
+}
+
+std::string PolicyService::Answer(const PolicyQuery& request,
+                                  absl::string_view peer,
+                                  std::string* header_instance) {
+  if (!request.unusable_fingerprints.empty() &&
+      !warned_unusable_fingerprint_.exchange(true)) {
+    LogWarning("policy: ", peer,
+               " sent client certificate fingerprints "
+               "that are not SHA-256 (",
+               absl::StrJoin(request.unusable_fingerprints, ", "),
+               "); treating them as absent. Postfix uses MD5 below "
+               "compatibility_level 3.6: set compatibility_level = 3.7 or "
+               "smtpd_tls_fingerprint_digest = sha256 in main.cf (logged "
+               "once)");
+  }
+  InboundQuery query = request.query;
+  query.header_added =
+      !request.instance.empty() && request.instance == *header_instance;
+  InboundDecision decision = policy_->Decide(query);
+  if (!decision.log.empty()) {
+    if (decision.action == InboundDecision::Action::kDefer) {
+      LogWarning(decision.log);
+    } else {
+      LogInfo(decision.log);
+    }
+  }
+  if (decision.action == InboundDecision::Action::kPrepend) {
+    if (request.protocol_state == "END-OF-MESSAGE") {
+      LogWarning("policy: cannot add \"", decision.header,
+                 "\" at END-OF-MESSAGE; call check_policy_service from "
+                 "smtpd_recipient_restrictions to get the header");
+      decision = InboundDecision{};
+    } else {
+      *header_instance = request.instance;
+    }
+  }
+  return FormatPolicyReply(decision);
+}
+
+}  // namespace dtrust

@@ -1,0 +1,76 @@
+#include "server/postfix/socketmap_service.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "server/core/log.h"
+#include "server/postfix/socketmap_protocol.h"
+
+namespace dtrust {
+
+class SocketmapService::Session : public StreamSession {
+ public:
+  Session(SocketmapService* service, absl::string_view peer)
+      : service_(service), peer_(peer) {}
+
+  absl::Status Consume(absl::string_view data, std::string* reply) override {
+    requests_.clear();
+    const absl::Status read = reader_.Consume(data, &requests_);
+    // Requests completed before a bad netstring are still answered.
+    for (const std::string& request : requests_) {
+      reply->append(FormatNetstring(service_->Answer(request, peer_)));
+    }
+    return read;
+  }
+
+  absl::Status Finish() override {
+    if (!reader_.mid_netstring()) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        "closed in the middle of a socketmap request");
+  }
+
+ private:
+  SocketmapService* const service_;
+  const std::string peer_;
+  NetstringReader reader_;
+  std::vector<std::string> requests_;
+};
+
+std::unique_ptr<StreamSession> SocketmapService::NewSession(
+    absl::string_view peer) {
+  return std::make_unique<Session>(this, peer);
+}
+
+std::string SocketmapService::Answer(absl::string_view data,
+                                     absl::string_view peer) {
+  absl::StatusOr<SocketmapRequest> request = ParseSocketmapRequest(data);
+  if (!request.ok()) {
+    LogWarning("socketmap: ", peer, ": ", request.status().message());
+    return SocketmapPerm("dtrust: request is not \"NAME KEY\"");
+  }
+  if (!map_name_.empty() && request->name != map_name_) {
+    const std::string name = absl::CHexEscape(request->name);
+    LogWarning("socketmap: ", peer, ": unknown map \"", name,
+               "\" (configured: ", map_name_, ")");
+    return SocketmapPerm(absl::StrCat("unknown map ", name));
+  }
+  const TlsPolicyAnswer answer = policy_->Lookup(request->key);
+  if (!answer.log.empty()) {
+    if (answer.kind == TlsPolicyAnswer::Kind::kTempFail) {
+      LogWarning(answer.log);
+    } else {
+      LogInfo(answer.log);
+    }
+  }
+  absl::StatusOr<std::string> reply = FormatSocketmapAnswer(answer);
+  if (!reply.ok()) {
+    LogWarning("socketmap: ", absl::CHexEscape(request->key), ": ",
+               reply.status().message(), "; answering TEMP");
+    return SocketmapTemp(absl::StrCat("dtrust: ", reply.status().message()));
+  }
+  return *std::move(reply);
+}
+
+}  // namespace dtrust

@@ -1,0 +1,135 @@
+// A small threaded stream-socket server for Postfix's line protocols (policy
+// delegation, socketmap): one listening socket, one thread per connection.
+#ifndef DTRUST_SERVER_POSTFIX_STREAM_SERVER_H_
+#define DTRUST_SERVER_POSTFIX_STREAM_SERVER_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/postfix/listen_address.h"
+
+namespace dtrust {
+
+// The protocol state of one connection. Used by one thread at a time.
+class StreamSession {
+ public:
+  virtual ~StreamSession() = default;
+
+  // Consumes the next bytes the peer sent (any split: a request may arrive
+  // across calls, several in one) and appends the bytes to send back to
+  // `*reply`. An error means the peer broke the protocol: what is in `*reply`
+  // is still sent, then the server logs the error and closes the connection.
+  virtual absl::Status Consume(absl::string_view data, std::string* reply) = 0;
+
+  // The peer closed its side. An error (e.g. it stopped in the middle of a
+  // request) is logged.
+  virtual absl::Status Finish() = 0;
+};
+
+struct StreamServerOptions {
+  // Names the service in log lines, e.g. "policy".
+  std::string name = "stream";
+  // A connection that sends nothing for this long (or does not read its
+  // replies for this long) is closed.
+  absl::Duration idle_timeout = absl::Seconds(300);
+  // Connections beyond this many at once are accepted and closed at once,
+  // with a log line.
+  int max_connections = 256;
+};
+
+// Permissions of a unix socket. Its owner and group are the process's; a
+// setgid parent directory lends its group (e.g. postfix's).
+inline constexpr mode_t kUnixSocketMode = 0660;
+
+// Makes the session of a new connection. `peer` describes the client for
+// logs ("127.0.0.1:53412", "unix pid 812 uid 107"). Called on the
+// connection's own thread; must be thread-safe.
+using StreamSessionFactory =
+    std::function<std::unique_ptr<StreamSession>(absl::string_view peer)>;
+
+// Listens on one address and serves each connection on its own thread,
+// feeding what it reads to the connection's StreamSession and sending back
+// what the session replies. Replies are sent with MSG_NOSIGNAL.
+//
+// A unix socket's path is replaced if it holds a stale socket (nothing
+// accepts on it), refused if a server answers there or it is not a socket,
+// and removed by Stop() if it is still the one this server made.
+//
+// Thread-safe. The factory and the sessions it makes must stay usable until
+// Stop() returns.
+class StreamServer {
+ public:
+  // Binds and listens, then starts accepting. Errors: InvalidArgument /
+  // FailedPrecondition / Unavailable naming the address and the cause (in
+  // use, permission, not a socket, ...).
+  static absl::StatusOr<std::unique_ptr<StreamServer>> Start(
+      const ListenAddress& address, StreamServerOptions options,
+      StreamSessionFactory factory);
+
+  StreamServer(const StreamServer&) = delete;
+  StreamServer& operator=(const StreamServer&) = delete;
+  // Stops the server.
+  ~StreamServer();
+
+  // The address actually bound: the kernel's port when port 0 was asked.
+  const ListenAddress& address() const { return address_; }
+
+  // Stops accepting, shuts down every open connection (its session sees no
+  // more data), waits for all their threads and removes the unix socket
+  // file. Idempotent.
+  void Stop();
+
+ private:
+  struct Connection {
+    int fd = -1;
+    std::thread thread{};
+  };
+
+  StreamServer(ListenAddress address, StreamServerOptions options,
+               StreamSessionFactory factory, int listen_fd, dev_t unix_dev,
+               ino_t unix_ino);
+
+  void AcceptLoop();
+  // Registers `fd` and starts its thread, or closes it when over the limit
+  // or stopping.
+  void StartConnection(int fd, const std::string& peer);
+  void Serve(uint64_t id, int fd, const std::string& peer);
+  // Serves `fd` with `session` until the peer closes, breaks the protocol,
+  // idles out or the server stops.
+  void ServeSession(int fd, const std::string& peer, StreamSession& session);
+  // Joins the threads of connections that ended.
+  void ReapFinished();
+
+  const ListenAddress address_;
+  const StreamServerOptions options_;
+  const StreamSessionFactory factory_;
+  const int listen_fd_;
+  // Identity of the unix socket file this server made (kUnix only).
+  const dev_t unix_dev_;
+  const ino_t unix_ino_;
+  std::thread accept_thread_;
+
+  absl::Mutex mutex_;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mutex_) = false;
+  uint64_t next_id_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::map<uint64_t, Connection> connections_ ABSL_GUARDED_BY(mutex_);
+  // Threads of ended connections, not yet joined.
+  std::vector<std::thread> finished_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace dtrust
+
+#endif  // DTRUST_SERVER_POSTFIX_STREAM_SERVER_H_

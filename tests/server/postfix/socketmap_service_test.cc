@@ -1,0 +1,251 @@
+// The socketmap service over real sockets, with the real core over an
+// in-memory directory, and queried by Postfix's own postmap when installed.
+#include "server/postfix/socketmap_service.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/core/certificate.h"
+#include "server/core/clock.h"
+#include "server/core/outbound_policy.h"
+#include "server/core/trust_service.h"
+#include "server/postfix/socketmap_protocol.h"
+#include "server/postfix/stream_server.h"
+#include "tests/server/postfix/test_client.h"
+#include "tests/testing/fake_directory.h"
+#include "tests/testing/test_certs.h"
+
+namespace dtrust {
+namespace {
+
+using ::dtrust::testing::MakeTestCert;
+using ::dtrust::testing::TempDir;
+using ::dtrust::testing::TestCert;
+using ::dtrust::testing::TestClient;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kOrgB[] = "org-b.example";
+constexpr char kMx1[] = "mx1.org-b.example";
+constexpr char kMapName[] = "dtrust";
+constexpr char kPostmap[] = "/usr/sbin/postmap";
+
+class SocketmapServiceTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(trust_
+                    .Publish({.server = kMx1,
+                              .domains = {kOrgB},
+                              .certificate_der = mx1_.der})
+                    .ok());
+    ASSERT_TRUE(
+        directory_
+            .PutDomainPolicy({.domain = kOrgB, .send = SecureMode::kEnforce})
+            .ok());
+    // Parameter: unix socket (true) or loopback TCP (false).
+    const std::string address =
+        GetParam() ? absl::StrCat("unix:", dir_.path(), "/socketmap.sock")
+                   : "inet:127.0.0.1:0";
+    absl::StatusOr<std::unique_ptr<StreamServer>> server = StreamServer::Start(
+        *ParseListenAddress(address),
+        {.name = "socketmap", .idle_timeout = kSocketmapIdleTimeout},
+        [this](absl::string_view peer) { return service_.NewSession(peer); });
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  std::unique_ptr<TestClient> Connect() {
+    absl::StatusOr<std::unique_ptr<TestClient>> client =
+        TestClient::Connect(server_->address());
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? *std::move(client) : nullptr;
+  }
+
+  // Looks `key` up under map `name` on a new connection.
+  std::string Lookup(const std::string& key,
+                     const std::string& name = kMapName) {
+    std::unique_ptr<TestClient> client = Connect();
+    if (client == nullptr ||
+        !client->Send(FormatNetstring(absl::StrCat(name, " ", key)))) {
+      return "";
+    }
+    return client->ReadNetstringData();
+  }
+
+  std::string Mx1Pin() const {
+    return Certificate::FromDer(mx1_.der)->sha256().ToColonHex();
+  }
+
+  const TestCert mx1_ = MakeTestCert({.common_name = kMx1});
+  testing::FakeDirectory directory_;
+  TrustService trust_{&directory_, Clock::Real()};
+  OutboundPolicy outbound_{&directory_, Clock::Real()};
+  SocketmapService service_{&outbound_, kMapName};
+  TempDir dir_;
+  std::unique_ptr<StreamServer> server_;  // Stopped before the rest goes.
+};
+
+TEST_P(SocketmapServiceTest, SendSecureDomainGetsItsPins) {
+  EXPECT_EQ(Lookup(kOrgB), absl::StrCat("OK fingerprint match=", Mx1Pin()));
+  EXPECT_EQ(Lookup("[mx1.org-b.example]:25"),
+            absl::StrCat("OK fingerprint match=", Mx1Pin()));
+}
+
+TEST_P(SocketmapServiceTest, UnlistedAndParentKeysAreNotFound) {
+  EXPECT_EQ(Lookup("org-c.example"), "NOTFOUND ");
+  EXPECT_EQ(Lookup(".org-b.example"), "NOTFOUND ");
+  EXPECT_EQ(Lookup("[127.0.0.1]:2526"), "NOTFOUND ");
+}
+
+TEST_P(SocketmapServiceTest, DirectoryDownIsTemporary) {
+  directory_.SetUnavailable(true);
+  EXPECT_THAT(Lookup(kOrgB), StartsWith("TEMP "));
+  EXPECT_THAT(Lookup("org-c.example"), StartsWith("TEMP "));
+}
+
+TEST_P(SocketmapServiceTest, NothingValidPublishedIsTemporary) {
+  ASSERT_TRUE(directory_
+                  .PutDomainPolicy(
+                      {.domain = "org-d.example", .send = SecureMode::kEnforce})
+                  .ok());
+  EXPECT_THAT(Lookup("org-d.example"),
+              StartsWith("TEMP dtrust: org-d.example is send-secure but no "
+                         "valid certificate is published"));
+}
+
+TEST_P(SocketmapServiceTest, PipelinedRequestsAreAnsweredInOrder) {
+  std::unique_ptr<TestClient> client = Connect();
+  ASSERT_TRUE(
+      client->Send(absl::StrCat(FormatNetstring("dtrust org-c.example"),
+                                FormatNetstring("dtrust org-b.example"),
+                                FormatNetstring("other org-b.example"),
+                                FormatNetstring("dtrust .org-b.example"))));
+  EXPECT_EQ(client->ReadNetstringData(), "NOTFOUND ");
+  EXPECT_EQ(client->ReadNetstringData(),
+            absl::StrCat("OK fingerprint match=", Mx1Pin()));
+  EXPECT_EQ(client->ReadNetstringData(), "PERM unknown map other");
+  EXPECT_EQ(client->ReadNetstringData(), "NOTFOUND ");
+  // Postfix keeps the connection for the next lookups.
+  ASSERT_TRUE(client->Send(FormatNetstring("dtrust org-b.example")));
+  EXPECT_THAT(client->ReadNetstringData(), StartsWith("OK "));
+}
+
+TEST_P(SocketmapServiceTest, RequestWithoutNameAndKeyIsPermanentError) {
+  std::unique_ptr<TestClient> client = Connect();
+  ASSERT_TRUE(client->Send(FormatNetstring("org-b.example")));
+  EXPECT_EQ(client->ReadNetstringData(),
+            "PERM dtrust: request is not \"NAME KEY\"");
+  // The framing was fine: the connection goes on.
+  ASSERT_TRUE(client->Send(FormatNetstring("dtrust org-c.example")));
+  EXPECT_EQ(client->ReadNetstringData(), "NOTFOUND ");
+}
+
+TEST_P(SocketmapServiceTest, BadNetstringClosesOnlyThatConnection) {
+  std::unique_ptr<TestClient> good = Connect();
+  std::unique_ptr<TestClient> bad = Connect();
+  ASSERT_TRUE(good && bad);
+  ASSERT_TRUE(bad->Send(absl::StrCat(FormatNetstring("dtrust org-c.example"),
+                                     "12:dtrust x.example;")));
+  EXPECT_EQ(bad->ReadNetstringData(), "NOTFOUND ");  // Before the bad one.
+  EXPECT_TRUE(bad->WaitClosed());
+  std::unique_ptr<TestClient> huge = Connect();
+  huge->Send("100001:");
+  EXPECT_TRUE(huge->WaitClosed());
+  ASSERT_TRUE(good->Send(FormatNetstring("dtrust org-b.example")));
+  EXPECT_THAT(good->ReadNetstringData(), StartsWith("OK "));
+}
+
+TEST_P(SocketmapServiceTest, AnswerOverPostfixsLimitIsTemporary) {
+  // 1100 key pins: about 105,000 bytes of fingerprints.
+  ASSERT_TRUE(directory_.CreateServer("mx2.org-b.example", {kOrgB}).ok());
+  for (int i = 0; i < 1100; ++i) {
+    PinRecord pin;
+    pin.cert_sha256 = Sha256Digest::Of(absl::StrCat("cert", i));
+    pin.spki_sha256 = Sha256Digest::Of(absl::StrCat("key", i));
+    pin.kind = PinKind::kPublicKey;
+    pin.not_before = absl::Now() - absl::Hours(1);
+    pin.not_after = absl::Now() + absl::Hours(1);
+    ASSERT_TRUE(directory_.AddPin("mx2.org-b.example", pin).ok());
+  }
+  const std::string reply = Lookup(kOrgB);
+  EXPECT_THAT(reply, StartsWith("TEMP dtrust: the policy is "));
+  EXPECT_THAT(reply, HasSubstr("over the socketmap limit of 100000"));
+}
+
+// Runs `command` through the shell; its exit status and output (both
+// streams).
+struct CommandResult {
+  int exit_status = -1;
+  std::string output{};
+};
+CommandResult RunCommand(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    result.output.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+TEST_P(SocketmapServiceTest, RealPostmapGetsTheAnswers) {
+  if (access(kPostmap, X_OK) != 0) {
+    GTEST_SKIP() << kPostmap << " is missing: install Postfix "
+                 << "(deploy/install-deps.sh) to run this test";
+  }
+  // A private config directory: compatibility_level 3.7 is all postmap needs.
+  const std::string main_cf = dir_.path() + "/main.cf";
+  std::ofstream(main_cf) << "compatibility_level = 3.7\n";
+  // Postfix waits until main.cf is a few seconds old; make it so.
+  std::filesystem::last_write_time(
+      main_cf,
+      std::filesystem::file_time_type::clock::now() - std::chrono::seconds(10));
+  const ListenAddress& address = server_->address();
+  const std::string table =
+      absl::StrCat("socketmap:",
+                   address.kind == ListenAddress::Kind::kUnix
+                       ? absl::StrCat("unix:", address.path)
+                       : absl::StrCat("inet:", address.host, ":", address.port),
+                   ":", kMapName);
+  const auto postmap = [&](const std::string& key) {
+    return RunCommand(
+        absl::StrCat(kPostmap, " -c ", dir_.path(), " -q '", key, "' ", table));
+  };
+  CommandResult listed = postmap(kOrgB);
+  EXPECT_EQ(listed.exit_status, 0) << listed.output;
+  EXPECT_EQ(listed.output, absl::StrCat("fingerprint match=", Mx1Pin(), "\n"));
+
+  CommandResult unlisted = postmap("org-c.example");
+  EXPECT_EQ(unlisted.exit_status, 1) << unlisted.output;
+  EXPECT_EQ(unlisted.output, "");
+  CommandResult parent = postmap(".org-b.example");
+  EXPECT_EQ(parent.exit_status, 1) << parent.output;
+
+  directory_.SetUnavailable(true);
+  CommandResult down = postmap(kOrgB);
+  EXPECT_NE(down.exit_status, 0) << down.output;
+  EXPECT_THAT(down.output, HasSubstr("directory unavailable"));
+}
+
+INSTANTIATE_TEST_SUITE_P(UnixAndTcp, SocketmapServiceTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Unix" : "Tcp";
+                         });
+
+}  // namespace
+}  // namespace dtrust

@@ -1,0 +1,67 @@
+// Test helpers for the Postfix protocol servers: a blocking socket client
+// and a temporary directory.
+#ifndef DTRUST_TESTS_SERVER_POSTFIX_TEST_CLIENT_H_
+#define DTRUST_TESTS_SERVER_POSTFIX_TEST_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/postfix/listen_address.h"
+
+namespace dtrust::testing {
+
+// A client connection; every read waits at most `timeout`. Thread-compatible.
+class TestClient {
+ public:
+  static absl::StatusOr<std::unique_ptr<TestClient>> Connect(
+      const ListenAddress& address, absl::Duration timeout = absl::Seconds(5));
+  TestClient(const TestClient&) = delete;
+  TestClient& operator=(const TestClient&) = delete;
+  ~TestClient();
+
+  // Sends all of `data`; false once the server closed the connection.
+  bool Send(absl::string_view data);
+  // Reads until the received bytes hold `terminator`; returns them up to and
+  // including it. Empty on EOF, error or timeout before that.
+  std::string ReadUntil(absl::string_view terminator);
+  // Reads one netstring "LEN:DATA," and returns DATA; empty on failure.
+  std::string ReadNetstringData();
+  // True if the server closes the connection (EOF or reset) within the
+  // timeout, discarding anything it sends first; false on timeout.
+  bool WaitClosed();
+
+ private:
+  explicit TestClient(int fd) : fd_(fd) {}
+  // Appends what arrives to buffer_; false on EOF, error or timeout.
+  bool Fill();
+
+  int fd_;
+  std::string buffer_;
+};
+
+// A fresh directory under /tmp, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Resident memory of this process in bytes (/proc/self/status): now
+// (VmRSS), and the peak (VmHWM) since the last ResetPeakRss().
+int64_t CurrentRssBytes();
+int64_t PeakRssBytes();
+void ResetPeakRss();
+
+}  // namespace dtrust::testing
+
+#endif  // DTRUST_TESTS_SERVER_POSTFIX_TEST_CLIENT_H_
