@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Inbound Domain Security with a real Postfix: swaks (playing partner MTAs)
+# sends to a private Postfix (mx1.org-b.example) configured with
+# deploy/postfix/main.cf.inbound, whose check_policy_service is dtrustd.
+# Usage: inbound_test.sh BUILD_DIR
+source "$(dirname "$0")/lib.sh"
+
+e2e_init "$1" "127.0.0.2 mx1.org-b.example"
+mx=127.0.0.2:25
+certs=$e2e_work/certs
+for name in mx1.org-b.example mx1.org-a.example rogue.org-a.example \
+    mx1.org-c.example; do
+  e2e_cert "$name"
+done
+
+e2e_postfix_create mx mx1.org-b.example 127.0.0.2 25
+e2e_postfix_include mx "$e2e_src/deploy/postfix/main.cf.inbound"
+# Nothing is "my network": every client goes through the policy check.
+e2e_postfix_set mx "mydestination = org-b.example" "mynetworks =" \
+  "smtpd_tls_chain_files = $certs/mx1.org-b.example.key, $certs/mx1.org-b.example.pem"
+e2e_dtrustd_start
+e2e_postfix_start mx
+
+# org-a.example: enforce; org-t.example: testing; org-z.example: no list.
+e2e_dtrust domain add org-a.example --receive
+e2e_dtrust domain add org-t.example --receive --testing
+e2e_dtrust publish --server mx1.org-a.example --domain org-a.example \
+  "$certs/mx1.org-a.example.pem"
+e2e_dtrust publish --server mx1.org-c.example --domain org-c.example \
+  "$certs/mx1.org-c.example.pem"
+
+# swaks options for STARTTLS presenting a client certificate.
+as_a=(--tls --tls-cert "$certs/mx1.org-a.example.pem"
+      --tls-key "$certs/mx1.org-a.example.key")        # published, org-a
+as_rogue=(--tls --tls-cert "$certs/rogue.org-a.example.pem"
+          --tls-key "$certs/rogue.org-a.example.key")  # not published
+as_c=(--tls --tls-cert "$certs/mx1.org-c.example.pem"
+      --tls-key "$certs/mx1.org-c.example.key")        # published, org-c
+
+# expect_reject WHAT REASON_ERE SWAKS_ARGS...: refused at RCPT with 550 5.7.1
+# and a reason matching REASON_ERE; nothing queued.
+expect_reject() {
+  local what=$1 reason=$2
+  shift 2
+  e2e_log "$what"
+  e2e_swaks "$mx" --to u@org-b.example "$@" &&
+    e2e_fail "$what: accepted: $(cat "$e2e_work/swaks.out")"
+  e2e_swaks_replied "550 5\.7\.1 .*$reason" ||
+    e2e_fail "$what: no 550 5.7.1 naming /$reason/: $(cat "$e2e_work/swaks.out")"
+  [ -z "$(e2e_queued_id)" ] || e2e_fail "$what: queued anyway"
+}
+
+# expect_delivered WHAT SWAKS_ARGS...: accepted and delivered; sets $mail to
+# the delivered message's file.
+expect_delivered() {
+  local what=$1 id
+  shift
+  e2e_log "$what"
+  e2e_swaks "$mx" "$@" ||
+    e2e_fail "$what: refused: $(cat "$e2e_work/swaks.out")"
+  id=$(e2e_queued_id)
+  [ -n "$id" ] || e2e_fail "$what: no queue ID: $(cat "$e2e_work/swaks.out")"
+  mail=$(e2e_mail_file mx "$id")
+  e2e_wait_file "$mail"
+}
+
+fp_a=$(e2e_fingerprint mx1.org-a.example | tr -d : | tr 'A-F' 'a-f')
+
+expect_delivered "published client certificate, two recipients" \
+  --from alice@org-a.example --to u@org-b.example,v@org-b.example \
+  "${as_a[@]}"
+[ "$(grep -c '^X-DirectTrust:' "$mail")" -eq 1 ] ||
+  e2e_fail "want one X-DirectTrust header in $(cat "$mail")"
+header=$(grep '^X-DirectTrust:' "$mail")
+for part in "domain-secured;" "domain=org-a.example;" \
+    "server=mx1.org-a.example;" "cert-sha256=$fp_a"; do
+  [[ "$header" == *"$part"* ]] || e2e_fail "header lacks $part: $header"
+done
+grep -q "^To: u@org-b.example,v@org-b.example" "$mail" ||
+  e2e_fail "not the message sent: $(cat "$mail")"
+
+expect_reject "unpublished client certificate" "not published" \
+  --from alice@org-a.example "${as_rogue[@]}"
+fp_rogue=$(e2e_fingerprint rogue.org-a.example | tr -d : | tr 'A-F' 'a-f')
+grep -q "rejected mail from org-a.example .*$fp_rogue" "$e2e_work/dtrustd.log" ||
+  e2e_fail "dtrustd did not log the rejection with the digest $fp_rogue"
+expect_reject "certificate published for another domain" \
+  "published for mx1.org-c.example, a server of another domain" \
+  --from alice@org-a.example "${as_c[@]}"
+expect_reject "TLS without a client certificate" "no client certificate" \
+  --from alice@org-a.example --tls
+expect_reject "no TLS" "no TLS" --from alice@org-a.example
+
+expect_delivered "testing mode, unpublished certificate" \
+  --from tess@org-t.example --to u@org-b.example \
+  "${as_rogue[@]}"
+grep -q "^X-DirectTrust: testing; domain=org-t.example; result=fail; .*not published" \
+  "$mail" || e2e_fail "no testing header in $(cat "$mail")"
+grep -q "testing mode, would reject mail from org-t.example" \
+  "$e2e_work/dtrustd.log" || e2e_fail "dtrustd did not log the testing-mode decision"
+
+expect_delivered "domain on no list, no TLS" \
+  --from zoe@org-z.example --to u@org-b.example
+! grep -q '^X-DirectTrust:' "$mail" || e2e_fail "header on unlisted mail"
+
+e2e_log "directory stopped: temporary failure, never accepted or rejected"
+e2e_directory_stop
+e2e_swaks "$mx" --from alice@org-a.example --to u@org-b.example \
+  "${as_a[@]}" && e2e_fail "accepted while directory down"
+e2e_swaks_replied "451 4\.3\.0 " ||
+  e2e_fail "want 451 4.3.0 while the directory is down: $(cat "$e2e_work/swaks.out")"
+e2e_directory_resume
+expect_delivered "directory back" \
+  --from alice@org-a.example --to u@org-b.example \
+  "${as_a[@]}"
+grep -q "^X-DirectTrust: domain-secured;" "$mail" || e2e_fail "no header"
+
+e2e_log "dtrustd down: Postfix's smtpd_policy_service_default_action (451)"
+e2e_dtrustd_stop
+e2e_swaks "$mx" --from alice@org-a.example --to u@org-b.example \
+  "${as_a[@]}" && e2e_fail "accepted while dtrustd down"
+e2e_swaks_replied "451 4\.3\.5 " ||
+  e2e_fail "want 451 4.3.5 while dtrustd is down: $(cat "$e2e_work/swaks.out")"
+
+echo "inbound: all cases passed"
