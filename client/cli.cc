@@ -46,13 +46,15 @@ constexpr absl::string_view kGlobalHelp =
   --json         print one JSON document on stdout instead of text
   --help, -h     show help
 
-Certificate files are PEM or DER, exactly one certificate of at most
-65536 bytes.
+publish, verify and unpublish take a certificate file as PEM or DER,
+exactly one certificate of at most 65536 bytes; import also reads PKCS#12
+and files holding a key or a chain.
 
 Exit codes:
   0  success; for verify: TRUSTED
   1  verify answered with another verdict (NOT_PUBLISHED, WRONG_SERVER,
-     WRONG_DOMAIN, EXPIRED, NOT_YET_VALID)
+     WRONG_DOMAIN, EXPIRED, NOT_YET_VALID, PIN_EXPIRED, PIN_NOT_YET_ACTIVE);
+     expiring found pins whose trust lapses within the duration
   2  usage error or bad input; nothing was changed (unknown option, bad name
      or fingerprint, unreadable or invalid certificate file, input rejected
      by dtrustd, unpublishing what is not published)
@@ -63,7 +65,7 @@ Exit codes:
 std::vector<Command> AllCommands() {
   return {PublishCommand(),   VerifyCommand(), ListCommand(),
           UnpublishCommand(), DomainCommand(), RequestCommand(),
-          SelfsignCommand(),  ImportCommand()};
+          SelfsignCommand(),  ImportCommand(), ExpiringCommand()};
 }
 
 std::string GeneralHelp(const std::vector<Command>& commands) {

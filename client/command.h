@@ -45,6 +45,8 @@ Command DomainCommand();
 Command RequestCommand();
 Command SelfsignCommand();
 Command ImportCommand();
+// Monitoring (expiring_command.cc).
+Command ExpiringCommand();
 
 }  // namespace dtrust::cli
 

@@ -8,7 +8,7 @@ namespace dtrust::cli {
 
 enum class ExitCode : int {
   kOk = 0,          // Success; for verify: TRUSTED.
-  kNotTrusted = 1,  // verify answered with any other verdict.
+  kNotTrusted = 1,  // verify: another verdict; expiring: pins lapse soon.
   kBadInput = 2,    // Usage error or input rejected; nothing was changed.
   kUnavailable = 3  // dtrustd or the directory is unavailable, or failed.
 };

@@ -52,6 +52,14 @@ std::optional<std::string> PinKindLabel(v1::PinKind kind) {
   }
 }
 
+std::string PinWindowText(const std::optional<std::string>& not_before,
+                          const std::optional<std::string>& not_after) {
+  std::vector<std::string> parts;
+  if (not_before) parts.push_back(absl::StrCat("from ", *not_before));
+  if (not_after) parts.push_back(absl::StrCat("until ", *not_after));
+  return absl::StrJoin(parts, " ");
+}
+
 void WritePinJson(const v1::Pin& pin, JsonWriter& json) {
   json.BeginObject();
   json.Field("sha256", LowerHex(pin.sha256()));
@@ -61,6 +69,10 @@ void WritePinJson(const v1::Pin& pin, JsonWriter& json) {
                      OptionalRfc3339(pin.has_not_before(), pin.not_before()));
   json.NullableField("not_after",
                      OptionalRfc3339(pin.has_not_after(), pin.not_after()));
+  json.NullableField("pin_not_before", OptionalRfc3339(pin.has_pin_not_before(),
+                                                       pin.pin_not_before()));
+  json.NullableField("pin_not_after", OptionalRfc3339(pin.has_pin_not_after(),
+                                                      pin.pin_not_after()));
   json.Field("subject", pin.subject());
   json.EndObject();
 }
@@ -95,6 +107,9 @@ void AppendPinText(const v1::Pin& pin, absl::string_view first_indent,
   AppendDetail(
       indent, "not-after",
       OptionalRfc3339(pin.has_not_after(), pin.not_after()).value_or(""), out);
+  if (const std::string window = PinWindowText(pin); !window.empty()) {
+    AppendDetail(indent, "pin window", window, out);
+  }
   AppendDetail(indent, "subject", pin.subject(), out);
 }
 

@@ -29,7 +29,8 @@ constexpr absl::string_view kCommand = "import";
 constexpr absl::string_view kHelp =
     R"(usage: dtrust import FILE [--key KEY-FILE] [--password-file PW-FILE]
                      [--enable smtp --server FQDN [--domain MAIL-DOMAIN]...
-                      [--pin cert|key]]
+                      [--pin cert|key] [--not-before TIME]
+                      [--not-after TIME]]
 
 Reads a mail server's certificate as a CA issued it or another system
 exported it, checks it and shows what it holds; with --enable smtp also
@@ -57,6 +58,9 @@ Options:
                         needed when the server is not published yet)
   --pin cert|key        with --enable: what to trust (see dtrust help
                         publish)
+  --not-before TIME, --not-after TIME
+                        with --enable: the pin window (see dtrust help
+                        publish)
 )";
 
 // The certificate and key found, validated.
@@ -80,10 +84,10 @@ absl::Status CheckEnableOptions(const ParsedArgs& args) {
     }
     return absl::OkStatus();
   }
-  for (absl::string_view option : {"server", "domain", "pin"}) {
-    if (args.Has(option)) {
-      return UsageError(kCommand,
-                        absl::StrCat("--", option, " is for --enable smtp"));
+  for (const OptionSpec& option : PublishTargetOptions()) {
+    if (args.Has(option.name)) {
+      return UsageError(
+          kCommand, absl::StrCat("--", option.name, " is for --enable smtp"));
     }
   }
   return absl::OkStatus();

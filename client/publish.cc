@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "client/format.h"
 #include "server/core/dns_name.h"
 #include "server/core/status_macros.h"
@@ -17,6 +18,46 @@ absl::StatusOr<v1::PinKind> ParsePinKind(absl::string_view text,
                     absl::StrCat("--pin ", text, ": must be cert or key"));
 }
 
+// --not-before/--not-after: RFC 3339 or a date (00:00 UTC).
+absl::StatusOr<google::protobuf::Timestamp> ParseTimeOption(
+    absl::string_view option, absl::string_view text,
+    absl::string_view command) {
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &error) &&
+      !absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
+    return UsageError(
+        command, absl::StrCat("--", option, " ", text,
+                              ": not an RFC 3339 time (2026-12-01T00:00:00Z) "
+                              "or a date (2026-12-01)"));
+  }
+  google::protobuf::Timestamp timestamp;
+  const int64_t seconds = absl::ToUnixSeconds(time);
+  timestamp.set_seconds(seconds);
+  timestamp.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+  return timestamp;
+}
+
+// What a PIN_UPDATED publish changed, e.g. "pin kind certificate ->
+// public-key; pin window none -> until 2026-12-01T00:00:00Z".
+std::string Changes(const v1::Pin& before, const v1::Pin& after) {
+  std::vector<std::string> changes;
+  if (before.kind() != after.kind()) {
+    changes.push_back(
+        absl::StrCat("pin kind ", PinKindLabel(before.kind()).value_or("?"),
+                     " -> ", PinKindLabel(after.kind()).value_or("?")));
+  }
+  const std::string window_before = PinWindowText(before);
+  const std::string window_after = PinWindowText(after);
+  if (window_before != window_after) {
+    changes.push_back(absl::StrCat(
+        "pin window ", window_before.empty() ? "none" : window_before, " -> ",
+        window_after.empty() ? "none" : window_after));
+  }
+  return absl::StrJoin(changes, "; ");
+}
+
 void WriteJson(const v1::PublishResponse& response, JsonWriter& json) {
   json.BeginObject();
   json.Field("outcome", v1::PublishResponse::Outcome_Name(response.outcome()));
@@ -26,6 +67,12 @@ void WriteJson(const v1::PublishResponse& response, JsonWriter& json) {
   WritePinJson(response.pin(), json);
   json.StringArray("domains_added", {response.domains_added().begin(),
                                      response.domains_added().end()});
+  json.Key("previous_pin");
+  if (response.has_previous_pin()) {
+    WritePinJson(response.previous_pin(), json);
+  } else {
+    json.Null();
+  }
   json.EndObject();
 }
 
@@ -36,10 +83,9 @@ void AppendText(absl::string_view label, const v1::PublishResponse& response,
     case v1::PublishResponse::ALREADY_PUBLISHED:
       absl::StrAppend(out, "already published ", label, " for ", server, "\n");
       break;
-    case v1::PublishResponse::PIN_KIND_CHANGED:
-      absl::StrAppend(out, "published ", label, " for ", server,
-                      " (pin kind changed to ",
-                      PinKindLabel(response.pin().kind()).value_or("?"), ")\n");
+    case v1::PublishResponse::PIN_UPDATED:
+      absl::StrAppend(out, "published ", label, " for ", server, " (updated: ",
+                      Changes(response.previous_pin(), response.pin()), ")\n");
       break;
     default:
       absl::StrAppend(out, "published ", label, " for ", server, "\n");
@@ -56,7 +102,9 @@ void AppendText(absl::string_view label, const v1::PublishResponse& response,
 std::vector<OptionSpec> PublishTargetOptions() {
   return {{.name = "server", .takes_value = true},
           {.name = "domain", .takes_value = true, .repeatable = true},
-          {.name = "pin", .takes_value = true}};
+          {.name = "pin", .takes_value = true},
+          {.name = "not-before", .takes_value = true},
+          {.name = "not-after", .takes_value = true}};
 }
 
 absl::StatusOr<v1::PublishRequest> MakePublishRequest(const ParsedArgs& args,
@@ -76,6 +124,14 @@ absl::StatusOr<v1::PublishRequest> MakePublishRequest(const ParsedArgs& args,
       v1::PinKind kind,
       ParsePinKind(args.Value("pin").value_or("cert"), command));
   request.set_pin_kind(kind);
+  if (std::optional<std::string> text = args.Value("not-before")) {
+    DTRUST_ASSIGN_OR_RETURN(*request.mutable_pin_not_before(),
+                            ParseTimeOption("not-before", *text, command));
+  }
+  if (std::optional<std::string> text = args.Value("not-after")) {
+    DTRUST_ASSIGN_OR_RETURN(*request.mutable_pin_not_after(),
+                            ParseTimeOption("not-after", *text, command));
+  }
   return request;
 }
 

@@ -15,11 +15,14 @@
 namespace dtrust::cli {
 
 // The options saying where and how to publish: --server FQDN, --domain
-// MAIL-DOMAIN (repeatable), --pin cert|key.
+// MAIL-DOMAIN (repeatable), --pin cert|key, --not-before TIME and
+// --not-after TIME (the pin window; RFC 3339, e.g. 2026-12-01T00:00:00Z, or
+// a date 2026-12-01 meaning 00:00 UTC).
 std::vector<OptionSpec> PublishTargetOptions();
 
 // A request from those options in `args` (certificate_der still unset),
-// validated locally. Usage errors point to `dtrust help COMMAND`; `what`
+// validated locally (whether the window fits the certificate is dtrustd's
+// to say). Usage errors point to `dtrust help COMMAND`; `what`
 // names the step for a missing --server ("publish needs --server FQDN").
 absl::StatusOr<v1::PublishRequest> MakePublishRequest(const ParsedArgs& args,
                                                       absl::string_view command,

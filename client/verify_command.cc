@@ -24,8 +24,11 @@ with the given fingerprints, is published, and prints the verdict first:
   WRONG_DOMAIN   published for a server not serving --domain
   EXPIRED        published, but past its notAfter
   NOT_YET_VALID  published, but before its notBefore
+  PIN_EXPIRED    published and valid, but its pin window has ended
+  PIN_NOT_YET_ACTIVE
+                 published and valid, but its pin window lies ahead
 followed by the server and its mail domains, the fingerprints, pin kind,
-validity and, unless TRUSTED, the reason.
+validity, the pin window (if any) and, unless TRUSTED, the reason.
 
 Options:
   --sha256 HEX          SHA-256 of the certificate (DER)
@@ -85,6 +88,12 @@ void WriteJson(const v1::VerifyResponse& response, JsonWriter& json) {
                                                    response.not_before()));
   json.NullableField("not_after", OptionalRfc3339(response.has_not_after(),
                                                   response.not_after()));
+  json.NullableField("pin_not_before",
+                     OptionalRfc3339(response.has_pin_not_before(),
+                                     response.pin_not_before()));
+  json.NullableField(
+      "pin_not_after",
+      OptionalRfc3339(response.has_pin_not_after(), response.pin_not_after()));
   json.EndObject();
 }
 
@@ -112,6 +121,9 @@ void AppendText(const v1::VerifyResponse& response, std::string* out) {
                OptionalRfc3339(response.has_not_after(), response.not_after())
                    .value_or(""),
                out);
+  if (const std::string window = PinWindowText(response); !window.empty()) {
+    AppendDetail("  ", "pin window", window, out);
+  }
 }
 
 absl::StatusOr<ExitCode> RunVerify(const Invocation& invocation) {

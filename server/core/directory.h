@@ -28,6 +28,23 @@ enum class PinKind {
 absl::string_view PinKindName(PinKind kind);
 std::optional<PinKind> PinKindFromName(absl::string_view name);
 
+// When a pin trusts, if narrower than the certificate's validity (rollover:
+// the current certificate's pin ends, the next one's begins). Both bounds
+// are inclusive, like a certificate's notBefore/notAfter; an unset bound
+// does not limit. TrustService only stores windows within the certificate's
+// validity with not_before < not_after.
+struct PinWindow {
+  std::optional<absl::Time> not_before{};
+  std::optional<absl::Time> not_after{};
+
+  bool operator==(const PinWindow&) const = default;
+  // Whether `time` is within the window.
+  bool Contains(absl::Time time) const {
+    return (!not_before || *not_before <= time) &&
+           (!not_after || time <= *not_after);
+  }
+};
+
 // One published certificate of a server.
 struct PinRecord {
   Sha256Digest cert_sha256;  // Of the published certificate's DER.
@@ -39,6 +56,9 @@ struct PinRecord {
   // The certificate itself. Always set when writing (AddPin) and when
   // listing; readers that only match digests may leave it empty.
   std::string der;
+  // The pin's own window; for a key pin it applies to every certificate
+  // matched by the key.
+  PinWindow window{};
 };
 
 // A transport server entry.
@@ -97,10 +117,11 @@ class Directory {
   virtual absl::Status AddPin(absl::string_view server,
                               const PinRecord& pin) = 0;
 
-  // Changes the kind of an existing pin. NotFound if absent.
-  virtual absl::Status SetPinKind(absl::string_view server,
-                                  const Sha256Digest& cert_sha256,
-                                  PinKind kind) = 0;
+  // Sets the kind and the window of the server's existing pin with
+  // `pin.cert_sha256` to those of `pin` (an unset window bound is removed);
+  // the other fields are ignored. NotFound if the server has no such pin.
+  virtual absl::Status UpdatePin(absl::string_view server,
+                                 const PinRecord& pin) = 0;
 
   // Removes a pin. NotFound if the server has no such pin.
   virtual absl::Status RemovePin(absl::string_view server,

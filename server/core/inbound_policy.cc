@@ -53,6 +53,10 @@ std::string ShortFailure(const VerifyResult& result) {
       return "client certificate has expired";
     case Verdict::kNotYetValid:
       return "client certificate is not valid yet";
+    case Verdict::kPinExpired:
+      return "client certificate's pin has expired";
+    case Verdict::kPinNotYetActive:
+      return "client certificate's pin is not active yet";
   }
   return "client certificate is not trusted";
 }

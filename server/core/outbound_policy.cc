@@ -49,11 +49,12 @@ absl::string_view NextHopHost(absl::string_view key, bool* bracketed) {
   return key;
 }
 
-// The digests Postfix must match for `pins` at `now`: certificate pins of
-// certificates within their dates, and key pins.
+// The digests Postfix must match for `pins` at `now`: those of pins within
+// their windows; for certificate pins, of certificates within their dates.
 void AddMatches(const std::vector<PinRecord>& pins, absl::Time now,
                 std::set<std::string>* matches) {
   for (const PinRecord& pin : pins) {
+    if (!pin.window.Contains(now)) continue;
     if (pin.kind == PinKind::kPublicKey) {
       matches->insert(pin.spki_sha256.ToColonHex());
     } else if (pin.not_before <= now && now <= pin.not_after) {

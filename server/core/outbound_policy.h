@@ -26,9 +26,10 @@ struct TlsPolicyAnswer {
 
 // Answers a Postfix smtp_tls_policy_maps key:
 // - "domain": its send policy. Enforce: "fingerprint match=..." with the
-//   SHA-256 of every currently valid certificate pinned for the domain's
-//   servers and the SPKI SHA-256 of every key pin; none → kTempFail, never
-//   kNotFound. Testing: "may", logged. Not listed: kNotFound.
+//   SHA-256 of every certificate pinned for the domain's servers that is
+//   within its validity and its pin window, and the SPKI SHA-256 of every
+//   key pin within its window; none → kTempFail, never kNotFound. Testing:
+//   "may", logged. Not listed: kNotFound.
 // - "[host]:port", "[host]", "host:port" (the next hop of a transport or
 //   relayhost): host as a listed domain as above; else host as a published
 //   server of a send-secure domain: that server's pins only; IP literals and

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -41,6 +42,8 @@ int Rank(Verdict verdict) {
       return 0;
     case Verdict::kExpired:
     case Verdict::kNotYetValid:
+    case Verdict::kPinExpired:
+    case Verdict::kPinNotYetActive:
       return 1;
     case Verdict::kWrongDomain:
       return 2;
@@ -50,6 +53,31 @@ int Rank(Verdict verdict) {
       return 4;
   }
   return 4;
+}
+
+// OK if `window` may be stored for `certificate`; see PublishRequest.
+absl::Status CheckWindow(const PinWindow& window,
+                         const Certificate& certificate) {
+  const std::string validity =
+      absl::StrCat(Rfc3339(certificate.not_before()), " to ",
+                   Rfc3339(certificate.not_after()));
+  for (const auto& [bound, what] : {std::make_pair(window.not_before, "start"),
+                                    std::make_pair(window.not_after, "end")}) {
+    if (bound && (*bound < certificate.not_before() ||
+                  *bound > certificate.not_after())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pin window ", what, " ", Rfc3339(*bound),
+                       " is outside the certificate's validity, ", validity));
+    }
+  }
+  const absl::Time start = window.not_before.value_or(certificate.not_before());
+  const absl::Time end = window.not_after.value_or(certificate.not_after());
+  if (start >= end) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pin window start ", Rfc3339(start), " is not before its end ",
+        Rfc3339(end), " (certificate validity ", validity, ")"));
+  }
+  return absl::OkStatus();
 }
 
 // What was presented, in the words used in reasons.
@@ -84,6 +112,10 @@ absl::string_view VerdictName(Verdict verdict) {
       return "EXPIRED";
     case Verdict::kNotYetValid:
       return "NOT_YET_VALID";
+    case Verdict::kPinExpired:
+      return "PIN_EXPIRED";
+    case Verdict::kPinNotYetActive:
+      return "PIN_NOT_YET_ACTIVE";
   }
   return "NOT_PUBLISHED";
 }
@@ -97,6 +129,7 @@ absl::StatusOr<PublishResult> TrustService::Publish(
                           NormalizeDomains(request.domains));
   DTRUST_ASSIGN_OR_RETURN(const Certificate certificate,
                           Certificate::FromDer(request.certificate_der));
+  DTRUST_RETURN_IF_ERROR(CheckWindow(request.window, certificate));
 
   PublishResult result;
   DTRUST_ASSIGN_OR_RETURN(std::optional<ServerRecord> existing,
@@ -134,7 +167,8 @@ absl::StatusOr<PublishResult> TrustService::Publish(
                 certificate.not_before(),
                 certificate.not_after(),
                 certificate.subject(),
-                certificate.der()};
+                certificate.der(),
+                request.window};
   const auto published = std::find_if(
       existing->pins.begin(), existing->pins.end(),
       [&](const PinRecord& p) { return p.cert_sha256 == pin.cert_sha256; });
@@ -145,12 +179,12 @@ absl::StatusOr<PublishResult> TrustService::Publish(
     } else if (!added.ok()) {
       return added;
     }
-  } else if (published->kind == request.kind) {
+  } else if (published->kind == pin.kind && published->window == pin.window) {
     result.outcome = PublishResult::Outcome::kAlreadyPublished;
   } else {
-    DTRUST_RETURN_IF_ERROR(
-        directory_->SetPinKind(server, pin.cert_sha256, request.kind));
-    result.outcome = PublishResult::Outcome::kPinKindChanged;
+    DTRUST_RETURN_IF_ERROR(directory_->UpdatePin(server, pin));
+    result.outcome = PublishResult::Outcome::kPinUpdated;
+    result.previous = *published;
   }
 
   DTRUST_ASSIGN_OR_RETURN(std::optional<ServerRecord> after,
@@ -311,6 +345,10 @@ absl::StatusOr<VerifyResult> TrustService::Verify(
         verdict = Verdict::kNotYetValid;
       } else if (not_after && now > *not_after) {
         verdict = Verdict::kExpired;
+      } else if (pin.window.not_before && now < *pin.window.not_before) {
+        verdict = Verdict::kPinNotYetActive;
+      } else if (pin.window.not_after && now > *pin.window.not_after) {
+        verdict = Verdict::kPinExpired;
       }
       if (best_pin == nullptr || Rank(verdict) < Rank(result.verdict)) {
         result.verdict = verdict;
@@ -337,6 +375,7 @@ absl::StatusOr<VerifyResult> TrustService::Verify(
   result.server = best_server->name;
   result.domains = best_server->domains;
   result.pin_kind = best_pin->kind;
+  result.pin_window = best_pin->window;
   const std::string published = absl::StrCat(
       what, " is published for ", best_server->name, " (pinned by ",
       best_pin->kind == PinKind::kPublicKey ? "public key" : "certificate",
@@ -363,6 +402,15 @@ absl::StatusOr<VerifyResult> TrustService::Verify(
     case Verdict::kNotYetValid:
       result.reason = absl::StrCat(published, " but is not valid before ",
                                    Rfc3339(*result.not_before));
+      break;
+    case Verdict::kPinNotYetActive:
+      result.reason =
+          absl::StrCat(published, " but its pin is not active before ",
+                       Rfc3339(*best_pin->window.not_before));
+      break;
+    case Verdict::kPinExpired:
+      result.reason = absl::StrCat(published, " but its pin window ended at ",
+                                   Rfc3339(*best_pin->window.not_after));
       break;
     case Verdict::kNotPublished:
       break;

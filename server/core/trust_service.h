@@ -23,13 +23,24 @@ struct PublishRequest {
   std::vector<std::string> domains{};  // Required when the server is new.
   std::string certificate_der{};       // Exactly one DER certificate.
   PinKind kind = PinKind::kCertificate;
+  // The pin's window: each bound given must lie within the certificate's
+  // validity, and the window must not be empty (not_before < not_after,
+  // counting an unset bound as the certificate's own), else InvalidArgument.
+  // Republishing sets the window to this one; unset bounds remove a
+  // previous window's.
+  PinWindow window{};
 };
 
 struct PublishResult {
-  enum class Outcome { kPublished, kAlreadyPublished, kPinKindChanged };
+  enum class Outcome {
+    kPublished,
+    kAlreadyPublished,  // Same kind and window: nothing changed.
+    kPinUpdated,        // Was published with another kind and/or window.
+  };
   Outcome outcome = Outcome::kPublished;
-  ServerRecord server;  // After the call.
-  PinRecord pin;
+  ServerRecord server;                // After the call.
+  PinRecord pin;                      // As stored.
+  std::optional<PinRecord> previous;  // kPinUpdated: the pin before.
   std::vector<std::string> domains_added;
 };
 
@@ -61,6 +72,8 @@ enum class Verdict {
   kWrongDomain,
   kExpired,
   kNotYetValid,
+  kPinExpired,       // The certificate is valid, but its pin window ended.
+  kPinNotYetActive,  // The certificate is valid; its pin window lies ahead.
 };
 // "TRUSTED", "NOT_PUBLISHED", ... as in the API and CLI output.
 absl::string_view VerdictName(Verdict verdict);
@@ -80,6 +93,8 @@ struct VerifyResult {
   // Validity of the certificate in question, when known.
   std::optional<absl::Time> not_before;
   std::optional<absl::Time> not_after;
+  // The matching pin's window (unset for kNotPublished or without one).
+  PinWindow pin_window;
 };
 
 // A change to a domain's Domain Security policy: each direction given is set

@@ -27,8 +27,8 @@ absl::string_view OutcomeText(PublishResult::Outcome outcome) {
       return "published";
     case PublishResult::Outcome::kAlreadyPublished:
       return "already published";
-    case PublishResult::Outcome::kPinKindChanged:
-      return "pin kind changed";
+    case PublishResult::Outcome::kPinUpdated:
+      return "pin updated";
   }
   return "";
 }

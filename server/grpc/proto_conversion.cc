@@ -12,6 +12,35 @@ void SetTime(absl::Time time, google::protobuf::Timestamp* out) {
       absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
 }
 
+// The Timestamp in `field`, nullopt when unset; InvalidArgument naming the
+// field when it is out of Timestamp's range (years 1 to 9999).
+absl::StatusOr<std::optional<absl::Time>> OptionalTime(
+    bool present, const google::protobuf::Timestamp& time,
+    absl::string_view field) {
+  if (!present) return std::nullopt;
+  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  if (time.seconds() < kMinSeconds || time.seconds() > kMaxSeconds ||
+      time.nanos() < 0 || time.nanos() > 999999999) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": not a valid timestamp (seconds ", time.seconds(),
+                     ", nanos ", time.nanos(), ")"));
+  }
+  return absl::FromUnixSeconds(time.seconds()) +
+         absl::Nanoseconds(time.nanos());
+}
+
+// Sets the pin_not_before/pin_not_after fields of `out` (a v1::Pin or
+// v1::VerifyResponse) that `window` has.
+template <typename Message>
+void SetWindow(const PinWindow& window, Message* out) {
+  if (window.not_before) {
+    SetTime(*window.not_before, out->mutable_pin_not_before());
+  }
+  if (window.not_after)
+    SetTime(*window.not_after, out->mutable_pin_not_after());
+}
+
 v1::PinKind ToProto(PinKind kind) {
   return kind == PinKind::kPublicKey ? v1::PIN_KIND_PUBLIC_KEY
                                      : v1::PIN_KIND_CERTIFICATE;
@@ -44,6 +73,10 @@ v1::Verdict ToProto(Verdict verdict) {
       return v1::EXPIRED;
     case Verdict::kNotYetValid:
       return v1::NOT_YET_VALID;
+    case Verdict::kPinExpired:
+      return v1::PIN_EXPIRED;
+    case Verdict::kPinNotYetActive:
+      return v1::PIN_NOT_YET_ACTIVE;
   }
   return v1::VERDICT_UNSPECIFIED;
 }
@@ -65,6 +98,7 @@ void ToProto(const PinRecord& pin, bool include_certificate, v1::Pin* out) {
   SetTime(pin.not_after, out->mutable_not_after());
   out->set_subject(pin.subject);
   if (include_certificate) out->set_certificate_der(pin.der);
+  SetWindow(pin.window, out);
 }
 
 v1::SecureMode ToProto(SecureMode mode) {
@@ -118,10 +152,18 @@ v1::DomainPolicy ToProto(const DomainPolicy& policy) {
 
 absl::StatusOr<PublishRequest> FromProto(const v1::PublishRequest& request) {
   DTRUST_ASSIGN_OR_RETURN(PinKind kind, FromProto(request.pin_kind()));
+  PinWindow window;
+  DTRUST_ASSIGN_OR_RETURN(
+      window.not_before,
+      OptionalTime(request.has_pin_not_before(), request.pin_not_before(),
+                   "pin_not_before"));
+  DTRUST_ASSIGN_OR_RETURN(
+      window.not_after, OptionalTime(request.has_pin_not_after(),
+                                     request.pin_not_after(), "pin_not_after"));
   return PublishRequest{request.server(),
                         std::vector<std::string>(request.domains().begin(),
                                                  request.domains().end()),
-                        request.certificate_der(), kind};
+                        request.certificate_der(), kind, window};
 }
 
 absl::StatusOr<UnpublishRequest> FromProto(
@@ -178,12 +220,15 @@ v1::PublishResponse ToProto(const PublishResult& result) {
     case PublishResult::Outcome::kAlreadyPublished:
       out.set_outcome(v1::PublishResponse::ALREADY_PUBLISHED);
       break;
-    case PublishResult::Outcome::kPinKindChanged:
-      out.set_outcome(v1::PublishResponse::PIN_KIND_CHANGED);
+    case PublishResult::Outcome::kPinUpdated:
+      out.set_outcome(v1::PublishResponse::PIN_UPDATED);
       break;
   }
   *out.mutable_server() = ToProto(result.server, false);
   ToProto(result.pin, false, out.mutable_pin());
+  if (result.previous) {
+    ToProto(*result.previous, false, out.mutable_previous_pin());
+  }
   for (const std::string& domain : result.domains_added) {
     out.add_domains_added(domain);
   }
@@ -215,6 +260,7 @@ v1::VerifyResponse ToProto(const VerifyResult& result) {
   if (result.pin_kind) out.set_pin_kind(ToProto(*result.pin_kind));
   if (result.not_before) SetTime(*result.not_before, out.mutable_not_before());
   if (result.not_after) SetTime(*result.not_after, out.mutable_not_after());
+  SetWindow(result.pin_window, &out);
   return out;
 }
 

@@ -459,12 +459,15 @@ absl::Status LdapDirectory::AddPin(absl::string_view server,
         certificate->spki_sha256().ToHex(), ")"));
   }
   DTRUST_ASSIGN_OR_RETURN(std::string dn, PinDn(server, pin.cert_sha256));
-  const std::vector<LdapAttribute> attributes = {
+  std::vector<LdapAttribute> attributes = {
       {"objectClass", {std::string(kPinClass)}},
       {std::string(kCertSha256), {pin.cert_sha256.ToHex()}},
       {std::string(kSpkiSha256), {pin.spki_sha256.ToHex()}},
       {std::string(kPinKind), {std::string(PinKindName(pin.kind))}},
       {std::string(kCertificate), {pin.der}}};
+  for (LdapAttribute& bound : PinWindowAttributes(pin.window)) {
+    if (!bound.values.empty()) attributes.push_back(std::move(bound));
+  }
   return pool_.Run(LdapPool::Retry::kNever,
                    [&](LdapConnection& connection) -> absl::Status {
                      absl::Status status = connection.Add(dn, attributes);
@@ -475,14 +478,18 @@ absl::Status LdapDirectory::AddPin(absl::string_view server,
                    });
 }
 
-absl::Status LdapDirectory::SetPinKind(absl::string_view server,
-                                       const Sha256Digest& cert_sha256,
-                                       PinKind kind) {
-  DTRUST_ASSIGN_OR_RETURN(std::string dn, PinDn(server, cert_sha256));
+absl::Status LdapDirectory::UpdatePin(absl::string_view server,
+                                      const PinRecord& pin) {
+  DTRUST_ASSIGN_OR_RETURN(std::string dn, PinDn(server, pin.cert_sha256));
+  std::vector<LdapModification> modifications = {
+      {LdapModification::Op::kReplace,
+       {std::string(kPinKind), {std::string(PinKindName(pin.kind))}}}};
+  // Replacing with no value removes the attribute (RFC 4511 4.6).
+  for (LdapAttribute& bound : PinWindowAttributes(pin.window)) {
+    modifications.push_back({LdapModification::Op::kReplace, std::move(bound)});
+  }
   return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
-    return connection.Modify(
-        dn, {{LdapModification::Op::kReplace,
-              {std::string(kPinKind), {std::string(PinKindName(kind))}}}});
+    return connection.Modify(dn, modifications);
   });
 }
 

@@ -5,7 +5,8 @@
 //     (cn, dtrustMailDomain*)
 //   dtrustCertSha256=<hex>,cn=<fqdn>,ou=servers,<base> dtrustPinnedCertificate
 //     (dtrustCertSha256, dtrustSpkiSha256, dtrustPinKind,
-//      userCertificate;binary)
+//      userCertificate;binary, dtrustPinNotBefore?, dtrustPinNotAfter?:
+//      the pin window, GeneralizedTime)
 //   ou=domains,<base>                                 organizationalUnit
 //   cn=<domain>,ou=domains,<base>                     dtrustSecureDomain
 //     (cn, dtrustSendSecurity?, dtrustReceiveSecurity?: "enforce" | "testing";
@@ -75,9 +76,8 @@ class LdapDirectory : public Directory {
   absl::Status AddDomains(absl::string_view server,
                           const std::vector<std::string>& domains) override;
   absl::Status AddPin(absl::string_view server, const PinRecord& pin) override;
-  absl::Status SetPinKind(absl::string_view server,
-                          const Sha256Digest& cert_sha256,
-                          PinKind kind) override;
+  absl::Status UpdatePin(absl::string_view server,
+                         const PinRecord& pin) override;
   absl::Status RemovePin(absl::string_view server,
                          const Sha256Digest& cert_sha256) override;
   absl::Status RemoveServer(absl::string_view name) override;

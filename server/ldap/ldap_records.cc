@@ -4,9 +4,11 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "server/core/certificate.h"
 #include "server/core/log.h"
 #include "server/core/status_macros.h"
@@ -44,7 +46,89 @@ SecureMode ParseSecureMode(const LdapEntry& entry,
   return SecureMode::kEnforce;
 }
 
+// Reads `count` digits at `*pos` into `*value`; false if there are fewer.
+bool ReadDigits(absl::string_view text, size_t count, size_t* pos, int* value) {
+  if (text.size() - *pos < count) return false;
+  *value = 0;
+  for (size_t end = *pos + count; *pos < end; ++*pos) {
+    if (!absl::ascii_isdigit(text[*pos])) return false;
+    *value = *value * 10 + (text[*pos] - '0');
+  }
+  return true;
+}
+
+bool DigitAt(absl::string_view text, size_t pos) {
+  return pos < text.size() && absl::ascii_isdigit(text[pos]);
+}
+
 }  // namespace
+
+std::string ToGeneralizedTime(absl::Time time) {
+  return absl::FormatTime("%Y%m%d%H%M%E*SZ", time, absl::UTCTimeZone());
+}
+
+std::optional<absl::Time> ParseGeneralizedTime(absl::string_view text) {
+  size_t pos = 0;
+  int year, month, day, hour, minute = 0, second = 0;
+  if (!ReadDigits(text, 4, &pos, &year) || !ReadDigits(text, 2, &pos, &month) ||
+      !ReadDigits(text, 2, &pos, &day) || !ReadDigits(text, 2, &pos, &hour)) {
+    return std::nullopt;
+  }
+  absl::Duration unit = absl::Hours(1);  // Of the last field, for a fraction.
+  if (DigitAt(text, pos)) {
+    if (!ReadDigits(text, 2, &pos, &minute)) return std::nullopt;
+    unit = absl::Minutes(1);
+    if (DigitAt(text, pos)) {
+      if (!ReadDigits(text, 2, &pos, &second)) return std::nullopt;
+      unit = absl::Seconds(1);
+    }
+  }
+  absl::Duration fraction = absl::ZeroDuration();
+  if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
+    ++pos;
+    if (!DigitAt(text, pos)) return std::nullopt;
+    for (absl::Duration scale = unit / 10; DigitAt(text, pos);
+         ++pos, scale /= 10) {
+      fraction += scale * (text[pos] - '0');
+    }
+  }
+  absl::Duration offset = absl::ZeroDuration();
+  if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const int sign = text[pos++] == '-' ? -1 : 1;
+    int offset_hours, offset_minutes = 0;
+    if (!ReadDigits(text, 2, &pos, &offset_hours) ||
+        (DigitAt(text, pos) && !ReadDigits(text, 2, &pos, &offset_minutes)) ||
+        offset_hours > 23 || offset_minutes > 59) {
+      return std::nullopt;
+    }
+    offset = sign * (absl::Hours(offset_hours) + absl::Minutes(offset_minutes));
+  } else if (pos < text.size() && text[pos] == 'Z') {
+    ++pos;
+  } else {
+    return std::nullopt;
+  }
+  const absl::CivilDay civil_day(year, month, day);
+  if (pos != text.size() || civil_day.month() != month ||
+      civil_day.day() != day || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  const absl::Time local =
+      absl::FromCivil(absl::CivilSecond(year, month, day, hour, minute, second),
+                      absl::UTCTimeZone());
+  return local + fraction - offset;
+}
+
+std::vector<LdapAttribute> PinWindowAttributes(const PinWindow& window) {
+  std::vector<LdapAttribute> attributes;
+  for (const auto& [type, bound] :
+       {std::make_pair(kPinNotBefore, window.not_before),
+        std::make_pair(kPinNotAfter, window.not_after)}) {
+    LdapAttribute& attribute = attributes.emplace_back();
+    attribute.type = std::string(type);
+    if (bound) attribute.values.push_back(ToGeneralizedTime(*bound));
+  }
+  return attributes;
+}
 
 const std::vector<std::string>& ServerAttributes() {
   // The name is the RDN value (see ParseServerEntry).
@@ -55,8 +139,9 @@ const std::vector<std::string>& ServerAttributes() {
 
 const std::vector<std::string>& PinAttributes() {
   static const auto* const kAttributes = new std::vector<std::string>{
-      std::string(kCertSha256), std::string(kSpkiSha256), std::string(kPinKind),
-      std::string(kCertificate)};
+      std::string(kCertSha256),  std::string(kSpkiSha256),
+      std::string(kPinKind),     std::string(kPinNotBefore),
+      std::string(kPinNotAfter), std::string(kCertificate)};
   return *kAttributes;
 }
 
@@ -125,13 +210,30 @@ std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry) {
     return skip(absl::StrCat("it has no valid ", kPinKind,
                              " (\"certificate\" or \"public-key\")"));
   }
+  PinWindow window;
+  for (const auto& [attribute, bound] :
+       {std::make_pair(kPinNotBefore, &window.not_before),
+        std::make_pair(kPinNotAfter, &window.not_after)}) {
+    const std::vector<std::string>& values = entry.Values(attribute);
+    if (values.size() > 1) {
+      return skip(absl::StrCat("it has ", values.size(), " ", attribute,
+                               " values instead of at most 1"));
+    }
+    if (values.empty()) continue;
+    *bound = ParseGeneralizedTime(values[0]);
+    if (!bound->has_value()) {
+      return skip(absl::StrCat(attribute, " \"", absl::CHexEscape(values[0]),
+                               "\" is not a GeneralizedTime"));
+    }
+  }
   return PinRecord{certificate->sha256(),
                    certificate->spki_sha256(),
                    *kind,
                    certificate->not_before(),
                    certificate->not_after(),
                    certificate->subject(),
-                   certificate->der()};
+                   certificate->der(),
+                   window};
 }
 
 std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,

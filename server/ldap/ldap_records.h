@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "server/core/directory.h"
 #include "server/ldap/ldap_connection.h"
 
@@ -21,6 +22,8 @@ inline constexpr absl::string_view kPinClass = "dtrustPinnedCertificate";
 inline constexpr absl::string_view kCertSha256 = "dtrustCertSha256";
 inline constexpr absl::string_view kSpkiSha256 = "dtrustSpkiSha256";
 inline constexpr absl::string_view kPinKind = "dtrustPinKind";
+inline constexpr absl::string_view kPinNotBefore = "dtrustPinNotBefore";
+inline constexpr absl::string_view kPinNotAfter = "dtrustPinNotAfter";
 inline constexpr absl::string_view kMailDomain = "dtrustMailDomain";
 inline constexpr absl::string_view kCertificate = "userCertificate;binary";
 inline constexpr absl::string_view kDomainClass = "dtrustSecureDomain";
@@ -43,10 +46,21 @@ absl::StatusOr<std::string> DnKey(absl::string_view dn);
 // `values` sorted, duplicates removed.
 std::vector<std::string> SortedUnique(std::vector<std::string> values);
 
+// `time` as an LDAP GeneralizedTime in UTC: "20261201000000Z", with a
+// fraction of a second only when there is one ("20261201000000.25Z").
+std::string ToGeneralizedTime(absl::Time time);
+// Parses any GeneralizedTime RFC 4517 (3.3.13) allows: YYYYMMDDHH, optional
+// minutes and seconds (60 for a leap second), an optional fraction of the
+// last unit given ('.' or ','), then "Z" or an offset +HH[MM] / -HH[MM].
+// nullopt for anything else, or a date or time that does not exist.
+std::optional<absl::Time> ParseGeneralizedTime(absl::string_view text);
+
 // The pin stored in `entry` (read with PinAttributes()), with `der` set; or
 // nullopt, logged as a warning naming the DN, when the entry is malformed or
 // its digest attributes disagree with the certificate it stores (both
-// digests are recomputed from the DER).
+// digests are recomputed from the DER). A pin window bound that is not a
+// GeneralizedTime also makes the entry malformed: such a pin is never
+// trusted, rather than trusted without its window.
 std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry);
 
 // The valid pins among `entries`, sorted by cert_sha256.
@@ -77,6 +91,11 @@ std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
 // domain on no list).
 std::optional<DomainPolicy> ParseDomainEntry(const LdapEntry& entry,
                                              absl::string_view domains_key);
+
+// The attributes storing `window`: dtrustPinNotBefore and dtrustPinNotAfter,
+// each with one GeneralizedTime value, or with no value for an unset bound
+// (for a modify-replace, which then removes the attribute).
+std::vector<LdapAttribute> PinWindowAttributes(const PinWindow& window);
 
 // The two direction attributes (send, receive) storing `policy`: each with
 // the mode's SecureModeName as its one value, or with no value for kOff.

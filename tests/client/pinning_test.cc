@@ -1,5 +1,5 @@
-// Certificate rollover, key pins and forgeries, through the real dtrust and
-// dtrustd against a separate slapd.
+// Certificate rollover, key pins, pin windows, `dtrust expiring` and
+// forgeries, through the real dtrust and dtrustd against a separate slapd.
 #include <memory>
 #include <string>
 
@@ -16,7 +16,10 @@
 namespace dtrust::testing {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 class PinningTest : public ::testing::Test {
@@ -64,6 +67,14 @@ class PinningTest : public ::testing::Test {
   static SlapdFixture* slapd_;
   static DtrustdProcess* dtrustd_;
 };
+
+// RFC 3339 and date forms of `time`, as --not-before/--not-after take them.
+std::string Rfc3339(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+std::string Date(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%d", time, absl::UTCTimeZone());
+}
 
 SlapdFixture* PinningTest::slapd_ = nullptr;
 DtrustdProcess* PinningTest::dtrustd_ = nullptr;
@@ -219,6 +230,154 @@ TEST_F(PinningTest, WrongServer) {
                                WriteTempFile("mx6.pem", cert.pem)});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(FirstLine(r.out), StartsWith("WRONG_SERVER"));
+}
+
+// Windows relative to now: MakeTestCert's certificates are valid from an
+// hour ago for a year.
+TEST_F(PinningTest, PinWindowDecidesTrust) {
+  const absl::Time now = absl::Now();
+  const TestCert next = MakeTestCert({.common_name = "mx8.org-b.example"});
+  const std::string path = WriteTempFile("next.pem", next.pem);
+  const std::string starts = Rfc3339(now + absl::Hours(1));
+  Publish(next, "mx8.org-b.example", {"--not-before", starts});
+
+  CommandResult r = Run({"verify", path});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(FirstLine(r.out),
+            "PIN_NOT_YET_ACTIVE (mx8.org-b.example, org-b.example)");
+  EXPECT_THAT(DetailValue(r.out, "reason"),
+              HasSubstr("its pin is not active before " + starts));
+  EXPECT_EQ(DetailValue(r.out, "pin window"), "from " + starts);
+  r = Run({"verify", path, "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  google::protobuf::Value json = ParseJson(r.out);
+  EXPECT_EQ(Field(json, "verdict").string_value(), "PIN_NOT_YET_ACTIVE");
+  EXPECT_EQ(Field(json, "pin_not_before").string_value(), starts);
+  EXPECT_TRUE(Field(json, "pin_not_after").has_null_value());
+
+  // Moved forward: trusted now, until a date (00:00 UTC).
+  const std::string date = Date(now + absl::Hours(24 * 30));
+  r = Run({"publish", "--server", "mx8.org-b.example", "--not-before",
+           Rfc3339(now - absl::Minutes(10)), "--not-after", date, path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(FirstLine(r.out),
+              AllOf(StartsWith("published " + path +
+                               " for mx8.org-b.example (updated: pin window "
+                               "from " +
+                               starts + " -> from "),
+                    HasSubstr(" until " + date + "T00:00:00Z)")));
+  r = Run({"verify", path});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(FirstLine(r.out), "TRUSTED (mx8.org-b.example, org-b.example)");
+  r = Run({"list", "--server", "mx8.org-b.example", "--json"});
+  json = ParseJson(r.out);
+  EXPECT_EQ(Field(Field(Field(json, "servers").list_value().values(0), "pins")
+                      .list_value()
+                      .values(0),
+                  "pin_not_after")
+                .string_value(),
+            date + "T00:00:00Z");
+
+  // Republishing the same window changes nothing.
+  r = Run({"publish", "--server", "mx8.org-b.example", "--not-before",
+           Rfc3339(now - absl::Minutes(10)), "--not-after", date, path,
+           "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Field(ParseJson(r.out), "outcome").string_value(),
+            "ALREADY_PUBLISHED");
+}
+
+TEST_F(PinningTest, BadPinWindowsAreRefused) {
+  const TestCert cert = MakeTestCert({.common_name = "mx9.org-b.example"});
+  const std::string path = WriteTempFile("mx9.pem", cert.pem);
+  const std::string beyond = Date(absl::Now() + absl::Hours(24 * 400));
+  CommandResult r = Run({"publish", "--server", "mx9.org-b.example", "--domain",
+                         "org-b.example", "--not-after", beyond, path});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.err, AllOf(HasSubstr(beyond + "T00:00:00Z"),
+                           HasSubstr("outside the certificate's validity")));
+  const std::string soon = Rfc3339(absl::Now() + absl::Hours(2));
+  r = Run({"publish", "--server", "mx9.org-b.example", "--domain",
+           "org-b.example", "--not-before", soon, "--not-after", soon, path});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("is not before its end " + soon));
+  r = Run({"publish", "--server", "mx9.org-b.example", "--domain",
+           "org-b.example", "--not-after", "2026-13-01", path});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("--not-after 2026-13-01: not an RFC 3339"));
+  r = Run({"import", path, "--not-after", soon});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("--not-after is for --enable smtp"));
+  // Nothing was published.
+  r = Run({"list", "--server", "mx9.org-b.example"});
+  EXPECT_EQ(r.out, "no published server matches\n");
+
+  // import --enable smtp takes the window as publish does.
+  r = Run({"import", path, "--enable", "smtp", "--server", "mx9.org-b.example",
+           "--domain", "org-b.example", "--not-after", soon});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(DetailValue(r.out, "pin window"), "until " + soon);
+}
+
+TEST_F(PinningTest, ExpiringListsLapsingPinsForMonitoring) {
+  const absl::Time now = absl::Now();
+  const TestCert retired = MakeTestCert({.common_name = "mx10.org-b.example"});
+  const TestCert current = MakeTestCert({.common_name = "mx10.org-b.example"});
+  const TestCert lasting = MakeTestCert({.common_name = "mx10.org-b.example"});
+  Publish(retired, "mx10.org-b.example",
+          {"--not-before", Rfc3339(now - absl::Minutes(50)), "--not-after",
+           Rfc3339(now - absl::Minutes(30))});
+  const std::string ends = Rfc3339(now + absl::Hours(48));
+  Publish(current, "mx10.org-b.example", {"--not-after", ends});
+  Publish(lasting, "mx10.org-b.example");
+  const std::string retired_sha256 =
+      OpensslSha256(WriteTempFile("retired.pem", retired.pem));
+  const std::string current_sha256 =
+      OpensslSha256(WriteTempFile("current.pem", current.pem));
+
+  // Within a day: the lapsed pin only.
+  CommandResult r =
+      Run({"expiring", "--server", "mx10.org-b.example", "--within", "1d"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.out, AllOf(StartsWith("lapsed "), HasSubstr(retired_sha256),
+                           HasSubstr("pin window ends"),
+                           Not(HasSubstr(current_sha256))));
+
+  // Within 30 days (the default): both, sorted by when they lapse.
+  r = Run({"expiring", "--server", "mx10.org-b.example", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  google::protobuf::Value json = ParseJson(r.out);
+  const auto& pins = Field(json, "pins").list_value();
+  ASSERT_EQ(pins.values_size(), 2) << r.out;
+  EXPECT_EQ(Field(pins.values(0), "state").string_value(), "lapsed");
+  EXPECT_EQ(Field(pins.values(0), "cause").string_value(), "pin-window");
+  EXPECT_EQ(Field(Field(pins.values(0), "pin"), "sha256").string_value(),
+            ColonHexToLower(retired_sha256));
+  EXPECT_EQ(Field(pins.values(1), "state").string_value(), "lapsing");
+  EXPECT_EQ(Field(pins.values(1), "lapses_at").string_value(), ends);
+  EXPECT_EQ(Field(pins.values(1), "server").string_value(),
+            "mx10.org-b.example");
+  EXPECT_THAT(StringList(Field(pins.values(1), "domains")),
+              ElementsAre("org-b.example"));
+
+  // The certificate's own notAfter counts, too (a year away).
+  r = Run({"expiring", "--server", "mx10.org-b.example", "--within", "400d"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("certificate expires"));
+
+  // Nothing lapsing: exit 0.
+  const TestCert fresh = MakeTestCert({.common_name = "mx11.org-b.example"});
+  Publish(fresh, "mx11.org-b.example");
+  r = Run({"expiring", "--server", "mx11.org-b.example", "--within", "30d"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "no pin lapses within 30d\n");
+  r = Run({"expiring", "--server", "mx11.org-b.example", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Field(ParseJson(r.out), "pins").list_value().values_size(), 0);
+
+  r = Run({"expiring", "--within", "soon"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--within soon"));
 }
 
 }  // namespace

@@ -121,20 +121,20 @@ absl::Status FakeDirectory::AddPin(absl::string_view name,
   return absl::OkStatus();
 }
 
-absl::Status FakeDirectory::SetPinKind(absl::string_view name,
-                                       const Sha256Digest& cert_sha256,
-                                       PinKind kind) {
+absl::Status FakeDirectory::UpdatePin(absl::string_view name,
+                                      const PinRecord& pin) {
   absl::MutexLock lock(&mutex_);
   if (absl::Status s = CheckWrite(); !s.ok()) return s;
   const auto it = servers_.find(name);
   if (it == servers_.end()) return absl::NotFoundError(name);
-  for (PinRecord& pin : it->second.pins) {
-    if (pin.cert_sha256 == cert_sha256) {
-      pin.kind = kind;
+  for (PinRecord& stored : it->second.pins) {
+    if (stored.cert_sha256 == pin.cert_sha256) {
+      stored.kind = pin.kind;
+      stored.window = pin.window;
       return absl::OkStatus();
     }
   }
-  return absl::NotFoundError(cert_sha256.ToHex());
+  return absl::NotFoundError(pin.cert_sha256.ToHex());
 }
 
 absl::Status FakeDirectory::RemovePin(absl::string_view name,

@@ -30,9 +30,8 @@ class FakeDirectory : public Directory {
   absl::Status AddDomains(absl::string_view server,
                           const std::vector<std::string>& domains) override;
   absl::Status AddPin(absl::string_view server, const PinRecord& pin) override;
-  absl::Status SetPinKind(absl::string_view server,
-                          const Sha256Digest& cert_sha256,
-                          PinKind kind) override;
+  absl::Status UpdatePin(absl::string_view server,
+                         const PinRecord& pin) override;
   absl::Status RemovePin(absl::string_view server,
                          const Sha256Digest& cert_sha256) override;
   absl::Status RemoveServer(absl::string_view name) override;

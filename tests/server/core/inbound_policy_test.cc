@@ -110,6 +110,26 @@ TEST_F(InboundPolicyTest, ExpiredCertificateIsRejected) {
               HasSubstr("client certificate has expired"));
 }
 
+// Inbound decides through Verify, so pin windows count, too.
+TEST_F(InboundPolicyTest, PinOutsideItsWindowIsRejected) {
+  const TestCert next = MakeTestCert();
+  const absl::Time now = clock_.Now();
+  ASSERT_TRUE(service_
+                  .Publish({"mx2.org-b.example",
+                            {"org-b.example"},
+                            next.der,
+                            PinKind::kCertificate,
+                            {.not_before = now + absl::Hours(1)}})
+                  .ok());
+  InboundDecision decision = policy_.Decide(Query("a@org-b.example", &next));
+  EXPECT_EQ(decision.action, Action::kReject);
+  EXPECT_THAT(decision.log, HasSubstr("its pin is not active before"));
+  clock_.Set(now + absl::Hours(2));
+  decision = policy_.Decide(Query("a@org-b.example", &next));
+  EXPECT_EQ(decision.action, Action::kPrepend);
+  EXPECT_THAT(decision.header, StartsWith("X-DirectTrust: domain-secured;"));
+}
+
 TEST_F(InboundPolicyTest, TestingModeAcceptsWithAHeader) {
   SetReceive("org-b.example", SecureMode::kTesting);
   const InboundDecision decision =

@@ -1,5 +1,9 @@
 #include "server/core/outbound_policy.h"
 
+#include <string>
+#include <tuple>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/core/certificate.h"
@@ -14,6 +18,7 @@ namespace {
 using ::dtrust::testing::MakeTestCert;
 using ::dtrust::testing::TestCert;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Kind = TlsPolicyAnswer::Kind;
 
 std::string Fingerprint(const TestCert& cert) {
@@ -85,6 +90,44 @@ TEST_F(OutboundPolicyTest, ExpiredCertificatesAreNotPinned) {
   const TlsPolicyAnswer answer = policy_.Lookup("org-b.example");
   EXPECT_EQ(answer.kind, Kind::kTempFail);
   EXPECT_THAT(answer.reason, HasSubstr("no valid certificate"));
+}
+
+TEST_F(OutboundPolicyTest, PinsOutsideTheirWindowsAreNotPinned) {
+  const absl::Time now = clock_.Now();
+  const PinWindow ended{.not_after = now - absl::Minutes(1)};
+  const PinWindow ahead{.not_before = now + absl::Minutes(1)};
+  // mx1 rolled over to its next certificate, mx2's next one is not due yet.
+  const TestCert mx1_next = MakeTestCert();
+  const TestCert mx2_next = MakeTestCert();
+  const TestCert keyed = MakeTestCert();
+  for (const auto& [cert, server, kind, window] : std::vector<
+           std::tuple<const TestCert*, std::string, PinKind, PinWindow>>{
+           {&mx1_, "mx1.org-b.example", PinKind::kCertificate, ended},
+           {&mx1_next, "mx1.org-b.example", PinKind::kCertificate, {}},
+           {&mx2_next, "mx2.org-b.example", PinKind::kCertificate, ahead},
+           {&keyed, "mx3.org-b.example", PinKind::kPublicKey, ended}}) {
+    ASSERT_TRUE(
+        service_.Publish({server, {"org-b.example"}, cert->der, kind, window})
+            .ok());
+  }
+  const std::string policy = policy_.Lookup("org-b.example").policy;
+  EXPECT_THAT(policy, HasSubstr(Fingerprint(mx1_next)));
+  EXPECT_THAT(policy, HasSubstr(Fingerprint(mx2_)));
+  EXPECT_THAT(policy, Not(HasSubstr(Fingerprint(mx1_))));
+  EXPECT_THAT(policy, Not(HasSubstr(Fingerprint(mx2_next))));
+  EXPECT_THAT(
+      policy,
+      Not(HasSubstr(
+          Certificate::FromDer(keyed.der)->spki_sha256().ToColonHex())));
+
+  // A server whose only pin lapsed has nothing to pin: TEMP, never NOTFOUND.
+  const TlsPolicyAnswer lapsed = policy_.Lookup("[mx3.org-b.example]:25");
+  EXPECT_EQ(lapsed.kind, Kind::kTempFail);
+  EXPECT_THAT(lapsed.reason, HasSubstr("no valid certificate"));
+
+  clock_.Set(now + absl::Minutes(2));
+  EXPECT_THAT(policy_.Lookup("org-b.example").policy,
+              HasSubstr(Fingerprint(mx2_next)));
 }
 
 TEST_F(OutboundPolicyTest, SendSecureWithNothingPublishedIsTempNeverNotFound) {

@@ -142,8 +142,10 @@ TEST_F(TrustServiceTest, ChangingThePinKindIsReported) {
   ASSERT_TRUE(Publish(mx1).ok());
   auto changed = Publish(mx1, kMx1, {kOrgB}, PinKind::kPublicKey);
   ASSERT_TRUE(changed.ok());
-  EXPECT_EQ(changed->outcome, PublishResult::Outcome::kPinKindChanged);
+  EXPECT_EQ(changed->outcome, PublishResult::Outcome::kPinUpdated);
   EXPECT_EQ(changed->pin.kind, PinKind::kPublicKey);
+  ASSERT_TRUE(changed->previous.has_value());
+  EXPECT_EQ(changed->previous->kind, PinKind::kCertificate);
 }
 
 TEST_F(TrustServiceTest, RolloverTrustsBothCertificates) {
@@ -290,6 +292,170 @@ TEST_F(TrustServiceTest, ListFiltersByServerAndDomain) {
   EXPECT_EQ(service_.List({.domain = kOrgB})->at(0).name, kMx1);
   EXPECT_TRUE(absl::IsInvalidArgument(
       service_.List({.domain = "bad domain"}).status()));
+}
+
+// Pin windows: certificates valid from kStart - 30 days to kStart + 365 days;
+// the current certificate's pin ends at kSwitch, the next one's begins an
+// hour earlier.
+class PinWindowTest : public TrustServiceTest {
+ protected:
+  static constexpr absl::Duration kDay = absl::Hours(24);
+  const absl::Time kStart = absl::FromUnixSeconds(1800000000);
+  const absl::Time kSwitch = kStart + 10 * kDay;
+  const absl::Time kNotBefore = kStart - 30 * kDay;
+  const absl::Time kNotAfter = kStart + 365 * kDay;
+
+  void SetUp() override { clock_.Set(kStart); }
+
+  TestCert Cert(const std::string& key_pem = "") const {
+    return MakeTestCert(
+        {.not_before = kNotBefore, .not_after = kNotAfter, .key_pem = key_pem});
+  }
+  absl::StatusOr<PublishResult> PublishWindow(
+      const TestCert& cert, PinWindow window,
+      PinKind kind = PinKind::kCertificate, const std::string& server = kMx1,
+      std::vector<std::string> domains = {kOrgB}) {
+    return service_.Publish(
+        {server, std::move(domains), cert.der, kind, window});
+  }
+  VerifyResult VerifyAt(absl::Time now, const TestCert& cert) {
+    clock_.Set(now);
+    return Verify(cert);
+  }
+};
+
+TEST_F(PinWindowTest, RolloverAcrossWindows) {
+  const TestCert current = Cert();
+  const TestCert next = Cert();
+  ASSERT_TRUE(PublishWindow(current, {.not_after = kSwitch}).ok());
+  ASSERT_TRUE(
+      PublishWindow(next, {.not_before = kSwitch - absl::Hours(1)}).ok());
+
+  // Before the overlap: only the current certificate.
+  const absl::Time before = kSwitch - absl::Hours(2);
+  EXPECT_EQ(VerifyAt(before, current).verdict, Verdict::kTrusted);
+  const VerifyResult early = VerifyAt(before, next);
+  EXPECT_EQ(early.verdict, Verdict::kPinNotYetActive);
+  EXPECT_THAT(early.reason,
+              HasSubstr("not active before 2027-01-25T07:00:00Z"));
+  EXPECT_EQ(early.pin_window.not_before, kSwitch - absl::Hours(1));
+  EXPECT_EQ(early.server, kMx1);
+
+  // Within the overlap (bounds included): both.
+  for (absl::Time now :
+       {kSwitch - absl::Hours(1), kSwitch - absl::Minutes(30), kSwitch}) {
+    EXPECT_EQ(VerifyAt(now, current).verdict, Verdict::kTrusted) << now;
+    EXPECT_EQ(VerifyAt(now, next).verdict, Verdict::kTrusted) << now;
+  }
+
+  // After the switch: only the next one.
+  const absl::Time after = kSwitch + absl::Seconds(1);
+  const VerifyResult lapsed = VerifyAt(after, current);
+  EXPECT_EQ(lapsed.verdict, Verdict::kPinExpired);
+  EXPECT_THAT(lapsed.reason,
+              HasSubstr("pin window ended at 2027-01-25T08:00:00Z"));
+  EXPECT_THAT(lapsed.reason, HasSubstr(Sha256(current).ToColonHex()));
+  EXPECT_EQ(lapsed.pin_window.not_after, kSwitch);
+  EXPECT_EQ(VerifyAt(after, next).verdict, Verdict::kTrusted);
+
+  // The certificate's own dates come first.
+  EXPECT_EQ(VerifyAt(kNotAfter + absl::Seconds(1), current).verdict,
+            Verdict::kExpired);
+  EXPECT_EQ(VerifyAt(kNotBefore - absl::Seconds(1), next).verdict,
+            Verdict::kNotYetValid);
+}
+
+TEST_F(PinWindowTest, KeyPinWindowAppliesToEveryCertificateWithTheKey) {
+  const TestCert original = Cert();
+  const TestCert renewed = Cert(original.key_pem);
+  ASSERT_TRUE(
+      PublishWindow(original, {.not_after = kSwitch}, PinKind::kPublicKey)
+          .ok());
+  EXPECT_EQ(VerifyAt(kSwitch, renewed).verdict, Verdict::kTrusted);
+  EXPECT_EQ(VerifyAt(kSwitch + absl::Hours(1), renewed).verdict,
+            Verdict::kPinExpired);
+  auto by_key = service_.Verify({.spki_sha256 = Spki(original)});
+  ASSERT_TRUE(by_key.ok());
+  EXPECT_EQ(by_key->verdict, Verdict::kPinExpired);
+
+  // The renewed certificate published with its own pin takes over.
+  ASSERT_TRUE(PublishWindow(renewed, {}, PinKind::kPublicKey).ok());
+  EXPECT_EQ(Verify(renewed).verdict, Verdict::kTrusted);
+  EXPECT_EQ(Verify(original).verdict, Verdict::kTrusted);  // Same key.
+}
+
+TEST_F(PinWindowTest, WindowVerdictsRankWithDateVerdicts) {
+  const TestCert shared = Cert();
+  ASSERT_TRUE(PublishWindow(shared, {.not_after = kSwitch}).ok());
+  ASSERT_TRUE(
+      PublishWindow(shared, {}, PinKind::kCertificate, kMx2, {"org-c.example"})
+          .ok());
+  clock_.Set(kSwitch + kDay);
+  // mx1 serves org-b but its pin lapsed; mx2 is trusted but serves org-c.
+  const VerifyResult result = Verify(shared, "", kOrgB);
+  EXPECT_EQ(result.verdict, Verdict::kPinExpired);
+  EXPECT_EQ(result.server, kMx1);
+}
+
+TEST_F(PinWindowTest, BadWindowsAreRefusedAndNothingWritten) {
+  const TestCert cert = Cert();
+  const struct {
+    PinWindow window;
+    std::vector<std::string> named;  // Dates the message must name.
+  } cases[] = {
+      {{.not_before = kNotBefore - absl::Seconds(1)},
+       {"2026-12-16T07:59:59Z", "2026-12-16T08:00:00Z",
+        "2028-01-15T08:00:00Z"}},
+      {{.not_after = kNotAfter + kDay},
+       {"2028-01-16T08:00:00Z", "2028-01-15T08:00:00Z"}},
+      {{.not_before = kSwitch, .not_after = kSwitch},
+       {"2027-01-25T08:00:00Z", "is not before its end"}},
+      {{.not_before = kSwitch, .not_after = kStart},
+       {"2027-01-25T08:00:00Z", "2027-01-15T08:00:00Z"}},
+      {{.not_before = kNotAfter}, {"2028-01-15T08:00:00Z", "not before"}},
+      {{.not_after = kNotBefore}, {"2026-12-16T08:00:00Z", "not before"}},
+  };
+  for (const auto& [window, named] : cases) {
+    auto result = PublishWindow(cert, window);
+    EXPECT_TRUE(absl::IsInvalidArgument(result.status())) << result.status();
+    for (const std::string& text : named) {
+      EXPECT_THAT(result.status().message(), HasSubstr(text));
+    }
+  }
+  EXPECT_EQ(directory_.writes(), 0);
+  // The widest window allowed is the certificate's validity.
+  EXPECT_TRUE(
+      PublishWindow(cert, {.not_before = kNotBefore, .not_after = kNotAfter})
+          .ok());
+}
+
+TEST_F(PinWindowTest, RepublishingWithAnotherWindowUpdatesIt) {
+  const TestCert cert = Cert();
+  const PinWindow first{.not_after = kSwitch};
+  ASSERT_TRUE(PublishWindow(cert, first).ok());
+  const int writes = directory_.writes();
+  auto same = PublishWindow(cert, first);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->outcome, PublishResult::Outcome::kAlreadyPublished);
+  EXPECT_EQ(directory_.writes(), writes);
+
+  const PinWindow second{.not_before = kStart, .not_after = kSwitch + kDay};
+  auto moved = PublishWindow(cert, second);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->outcome, PublishResult::Outcome::kPinUpdated);
+  EXPECT_EQ(moved->pin.window, second);
+  ASSERT_TRUE(moved->previous.has_value());
+  EXPECT_EQ(moved->previous->window, first);
+  EXPECT_EQ(moved->server.pins[0].window, second);
+  EXPECT_EQ(VerifyAt(kSwitch + absl::Hours(1), cert).verdict,
+            Verdict::kTrusted);
+
+  auto cleared = PublishWindow(cert, {});
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_EQ(cleared->outcome, PublishResult::Outcome::kPinUpdated);
+  EXPECT_EQ(cleared->pin.window, PinWindow{});
+  EXPECT_EQ((*service_.List({}))[0].pins[0].window, PinWindow{});
+  EXPECT_EQ(VerifyAt(kSwitch + 2 * kDay, cert).verdict, Verdict::kTrusted);
 }
 
 }  // namespace

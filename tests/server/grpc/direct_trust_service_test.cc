@@ -178,6 +178,84 @@ TEST_F(GrpcFakeDirectoryTest, BadInputIsInvalidArgumentWithAMessage) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(GrpcFakeDirectoryTest, PinWindowRoundTrip) {
+  const TestCert cert = MakeTestCert();
+  const int64_t start = absl::ToUnixSeconds(absl::Now()) + 3600;
+  v1::PublishRequest request;
+  request.set_server("mx1.org-b.example");
+  request.add_domains("org-b.example");
+  request.set_certificate_der(cert.der);
+  request.mutable_pin_not_before()->set_seconds(start);
+  request.mutable_pin_not_after()->set_seconds(start + 3600);
+  request.mutable_pin_not_after()->set_nanos(500000000);
+  v1::PublishResponse published;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(harness_.stub().Publish(&context, request, &published).ok());
+  }
+  EXPECT_EQ(published.outcome(), v1::PublishResponse::PUBLISHED);
+  EXPECT_EQ(published.pin().pin_not_before().seconds(), start);
+  EXPECT_EQ(published.pin().pin_not_after().nanos(), 500000000);
+  EXPECT_FALSE(published.has_previous_pin());
+  EXPECT_EQ(harness_.List()[0].pins(0).pin_not_after().seconds(), start + 3600);
+
+  v1::VerifyResponse verified;
+  ASSERT_TRUE(harness_.Verify(VerifyCert(cert), &verified).ok());
+  EXPECT_EQ(verified.verdict(), v1::PIN_NOT_YET_ACTIVE);
+  EXPECT_EQ(verified.pin_not_before().seconds(), start);
+  EXPECT_EQ(verified.pin_not_after().seconds(), start + 3600);
+
+  // A window that has ended; the old one comes back as previous_pin.
+  request.mutable_pin_not_before()->set_seconds(start - 7200);
+  request.mutable_pin_not_after()->set_seconds(start - 3601);
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(harness_.stub().Publish(&context, request, &published).ok());
+  }
+  EXPECT_EQ(published.outcome(), v1::PublishResponse::PIN_UPDATED);
+  EXPECT_EQ(published.previous_pin().pin_not_before().seconds(), start);
+  ASSERT_TRUE(harness_.Verify(VerifyCert(cert), &verified).ok());
+  EXPECT_EQ(verified.verdict(), v1::PIN_EXPIRED);
+
+  // Without a window, verify has none to report.
+  request.clear_pin_not_before();
+  request.clear_pin_not_after();
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(harness_.stub().Publish(&context, request, &published).ok());
+  }
+  ASSERT_TRUE(harness_.Verify(VerifyCert(cert), &verified).ok());
+  EXPECT_EQ(verified.verdict(), v1::TRUSTED);
+  EXPECT_FALSE(verified.has_pin_not_before());
+  EXPECT_FALSE(verified.has_pin_not_after());
+}
+
+TEST_F(GrpcFakeDirectoryTest, BadPinWindowIsInvalidArgument) {
+  const TestCert cert = MakeTestCert();
+  v1::PublishRequest request;
+  request.set_server("mx1.org-b.example");
+  request.add_domains("org-b.example");
+  request.set_certificate_der(cert.der);
+  request.mutable_pin_not_after()->set_nanos(-1);
+  v1::PublishResponse response;
+  grpc::ClientContext bad_timestamp;
+  grpc::Status status =
+      harness_.stub().Publish(&bad_timestamp, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("pin_not_after"));
+
+  // Past the certificate's notAfter (a year from now).
+  request.mutable_pin_not_after()->set_nanos(0);
+  request.mutable_pin_not_after()->set_seconds(
+      absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 400)));
+  grpc::ClientContext outside;
+  status = harness_.stub().Publish(&outside, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("outside the certificate's validity"));
+  EXPECT_EQ(directory_.writes(), 0);
+}
+
 TEST_F(GrpcFakeDirectoryTest, DirectoryDownIsUnavailable) {
   directory_.SetUnavailable(true);
   v1::VerifyResponse verified;

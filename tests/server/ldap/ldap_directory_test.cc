@@ -374,29 +374,81 @@ TEST_F(LdapDirectoryTest, AddPinErrors) {
               ElementsAre(PinFor(cert).cert_sha256));
 }
 
-TEST_F(LdapDirectoryTest, SetPinKind) {
+TEST_F(LdapDirectoryTest, UpdatePinKindAndWindow) {
+  Connect();
+  const TestCert cert = MakeTestCert();
+  Publish(kServer, cert);
+  PinRecord pin = PinFor(cert);
+  EXPECT_EQ((*directory_->GetServer(kServer))->pins[0].window, PinWindow{});
+  pin.kind = PinKind::kPublicKey;
+  pin.window = {.not_before = absl::FromUnixSeconds(1800000000),
+                .not_after = absl::FromUnixSeconds(1800000000) +
+                             absl::Hours(1) + absl::Milliseconds(500)};
+  ASSERT_TRUE(directory_->UpdatePin(kServer, pin).ok());
+  const PinRecord stored = (*directory_->GetServer(kServer))->pins[0];
+  EXPECT_EQ(stored.kind, PinKind::kPublicKey);
+  EXPECT_EQ(stored.window, pin.window);
+  EXPECT_EQ(
+      (*directory_->FindByDigest(nullptr, &pin.spki_sha256))[0].pins[0].window,
+      pin.window);
+  EXPECT_THAT(
+      Search(ServersDn(), "(objectClass=dtrustPinnedCertificate)",
+             {"dtrustPinKind", "dtrustPinNotBefore", "dtrustPinNotAfter"}),
+      AllOf(HasSubstr("dtrustPinKind: public-key"),
+            HasSubstr("dtrustPinNotBefore: 20270115080000Z"),
+            HasSubstr("dtrustPinNotAfter: 20270115090000.5Z")));
+  // The window attributes are ordered: a filter can find lapsing pins.
+  EXPECT_THAT(
+      Search(ServersDn(), "(dtrustPinNotAfter<=20270116000000Z)", {"1.1"}),
+      HasSubstr(pin.cert_sha256.ToHex()));
+
+  // Unset bounds are removed.
+  pin.kind = PinKind::kCertificate;
+  pin.window.not_before.reset();
+  ASSERT_TRUE(directory_->UpdatePin(kServer, pin).ok());
+  EXPECT_EQ((*directory_->GetServer(kServer))->pins[0].window, pin.window);
+  pin.window = {};
+  ASSERT_TRUE(directory_->UpdatePin(kServer, pin).ok());
+  EXPECT_EQ((*directory_->GetServer(kServer))->pins[0].window, PinWindow{});
+  EXPECT_THAT(Search(ServersDn(), "(objectClass=dtrustPinnedCertificate)"),
+              AllOf(Not(HasSubstr("dtrustPinNotBefore")),
+                    Not(HasSubstr("dtrustPinNotAfter"))));
+
+  PinRecord other = PinFor(MakeTestCert());
+  absl::Status absent = directory_->UpdatePin(kServer, other);
+  EXPECT_TRUE(absl::IsNotFound(absent)) << absent;
+}
+
+TEST_F(LdapDirectoryTest, AddPinStoresTheWindow) {
+  Connect();
+  ASSERT_TRUE(directory_->CreateServer(kServer, {kDomain}).ok());
+  PinRecord pin = PinFor(MakeTestCert());
+  pin.window.not_after = absl::FromUnixSeconds(1800000000);
+  ASSERT_TRUE(directory_->AddPin(kServer, pin).ok());
+  EXPECT_EQ((*directory_->ListServers({}))[0].pins[0].window, pin.window);
+}
+
+// Windows written by other tools, in other GeneralizedTime forms, are read;
+// slapd refuses values that are not GeneralizedTime at all (such a value,
+// were it stored, makes dtrust skip the pin: see ldap_helpers_test).
+TEST_F(LdapDirectoryTest, WindowsWrittenByOtherToolsAreRead) {
   Connect();
   const TestCert cert = MakeTestCert();
   Publish(kServer, cert);
   const PinRecord pin = PinFor(cert);
-  ASSERT_TRUE(
-      directory_->SetPinKind(kServer, pin.cert_sha256, PinKind::kPublicKey)
-          .ok());
-  EXPECT_EQ((*directory_->GetServer(kServer))->pins[0].kind,
-            PinKind::kPublicKey);
-  EXPECT_THAT(Search(ServersDn(), "(objectClass=dtrustPinnedCertificate)",
-                     {"dtrustPinKind"}),
-              HasSubstr("dtrustPinKind: public-key"));
-  ASSERT_TRUE(
-      directory_->SetPinKind(kServer, pin.cert_sha256, PinKind::kCertificate)
-          .ok());
-  EXPECT_EQ((*directory_->GetServer(kServer))->pins[0].kind,
-            PinKind::kCertificate);
-
-  const PinRecord other = PinFor(MakeTestCert());
-  absl::Status absent =
-      directory_->SetPinKind(kServer, other.cert_sha256, PinKind::kPublicKey);
-  EXPECT_TRUE(absl::IsNotFound(absent)) << absent;
+  auto modify = [&](const std::string& attribute, const std::string& value) {
+    return slapd_->LdapModify(absl::StrCat(
+        "dn: dtrustCertSha256=", pin.cert_sha256.ToHex(), ",cn=", kServer, ",",
+        ServersDn(), "\nchangetype: modify\nreplace: ", attribute, "\n",
+        attribute, ": ", value, "\n"));
+  };
+  ASSERT_TRUE(modify("dtrustPinNotAfter", "2027011509+0100").ok());
+  EXPECT_EQ((*directory_->GetServer(kServer))->pins[0].window.not_after,
+            absl::FromUnixSeconds(1800000000));
+  for (const char* bad : {"2027-01-15", "tomorrow", "20271315080000Z"}) {
+    EXPECT_FALSE(modify("dtrustPinNotBefore", bad).ok()) << bad;
+  }
+  EXPECT_THAT((*directory_->GetServer(kServer))->pins, SizeIs(1));
 }
 
 TEST_F(LdapDirectoryTest, RemovePinAndServer) {
@@ -667,11 +719,7 @@ TEST_F(LdapDirectoryTest, StoppedDirectoryIsUnavailableThenRecovers) {
            [&] { return directory.AddDomains(kServer, {"new.example"}); }},
           {"AddPin",
            [&] { return directory.AddPin(kServer, PinFor(MakeTestCert())); }},
-          {"SetPinKind",
-           [&] {
-             return directory.SetPinKind(kServer, pin.cert_sha256,
-                                         PinKind::kPublicKey);
-           }},
+          {"UpdatePin", [&] { return directory.UpdatePin(kServer, pin); }},
           {"RemovePin",
            [&] { return directory.RemovePin(kServer, pin.cert_sha256); }},
           {"RemoveServer", [&] { return directory.RemoveServer(kServer); }},

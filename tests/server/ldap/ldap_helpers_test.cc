@@ -1,5 +1,5 @@
-// The pure helpers of the LDAP adapter: DN/filter escaping, error mapping and
-// the reading of Domain Security entries.
+// The pure helpers of the LDAP adapter: DN/filter escaping, error mapping,
+// GeneralizedTime, and the reading of pin and Domain Security entries.
 #include <ldap.h>
 
 #include <map>
@@ -9,11 +9,14 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/core/certificate.h"
 #include "server/ldap/ldap_dn.h"
 #include "server/ldap/ldap_records.h"
 #include "server/ldap/ldap_status.h"
+#include "tests/testing/test_certs.h"
 
 namespace dtrust {
 namespace {
@@ -199,6 +202,95 @@ TEST(DomainPolicyAttributesTest, OneValuePerDirectionThatIsOn) {
                                        .receive = SecureMode::kEnforce});
   EXPECT_THAT(attributes[0].values, IsEmpty());
   EXPECT_THAT(attributes[1].values, ElementsAre("enforce"));
+}
+
+TEST(GeneralizedTimeTest, WritesUtcWithFractionOnlyWhenThere) {
+  const absl::Time t = absl::FromUnixSeconds(1800000000);  // 2027-01-15 08:00
+  EXPECT_EQ(ToGeneralizedTime(t), "20270115080000Z");
+  EXPECT_EQ(ToGeneralizedTime(t + absl::Milliseconds(250)),
+            "20270115080000.25Z");
+  EXPECT_EQ(ParseGeneralizedTime(ToGeneralizedTime(t + absl::Nanoseconds(7))),
+            t + absl::Nanoseconds(7));
+}
+
+TEST(GeneralizedTimeTest, ReadsEveryFormRfc4517Allows) {
+  const absl::Time t = absl::FromUnixSeconds(1800000000);
+  for (const auto& [text, expected] :
+       std::vector<std::pair<std::string, absl::Time>>{
+           {"20270115080000Z", t},
+           {"202701150800Z", t},
+           {"2027011508Z", t},
+           {"20270115090000+0100", t},
+           {"2027011509+01", t},
+           {"20270115073000-0030", t},
+           {"20270115080000.5Z", t + absl::Milliseconds(500)},
+           {"20270115080000,25Z", t + absl::Milliseconds(250)},
+           {"202701150800.5Z", t + absl::Seconds(30)},
+           {"2027011508.5Z", t + absl::Minutes(30)},
+           {"20270115075960Z", t},  // A leap second.
+       }) {
+    EXPECT_EQ(ParseGeneralizedTime(text), expected) << text;
+  }
+}
+
+TEST(GeneralizedTimeTest, RejectsMalformedAndImpossibleTimes) {
+  for (const char* text :
+       {"", "2027", "20270115080000", "20270115080000z", "2027011508000Z",
+        "20271315080000Z", "20270230080000Z", "20270115240000Z",
+        "20270115086000Z", "20270115080061Z", "20270115080000.Z",
+        "20270115080000+2400", "20270115080000+01000", "x0270115080000Z",
+        "20270115080000Z ", "2027-01-15T08:00:00Z", "+2027115080000Z"}) {
+    EXPECT_EQ(ParseGeneralizedTime(text), std::nullopt) << text;
+  }
+}
+
+// A pin entry as LdapDirectory writes it, for `cert`.
+LdapEntry PinEntry(const testing::TestCert& cert,
+                   std::map<std::string, std::vector<std::string>> window) {
+  const Certificate parsed = *Certificate::FromDer(cert.der);
+  std::map<std::string, std::vector<std::string>> attributes = {
+      {"dtrustcertsha256", {parsed.sha256().ToHex()}},
+      {"dtrustspkisha256", {parsed.spki_sha256().ToHex()}},
+      {"dtrustpinkind", {"certificate"}},
+      {"usercertificate;binary", {cert.der}}};
+  attributes.merge(window);
+  return LdapEntry{.dn = "dtrustCertSha256=" + parsed.sha256().ToHex() +
+                         ",cn=mx1.org-b.example,ou=servers,o=x",
+                   .attributes = std::move(attributes)};
+}
+
+TEST(ParsePinEntryTest, ReadsThePinWindow) {
+  const testing::TestCert cert = testing::MakeTestCert();
+  std::optional<PinRecord> pin = ParsePinEntry(PinEntry(cert, {}));
+  ASSERT_TRUE(pin.has_value());
+  EXPECT_EQ(pin->window, PinWindow{});
+  pin = ParsePinEntry(
+      PinEntry(cert, {{"dtrustpinnotafter", {"20270115080000Z"}}}));
+  ASSERT_TRUE(pin.has_value());
+  EXPECT_EQ(pin->window,
+            (PinWindow{.not_after = absl::FromUnixSeconds(1800000000)}));
+}
+
+TEST(ParsePinEntryTest, MalformedWindowSkipsThePinWithAWarning) {
+  const testing::TestCert cert = testing::MakeTestCert();
+  const std::string hex = Certificate::FromDer(cert.der)->sha256().ToHex();
+  for (const auto& [attribute, values] :
+       std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"dtrustpinnotbefore", {"2027-01-15"}},
+           {"dtrustpinnotafter", {"20271315080000Z"}},
+           {"dtrustpinnotafter", {"20270115080000Z", "20280115080000Z"}}}) {
+    ::testing::internal::CaptureStderr();
+    const std::optional<PinRecord> pin =
+        ParsePinEntry(PinEntry(cert, {{attribute, values}}));
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_FALSE(pin.has_value()) << values[0];
+    EXPECT_THAT(log, AllOf(HasSubstr("WARNING"), HasSubstr(hex),
+                           HasSubstr("cn=mx1.org-b.example,ou=servers,o=x"),
+                           HasSubstr(values.size() == 1 ? values[0] : "2 "),
+                           HasSubstr(attribute == "dtrustpinnotbefore"
+                                         ? "dtrustPinNotBefore"
+                                         : "dtrustPinNotAfter")));
+  }
 }
 
 }  // namespace
