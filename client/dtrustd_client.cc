@@ -46,6 +46,11 @@ absl::StatusOr<v1::PublishResponse> DtrustdClient::Publish(
   return Unary(&v1::DirectTrust::Stub::Publish, request);
 }
 
+absl::StatusOr<v1::PublishChallenge> DtrustdClient::GetPublishChallenge(
+    const v1::PublishChallengeRequest& request) {
+  return Unary(&v1::DirectTrust::Stub::GetPublishChallenge, request);
+}
+
 absl::StatusOr<v1::UnpublishResponse> DtrustdClient::Unpublish(
     const v1::UnpublishRequest& request) {
   return Unary(&v1::DirectTrust::Stub::Unpublish, request);

@@ -29,6 +29,8 @@ class DtrustdClient {
 
   absl::StatusOr<v1::PublishResponse> Publish(
       const v1::PublishRequest& request);
+  absl::StatusOr<v1::PublishChallenge> GetPublishChallenge(
+      const v1::PublishChallengeRequest& request);
   absl::StatusOr<v1::UnpublishResponse> Unpublish(
       const v1::UnpublishRequest& request);
   // All entries of the stream, in the order dtrustd sent them.

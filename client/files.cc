@@ -58,6 +58,11 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
   if (S_ISDIR(st.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
   }
+  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": larger than ", max_bytes, " bytes"));
+  }
+  // Read at most one byte more than allowed: pipes and devices have no size.
   std::string data(max_bytes + 1, '\0');
   size_t length = 0;
   while (length < data.size()) {

@@ -52,6 +52,33 @@ std::optional<std::string> PinKindLabel(v1::PinKind kind) {
   }
 }
 
+std::optional<std::string> ProvenanceLabel(v1::PinProvenance provenance) {
+  switch (provenance) {
+    case v1::PIN_PROVENANCE_ASSERTED:
+      return std::string(PinProvenanceName(PinProvenance::kAsserted));
+    case v1::PIN_PROVENANCE_POSSESSION_PROVEN:
+      return std::string(PinProvenanceName(PinProvenance::kPossessionProven));
+    default:
+      return std::nullopt;
+  }
+}
+
+std::string ProvenanceText(v1::PinProvenance provenance,
+                           const std::string& publisher) {
+  switch (provenance) {
+    case v1::PIN_PROVENANCE_ASSERTED:
+      return publisher.empty() ? "asserted (publisher unknown)"
+                               : absl::StrCat("asserted by ", publisher);
+    case v1::PIN_PROVENANCE_POSSESSION_PROVEN:
+      return publisher.empty()
+                 ? "possession-proven"
+                 : absl::StrCat("possession-proven (published by ", publisher,
+                                ")");
+    default:
+      return "";
+  }
+}
+
 std::string PinWindowText(const std::optional<std::string>& not_before,
                           const std::optional<std::string>& not_after) {
   std::vector<std::string> parts;
@@ -73,6 +100,11 @@ void WritePinJson(const v1::Pin& pin, JsonWriter& json) {
                                                        pin.pin_not_before()));
   json.NullableField("pin_not_after", OptionalRfc3339(pin.has_pin_not_after(),
                                                       pin.pin_not_after()));
+  json.NullableField("provenance", ProvenanceLabel(pin.provenance()));
+  json.NullableField("publisher",
+                     pin.publisher().empty()
+                         ? std::nullopt
+                         : std::optional<std::string>(pin.publisher()));
   json.Field("subject", pin.subject());
   json.EndObject();
 }
@@ -110,6 +142,8 @@ void AppendPinText(const v1::Pin& pin, absl::string_view first_indent,
   if (const std::string window = PinWindowText(pin); !window.empty()) {
     AppendDetail(indent, "pin window", window, out);
   }
+  AppendDetail(indent, "provenance",
+               ProvenanceText(pin.provenance(), pin.publisher()), out);
   AppendDetail(indent, "subject", pin.subject(), out);
 }
 

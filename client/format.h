@@ -27,6 +27,14 @@ std::optional<std::string> OptionalRfc3339(
 // "certificate" or "public-key" (see PinKindName); nullopt if unspecified.
 std::optional<std::string> PinKindLabel(v1::PinKind kind);
 
+// "asserted" or "possession-proven" (see PinProvenanceName); nullopt if
+// unspecified.
+std::optional<std::string> ProvenanceLabel(v1::PinProvenance provenance);
+// A pin's provenance in words: "possession-proven (published by PEER)",
+// "asserted by PEER", "asserted (publisher unknown)"; "" if unspecified.
+std::string ProvenanceText(v1::PinProvenance provenance,
+                           const std::string& publisher);
+
 // A pin window in words: "from T1 until T2", "from T1", "until T2" (RFC
 // 3339), or "" without one. For a v1::Pin or v1::VerifyResponse.
 std::string PinWindowText(const std::optional<std::string>& not_before,
@@ -39,8 +47,8 @@ std::string PinWindowText(const Message& message) {
 }
 
 // JSON: {"sha256":..,"spki_sha256":..,"pin_kind":..,"not_before":..,
-// "not_after":..,"pin_not_before":..,"pin_not_after":..,"subject":..};
-// absent values are null.
+// "not_after":..,"pin_not_before":..,"pin_not_after":..,"provenance":..,
+// "publisher":..,"subject":..}; absent values are null.
 void WritePinJson(const v1::Pin& pin, JsonWriter& json);
 // JSON: {"name":..,"domains":[..],"pins":[..]}.
 void WriteServerJson(const v1::ServerEntry& server, JsonWriter& json);
@@ -49,8 +57,8 @@ void WriteServerJson(const v1::ServerEntry& server, JsonWriter& json);
 void AppendDetail(absl::string_view indent, absl::string_view label,
                   absl::string_view value, std::string* out);
 // Text: detail lines for a pin (sha256, spki-sha256, pin kind, validity,
-// the pin window if it has one, subject); the first line starts with
-// `first_indent`, the rest with `indent`.
+// the pin window if it has one, provenance, subject); the first line starts
+// with `first_indent`, the rest with `indent`.
 void AppendPinText(const v1::Pin& pin, absl::string_view first_indent,
                    absl::string_view indent, std::string* out);
 // Text: the server name, then its domains and its pins as a list.

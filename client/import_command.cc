@@ -16,6 +16,7 @@
 #include "client/credentials.h"
 #include "client/format.h"
 #include "client/key_files.h"
+#include "client/possession.h"
 #include "client/publish.h"
 #include "client/x509_name.h"
 #include "server/core/certificate.h"
@@ -52,7 +53,9 @@ Options:
                         the password of a PKCS#12 FILE or an encrypted
                         key: the file's first line
   --enable smtp         publish the certificate for the mail server, as
-                        dtrust publish does (same output and exit codes)
+                        dtrust publish does (same output and exit codes);
+                        with its private key (in FILE or KEY-FILE) dtrust
+                        proves possession of it, as publish --key does
   --server FQDN         with --enable: the transport server presenting it
   --domain MAIL-DOMAIN  with --enable: a mail domain it serves (repeatable;
                         needed when the server is not published yet)
@@ -274,6 +277,10 @@ absl::StatusOr<ExitCode> RunImport(const Invocation& invocation) {
                           ToCertificate(imported.leaf.get(), path));
   if (publish.has_value()) {
     publish->set_certificate_der(certificate.der());
+    if (imported.key) {
+      DTRUST_RETURN_IF_ERROR(
+          ProvePossession(invocation.dtrustd, imported.key.get(), &*publish));
+    }
     return PublishAndReport(invocation, *publish, path);
   }
   if (invocation.json) {

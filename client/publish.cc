@@ -40,7 +40,8 @@ absl::StatusOr<google::protobuf::Timestamp> ParseTimeOption(
 }
 
 // What a PIN_UPDATED publish changed, e.g. "pin kind certificate ->
-// public-key; pin window none -> until 2026-12-01T00:00:00Z".
+// public-key; pin window none -> until 2026-12-01T00:00:00Z; provenance
+// asserted -> possession-proven".
 std::string Changes(const v1::Pin& before, const v1::Pin& after) {
   std::vector<std::string> changes;
   if (before.kind() != after.kind()) {
@@ -54,6 +55,11 @@ std::string Changes(const v1::Pin& before, const v1::Pin& after) {
     changes.push_back(absl::StrCat(
         "pin window ", window_before.empty() ? "none" : window_before, " -> ",
         window_after.empty() ? "none" : window_after));
+  }
+  if (before.provenance() != after.provenance()) {
+    changes.push_back(absl::StrCat(
+        "provenance ", ProvenanceLabel(before.provenance()).value_or("?"),
+        " -> ", ProvenanceLabel(after.provenance()).value_or("?")));
   }
   return absl::StrJoin(changes, "; ");
 }

@@ -28,7 +28,8 @@ with the given fingerprints, is published, and prints the verdict first:
   PIN_NOT_YET_ACTIVE
                  published and valid, but its pin window lies ahead
 followed by the server and its mail domains, the fingerprints, pin kind,
-validity, the pin window (if any) and, unless TRUSTED, the reason.
+validity, the pin window (if any), the pin's provenance (possession-proven,
+or asserted by whom) and, unless TRUSTED, the reason.
 
 Options:
   --sha256 HEX          SHA-256 of the certificate (DER)
@@ -94,6 +95,11 @@ void WriteJson(const v1::VerifyResponse& response, JsonWriter& json) {
   json.NullableField(
       "pin_not_after",
       OptionalRfc3339(response.has_pin_not_after(), response.pin_not_after()));
+  json.NullableField("provenance", ProvenanceLabel(response.provenance()));
+  json.NullableField("publisher",
+                     response.publisher().empty()
+                         ? std::nullopt
+                         : std::optional<std::string>(response.publisher()));
   json.EndObject();
 }
 
@@ -123,6 +129,11 @@ void AppendText(const v1::VerifyResponse& response, std::string* out) {
                out);
   if (const std::string window = PinWindowText(response); !window.empty()) {
     AppendDetail("  ", "pin window", window, out);
+  }
+  if (response.provenance() != v1::PIN_PROVENANCE_UNSPECIFIED) {
+    AppendDetail("  ", "provenance",
+                 ProvenanceText(response.provenance(), response.publisher()),
+                 out);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/core/dns_name.h"
 #include "server/core/status_macros.h"
 
 namespace dtrust {
@@ -93,6 +94,15 @@ std::string DtrustdUsage() {
       "  --socketmap-name NAME    answer only socketmap:...:NAME lookups\n"
       "                           (default: any name)\n"
       "\n"
+      "Publishing:\n"
+      "  --require-proof-for DOMAIN\n"
+      "                           publish certificates for servers in or\n"
+      "                           serving mail domain DOMAIN (or below it)\n"
+      "                           only with proof of possession of the\n"
+      "                           private key (dtrust publish --key);\n"
+      "                           repeatable. Others' servers stay\n"
+      "                           publishable without (\"asserted\")\n"
+      "\n"
       "  --log-level LEVEL        debug, info, warning or error (default "
       "info)\n"
       "  --help                   this text\n"
@@ -175,6 +185,12 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
             absl::StrCat("--socketmap-name: \"", options.socketmap_name,
                          "\" is not a non-empty name without spaces"));
       }
+    } else if (flag == "--require-proof-for") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      absl::StatusOr<std::string> domain =
+          NormalizeDnsName(text, "--require-proof-for");
+      if (!domain.ok()) return UsageError(domain.status().message());
+      options.require_proof_for.push_back(*std::move(domain));
     } else if (flag == "--log-level") {
       DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
       DTRUST_ASSIGN_OR_RETURN(options.log_level, ParseLogLevel(text));
@@ -213,6 +229,10 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
     return UsageError("--socketmap-name needs --socketmap-listen");
   }
   if (options.base_dn.empty()) options.base_dn = kDefaultEmbeddedBaseDn;
+  std::sort(options.require_proof_for.begin(), options.require_proof_for.end());
+  options.require_proof_for.erase(std::unique(options.require_proof_for.begin(),
+                                              options.require_proof_for.end()),
+                                  options.require_proof_for.end());
   return options;
 }
 

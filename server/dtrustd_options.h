@@ -32,6 +32,9 @@ struct DtrustdOptions {
   std::vector<ListenAddress> policy_listen;     // Policy delegation.
   std::vector<ListenAddress> socketmap_listen;  // smtp_tls_policy_maps.
   std::string socketmap_name;  // Empty: any socketmap name is accepted.
+  // Mail domains (normalized, unique, sorted) whose servers may only be
+  // published with proof of possession (--require-proof-for).
+  std::vector<std::string> require_proof_for;
   LogLevel log_level = LogLevel::kInfo;
   bool help = false;  // --help: print Usage() and exit 0.
 };

@@ -124,7 +124,13 @@ int Run(const DtrustdOptions& options) {
   LogInfo("directory: ", (*directory)->connected_uri(), ", base DN ",
           ldap.base_dn, embedded ? " (embedded)" : "");
 
-  TrustService trust_service(directory->get(), Clock::Real());
+  TrustService trust_service(directory->get(), Clock::Real(),
+                             {.require_proof_for = options.require_proof_for});
+  if (!options.require_proof_for.empty()) {
+    LogInfo("publishing for servers in or serving ",
+            absl::StrJoin(options.require_proof_for, ", "),
+            " needs proof of possession");
+  }
   InboundPolicy inbound_policy(directory->get(), &trust_service);
   OutboundPolicy outbound_policy(directory->get(), Clock::Real());
   PolicyService policy_service(&inbound_policy);

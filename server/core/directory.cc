@@ -18,4 +18,20 @@ std::optional<PinKind> PinKindFromName(absl::string_view name) {
   return std::nullopt;
 }
 
+absl::string_view PinProvenanceName(PinProvenance provenance) {
+  switch (provenance) {
+    case PinProvenance::kAsserted:
+      return "asserted";
+    case PinProvenance::kPossessionProven:
+      return "possession-proven";
+  }
+  return "asserted";
+}
+
+std::optional<PinProvenance> PinProvenanceFromName(absl::string_view name) {
+  if (name == "asserted") return PinProvenance::kAsserted;
+  if (name == "possession-proven") return PinProvenance::kPossessionProven;
+  return std::nullopt;
+}
+
 }  // namespace dtrust

@@ -28,6 +28,19 @@ enum class PinKind {
 absl::string_view PinKindName(PinKind kind);
 std::optional<PinKind> PinKindFromName(absl::string_view name);
 
+// How a pin came to be: whether its publisher proved it holds the
+// certificate's private key (server/core/possession.h).
+// Ordered: kPossessionProven > kAsserted.
+enum class PinProvenance {
+  kAsserted,          // On the publisher's word, e.g. a partner's certificate.
+  kPossessionProven,  // The publisher signed a challenge with the key.
+};
+
+// Stable names used in the directory and in JSON output: "asserted",
+// "possession-proven".
+absl::string_view PinProvenanceName(PinProvenance provenance);
+std::optional<PinProvenance> PinProvenanceFromName(absl::string_view name);
+
 // When a pin trusts, if narrower than the certificate's validity (rollover:
 // the current certificate's pin ends, the next one's begins). Both bounds
 // are inclusive, like a certificate's notBefore/notAfter; an unset bound
@@ -59,6 +72,10 @@ struct PinRecord {
   // The pin's own window; for a key pin it applies to every certificate
   // matched by the key.
   PinWindow window{};
+  PinProvenance provenance = PinProvenance::kAsserted;
+  // Who last published or changed the pin (dtrustd records the gRPC peer);
+  // empty if unknown (pins published before dtrust recorded it).
+  std::string publisher{};
 };
 
 // A transport server entry.
@@ -117,9 +134,10 @@ class Directory {
   virtual absl::Status AddPin(absl::string_view server,
                               const PinRecord& pin) = 0;
 
-  // Sets the kind and the window of the server's existing pin with
-  // `pin.cert_sha256` to those of `pin` (an unset window bound is removed);
-  // the other fields are ignored. NotFound if the server has no such pin.
+  // Sets the kind, the window, the provenance and the publisher of the
+  // server's existing pin with `pin.cert_sha256` to those of `pin` (an unset
+  // window bound or an empty publisher is removed); the other fields are
+  // ignored. NotFound if the server has no such pin.
   virtual absl::Status UpdatePin(absl::string_view server,
                                  const PinRecord& pin) = 0;
 

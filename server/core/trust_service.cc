@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/core/certificate.h"
@@ -96,7 +97,38 @@ bool PinMatches(const PinRecord& pin,
          *spki_sha256 == pin.spki_sha256;
 }
 
+// Whether `name` is `domain` or below it.
+bool InDomain(absl::string_view name, absl::string_view domain) {
+  return name == domain ||
+         (name.size() > domain.size() && absl::EndsWith(name, domain) &&
+          name[name.size() - domain.size() - 1] == '.');
+}
+
 }  // namespace
+
+std::optional<std::string> TrustService::ProofRequiredBecause(
+    absl::string_view server, const std::vector<std::string>& domains) const {
+  for (const std::string& own : require_proof_for_) {
+    if (InDomain(server, own)) {
+      return absl::StrCat("server ", server, " is in ", own);
+    }
+    for (const std::string& domain : domains) {
+      if (InDomain(domain, own)) {
+        return absl::StrCat(
+            "server ", server, " serves mail domain ", domain,
+            domain == own ? "" : absl::StrCat(", part of ", own));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<PossessionChallenge> TrustService::PublishChallenge(
+    absl::string_view server, const Sha256Digest& cert_sha256) {
+  DTRUST_ASSIGN_OR_RETURN(const std::string normalized,
+                          NormalizeDnsName(server, "server name"));
+  return challenges_.Issue(normalized, cert_sha256);
+}
 
 absl::string_view VerdictName(Verdict verdict) {
   switch (verdict) {
@@ -130,10 +162,35 @@ absl::StatusOr<PublishResult> TrustService::Publish(
   DTRUST_ASSIGN_OR_RETURN(const Certificate certificate,
                           Certificate::FromDer(request.certificate_der));
   DTRUST_RETURN_IF_ERROR(CheckWindow(request.window, certificate));
+  PinProvenance provenance = PinProvenance::kAsserted;
+  if (!request.challenge.empty() || !request.possession_signature.empty()) {
+    if (request.challenge.empty() || request.possession_signature.empty()) {
+      return absl::InvalidArgumentError(
+          "proof of possession needs both the challenge and the signature");
+    }
+    DTRUST_RETURN_IF_ERROR(challenges_.Verify(
+        request.challenge, server, certificate, request.possession_signature));
+    provenance = PinProvenance::kPossessionProven;
+  }
 
   PublishResult result;
   DTRUST_ASSIGN_OR_RETURN(std::optional<ServerRecord> existing,
                           directory_->GetServer(server));
+  if (provenance == PinProvenance::kAsserted) {
+    std::vector<std::string> served = domains;
+    if (existing) {
+      served.insert(served.end(), existing->domains.begin(),
+                    existing->domains.end());
+    }
+    if (std::optional<std::string> because =
+            ProofRequiredBecause(server, served)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          *because,
+          ", whose servers need proof of possession (dtrustd "
+          "--require-proof-for): publish it with the certificate's private "
+          "key (dtrust publish --key KEY-FILE)"));
+    }
+  }
   if (!existing) {
     if (domains.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -168,7 +225,9 @@ absl::StatusOr<PublishResult> TrustService::Publish(
                 certificate.not_after(),
                 certificate.subject(),
                 certificate.der(),
-                request.window};
+                request.window,
+                provenance,
+                request.publisher};
   const auto published = std::find_if(
       existing->pins.begin(), existing->pins.end(),
       [&](const PinRecord& p) { return p.cert_sha256 == pin.cert_sha256; });
@@ -179,9 +238,12 @@ absl::StatusOr<PublishResult> TrustService::Publish(
     } else if (!added.ok()) {
       return added;
     }
-  } else if (published->kind == pin.kind && published->window == pin.window) {
+  } else if (published->kind == pin.kind && published->window == pin.window &&
+             published->provenance >= pin.provenance) {
     result.outcome = PublishResult::Outcome::kAlreadyPublished;
   } else {
+    // A proof, once given for this certificate, stays.
+    pin.provenance = std::max(pin.provenance, published->provenance);
     DTRUST_RETURN_IF_ERROR(directory_->UpdatePin(server, pin));
     result.outcome = PublishResult::Outcome::kPinUpdated;
     result.previous = *published;
@@ -376,6 +438,8 @@ absl::StatusOr<VerifyResult> TrustService::Verify(
   result.domains = best_server->domains;
   result.pin_kind = best_pin->kind;
   result.pin_window = best_pin->window;
+  result.provenance = best_pin->provenance;
+  result.publisher = best_pin->publisher;
   const std::string published = absl::StrCat(
       what, " is published for ", best_server->name, " (pinned by ",
       best_pin->kind == PinKind::kPublicKey ? "public key" : "certificate",

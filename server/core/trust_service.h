@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -15,6 +16,7 @@
 #include "server/core/digest.h"
 #include "server/core/directory.h"
 #include "server/core/domain_security.h"
+#include "server/core/possession.h"
 
 namespace dtrust {
 
@@ -29,13 +31,26 @@ struct PublishRequest {
   // Republishing sets the window to this one; unset bounds remove a
   // previous window's.
   PinWindow window{};
+  // Proof of possession (both or neither): a challenge from
+  // PublishChallenge() for this server and certificate, and the signature
+  // of PossessionMessage() with the certificate's private key. With a valid
+  // proof the pin is kPossessionProven; an invalid one is InvalidArgument
+  // and nothing is written. Without one the pin is kAsserted, unless it was
+  // proven before (republishing never downgrades a pin).
+  std::string challenge{};
+  std::string possession_signature{};
+  // Who publishes (dtrustd: the gRPC peer), recorded on the pin.
+  std::string publisher{};
 };
 
 struct PublishResult {
   enum class Outcome {
     kPublished,
-    kAlreadyPublished,  // Same kind and window: nothing changed.
-    kPinUpdated,        // Was published with another kind and/or window.
+    // Same kind and window, no new proof: nothing changed.
+    kAlreadyPublished,
+    // Was published with another kind and/or window, or without the proof
+    // this request brought.
+    kPinUpdated,
   };
   Outcome outcome = Outcome::kPublished;
   ServerRecord server;                // After the call.
@@ -95,6 +110,10 @@ struct VerifyResult {
   std::optional<absl::Time> not_after;
   // The matching pin's window (unset for kNotPublished or without one).
   PinWindow pin_window;
+  // The matching pin's provenance and publisher (unset / empty for
+  // kNotPublished).
+  std::optional<PinProvenance> provenance;
+  std::string publisher;
 };
 
 // A change to a domain's Domain Security policy: each direction given is set
@@ -105,17 +124,39 @@ struct DomainPolicyChange {
   std::optional<SecureMode> receive{};
 };
 
+struct TrustServiceOptions {
+  // Keys the challenges' HMAC; empty: a random secret (see
+  // PossessionChallenges).
+  std::string possession_secret{};
+  // Mail domains (normalized, see dns_name.h) whose servers may only be
+  // published with proof of possession: the organization's own. Covers a
+  // server named in or below such a domain, and a server that serves (after
+  // the publish) a mail domain equal to or below one.
+  std::vector<std::string> require_proof_for{};
+};
+
 // Thread-safe if the Directory is. Does not own `directory` or `clock`,
 // which must outlive it.
 //
-// Errors: InvalidArgument for bad input (nothing is written); NotFound from
-// Unpublish when the certificate is not published; the Directory's
-// Unavailable passes through unchanged. A verdict is never an error.
+// Errors: InvalidArgument for bad input or an invalid proof of possession
+// (nothing is written); FailedPrecondition for a publish that needs proof of
+// possession and has none; NotFound from Unpublish when the certificate is
+// not published; the Directory's Unavailable passes through unchanged. A
+// verdict is never an error.
 class TrustService {
  public:
-  TrustService(Directory* directory, const Clock* clock)
-      : directory_(directory), clock_(clock) {}
+  TrustService(Directory* directory, const Clock* clock,
+               TrustServiceOptions options = {})
+      : directory_(directory),
+        clock_(clock),
+        challenges_(clock, std::move(options.possession_secret)),
+        require_proof_for_(std::move(options.require_proof_for)) {}
 
+  // A challenge for proving possession of the key of the certificate
+  // `cert_sha256` when publishing it for `server` (validated here). It
+  // expires after kChallengeLifetime and is void once this object is gone.
+  absl::StatusOr<PossessionChallenge> PublishChallenge(
+      absl::string_view server, const Sha256Digest& cert_sha256);
   absl::StatusOr<PublishResult> Publish(const PublishRequest& request);
   absl::StatusOr<UnpublishResult> Unpublish(const UnpublishRequest& request);
   // `filter` names are validated and normalized here.
@@ -133,8 +174,15 @@ class TrustService {
       absl::string_view domain);
 
  private:
+  // The --require-proof-for domain that makes `server`, serving `domains`,
+  // need proof of possession, with the reason; nullopt if none does.
+  std::optional<std::string> ProofRequiredBecause(
+      absl::string_view server, const std::vector<std::string>& domains) const;
+
   Directory* const directory_;
   const Clock* const clock_;
+  const PossessionChallenges challenges_;
+  const std::vector<std::string> require_proof_for_;
 };
 
 }  // namespace dtrust

@@ -12,7 +12,8 @@ namespace {
 // Logs a failed call; bad input is the caller's problem, the rest is ours.
 grpc::Status Failed(absl::string_view method, grpc::ServerContext* context,
                     const absl::Status& status) {
-  if (absl::IsInvalidArgument(status) || absl::IsNotFound(status)) {
+  if (absl::IsInvalidArgument(status) || absl::IsNotFound(status) ||
+      absl::IsFailedPrecondition(status)) {
     LogInfo(method, " from ", context->peer(), " refused: ", status.ToString());
   } else {
     LogWarning(method, " from ", context->peer(),
@@ -40,16 +41,35 @@ grpc::Status DirectTrustService::Publish(grpc::ServerContext* context,
                                          v1::PublishResponse* response) {
   absl::StatusOr<PublishRequest> converted = FromProto(*request);
   if (!converted.ok()) return Failed("Publish", context, converted.status());
+  converted->publisher = context->peer();
   absl::StatusOr<PublishResult> result = trust_service_->Publish(*converted);
   if (!result.ok()) return Failed("Publish", context, result.status());
   LogInfo("Publish from ", context->peer(), ": ", OutcomeText(result->outcome),
           " sha256 ", result->pin.cert_sha256.ToColonHex(), " (",
-          PinKindName(result->pin.kind), " pin) for ", result->server.name,
+          PinKindName(result->pin.kind), " pin, ",
+          PinProvenanceName(result->pin.provenance), ") for ",
+          result->server.name,
           result->domains_added.empty()
               ? ""
               : absl::StrCat(", domains added: ",
                              absl::StrJoin(result->domains_added, ", ")));
   *response = ToProto(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectTrustService::GetPublishChallenge(
+    grpc::ServerContext* context, const v1::PublishChallengeRequest* request,
+    v1::PublishChallenge* response) {
+  absl::StatusOr<Sha256Digest> sha256 = FromProto(*request);
+  if (!sha256.ok()) {
+    return Failed("GetPublishChallenge", context, sha256.status());
+  }
+  absl::StatusOr<PossessionChallenge> challenge =
+      trust_service_->PublishChallenge(request->server(), *sha256);
+  if (!challenge.ok()) {
+    return Failed("GetPublishChallenge", context, challenge.status());
+  }
+  *response = ToProto(*challenge);
   return grpc::Status::OK;
 }
 

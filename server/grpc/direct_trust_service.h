@@ -8,7 +8,8 @@
 namespace dtrust {
 
 // Converts requests, calls the core, converts answers and statuses. Logs
-// every write (who, what) and every verdict other than TRUSTED.
+// every write (who, what) and every verdict other than TRUSTED. Records the
+// gRPC peer (context->peer()) as a pin's publisher.
 // Thread-safe; does not own `trust_service`, which must outlive it.
 class DirectTrustService final : public v1::DirectTrust::Service {
  public:
@@ -18,6 +19,9 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   grpc::Status Publish(grpc::ServerContext* context,
                        const v1::PublishRequest* request,
                        v1::PublishResponse* response) override;
+  grpc::Status GetPublishChallenge(grpc::ServerContext* context,
+                                   const v1::PublishChallengeRequest* request,
+                                   v1::PublishChallenge* response) override;
   grpc::Status Unpublish(grpc::ServerContext* context,
                          const v1::UnpublishRequest* request,
                          v1::UnpublishResponse* response) override;

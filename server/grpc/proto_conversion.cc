@@ -59,6 +59,12 @@ absl::StatusOr<PinKind> FromProto(v1::PinKind kind) {
   }
 }
 
+v1::PinProvenance ToProto(PinProvenance provenance) {
+  return provenance == PinProvenance::kPossessionProven
+             ? v1::PIN_PROVENANCE_POSSESSION_PROVEN
+             : v1::PIN_PROVENANCE_ASSERTED;
+}
+
 v1::Verdict ToProto(Verdict verdict) {
   switch (verdict) {
     case Verdict::kTrusted:
@@ -99,6 +105,8 @@ void ToProto(const PinRecord& pin, bool include_certificate, v1::Pin* out) {
   out->set_subject(pin.subject);
   if (include_certificate) out->set_certificate_der(pin.der);
   SetWindow(pin.window, out);
+  out->set_provenance(ToProto(pin.provenance));
+  out->set_publisher(pin.publisher);
 }
 
 v1::SecureMode ToProto(SecureMode mode) {
@@ -160,10 +168,26 @@ absl::StatusOr<PublishRequest> FromProto(const v1::PublishRequest& request) {
   DTRUST_ASSIGN_OR_RETURN(
       window.not_after, OptionalTime(request.has_pin_not_after(),
                                      request.pin_not_after(), "pin_not_after"));
-  return PublishRequest{request.server(),
-                        std::vector<std::string>(request.domains().begin(),
-                                                 request.domains().end()),
-                        request.certificate_der(), kind, window};
+  return PublishRequest{.server = request.server(),
+                        .domains = std::vector<std::string>(
+                            request.domains().begin(), request.domains().end()),
+                        .certificate_der = request.certificate_der(),
+                        .kind = kind,
+                        .window = window,
+                        .challenge = request.challenge(),
+                        .possession_signature = request.possession_signature()};
+}
+
+absl::StatusOr<Sha256Digest> FromProto(
+    const v1::PublishChallengeRequest& request) {
+  return Sha256Digest::FromBytes(request.sha256(), "sha256");
+}
+
+v1::PublishChallenge ToProto(const PossessionChallenge& challenge) {
+  v1::PublishChallenge out;
+  out.set_challenge(challenge.bytes);
+  SetTime(challenge.expires, out.mutable_expires());
+  return out;
 }
 
 absl::StatusOr<UnpublishRequest> FromProto(
@@ -261,6 +285,8 @@ v1::VerifyResponse ToProto(const VerifyResult& result) {
   if (result.not_before) SetTime(*result.not_before, out.mutable_not_before());
   if (result.not_after) SetTime(*result.not_after, out.mutable_not_after());
   SetWindow(result.pin_window, &out);
+  if (result.provenance) out.set_provenance(ToProto(*result.provenance));
+  out.set_publisher(result.publisher);
   return out;
 }
 

@@ -15,12 +15,17 @@ absl::StatusOr<VerifyRequest> FromProto(const v1::VerifyRequest& request);
 ServerFilter FromProto(const v1::ListRequest& request);
 absl::StatusOr<DomainPolicyChange> FromProto(
     const v1::SetDomainPolicyRequest& request);
+// The certificate digest of a challenge request (the server is validated by
+// TrustService::PublishChallenge).
+absl::StatusOr<Sha256Digest> FromProto(
+    const v1::PublishChallengeRequest& request);
 
 v1::PublishResponse ToProto(const PublishResult& result);
 v1::UnpublishResponse ToProto(const UnpublishResult& result);
 v1::VerifyResponse ToProto(const VerifyResult& result);
 v1::ServerEntry ToProto(const ServerRecord& server, bool include_certificates);
 v1::DomainPolicy ToProto(const DomainPolicy& policy);
+v1::PublishChallenge ToProto(const PossessionChallenge& challenge);
 
 }  // namespace dtrust
 

@@ -465,8 +465,11 @@ absl::Status LdapDirectory::AddPin(absl::string_view server,
       {std::string(kSpkiSha256), {pin.spki_sha256.ToHex()}},
       {std::string(kPinKind), {std::string(PinKindName(pin.kind))}},
       {std::string(kCertificate), {pin.der}}};
-  for (LdapAttribute& bound : PinWindowAttributes(pin.window)) {
-    if (!bound.values.empty()) attributes.push_back(std::move(bound));
+  for (std::vector<LdapAttribute> optional :
+       {PinWindowAttributes(pin.window), PinProvenanceAttributes(pin)}) {
+    for (LdapAttribute& attribute : optional) {
+      if (!attribute.values.empty()) attributes.push_back(std::move(attribute));
+    }
   }
   return pool_.Run(LdapPool::Retry::kNever,
                    [&](LdapConnection& connection) -> absl::Status {
@@ -485,8 +488,12 @@ absl::Status LdapDirectory::UpdatePin(absl::string_view server,
       {LdapModification::Op::kReplace,
        {std::string(kPinKind), {std::string(PinKindName(pin.kind))}}}};
   // Replacing with no value removes the attribute (RFC 4511 4.6).
-  for (LdapAttribute& bound : PinWindowAttributes(pin.window)) {
-    modifications.push_back({LdapModification::Op::kReplace, std::move(bound)});
+  for (std::vector<LdapAttribute> replaced :
+       {PinWindowAttributes(pin.window), PinProvenanceAttributes(pin)}) {
+    for (LdapAttribute& attribute : replaced) {
+      modifications.push_back(
+          {LdapModification::Op::kReplace, std::move(attribute)});
+    }
   }
   return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
     return connection.Modify(dn, modifications);

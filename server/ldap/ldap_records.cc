@@ -130,6 +130,15 @@ std::vector<LdapAttribute> PinWindowAttributes(const PinWindow& window) {
   return attributes;
 }
 
+std::vector<LdapAttribute> PinProvenanceAttributes(const PinRecord& pin) {
+  std::vector<LdapAttribute> attributes = {
+      {std::string(kPinProvenance),
+       {std::string(PinProvenanceName(pin.provenance))}},
+      {std::string(kPinPublisher), {}}};
+  if (!pin.publisher.empty()) attributes[1].values.push_back(pin.publisher);
+  return attributes;
+}
+
 const std::vector<std::string>& ServerAttributes() {
   // The name is the RDN value (see ParseServerEntry).
   static const auto* const kAttributes =
@@ -139,9 +148,10 @@ const std::vector<std::string>& ServerAttributes() {
 
 const std::vector<std::string>& PinAttributes() {
   static const auto* const kAttributes = new std::vector<std::string>{
-      std::string(kCertSha256),  std::string(kSpkiSha256),
-      std::string(kPinKind),     std::string(kPinNotBefore),
-      std::string(kPinNotAfter), std::string(kCertificate)};
+      std::string(kCertSha256),   std::string(kSpkiSha256),
+      std::string(kPinKind),      std::string(kPinNotBefore),
+      std::string(kPinNotAfter),  std::string(kPinProvenance),
+      std::string(kPinPublisher), std::string(kCertificate)};
   return *kAttributes;
 }
 
@@ -226,6 +236,24 @@ std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry) {
                                "\" is not a GeneralizedTime"));
     }
   }
+  PinProvenance provenance = PinProvenance::kAsserted;
+  if (const std::vector<std::string>& values = entry.Values(kPinProvenance);
+      !values.empty()) {
+    std::optional<PinProvenance> parsed;
+    if (values.size() == 1) {
+      parsed = PinProvenanceFromName(absl::AsciiStrToLower(values[0]));
+    }
+    if (parsed.has_value()) {
+      provenance = *parsed;
+    } else {
+      LogWarning("pinned certificate entry \"", entry.dn,
+                 "\": ", kPinProvenance, " is \"",
+                 absl::CHexEscape(absl::StrJoin(values, "\", \"")),
+                 "\" instead of \"asserted\" or \"possession-proven\"; "
+                 "treating the pin as asserted");
+    }
+  }
+  const std::vector<std::string>& publishers = entry.Values(kPinPublisher);
   return PinRecord{certificate->sha256(),
                    certificate->spki_sha256(),
                    *kind,
@@ -233,7 +261,9 @@ std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry) {
                    certificate->not_after(),
                    certificate->subject(),
                    certificate->der(),
-                   window};
+                   window,
+                   provenance,
+                   publishers.empty() ? "" : publishers[0]};
 }
 
 std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,

@@ -24,6 +24,8 @@ inline constexpr absl::string_view kSpkiSha256 = "dtrustSpkiSha256";
 inline constexpr absl::string_view kPinKind = "dtrustPinKind";
 inline constexpr absl::string_view kPinNotBefore = "dtrustPinNotBefore";
 inline constexpr absl::string_view kPinNotAfter = "dtrustPinNotAfter";
+inline constexpr absl::string_view kPinProvenance = "dtrustPinProvenance";
+inline constexpr absl::string_view kPinPublisher = "dtrustPinPublisher";
 inline constexpr absl::string_view kMailDomain = "dtrustMailDomain";
 inline constexpr absl::string_view kCertificate = "userCertificate;binary";
 inline constexpr absl::string_view kDomainClass = "dtrustSecureDomain";
@@ -60,7 +62,11 @@ std::optional<absl::Time> ParseGeneralizedTime(absl::string_view text);
 // its digest attributes disagree with the certificate it stores (both
 // digests are recomputed from the DER). A pin window bound that is not a
 // GeneralizedTime also makes the entry malformed: such a pin is never
-// trusted, rather than trusted without its window.
+// trusted, rather than trusted without its window. Without
+// dtrustPinProvenance (entries from before dtrust recorded it) the pin is
+// kAsserted; a value other than "asserted" or "possession-proven" is logged
+// and read as kAsserted too, as provenance never makes a pin trusted. The
+// publisher is dtrustPinPublisher, or empty.
 std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry);
 
 // The valid pins among `entries`, sorted by cert_sha256.
@@ -96,6 +102,12 @@ std::optional<DomainPolicy> ParseDomainEntry(const LdapEntry& entry,
 // each with one GeneralizedTime value, or with no value for an unset bound
 // (for a modify-replace, which then removes the attribute).
 std::vector<LdapAttribute> PinWindowAttributes(const PinWindow& window);
+
+// The attributes storing `pin`'s provenance and publisher:
+// dtrustPinProvenance with its PinProvenanceName, and dtrustPinPublisher
+// with the publisher or, when it is empty, no value (for a modify-replace,
+// which then removes the attribute).
+std::vector<LdapAttribute> PinProvenanceAttributes(const PinRecord& pin);
 
 // The two direction attributes (send, receive) storing `policy`: each with
 // the mode's SecureModeName as its one value, or with no value for kOff.

@@ -102,13 +102,28 @@ TEST(DtrustdOptionsTest, BadPostfixServiceFlagsNameTheFlag) {
               HasSubstr("--socketmap-name needs --socketmap-listen"));
 }
 
+TEST(DtrustdOptionsTest, RequireProofForIsRepeatableAndNormalized) {
+  EXPECT_TRUE(Parse({})->require_proof_for.empty());
+  auto options = Parse({"--require-proof-for", "Org-B.example.",
+                        "--require-proof-for=org-a.example",
+                        "--require-proof-for", "org-b.example"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_THAT(options->require_proof_for,
+              ElementsAre("org-a.example", "org-b.example"));
+  EXPECT_THAT(
+      Parse({"--require-proof-for", "org b.example"}).status().message(),
+      HasSubstr("--require-proof-for"));
+  EXPECT_THAT(Parse({"--require-proof-for"}).status().message(),
+              HasSubstr("--require-proof-for needs a value"));
+}
+
 TEST(DtrustdOptionsTest, HelpDocumentsEveryFlag) {
   const std::string usage = DtrustdUsage();
   for (const char* flag :
        {"--listen", "--data-dir", "--ldap-uri", "--base-dn", "--bind-dn",
         "--bind-password-file", "--sasl-external", "--ldap-timeout",
         "--ldap-connections", "--log-level", "--policy-listen",
-        "--socketmap-listen", "--socketmap-name"}) {
+        "--socketmap-listen", "--socketmap-name", "--require-proof-for"}) {
     EXPECT_THAT(usage, HasSubstr(flag));
   }
   EXPECT_TRUE(Parse({"--help"})->help);

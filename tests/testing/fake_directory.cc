@@ -131,6 +131,8 @@ absl::Status FakeDirectory::UpdatePin(absl::string_view name,
     if (stored.cert_sha256 == pin.cert_sha256) {
       stored.kind = pin.kind;
       stored.window = pin.window;
+      stored.provenance = pin.provenance;
+      stored.publisher = pin.publisher;
       return absl::OkStatus();
     }
   }

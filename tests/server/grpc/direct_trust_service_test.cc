@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "server/core/certificate.h"
 #include "server/ldap/ldap_directory.h"
+#include "tests/testing/possession_signer.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_directory.h"
 #include "tests/testing/slapd_fixture.h"
@@ -228,6 +229,74 @@ TEST_F(GrpcFakeDirectoryTest, PinWindowRoundTrip) {
   EXPECT_EQ(verified.verdict(), v1::TRUSTED);
   EXPECT_FALSE(verified.has_pin_not_before());
   EXPECT_FALSE(verified.has_pin_not_after());
+}
+
+TEST_F(GrpcFakeDirectoryTest, ProofOfPossessionRoundTrip) {
+  const TestCert cert = MakeTestCert();
+  const Sha256Digest sha256 = Certificate::FromDer(cert.der)->sha256();
+  v1::PublishChallengeRequest challenge_request;
+  challenge_request.set_server("MX1.org-b.example");
+  challenge_request.set_sha256(std::string(sha256.bytes()));
+  v1::PublishChallenge challenge;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(
+        harness_.stub()
+            .GetPublishChallenge(&context, challenge_request, &challenge)
+            .ok());
+  }
+  EXPECT_FALSE(challenge.challenge().empty());
+  EXPECT_GT(challenge.expires().seconds(), absl::ToUnixSeconds(absl::Now()));
+
+  v1::PublishRequest request;
+  request.set_server("mx1.org-b.example");
+  request.add_domains("org-b.example");
+  request.set_certificate_der(cert.der);
+  request.set_challenge(challenge.challenge());
+  request.set_possession_signature(testing::SignWithKey(
+      MakeTestCert().key_pem,
+      PossessionMessage(challenge.challenge(), "mx1.org-b.example", sha256)));
+  v1::PublishResponse published;
+  {
+    grpc::ClientContext context;
+    const grpc::Status wrong_key =
+        harness_.stub().Publish(&context, request, &published);
+    EXPECT_EQ(wrong_key.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(wrong_key.error_message(), HasSubstr("does not verify"));
+  }
+  EXPECT_TRUE(harness_.List().empty());
+
+  request.set_possession_signature(testing::SignWithKey(
+      cert.key_pem,
+      PossessionMessage(challenge.challenge(), "mx1.org-b.example", sha256)));
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(harness_.stub().Publish(&context, request, &published).ok());
+  }
+  EXPECT_EQ(published.pin().provenance(), v1::PIN_PROVENANCE_POSSESSION_PROVEN);
+  EXPECT_THAT(published.pin().publisher(), HasSubstr("127.0.0.1"));
+  EXPECT_EQ(harness_.List()[0].pins(0).provenance(),
+            v1::PIN_PROVENANCE_POSSESSION_PROVEN);
+  v1::VerifyResponse verified;
+  ASSERT_TRUE(harness_.Verify(VerifyCert(cert), &verified).ok());
+  EXPECT_EQ(verified.provenance(), v1::PIN_PROVENANCE_POSSESSION_PROVEN);
+  EXPECT_EQ(verified.publisher(), published.pin().publisher());
+
+  // Without proof: asserted by the peer.
+  const TestCert partner = MakeTestCert();
+  ASSERT_TRUE(
+      harness_
+          .Publish(partner, "mx1.org-a.example", "org-a.example", &published)
+          .ok());
+  EXPECT_EQ(published.pin().provenance(), v1::PIN_PROVENANCE_ASSERTED);
+  EXPECT_THAT(published.pin().publisher(), HasSubstr("127.0.0.1"));
+
+  challenge_request.set_sha256("short");
+  grpc::ClientContext context;
+  EXPECT_EQ(harness_.stub()
+                .GetPublishChallenge(&context, challenge_request, &challenge)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(GrpcFakeDirectoryTest, BadPinWindowIsInvalidArgument) {
