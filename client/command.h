@@ -35,6 +35,10 @@ struct Command {
 // 'dtrust help')" if `command` is empty.
 absl::Status UsageError(absl::string_view command, absl::string_view message);
 
+// The ListRequest for --server / --domain (validated), as list and expiring
+// take them.
+absl::StatusOr<v1::ListRequest> ListRequestFromArgs(const ParsedArgs& args);
+
 // The commands, in the order `dtrust help` lists them.
 Command PublishCommand();
 Command VerifyCommand();

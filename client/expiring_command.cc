@@ -11,7 +11,6 @@
 #include "absl/time/time.h"
 #include "client/command.h"
 #include "client/format.h"
-#include "server/core/dns_name.h"
 #include "server/core/status_macros.h"
 
 namespace dtrust::cli {
@@ -137,15 +136,8 @@ absl::StatusOr<ExitCode> RunExpiring(const Invocation& invocation) {
       args.Value("within").value_or(std::string(kDefaultWithin));
   DTRUST_ASSIGN_OR_RETURN(const absl::Duration within,
                           ParseWithin(within_text));
-  v1::ListRequest request;
-  if (std::optional<std::string> server = args.Value("server")) {
-    DTRUST_ASSIGN_OR_RETURN(*request.mutable_server(),
-                            NormalizeDnsName(*server, "--server"));
-  }
-  if (std::optional<std::string> domain = args.Value("domain")) {
-    DTRUST_ASSIGN_OR_RETURN(*request.mutable_domain(),
-                            NormalizeDnsName(*domain, "--domain"));
-  }
+  DTRUST_ASSIGN_OR_RETURN(const v1::ListRequest request,
+                          ListRequestFromArgs(args));
 
   DTRUST_ASSIGN_OR_RETURN(const std::vector<v1::ServerEntry> servers,
                           invocation.dtrustd.List(request));

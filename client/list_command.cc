@@ -2,7 +2,6 @@
 #include "absl/strings/str_cat.h"
 #include "client/command.h"
 #include "client/format.h"
-#include "server/core/dns_name.h"
 #include "server/core/status_macros.h"
 
 namespace dtrust::cli {
@@ -26,15 +25,8 @@ absl::StatusOr<ExitCode> RunList(const Invocation& invocation) {
     return UsageError("list", absl::StrCat("list takes no arguments, got ",
                                            args.positionals()[0]));
   }
-  v1::ListRequest request;
-  if (std::optional<std::string> server = args.Value("server")) {
-    DTRUST_ASSIGN_OR_RETURN(*request.mutable_server(),
-                            NormalizeDnsName(*server, "--server"));
-  }
-  if (std::optional<std::string> domain = args.Value("domain")) {
-    DTRUST_ASSIGN_OR_RETURN(*request.mutable_domain(),
-                            NormalizeDnsName(*domain, "--domain"));
-  }
+  DTRUST_ASSIGN_OR_RETURN(const v1::ListRequest request,
+                          ListRequestFromArgs(args));
 
   DTRUST_ASSIGN_OR_RETURN(std::vector<v1::ServerEntry> servers,
                           invocation.dtrustd.List(request));
