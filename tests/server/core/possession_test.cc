@@ -2,8 +2,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/possession_signer.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/possession_signer.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust {

@@ -4,9 +4,9 @@
 #include "gtest/gtest.h"
 #include "server/core/certificate.h"
 #include "server/core/trust_service.h"
-#include "tests/testing/possession_signer.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_directory.h"
+#include "tests/testing/possession_signer.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust {
