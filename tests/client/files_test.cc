@@ -7,13 +7,12 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/client/scratch_dir.h"
 
 namespace dtrust::cli {
 namespace {
@@ -24,45 +23,26 @@ using ::testing::UnorderedElementsAre;
 class FilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/dtrust-files-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
     old_umask_ = umask(0);  // The modes must not depend on the umask.
   }
-  void TearDown() override {
-    umask(old_umask_);
-    std::filesystem::remove_all(dir_);
+  void TearDown() override { umask(old_umask_); }
+
+  std::string Path(const std::string& name) const {
+    return scratch_.Path(name);
   }
-
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-
   // Names in the directory, temporary files included.
-  std::vector<std::string> Listing() const {
-    std::vector<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
-      names.push_back(entry.path().filename());
-    }
-    return names;
-  }
-
+  std::vector<std::string> Listing() const { return scratch_.Listing(); }
   static std::string Contents(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
+    return testing::ScratchDir::Read(path);
   }
-
   static mode_t Mode(const std::string& path) {
-    struct stat st {};
-    EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
-    return st.st_mode & 07777;
+    return testing::ScratchDir::Mode(path);
   }
-
   void Write(const std::string& name, const std::string& contents) const {
-    std::ofstream(Path(name)) << contents;
+    scratch_.Write(name, contents);
   }
 
-  std::string dir_;
+  testing::ScratchDir scratch_;
   mode_t old_umask_ = 0;
 };
 
@@ -129,7 +109,8 @@ TEST_F(FilesTest, UncommittedFilesLeaveNothingBehind) {
 
 TEST_F(FilesTest, RejectsDirectoriesMissingDirectoriesAndDuplicates) {
   NewFiles files(/*overwrite=*/true);
-  EXPECT_EQ(files.Add(dir_, "x", 0644).message(), dir_ + ": is a directory");
+  EXPECT_EQ(files.Add(scratch_.dir(), "x", 0644).message(),
+            scratch_.dir() + ": is a directory");
   const absl::Status missing = files.Add(Path("no/such/file"), "x", 0644);
   EXPECT_EQ(missing.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(missing.message(),
@@ -148,8 +129,8 @@ TEST_F(FilesTest, ReadSmallFileEnforcesItsLimit) {
             Path("small") + ": larger than 4 bytes");
   EXPECT_THAT(ReadSmallFile(Path("none"), 4).status().message(),
               HasSubstr("cannot open: No such file"));
-  EXPECT_EQ(ReadSmallFile(dir_, 4).status().message(),
-            dir_ + ": is a directory");
+  EXPECT_EQ(ReadSmallFile(scratch_.dir(), 4).status().message(),
+            scratch_.dir() + ": is a directory");
 }
 
 }  // namespace
