@@ -120,6 +120,14 @@ class Directory {
   virtual absl::StatusOr<std::vector<ServerRecord>> ListServers(
       const ServerFilter& filter) = 0;
 
+  // Like ListServers, but pins may omit `der` and `subject`: what matching
+  // needs (the outbound policy). By default ListServers; a mirror answers it
+  // from memory.
+  virtual absl::StatusOr<std::vector<ServerRecord>> FindServers(
+      const ServerFilter& filter) {
+    return ListServers(filter);
+  }
+
   // Creates a server entry without pins. AlreadyExists if present.
   virtual absl::Status CreateServer(
       absl::string_view name, const std::vector<std::string>& domains) = 0;

@@ -118,7 +118,7 @@ TlsPolicyAnswer OutboundPolicy::Lookup(absl::string_view raw_key) {
   if (*policy && (*policy)->send != SecureMode::kOff) {
     if ((*policy)->send == SecureMode::kTesting) return Testing(key, *host);
     absl::StatusOr<std::vector<ServerRecord>> servers =
-        directory_->ListServers({.domain = *host});
+        directory_->FindServers({.domain = *host});
     if (!servers.ok()) return Unavailable(key, servers.status());
     std::set<std::string> matches;
     for (const ServerRecord& server : *servers) {
@@ -130,19 +130,20 @@ TlsPolicyAnswer OutboundPolicy::Lookup(absl::string_view raw_key) {
 
   // A next hop naming a published server: its own pins, if it serves a
   // send-secure domain.
-  absl::StatusOr<std::optional<ServerRecord>> server =
-      directory_->GetServer(*host);
-  if (!server.ok()) return Unavailable(key, server.status());
-  if (!*server) return NotFound();
-  for (const std::string& domain : (*server)->domains) {
+  absl::StatusOr<std::vector<ServerRecord>> found =
+      directory_->FindServers({.server = *host});
+  if (!found.ok()) return Unavailable(key, found.status());
+  if (found->empty()) return NotFound();
+  const ServerRecord& server = found->front();
+  for (const std::string& domain : server.domains) {
     absl::StatusOr<std::optional<DomainPolicy>> served =
         directory_->GetDomainPolicy(domain);
     if (!served.ok()) return Unavailable(key, served.status());
     if (!*served || (*served)->send == SecureMode::kOff) continue;
     if ((*served)->send == SecureMode::kTesting) return Testing(key, domain);
     std::set<std::string> matches;
-    AddMatches((*server)->pins, now, &matches);
-    return Pinned(key, domain, matches, (*server)->name);
+    AddMatches(server.pins, now, &matches);
+    return Pinned(key, domain, matches, server.name);
   }
   return NotFound();
 }

@@ -1,0 +1,62 @@
+// How fresh the directory data behind dtrustd's answers is, for health
+// checks, `dtrust status` and the snapshot age every answer carries.
+#ifndef DTRUST_SERVER_CORE_DIRECTORY_STATUS_H_
+#define DTRUST_SERVER_CORE_DIRECTORY_STATUS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace dtrust {
+
+// Where answers come from (dtrustd --directory-sync).
+enum class SyncMode {
+  kNone,               // No mirror: every query searches the directory.
+  kRefreshAndPersist,  // A mirror following the directory (RFC 4533).
+  kPoll,               // A mirror reloaded periodically.
+};
+
+// "none", "refresh-and-persist", "poll" (the dtrustd flag values).
+absl::string_view SyncModeName(SyncMode mode);
+
+struct DirectoryStatus {
+  SyncMode mode = SyncMode::kNone;
+  // Whether queries are answered: false before the mirror's first complete
+  // load and once its data is older than max_staleness.
+  bool serving = false;
+  // Whether the session with the directory is up (kNone: whether the last
+  // directory operation succeeded).
+  bool connected = false;
+  std::string uri{};  // Of the current or last connection.
+  // Zero while live; time since last known current otherwise; nullopt for
+  // kNone and before the first load.
+  std::optional<absl::Duration> snapshot_age{};
+  absl::Duration max_staleness = absl::ZeroDuration();
+  std::optional<absl::Time> last_current{};
+  std::string last_error{};  // Empty if none since the last connect.
+  uint64_t servers = 0;
+  uint64_t pins = 0;
+  uint64_t domain_policies = 0;
+  uint64_t index_bytes = 0;
+  std::optional<absl::Duration> initial_load{};
+  absl::Time started = absl::InfinitePast();
+};
+
+// Reports on the directory data dtrustd answers from. Implementations are
+// thread-safe; both calls are cheap enough to make once per answer
+// (SnapshotAge) or per status request (Status).
+class DirectoryMonitor {
+ public:
+  virtual ~DirectoryMonitor() = default;
+
+  virtual DirectoryStatus Status() const = 0;
+  // DirectoryStatus::snapshot_age alone.
+  virtual std::optional<absl::Duration> SnapshotAge() const = 0;
+};
+
+}  // namespace dtrust
+
+#endif  // DTRUST_SERVER_CORE_DIRECTORY_STATUS_H_

@@ -1,0 +1,87 @@
+#include "server/mirror/mirror.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/core/log.h"
+
+namespace dtrust {
+
+Mirror::Mirror(const MirrorOptions& options, const Clock* clock)
+    : options_(options), clock_(clock), started_(clock->Now()) {}
+
+void Mirror::MarkConnected(absl::string_view uri) {
+  absl::MutexLock lock(&mutex_);
+  connected_ = true;
+  uri_ = std::string(uri);
+  last_error_.clear();
+}
+
+void Mirror::MarkCurrent(absl::Time as_of, bool live) {
+  absl::MutexLock lock(&mutex_);
+  if (!initial_load_) {
+    initial_load_ = clock_->Now() - started_;
+    LogInfo("directory mirror loaded in ", absl::FormatDuration(*initial_load_),
+            ": ", index_.Counts().pins, " pins");
+  }
+  if (!last_current_ || as_of > *last_current_) last_current_ = as_of;
+  live_ = live;
+}
+
+void Mirror::MarkDisconnected(absl::string_view error) {
+  absl::MutexLock lock(&mutex_);
+  connected_ = false;
+  live_ = false;
+  last_error_ = std::string(error);
+}
+
+std::optional<absl::Duration> Mirror::AgeLocked(absl::Time now) const {
+  if (!last_current_) return std::nullopt;
+  if (live_) return absl::ZeroDuration();
+  return std::max(absl::ZeroDuration(), now - *last_current_);
+}
+
+absl::Status Mirror::CheckServing() const {
+  absl::MutexLock lock(&mutex_);
+  const std::optional<absl::Duration> age = AgeLocked(clock_->Now());
+  if (!age) {
+    return absl::UnavailableError(absl::StrCat(
+        "the directory mirror has not completed its first load yet",
+        last_error_.empty() ? "" : absl::StrCat(" (", last_error_, ")")));
+  }
+  if (*age > options_.max_staleness) {
+    return absl::UnavailableError(absl::StrCat(
+        "the directory mirror is ", absl::FormatDuration(*age),
+        " old, more than --max-staleness ",
+        absl::FormatDuration(options_.max_staleness),
+        last_error_.empty() ? "" : absl::StrCat(" (", last_error_, ")")));
+  }
+  return absl::OkStatus();
+}
+
+std::optional<absl::Duration> Mirror::SnapshotAge() const {
+  absl::MutexLock lock(&mutex_);
+  return AgeLocked(clock_->Now());
+}
+
+DirectoryStatus Mirror::Status() const {
+  const MirrorCounts counts = index_.Counts();
+  absl::MutexLock lock(&mutex_);
+  DirectoryStatus status;
+  status.mode = options_.mode;
+  status.snapshot_age = AgeLocked(clock_->Now());
+  status.serving =
+      status.snapshot_age && *status.snapshot_age <= options_.max_staleness;
+  status.connected = connected_;
+  status.uri = uri_;
+  status.max_staleness = options_.max_staleness;
+  status.last_current = last_current_;
+  status.last_error = last_error_;
+  status.servers = counts.servers;
+  status.pins = counts.pins;
+  status.domain_policies = counts.domain_policies;
+  status.index_bytes = counts.bytes;
+  status.initial_load = initial_load_;
+  status.started = started_;
+  return status;
+}
+
+}  // namespace dtrust

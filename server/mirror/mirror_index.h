@@ -1,0 +1,110 @@
+// An in-memory index of everything verification needs from the directory:
+// servers with their mail domains, their pins (both digests, the
+// certificate's validity, the pin's window, kind, provenance and publisher)
+// and the Domain Security lists. It holds no certificates.
+//
+// Entries are those of the directory, identified by their entryUUID when the
+// source knows it (content synchronization, polling) and otherwise by name:
+// a server by its name, a pin by its server and certificate digest, a domain
+// policy by its domain. Writes made through dtrustd are applied by name at
+// once (so a writer reads its own writes); the change's own notification,
+// which carries the entryUUID, arrives later and finds the same entry.
+//
+// Thread-safe: reads take a shared lock, changes an exclusive one, each for
+// one entry (a lookup costs no allocation but for its answer).
+#ifndef DTRUST_SERVER_MIRROR_MIRROR_INDEX_H_
+#define DTRUST_SERVER_MIRROR_MIRROR_INDEX_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "server/core/digest.h"
+#include "server/core/directory.h"
+#include "server/core/domain_security.h"
+
+namespace dtrust {
+
+// An entry's entryUUID (RFC 4530), 16 bytes. All zero: unknown.
+using EntryUuid = std::array<uint8_t, 16>;
+
+struct MirrorCounts {
+  uint64_t servers = 0;
+  uint64_t pins = 0;
+  uint64_t domain_policies = 0;  // Domains on at least one list.
+  // Bytes the index's own tables occupy (capacity, not just size).
+  uint64_t bytes = 0;
+};
+
+class MirrorTables;  // mirror_tables.h: the tables themselves.
+
+class MirrorIndex {
+ public:
+  MirrorIndex();
+  ~MirrorIndex();
+  MirrorIndex(const MirrorIndex&) = delete;
+  MirrorIndex& operator=(const MirrorIndex&) = delete;
+
+  // --- Changes from the directory's content (sync or poll) ---------------
+  // Each creates or replaces the entry `uuid` names (a non-zero uuid) with
+  // the given content; an entry the source renamed (same uuid, another
+  // name) moves. A pin whose server is not (yet) known creates it without
+  // domains, as its entry may come later.
+  void PutServer(const EntryUuid& uuid, absl::string_view name,
+                 const std::vector<std::string>& domains);
+  void PutPin(const EntryUuid& uuid, absl::string_view server,
+              const PinRecord& pin);
+  // A policy with both directions kOff puts the domain on no list.
+  void PutDomainPolicy(const EntryUuid& uuid, const DomainPolicy& policy);
+  // Removes the entry `uuid` names, if any. Removing a server removes its
+  // pins too (the directory only deletes leaves, so they are gone already).
+  void Remove(const EntryUuid& uuid);
+
+  // A full reload (RFC 4533 present phase, a poll): BeginReload, then every
+  // entry that still exists is Put or MarkPresent, then EndReload removes
+  // every entry with a uuid that was neither. Entries without a uuid (local
+  // writes not yet confirmed by the source) are kept. Returns how many
+  // entries EndReload removed.
+  void BeginReload();
+  void MarkPresent(const EntryUuid& uuid);
+  size_t EndReload();
+  // Removes everything.
+  void Clear();
+
+  // --- Local writes, by name (see the class comment) ----------------------
+  // Creates the server or adds `domains` to it.
+  void AddServerDomains(absl::string_view name,
+                        const std::vector<std::string>& domains);
+  // Creates or replaces the server's pin with pin.cert_sha256.
+  void PutPinByName(absl::string_view server, const PinRecord& pin);
+  void RemovePinByName(absl::string_view server,
+                       const Sha256Digest& cert_sha256);
+  void RemoveServerByName(absl::string_view name);
+  void PutDomainPolicyByName(const DomainPolicy& policy);
+  void RemoveDomainPolicyByName(absl::string_view domain);
+
+  // --- Reads (Directory semantics; pins have no `der` and no `subject`) ---
+  std::vector<ServerRecord> FindByDigest(const Sha256Digest* cert_sha256,
+                                         const Sha256Digest* spki_sha256) const;
+  // Sorted by name.
+  std::vector<ServerRecord> FindServers(const ServerFilter& filter) const;
+  std::optional<DomainPolicy> GetDomainPolicy(absl::string_view domain) const;
+  // Sorted by domain.
+  std::vector<DomainPolicy> ListDomainPolicies() const;
+
+  MirrorCounts Counts() const;
+
+ private:
+  mutable absl::Mutex mutex_;
+  std::unique_ptr<MirrorTables> tables_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace dtrust
+
+#endif  // DTRUST_SERVER_MIRROR_MIRROR_INDEX_H_

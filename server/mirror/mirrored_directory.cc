@@ -1,0 +1,100 @@
+#include "server/mirror/mirrored_directory.h"
+
+#include "server/core/status_macros.h"
+
+namespace dtrust {
+
+absl::StatusOr<std::vector<ServerRecord>> MirroredDirectory::FindByDigest(
+    const Sha256Digest* cert_sha256, const Sha256Digest* spki_sha256) {
+  DTRUST_RETURN_IF_ERROR(mirror_->CheckServing());
+  return mirror_->index().FindByDigest(cert_sha256, spki_sha256);
+}
+
+absl::StatusOr<std::optional<ServerRecord>> MirroredDirectory::GetServer(
+    absl::string_view name) {
+  return directory_->GetServer(name);
+}
+
+absl::StatusOr<std::vector<ServerRecord>> MirroredDirectory::ListServers(
+    const ServerFilter& filter) {
+  return directory_->ListServers(filter);
+}
+
+absl::StatusOr<std::vector<ServerRecord>> MirroredDirectory::FindServers(
+    const ServerFilter& filter) {
+  DTRUST_RETURN_IF_ERROR(mirror_->CheckServing());
+  return mirror_->index().FindServers(filter);
+}
+
+absl::Status MirroredDirectory::CreateServer(
+    absl::string_view name, const std::vector<std::string>& domains) {
+  DTRUST_RETURN_IF_ERROR(directory_->CreateServer(name, domains));
+  mirror_->index().AddServerDomains(name, domains);
+  return absl::OkStatus();
+}
+
+absl::Status MirroredDirectory::AddDomains(
+    absl::string_view server, const std::vector<std::string>& domains) {
+  DTRUST_RETURN_IF_ERROR(directory_->AddDomains(server, domains));
+  mirror_->index().AddServerDomains(server, domains);
+  return absl::OkStatus();
+}
+
+absl::Status MirroredDirectory::AddPin(absl::string_view server,
+                                       const PinRecord& pin) {
+  DTRUST_RETURN_IF_ERROR(directory_->AddPin(server, pin));
+  mirror_->index().PutPinByName(server, pin);
+  return absl::OkStatus();
+}
+
+absl::Status MirroredDirectory::UpdatePin(absl::string_view server,
+                                          const PinRecord& pin) {
+  DTRUST_RETURN_IF_ERROR(directory_->UpdatePin(server, pin));
+  mirror_->index().PutPinByName(server, pin);
+  return absl::OkStatus();
+}
+
+absl::Status MirroredDirectory::RemovePin(absl::string_view server,
+                                          const Sha256Digest& cert_sha256) {
+  const absl::Status removed = directory_->RemovePin(server, cert_sha256);
+  if (removed.ok() || absl::IsNotFound(removed)) {
+    mirror_->index().RemovePinByName(server, cert_sha256);
+  }
+  return removed;
+}
+
+absl::Status MirroredDirectory::RemoveServer(absl::string_view name) {
+  const absl::Status removed = directory_->RemoveServer(name);
+  if (removed.ok() || absl::IsNotFound(removed)) {
+    mirror_->index().RemoveServerByName(name);
+  }
+  return removed;
+}
+
+absl::StatusOr<std::vector<DomainPolicy>>
+MirroredDirectory::ListDomainPolicies() {
+  DTRUST_RETURN_IF_ERROR(mirror_->CheckServing());
+  return mirror_->index().ListDomainPolicies();
+}
+
+absl::StatusOr<std::optional<DomainPolicy>> MirroredDirectory::GetDomainPolicy(
+    absl::string_view domain) {
+  DTRUST_RETURN_IF_ERROR(mirror_->CheckServing());
+  return mirror_->index().GetDomainPolicy(domain);
+}
+
+absl::Status MirroredDirectory::PutDomainPolicy(const DomainPolicy& policy) {
+  DTRUST_RETURN_IF_ERROR(directory_->PutDomainPolicy(policy));
+  mirror_->index().PutDomainPolicyByName(policy);
+  return absl::OkStatus();
+}
+
+absl::Status MirroredDirectory::RemoveDomainPolicy(absl::string_view domain) {
+  const absl::Status removed = directory_->RemoveDomainPolicy(domain);
+  if (removed.ok() || absl::IsNotFound(removed)) {
+    mirror_->index().RemoveDomainPolicyByName(domain);
+  }
+  return removed;
+}
+
+}  // namespace dtrust

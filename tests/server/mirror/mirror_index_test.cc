@@ -1,0 +1,275 @@
+#include "server/mirror/mirror_index.h"
+
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dtrust {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+EntryUuid Uuid(int n) {
+  EntryUuid uuid{};
+  uuid[0] = static_cast<uint8_t>(n);
+  uuid[1] = static_cast<uint8_t>(n >> 8);
+  uuid[15] = 1;
+  return uuid;
+}
+
+Sha256Digest Digest(absl::string_view seed) { return Sha256Digest::Of(seed); }
+
+PinRecord Pin(absl::string_view cert, absl::string_view key = "") {
+  PinRecord pin;
+  pin.cert_sha256 = Digest(cert);
+  pin.spki_sha256 = Digest(key.empty() ? absl::StrCat("key of ", cert) : key);
+  pin.not_before = absl::FromUnixSeconds(1'700'000'000);
+  pin.not_after = absl::FromUnixSeconds(1'800'000'000);
+  return pin;
+}
+
+std::vector<std::string> Names(const std::vector<ServerRecord>& servers) {
+  std::vector<std::string> names;
+  for (const ServerRecord& server : servers) names.push_back(server.name);
+  return names;
+}
+
+TEST(MirrorIndexTest, FindsPinsByEitherDigestWithTheirServer) {
+  MirrorIndex index;
+  index.PutServer(Uuid(1), "mx1.b.example", {"b.example", "a.example"});
+  PinRecord pin = Pin("cert1");
+  pin.kind = PinKind::kPublicKey;
+  pin.provenance = PinProvenance::kPossessionProven;
+  pin.publisher = "unix:";
+  pin.window.not_after = absl::FromUnixSeconds(1'750'000'000);
+  index.PutPin(Uuid(2), "mx1.b.example", pin);
+
+  const Sha256Digest cert = Digest("cert1");
+  const Sha256Digest spki = Digest("key of cert1");
+  for (const auto& [c, s] :
+       std::vector<std::pair<const Sha256Digest*, const Sha256Digest*>>{
+           {&cert, nullptr}, {nullptr, &spki}, {&cert, &spki}}) {
+    const std::vector<ServerRecord> found = index.FindByDigest(c, s);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].name, "mx1.b.example");
+    EXPECT_THAT(found[0].domains, ElementsAre("a.example", "b.example"));
+    ASSERT_EQ(found[0].pins.size(), 1u);  // Once, though both digests match.
+    const PinRecord& got = found[0].pins[0];
+    EXPECT_EQ(got.cert_sha256, cert);
+    EXPECT_EQ(got.spki_sha256, spki);
+    EXPECT_EQ(got.kind, PinKind::kPublicKey);
+    EXPECT_EQ(got.provenance, PinProvenance::kPossessionProven);
+    EXPECT_EQ(got.publisher, "unix:");
+    EXPECT_EQ(got.window, pin.window);
+    EXPECT_EQ(got.not_before, pin.not_before);
+    EXPECT_EQ(got.not_after, pin.not_after);
+  }
+  const Sha256Digest other = Digest("other");
+  EXPECT_THAT(index.FindByDigest(&other, &other), IsEmpty());
+  EXPECT_THAT(index.FindByDigest(nullptr, nullptr), IsEmpty());
+}
+
+TEST(MirrorIndexTest, OneCertificateForSeveralServers) {
+  MirrorIndex index;
+  for (int i = 0; i < 3; ++i) {
+    index.PutPin(Uuid(10 + i), absl::StrCat("mx", i, ".example"),
+                 Pin("shared"));
+  }
+  const Sha256Digest cert = Digest("shared");
+  EXPECT_THAT(
+      Names(index.FindByDigest(&cert, nullptr)),
+      UnorderedElementsAre("mx0.example", "mx1.example", "mx2.example"));
+  index.Remove(Uuid(11));  // Neither the first nor the last added.
+  EXPECT_THAT(Names(index.FindByDigest(&cert, nullptr)),
+              UnorderedElementsAre("mx0.example", "mx2.example"));
+  index.Remove(Uuid(10));
+  index.Remove(Uuid(12));
+  EXPECT_THAT(index.FindByDigest(&cert, nullptr), IsEmpty());
+  EXPECT_EQ(index.Counts().pins, 0u);
+}
+
+TEST(MirrorIndexTest, PinBeforeItsServerAndServerRemoval) {
+  MirrorIndex index;
+  index.PutPin(Uuid(2), "mx1.b.example", Pin("c"));  // Server entry later.
+  index.PutServer(Uuid(1), "mx1.b.example", {"b.example"});
+  EXPECT_THAT(Names(index.FindServers({.domain = "b.example"})),
+              ElementsAre("mx1.b.example"));
+  EXPECT_EQ(index.Counts().servers, 1u);
+
+  index.Remove(Uuid(1));
+  const Sha256Digest cert = Digest("c");
+  EXPECT_THAT(index.FindByDigest(&cert, nullptr), IsEmpty());
+  EXPECT_THAT(index.FindServers({.domain = "b.example"}), IsEmpty());
+  EXPECT_EQ(index.Counts().servers, 0u);
+}
+
+TEST(MirrorIndexTest, ChangesReplaceTheEntryTheUuidNames) {
+  MirrorIndex index;
+  index.PutServer(Uuid(1), "mx1.b.example", {"b.example"});
+  index.PutServer(Uuid(1), "mx1.b.example", {"c.example"});
+  EXPECT_THAT(index.FindServers({.domain = "b.example"}), IsEmpty());
+  EXPECT_THAT(Names(index.FindServers({.domain = "c.example"})),
+              ElementsAre("mx1.b.example"));
+
+  index.PutPin(Uuid(2), "mx1.b.example", Pin("old"));
+  index.PutPin(Uuid(2), "mx1.b.example", Pin("new"));  // Entry rewritten.
+  const Sha256Digest old_cert = Digest("old");
+  const Sha256Digest new_cert = Digest("new");
+  EXPECT_THAT(index.FindByDigest(&old_cert, nullptr), IsEmpty());
+  EXPECT_THAT(Names(index.FindByDigest(&new_cert, nullptr)),
+              ElementsAre("mx1.b.example"));
+
+  index.PutServer(Uuid(1), "mx9.b.example", {"c.example"});  // modrdn.
+  EXPECT_THAT(Names(index.FindByDigest(&new_cert, nullptr)),
+              ElementsAre("mx9.b.example"));
+  EXPECT_THAT(index.FindServers({.server = "mx1.b.example"}), IsEmpty());
+}
+
+TEST(MirrorIndexTest, LocalWritesMeetTheirNotifications) {
+  MirrorIndex index;
+  index.AddServerDomains("mx1.b.example", {"b.example"});
+  index.PutPinByName("mx1.b.example", Pin("c"));
+  // The directory's notifications for the same entries, with uuids.
+  index.PutServer(Uuid(1), "mx1.b.example", {"b.example"});
+  index.PutPin(Uuid(2), "mx1.b.example", Pin("c"));
+  EXPECT_EQ(index.Counts().pins, 1u);
+  EXPECT_EQ(index.Counts().servers, 1u);
+
+  index.RemovePinByName("mx1.b.example", Digest("c"));
+  index.Remove(Uuid(2));  // Its notification: already gone.
+  index.RemoveServerByName("mx1.b.example");
+  EXPECT_EQ(index.Counts().pins, 0u);
+  EXPECT_EQ(index.Counts().servers, 0u);
+}
+
+TEST(MirrorIndexTest, ReloadRemovesWhatWasNotConfirmed) {
+  MirrorIndex index;
+  index.PutServer(Uuid(1), "keep.example", {"b.example"});
+  index.PutPin(Uuid(2), "keep.example", Pin("kept"));
+  index.PutServer(Uuid(3), "gone.example", {"b.example"});
+  index.PutPin(Uuid(4), "gone.example", Pin("gone"));
+  index.PutDomainPolicy(
+      Uuid(5), {.domain = "gone.example", .send = SecureMode::kEnforce});
+  index.PutPinByName("local.example", Pin("local"));  // Not yet confirmed.
+
+  index.BeginReload();
+  index.MarkPresent(Uuid(1));
+  index.PutPin(Uuid(2), "keep.example", Pin("kept"));
+  EXPECT_EQ(index.EndReload(), 3u);
+
+  EXPECT_THAT(Names(index.FindServers({})),
+              ElementsAre("keep.example", "local.example"));
+  EXPECT_THAT(index.ListDomainPolicies(), IsEmpty());
+  const Sha256Digest gone = Digest("gone");
+  EXPECT_THAT(index.FindByDigest(&gone, nullptr), IsEmpty());
+  EXPECT_EQ(index.Counts().pins, 2u);
+}
+
+TEST(MirrorIndexTest, DomainPolicies) {
+  MirrorIndex index;
+  index.PutDomainPolicy(Uuid(1), {.domain = "b.example",
+                                  .send = SecureMode::kEnforce,
+                                  .receive = SecureMode::kTesting});
+  index.PutDomainPolicyByName(
+      {.domain = "a.example", .receive = SecureMode::kEnforce});
+  ASSERT_EQ(index.ListDomainPolicies().size(), 2u);
+  EXPECT_EQ(index.ListDomainPolicies()[0].domain, "a.example");
+  const std::optional<DomainPolicy> b = index.GetDomainPolicy("b.example");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->send, SecureMode::kEnforce);
+  EXPECT_EQ(b->receive, SecureMode::kTesting);
+
+  // An entry with both directions off lists nothing but is still tracked.
+  index.PutDomainPolicy(Uuid(1), {.domain = "b.example"});
+  EXPECT_FALSE(index.GetDomainPolicy("b.example").has_value());
+  EXPECT_EQ(index.Counts().domain_policies, 1u);
+  index.PutDomainPolicy(Uuid(1),
+                        {.domain = "b.example", .send = SecureMode::kTesting});
+  EXPECT_TRUE(index.GetDomainPolicy("b.example").has_value());
+  index.Remove(Uuid(1));
+  EXPECT_FALSE(index.GetDomainPolicy("b.example").has_value());
+  index.RemoveDomainPolicyByName("a.example");
+  EXPECT_THAT(index.ListDomainPolicies(), IsEmpty());
+  EXPECT_FALSE(index.GetDomainPolicy("unknown.example").has_value());
+}
+
+TEST(MirrorIndexTest, AUuidSeenAgainOnAnotherEntryReplacesTheStaleOne) {
+  MirrorIndex index;
+  index.PutPin(Uuid(7), "mx1.example", Pin("first"));
+  index.PutPin(Uuid(7), "mx2.example", Pin("second"));  // Missed delete.
+  const Sha256Digest first = Digest("first");
+  EXPECT_THAT(index.FindByDigest(&first, nullptr), IsEmpty());
+  EXPECT_EQ(index.Counts().pins, 1u);
+}
+
+// Random changes against a plain model: every digest lookup must agree.
+TEST(MirrorIndexTest, AgreesWithAModelUnderRandomChanges) {
+  MirrorIndex index;
+  // uuid -> (server, cert seed, key seed).
+  std::map<int, std::tuple<std::string, std::string, std::string>> model;
+  std::mt19937 random(42);
+  auto pick = [&](int n) { return static_cast<int>(random() % n); };
+  for (int step = 0; step < 20000; ++step) {
+    const int uuid = pick(300);
+    if (pick(3) == 0) {
+      index.Remove(Uuid(uuid));
+      model.erase(uuid);
+      continue;
+    }
+    const std::string server = absl::StrCat("mx", pick(20), ".example");
+    const std::string cert = absl::StrCat("cert", pick(60));
+    const std::string key = absl::StrCat("key", pick(30));
+    // The directory holds one pin per (server, certificate): a second entry
+    // for the same pair replaces the first one's uuid.
+    for (auto it = model.begin(); it != model.end();) {
+      const auto& [s, c, k] = it->second;
+      if (it->first != uuid && s == server && c == cert) {
+        index.Remove(Uuid(it->first));
+        it = model.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    index.PutPin(Uuid(uuid), server, Pin(cert, key));
+    model[uuid] = {server, cert, key};
+  }
+  for (int c = 0; c < 60; ++c) {
+    const Sha256Digest cert = Digest(absl::StrCat("cert", c));
+    std::multiset<std::string> expected;
+    for (const auto& [uuid, entry] : model) {
+      if (std::get<1>(entry) == absl::StrCat("cert", c)) {
+        expected.insert(std::get<0>(entry));
+      }
+    }
+    std::multiset<std::string> got;
+    for (const ServerRecord& server : index.FindByDigest(&cert, nullptr)) {
+      for (size_t i = 0; i < server.pins.size(); ++i) got.insert(server.name);
+    }
+    EXPECT_EQ(got, expected) << "cert" << c;
+  }
+  for (int k = 0; k < 30; ++k) {
+    const Sha256Digest key = Digest(absl::StrCat("key", k));
+    size_t expected = 0;
+    for (const auto& [uuid, entry] : model) {
+      if (std::get<2>(entry) == absl::StrCat("key", k)) ++expected;
+    }
+    size_t got = 0;
+    for (const ServerRecord& server : index.FindByDigest(nullptr, &key)) {
+      got += server.pins.size();
+    }
+    EXPECT_EQ(got, expected) << "key" << k;
+  }
+  EXPECT_EQ(index.Counts().pins, model.size());
+}
+
+}  // namespace
+}  // namespace dtrust
