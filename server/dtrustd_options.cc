@@ -84,6 +84,22 @@ std::string DtrustdUsage() {
       "(default 5s)\n"
       "  --ldap-connections N     connection pool size (default 4)\n"
       "\n"
+      "Answers (Verify, policy, socketmap) come from an in-memory mirror of\n"
+      "the directory:\n"
+      "  --directory-sync MODE    refresh-and-persist (default): follow the\n"
+      "                           directory live (RFC 4533; slapd needs the\n"
+      "                           syncprov overlay); poll: reload every\n"
+      "                           --poll-interval (directories without "
+      "content\n"
+      "                           sync); none: no mirror, one directory "
+      "search\n"
+      "                           per query\n"
+      "  --max-staleness DURATION keep answering from the mirror this long\n"
+      "                           after losing every directory, then fail\n"
+      "                           temporarily (default 5m)\n"
+      "  --poll-interval DURATION reload interval for --directory-sync=poll\n"
+      "                           (default 60s; less than --max-staleness)\n"
+      "\n"
       "Postfix Domain Security services (unauthenticated and read-only: keep\n"
       "them on loopback or a unix socket; unix sockets are mode 0660):\n"
       "  --policy-listen ADDR     serve policy delegation for Postfix's\n"
@@ -160,6 +176,32 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
             absl::StrCat("--ldap-timeout: \"", text,
                          "\" is not a positive duration such as 5s or 500ms"));
       }
+    } else if (flag == "--directory-sync") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      bool known = false;
+      for (SyncMode mode :
+           {SyncMode::kRefreshAndPersist, SyncMode::kPoll, SyncMode::kNone}) {
+        if (text == SyncModeName(mode)) {
+          options.directory_sync = mode;
+          known = true;
+        }
+      }
+      if (!known) {
+        return UsageError(
+            absl::StrCat("--directory-sync: \"", text,
+                         "\" is not refresh-and-persist, poll or none"));
+      }
+    } else if (flag == "--max-staleness" || flag == "--poll-interval") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      absl::Duration& duration = flag == "--max-staleness"
+                                     ? options.max_staleness
+                                     : options.poll_interval;
+      if (!absl::ParseDuration(text, &duration) ||
+          duration <= absl::ZeroDuration()) {
+        return UsageError(
+            absl::StrCat(flag, ": \"", text,
+                         "\" is not a positive duration such as 5m or 30s"));
+      }
     } else if (flag == "--ldap-connections") {
       DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
       if (!absl::SimpleAtoi(text, &options.ldap_connections) ||
@@ -227,6 +269,14 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
   }
   if (!options.socketmap_name.empty() && options.socketmap_listen.empty()) {
     return UsageError("--socketmap-name needs --socketmap-listen");
+  }
+  if (options.directory_sync == SyncMode::kPoll &&
+      options.poll_interval >= options.max_staleness) {
+    return UsageError(absl::StrCat(
+        "--poll-interval (", absl::FormatDuration(options.poll_interval),
+        ") must be less than --max-staleness (",
+        absl::FormatDuration(options.max_staleness),
+        "), or the mirror goes stale between polls"));
   }
   if (options.base_dn.empty()) options.base_dn = kDefaultEmbeddedBaseDn;
   std::sort(options.require_proof_for.begin(), options.require_proof_for.end());

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/core/directory_status.h"
 #include "server/core/log.h"
 #include "server/postfix/listen_address.h"
 
@@ -28,6 +29,13 @@ struct DtrustdOptions {
   bool sasl_external = false;
   absl::Duration ldap_timeout = absl::Seconds(5);
   int ldap_connections = 4;
+  // Where answers come from: the in-memory mirror following the directory
+  // (refreshAndPersist, or polling), or a directory search per query.
+  SyncMode directory_sync = SyncMode::kRefreshAndPersist;
+  // How long the mirror keeps answering after losing every directory.
+  absl::Duration max_staleness = absl::Minutes(5);
+  // How often the poll mode reloads; less than max_staleness.
+  absl::Duration poll_interval = absl::Seconds(60);
   // Postfix protocol services (none by default).
   std::vector<ListenAddress> policy_listen;     // Policy delegation.
   std::vector<ListenAddress> socketmap_listen;  // smtp_tls_policy_maps.

@@ -117,13 +117,42 @@ TEST(DtrustdOptionsTest, RequireProofForIsRepeatableAndNormalized) {
               HasSubstr("--require-proof-for needs a value"));
 }
 
+TEST(DtrustdOptionsTest, MirrorFollowsTheDirectoryLiveByDefault) {
+  auto options = Parse({});
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->directory_sync, SyncMode::kRefreshAndPersist);
+  EXPECT_EQ(options->max_staleness, absl::Minutes(5));
+
+  options = Parse({"--directory-sync=poll", "--poll-interval", "10s",
+                   "--max-staleness", "1m"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->directory_sync, SyncMode::kPoll);
+  EXPECT_EQ(options->poll_interval, absl::Seconds(10));
+  EXPECT_EQ(options->max_staleness, absl::Minutes(1));
+  EXPECT_EQ(Parse({"--directory-sync", "none"})->directory_sync,
+            SyncMode::kNone);
+}
+
+TEST(DtrustdOptionsTest, BadMirrorFlagsNameTheFlag) {
+  EXPECT_THAT(Parse({"--directory-sync", "push"}).status().message(),
+              HasSubstr("--directory-sync"));
+  EXPECT_THAT(Parse({"--max-staleness", "0s"}).status().message(),
+              HasSubstr("--max-staleness"));
+  // Polling less often than the data may age would make it flap.
+  EXPECT_THAT(Parse({"--directory-sync=poll", "--poll-interval", "10m"})
+                  .status()
+                  .message(),
+              HasSubstr("--poll-interval"));
+}
+
 TEST(DtrustdOptionsTest, HelpDocumentsEveryFlag) {
   const std::string usage = DtrustdUsage();
   for (const char* flag :
        {"--listen", "--data-dir", "--ldap-uri", "--base-dn", "--bind-dn",
         "--bind-password-file", "--sasl-external", "--ldap-timeout",
         "--ldap-connections", "--log-level", "--policy-listen",
-        "--socketmap-listen", "--socketmap-name", "--require-proof-for"}) {
+        "--socketmap-listen", "--socketmap-name", "--require-proof-for",
+        "--directory-sync", "--max-staleness", "--poll-interval"}) {
     EXPECT_THAT(usage, HasSubstr(flag));
   }
   EXPECT_TRUE(Parse({"--help"})->help);
