@@ -266,6 +266,13 @@ std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry) {
                    publishers.empty() ? "" : publishers[0]};
 }
 
+std::optional<std::string> PinServerName(absl::string_view pin_dn,
+                                         absl::string_view servers_key) {
+  absl::StatusOr<SplitDn> split = SplitFirstRdn(pin_dn);
+  if (!split.ok()) return std::nullopt;
+  return CnBelow(split->parent, servers_key);
+}
+
 std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
                                             absl::string_view servers_key) {
   std::optional<std::string> name = CnBelow(entry.dn, servers_key);

@@ -86,6 +86,11 @@ struct ServerEntry {
 std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
                                             absl::string_view servers_key);
 
+// The server a pin entry named `pin_dn` belongs to: the cn of its parent,
+// if that is directly below the entry whose DnKey is `servers_key`.
+std::optional<std::string> PinServerName(absl::string_view pin_dn,
+                                         absl::string_view servers_key);
+
 // The Domain Security policy stored in `entry` (read with
 // DomainAttributes()). The domain is the RDN value, ASCII lower-cased. Each
 // direction: attribute absent -> kOff; one value "enforce" or "testing" (any

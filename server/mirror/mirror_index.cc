@@ -77,6 +77,11 @@ void MirrorIndex::RemoveDomainPolicyByName(absl::string_view domain) {
   tables_->RemoveDomainPolicyByName(domain);
 }
 
+void MirrorIndex::AbortReload() {
+  absl::MutexLock lock(&mutex_);
+  tables_->AbortReload();
+}
+
 void MirrorIndex::Clear() {
   absl::MutexLock lock(&mutex_);
   tables_ = std::make_unique<MirrorTables>();

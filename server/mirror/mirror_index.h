@@ -74,6 +74,9 @@ class MirrorIndex {
   void BeginReload();
   void MarkPresent(const EntryUuid& uuid);
   size_t EndReload();
+  // Ends a reload without removing anything (the source said what was
+  // deleted itself: an RFC 4533 delete phase).
+  void AbortReload();
   // Removes everything.
   void Clear();
 

@@ -400,6 +400,11 @@ void MirrorTables::MarkPresent(const EntryUuid& uuid) {
   if (it != by_uuid_.end()) MarkRef(*it);
 }
 
+void MirrorTables::AbortReload() {
+  reloading_ = false;
+  present_ = {};
+}
+
 size_t MirrorTables::EndReload() {
   std::vector<uint32_t> gone;
   for (uint32_t ref : by_uuid_) {

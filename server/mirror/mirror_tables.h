@@ -42,6 +42,7 @@ class MirrorTables {
   void BeginReload();
   void MarkPresent(const EntryUuid& uuid);
   size_t EndReload();
+  void AbortReload();
 
   void AddServerDomains(absl::string_view name,
                         const std::vector<std::string>& domains);

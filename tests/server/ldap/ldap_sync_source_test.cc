@@ -1,0 +1,206 @@
+// LdapSyncSource following a real slapd with the syncprov overlay.
+#include "server/ldap/ldap_sync_source.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/core/certificate.h"
+#include "tests/server/ldap/ldap_directory_fixture.h"
+#include "tests/testing/test_certs.h"
+
+namespace dtrust {
+namespace {
+
+using ::dtrust::testing::LdapDirectoryFixture;
+using ::dtrust::testing::MakeTestCert;
+using ::dtrust::testing::TestCert;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr char kServer[] = "mx1.org-b.example";
+constexpr char kDomain[] = "org-b.example";
+
+PinRecord PinFor(const TestCert& cert) {
+  absl::StatusOr<Certificate> parsed = Certificate::FromDer(cert.der);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  PinRecord pin;
+  pin.cert_sha256 = parsed->sha256();
+  pin.spki_sha256 = parsed->spki_sha256();
+  pin.not_before = parsed->not_before();
+  pin.not_after = parsed->not_after();
+  pin.subject = parsed->subject();
+  pin.der = parsed->der();
+  return pin;
+}
+
+// Whether `condition` holds within `timeout`, checked every 5 ms.
+bool Eventually(const std::function<bool()>& condition,
+                absl::Duration timeout = absl::Seconds(5)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return condition();
+}
+
+class LdapSyncSourceTest : public LdapDirectoryFixture {
+ protected:
+  // Reconnects after `backoff` (jittered: half to all of it).
+  void StartSource(absl::Duration backoff = absl::Milliseconds(100)) {
+    LdapSyncOptions options;
+    options.ldap = Options();
+    options.probe_interval = absl::Milliseconds(200);
+    options.ldap.timeout = absl::Seconds(1);
+    options.min_backoff = backoff;
+    options.max_backoff = backoff;
+    absl::StatusOr<std::unique_ptr<LdapSyncSource>> source =
+        LdapSyncSource::Start(options, &mirror_, Clock::Real());
+    ASSERT_TRUE(source.ok()) << source.status();
+    source_ = *std::move(source);
+  }
+
+  bool Published(const TestCert& cert) {
+    const Sha256Digest digest = Sha256Digest::Of(cert.der);
+    return !mirror_.index().FindByDigest(&digest, nullptr).empty();
+  }
+
+  Mirror mirror_{{.mode = SyncMode::kRefreshAndPersist}, Clock::Real()};
+  std::unique_ptr<LdapSyncSource> source_;
+};
+
+TEST_F(LdapSyncSourceTest, LoadsWhatIsThereThenFollowsChanges) {
+  Connect();
+  const TestCert before = MakeTestCert({.common_name = kServer});
+  ASSERT_TRUE(directory_->CreateServer(kServer, {kDomain}).ok());
+  ASSERT_TRUE(directory_->AddPin(kServer, PinFor(before)).ok());
+  ASSERT_TRUE(
+      directory_
+          ->PutDomainPolicy({.domain = kDomain, .send = SecureMode::kEnforce})
+          .ok());
+
+  StartSource();
+  ASSERT_TRUE(Eventually([&] { return mirror_.Status().serving; }));
+  EXPECT_TRUE(Published(before));
+  EXPECT_THAT(mirror_.index().FindServers({.domain = kDomain}), SizeIs(1));
+  EXPECT_TRUE(mirror_.index().GetDomainPolicy(kDomain).has_value());
+  EXPECT_EQ(mirror_.SnapshotAge(), absl::ZeroDuration());
+  EXPECT_EQ(mirror_.Status().uri, slapd_->uri());
+
+  // Changes made by others (not through this mirror) arrive by push.
+  const TestCert after = MakeTestCert({.common_name = kServer});
+  ASSERT_TRUE(directory_->AddPin(kServer, PinFor(after)).ok());
+  EXPECT_TRUE(Eventually([&] { return Published(after); }));
+  ASSERT_TRUE(
+      directory_->RemovePin(kServer, Sha256Digest::Of(before.der)).ok());
+  EXPECT_TRUE(Eventually([&] { return !Published(before); }));
+  ASSERT_TRUE(directory_->RemoveDomainPolicy(kDomain).ok());
+  EXPECT_TRUE(Eventually(
+      [&] { return !mirror_.index().GetDomainPolicy(kDomain).has_value(); }));
+  ASSERT_TRUE(directory_->RemovePin(kServer, Sha256Digest::Of(after.der)).ok());
+  ASSERT_TRUE(directory_->RemoveServer(kServer).ok());
+  EXPECT_TRUE(
+      Eventually([&] { return mirror_.index().FindServers({}).empty(); }));
+}
+
+TEST_F(LdapSyncSourceTest,
+       NeverIndexesAPinWhoseDigestsDoNotMatchItsCertificate) {
+  Connect();
+  ASSERT_TRUE(directory_->CreateServer(kServer, {kDomain}).ok());
+  StartSource();
+  ASSERT_TRUE(Eventually([&] { return mirror_.Status().serving; }));
+
+  // Stored under the digests of `claimed`, holding `actual`'s DER.
+  const TestCert claimed = MakeTestCert({.common_name = kServer});
+  const TestCert actual = MakeTestCert({.common_name = kServer});
+  const PinRecord pin = PinFor(claimed);
+  const std::string der_base64 = absl::Base64Escape(actual.der);
+  ASSERT_TRUE(slapd_
+                  ->LdapModify(absl::StrCat(
+                      "dn: dtrustCertSha256=", pin.cert_sha256.ToHex(),
+                      ",cn=", kServer, ",", ServersDn(),
+                      "\nchangetype: add\nobjectClass: dtrustPinnedCertificate"
+                      "\ndtrustCertSha256: ",
+                      pin.cert_sha256.ToHex(),
+                      "\ndtrustSpkiSha256: ", pin.spki_sha256.ToHex(),
+                      "\ndtrustPinKind: certificate\nuserCertificate;binary:: ",
+                      der_base64, "\n"))
+                  .ok());
+  // A real pin published after it shows the forged one was processed.
+  const TestCert real = MakeTestCert({.common_name = kServer});
+  ASSERT_TRUE(directory_->AddPin(kServer, PinFor(real)).ok());
+  ASSERT_TRUE(Eventually([&] { return Published(real); }));
+  EXPECT_FALSE(Published(claimed));
+  EXPECT_FALSE(Published(actual));
+  EXPECT_EQ(mirror_.index().Counts().pins, 1u);
+}
+
+TEST_F(LdapSyncSourceTest, KeepsServingWhileDownAndCatchesUpFromItsCookie) {
+  Connect();
+  const TestCert kept = MakeTestCert({.common_name = kServer});
+  const TestCert deleted = MakeTestCert({.common_name = kServer});
+  ASSERT_TRUE(directory_->CreateServer(kServer, {kDomain}).ok());
+  ASSERT_TRUE(directory_->AddPin(kServer, PinFor(kept)).ok());
+  ASSERT_TRUE(directory_->AddPin(kServer, PinFor(deleted)).ok());
+  // Long enough a backoff for the changes below to be made while away.
+  StartSource(absl::Seconds(3));
+  ASSERT_TRUE(Eventually([&] { return mirror_.Status().serving; }));
+
+  ASSERT_TRUE(slapd_->Stop().ok());
+  ASSERT_TRUE(Eventually([&] { return !mirror_.Status().connected; }));
+  EXPECT_TRUE(mirror_.Status().serving);  // Within --max-staleness.
+  EXPECT_GT(*mirror_.SnapshotAge(), absl::ZeroDuration());
+  EXPECT_TRUE(Published(kept));
+
+  // Changed while this consumer is away (it retries 1.5 to 3 s after losing
+  // the connection): its refresh from the cookie must bring the addition
+  // and the deletion (a delete phase from syncprov's session log, or a
+  // present phase in which the deleted entry is not confirmed).
+  ASSERT_TRUE(slapd_->Restart().ok());
+  Connect();
+  ASSERT_TRUE(
+      directory_->RemovePin(kServer, Sha256Digest::Of(deleted.der)).ok());
+  const TestCert added = MakeTestCert({.common_name = kServer});
+  ASSERT_TRUE(directory_->AddPin(kServer, PinFor(added)).ok());
+
+  EXPECT_TRUE(Eventually([&] {
+    return mirror_.Status().connected && Published(added) &&
+           !Published(deleted);
+  }));
+  EXPECT_TRUE(Published(kept));
+  EXPECT_EQ(mirror_.SnapshotAge(), absl::ZeroDuration());
+}
+
+TEST_F(LdapSyncSourceTest, AHungDirectoryIsDetectedByTheProbe) {
+  Connect();
+  StartSource();
+  ASSERT_TRUE(Eventually([&] { return mirror_.Status().serving; }));
+  ASSERT_TRUE(slapd_->Pause().ok());
+  // Probe after 200 ms of silence, no answer within the 1 s timeout.
+  EXPECT_TRUE(Eventually([&] { return !mirror_.Status().connected; },
+                         absl::Seconds(4)));
+  EXPECT_THAT(mirror_.Status().last_error, ::testing::HasSubstr("answer"));
+  ASSERT_TRUE(slapd_->Resume().ok());
+  EXPECT_TRUE(Eventually([&] { return mirror_.Status().connected; }));
+}
+
+TEST_F(LdapSyncSourceTest, ColdStartWithoutDirectoryIsNotServing) {
+  Connect();
+  ASSERT_TRUE(slapd_->Stop().ok());
+  StartSource();
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_FALSE(mirror_.Status().serving);
+  EXPECT_TRUE(absl::IsUnavailable(mirror_.CheckServing()));
+  ASSERT_TRUE(slapd_->Restart().ok());
+  EXPECT_TRUE(Eventually([&] { return mirror_.Status().serving; }));
+}
+
+}  // namespace
+}  // namespace dtrust
