@@ -389,6 +389,7 @@ void LdapSyncSource::Run() {
       *DnKey(absl::StrCat("ou=domains,", options_.ldap.base_dn));
   std::mt19937_64 random(std::random_device{}());
   absl::Duration backoff = options_.min_backoff;
+  std::string last_logged;
   while (!stop_.HasBeenNotified()) {
     absl::Status ended;
     bool reached_persist = false;
@@ -401,6 +402,7 @@ void LdapSyncSource::Run() {
       Session session(this, connection->get(), servers_key, domains_key);
       ended = session.Run();
       reached_persist = session.reached_persist();
+      if (reached_persist) last_logged.clear();
       // A reload cut short must not sweep later: the next one starts over.
       mirror_->index().AbortReload();
     }
@@ -409,8 +411,14 @@ void LdapSyncSource::Run() {
       LogInfo("directory mirror: ", ended.message());
       continue;
     }
-    LogWarning("directory mirror: ", ended.message(),
-               "; answering from the last snapshot, retrying");
+    // Logged when it changes; `dtrust status` shows the latest.
+    if (ended.message() != last_logged) {
+      last_logged = std::string(ended.message());
+      LogWarning("directory mirror: ", ended.message(),
+                 mirror_->SnapshotAge() ? "; answering from the last snapshot"
+                                        : "; not serving until it answers",
+                 ", retrying");
+    }
     mirror_->MarkDisconnected(ended.message());
     if (reached_persist) backoff = options_.min_backoff;
     // Full jitter: anywhere between half and all of the backoff.
