@@ -180,6 +180,7 @@ absl::StatusOr<std::string> RenderSlapdConfig(const SlapdConfigParams& p) {
   absl::StrAppend(&conf, "include ", Quote(p.dtrust_schema_file), "\n");
   absl::StrAppend(&conf, "modulepath ", Quote(p.module_path), "\n");
   absl::StrAppend(&conf, "moduleload back_mdb\n");
+  absl::StrAppend(&conf, "moduleload syncprov\n");
   // No per-operation syslog lines (the default level is "stats").
   absl::StrAppend(&conf, "loglevel none\n");
   // SASL EXTERNAL over ldapi: the peer's uid decides the identity.
@@ -200,10 +201,17 @@ absl::StatusOr<std::string> RenderSlapdConfig(const SlapdConfigParams& p) {
   absl::StrAppend(&conf, "index objectClass,cn eq\n");
   absl::StrAppend(
       &conf, "index dtrustCertSha256,dtrustSpkiSha256,dtrustMailDomain eq\n");
+  absl::StrAppend(&conf, "index entryUUID,entryCSN eq\n");
   absl::StrAppend(&conf, "limits dn.exact=", service,
                   " size=unlimited time=unlimited\n");
   absl::StrAppend(&conf, "access to * by dn.exact=", service,
                   " manage by * none\n");
+  // RFC 4533 provider for dtrustd's refreshAndPersist search. The session
+  // log lets a reconnecting consumer get the deletes since its cookie
+  // instead of a full present phase.
+  absl::StrAppend(&conf, "overlay syncprov\n");
+  absl::StrAppend(&conf, "syncprov-checkpoint 100 5\n");
+  absl::StrAppend(&conf, "syncprov-sessionlog 10000\n");
   return conf;
 }
 

@@ -45,16 +45,21 @@ absl::StatusOr<std::string> LdapiUri(absl::string_view socket_path);
 struct SlapdConfigParams {
   std::string schema_dir;          // Holds core.schema and cosine.schema.
   std::string dtrust_schema_file;  // dtrust.schema (slapd.conf form).
-  std::string module_path;         // Holds back_mdb.
+  std::string module_path;         // Holds back_mdb and syncprov.
   std::string db_dir;              // The mdb database directory.
   BaseEntry base;
   uid_t service_uid = 0;  // Peer uid (ldapi) mapped to ServiceDn(base).
 };
 
 // slapd.conf text: back-mdb under base.dn (1 GiB maxsize, the dtrust
-// indexes); SASL EXTERNAL peers with uid `service_uid` are authorized as
-// ServiceDn(base), which may manage the database and read the root DSE and
+// indexes) that is an RFC 4533 content sync provider (the syncprov overlay:
+// contextCSN checkpoint every 100 writes or 5 minutes, a session log of
+// 10000 changes; entryUUID and entryCSN indexed). SASL EXTERNAL peers with
+// uid `service_uid` are authorized as ServiceDn(base), which may manage the
+// database (a refreshAndPersist search included) and read the root DSE and
 // subschema, without size or time limits; everyone else gets nothing.
+// A database created without the entryUUID,entryCSN index needs slapindex
+// before slapd runs with this configuration.
 // InvalidArgument if a path contains a line break.
 absl::StatusOr<std::string> RenderSlapdConfig(const SlapdConfigParams& params);
 

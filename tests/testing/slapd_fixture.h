@@ -10,16 +10,23 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tests/testing/slapd_process.h"
 
 namespace dtrust::testing {
 
 // One slapd (back-mdb, core + cosine + dtrust schema, the dtrust indexes) in
 // its own temporary directory under /tmp, listening on
 // ldap://127.0.0.1:<free port>/ and on a unix socket (ldapi://).
+// Unless Options::content_sync is false it is an RFC 4533 content sync
+// provider: the syncprov overlay (checkpoint 100 5, sessionlog 10000) and
+// an entryUUID,entryCSN equality index.
 //
 // The database holds the suffix entry and a service account bind_dn() (not
 // the rootdn; there is none) that may read and write everything under the
-// suffix; so may SASL EXTERNAL over ldapi:// as this process's uid/gid.
+// suffix, without size or time limits (so a refreshAndPersist search of a
+// large tree works); so may SASL EXTERNAL over ldapi:// as this process's
+// uid/gid, which in kCnConfig mode may also manage cn=config (the database
+// is olcDatabase={1}mdb,cn=config).
 // Anonymous users get nothing but the root DSE and the schema.
 // ou=servers and ou=domains are NOT created: LdapDirectory::Connect does that.
 //
@@ -38,6 +45,9 @@ class SlapdFixture {
     ConfigMode mode = ConfigMode::kSlapdConf;
     // Its first RDN must be dc=, o= or ou=.
     std::string suffix = "dc=example,dc=org";
+    // The syncprov overlay and its index (see above). false: a directory
+    // without content sync, e.g. to apply deploy/ldap/syncprov.ldif to.
+    bool content_sync = true;
   };
 
   // Sets up and starts slapd; returns once it answers LDAP (at most ~10 s).
@@ -61,7 +71,7 @@ class SlapdFixture {
   // A file holding bind_password() (no trailing newline).
   const std::string& bind_password_file() const { return password_file_; }
   // slapd's pid while it runs, -1 when stopped.
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_->pid(); }
 
   // Stops slapd, keeping its data. Idempotent.
   absl::Status Stop();
@@ -87,8 +97,8 @@ class SlapdFixture {
  private:
   explicit SlapdFixture(std::string dir) : dir_(std::move(dir)) {}
 
+  // Writes the configuration and the initial data, and creates process_.
   absl::Status Configure(const Options& options);
-  absl::Status Launch();
 
   const std::string dir_;  // Owned temporary directory.
   std::string uri_;
@@ -97,8 +107,7 @@ class SlapdFixture {
   std::string bind_dn_;
   std::string bind_password_;
   std::string password_file_;
-  std::vector<std::string> slapd_args_;
-  pid_t pid_ = -1;
+  std::unique_ptr<SlapdProcess> process_;  // Set by Configure().
 };
 
 }  // namespace dtrust::testing

@@ -2,6 +2,8 @@
 // with the ldap-utils command-line tools.
 #include "server/embedded/embedded_directory.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -134,6 +137,64 @@ bool WaitForExit(pid_t pid, absl::Duration timeout, int* status) {
   }
   return false;
 }
+
+// A command that keeps running (a refreshAndPersist ldapsearch), whose
+// output the test reads as it comes. The destructor kills and reaps it.
+class RunningCommand {
+ public:
+  explicit RunningCommand(const std::vector<std::string>& argv) {
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) {
+      ADD_FAILURE() << "pipe: " << strerror(errno);
+      return;
+    }
+    std::vector<char*> args;
+    for (const std::string& arg : argv) {
+      args.push_back(const_cast<char*>(arg.c_str()));
+    }
+    args.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      dup2(out[1], 2);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+    close(out[1]);
+    fd_ = out[0];
+    if (pid_ < 0) ADD_FAILURE() << "fork: " << strerror(errno);
+    guard_.set(pid_);
+  }
+  ~RunningCommand() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  // Reads until the output so far contains `needle`; false if the command
+  // ends or `timeout` passes first. The output so far is in output().
+  bool ReadUntil(absl::string_view needle, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (!absl::StrContains(output_, needle)) {
+      const absl::Duration left = deadline - absl::Now();
+      pollfd ready = {fd_, POLLIN, 0};
+      if (left <= absl::ZeroDuration() ||
+          poll(&ready, 1, absl::ToInt64Milliseconds(left) + 1) <= 0) {
+        return false;
+      }
+      char buffer[4096];
+      const ssize_t n = read(fd_, buffer, sizeof(buffer));
+      if (n <= 0) return false;
+      output_.append(buffer, n);
+    }
+    return true;
+  }
+  const std::string& output() const { return output_; }
+
+ private:
+  int fd_ = -1;
+  pid_t pid_ = -1;
+  ProcessGuard guard_;
+  std::string output_;
+};
 
 class EmbeddedDirectoryTest : public ::testing::Test {
  protected:
@@ -278,6 +339,63 @@ TEST_F(EmbeddedDirectoryTest, ServiceIdentityCanWriteAndSearchUnlimited) {
   CommandResult all = Search(uri, "ou=servers,o=dtrust", "one");
   EXPECT_EQ(all.exit_code, 0) << all.output.substr(0, 300);
   EXPECT_EQ(CountOf(all.output, "dn: cn="), 501);
+}
+
+// dtrustd follows the directory with RFC 4533 refreshAndPersist.
+TEST_F(EmbeddedDirectoryTest, ServiceIdentityCanFollowChangesWithContentSync) {
+  absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> directory =
+      EmbeddedDirectory::Start(Options());
+  ASSERT_TRUE(directory.ok()) << directory.status();
+  const std::string& uri = (*directory)->ldap_uri();
+  // "!": the sync control is critical; without syncprov the search fails.
+  RunningCommand search({"ldapsearch", "-Q", "-Y", "EXTERNAL", "-H", uri, "-o",
+                         "ldif-wrap=no", "-b", "o=dtrust", "-E", "!sync=rp",
+                         "(objectClass=*)", "1.1"});
+  ASSERT_TRUE(search.ReadUntil("# refresh done, switching to persist stage",
+                               absl::Seconds(5)))
+      << search.output();
+  EXPECT_THAT(search.output(), HasSubstr("\ndn: o=dtrust\n"));
+  EXPECT_THAT(search.output(), HasSubstr("# cookie: rid=000,csn="));
+
+  const CommandResult added = AddServer(uri, "o=dtrust");
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+  EXPECT_TRUE(search.ReadUntil("dn: cn=mx.example.org,ou=servers,o=dtrust\n",
+                               absl::Seconds(5)))
+      << search.output();
+}
+
+// The session log: a consumer coming back with its cookie gets what was
+// deleted since, not the whole tree again.
+TEST_F(EmbeddedDirectoryTest, ReturningConsumerGetsDeletesFromTheSessionLog) {
+  absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> directory =
+      EmbeddedDirectory::Start(Options());
+  ASSERT_TRUE(directory.ok()) << directory.status();
+  const std::string& uri = (*directory)->ldap_uri();
+  ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code, 0);
+  const std::vector<std::string> sync_search = {
+      "ldapsearch", "-Q",           "-Y", "EXTERNAL", "-H", uri,
+      "-o",         "ldif-wrap=no", "-b", "o=dtrust", "-E"};
+  std::vector<std::string> first = sync_search;
+  first.insert(first.end(), {"!sync=ro", "(objectClass=*)", "1.1"});
+  const CommandResult refresh = RunCommand(first);
+  ASSERT_EQ(refresh.exit_code, 0) << refresh.output;
+  const size_t at = refresh.output.rfind("# cookie: ");
+  ASSERT_NE(at, std::string::npos) << refresh.output;
+  const std::string cookie =
+      refresh.output.substr(at + 10, refresh.output.find('\n', at) - at - 10);
+
+  const CommandResult deleted =
+      RunCommand({"ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", uri,
+                  "cn=mx.example.org,ou=servers,o=dtrust"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.output;
+  std::vector<std::string> again = sync_search;
+  again.insert(again.end(),
+               {absl::StrCat("!sync=ro/", cookie), "(objectClass=*)", "1.1"});
+  const CommandResult changes = RunCommand(again);
+  ASSERT_EQ(changes.exit_code, 0) << changes.output;
+  EXPECT_THAT(changes.output,
+              HasSubstr("# following UUIDs no longer match the search"));
+  EXPECT_THAT(changes.output, Not(HasSubstr("dn: ")));
 }
 
 TEST_F(EmbeddedDirectoryTest, AnonymousAndOtherUsersSeeNothing) {

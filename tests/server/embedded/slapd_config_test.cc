@@ -126,6 +126,21 @@ TEST(RenderSlapdConfigTest, MapsServiceUidAndLocksOutEveryoneElse) {
   EXPECT_THAT(*conf, Not(HasSubstr("rootdn")));
 }
 
+TEST(RenderSlapdConfigTest, IsAContentSyncProvider) {
+  absl::StatusOr<std::string> conf = RenderSlapdConfig(Params("o=dtrust"));
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  EXPECT_THAT(*conf, HasSubstr("moduleload back_mdb\nmoduleload syncprov\n"));
+  EXPECT_THAT(*conf, HasSubstr("index entryUUID,entryCSN eq\n"));
+  // The overlay belongs to the mdb database: after its "database" line.
+  const size_t database = conf->find("\ndatabase mdb\n");
+  const size_t overlay = conf->find(
+      "\noverlay syncprov\nsyncprov-checkpoint 100 5\n"
+      "syncprov-sessionlog 10000\n");
+  ASSERT_NE(database, std::string::npos);
+  ASSERT_NE(overlay, std::string::npos);
+  EXPECT_LT(database, overlay);
+}
+
 TEST(RenderSlapdConfigTest, QuotesSpecialCharacters) {
   SlapdConfigParams params = Params("o=say \\\"hi\\\"$1");
   params.db_dir = "/data \"dir\"\\x";
