@@ -27,6 +27,9 @@ namespace fs = std::filesystem;
 
 constexpr off_t kMaxLogBytes = off_t{1} << 20;
 constexpr int kLogTailLines = 15;
+// In DIR/db: every entry is indexed on these attributes (see DataDir::Open).
+constexpr char kSyncIndexedMarker[] = "sync-indexed";
+constexpr char kSyncIndexedAttributes[] = "entryUUID entryCSN";
 
 absl::Status FsError(const std::error_code& error, absl::string_view what) {
   return absl::ErrnoToStatus(error.value(), what);
@@ -79,6 +82,7 @@ absl::StatusOr<std::unique_ptr<DataDir>> DataDir::Open(
   DTRUST_RETURN_IF_ERROR(dir->CheckOrCreateDatabase(options));
   DTRUST_RETURN_IF_ERROR(
       dir->WriteConfig(options, dir->path_ + "/db", dir->slapd_conf_));
+  DTRUST_RETURN_IF_ERROR(dir->IndexForSyncIfNeeded(options));
   // Nothing else may use the socket while we hold the lock: it is left over
   // from a slapd that was killed.
   if (unlink(dir->socket_.c_str()) == 0) {
@@ -155,12 +159,62 @@ absl::Status DataDir::CheckOrCreateDatabase(
   }
   DTRUST_RETURN_IF_ERROR(
       WriteFileAtomically(staging + "/base-dn", base_.dn + "\n", 0600));
+  // slapadd indexed everything the configuration names.
+  DTRUST_RETURN_IF_ERROR(
+      WriteFileAtomically(absl::StrCat(staging, "/", kSyncIndexedMarker),
+                          absl::StrCat(kSyncIndexedAttributes, "\n"), 0600));
   if (rename(staging.c_str(), db.c_str()) != 0) {
     return absl::ErrnoToStatus(errno,
                                absl::StrCat("renaming ", staging, " to ", db));
   }
   DTRUST_RETURN_IF_ERROR(SyncDirectory(path_));
   LogInfo("created the directory database for '", base_.dn, "' in ", db);
+  return absl::OkStatus();
+}
+
+absl::Status DataDir::IndexForSyncIfNeeded(
+    const EmbeddedDirectoryOptions& options) {
+  const std::string db = path_ + "/db";
+  const std::string marker = absl::StrCat(db, "/", kSyncIndexedMarker);
+  if (access(marker.c_str(), F_OK) == 0) return absl::OkStatus();
+  if (errno != ENOENT) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("checking ", marker));
+  }
+  LogInfo("the directory database in ", db, " predates content sync (no ",
+          marker, "): indexing ", kSyncIndexedAttributes, " with ",
+          options.slapindex_path, " before starting slapd");
+  const absl::Time start = absl::Now();
+  DTRUST_ASSIGN_OR_RETURN(
+      UniqueFd log,
+      OpenLog(absl::StrCat("slapindex of ", kSyncIndexedAttributes,
+                           " for content sync")));
+  // slapindex inherits the lock too: should this process die meanwhile, no
+  // slapd starts on the database until slapindex is done with it.
+  absl::StatusOr<pid_t> pid = SpawnChild(
+      {{options.slapindex_path, "-f", slapd_conf_, "entryUUID", "entryCSN"},
+       log.get(),
+       lock_.get()});
+  if (!pid.ok()) {
+    return absl::Status(pid.status().code(),
+                        absl::StrCat("indexing ", db, " for content sync: ",
+                                     pid.status().message()));
+  }
+  DTRUST_ASSIGN_OR_RETURN(int status, WaitForChild(*pid));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat(
+        options.slapindex_path, " of ", kSyncIndexedAttributes, " in ", db, " ",
+        DescribeWaitStatus(status),
+        "; slapd was not started on the partly indexed database, the next "
+        "start indexes it again. Last lines of ",
+        log_, ":\n", LogTail()));
+  }
+  DTRUST_RETURN_IF_ERROR(WriteFileAtomically(
+      marker, absl::StrCat(kSyncIndexedAttributes, "\n"), 0600));
+  DTRUST_RETURN_IF_ERROR(SyncDirectory(db));
+  LogInfo("indexed ", db, " for content sync in ",
+          absl::FormatDuration(
+              absl::Trunc(absl::Now() - start, absl::Milliseconds(1))),
+          "; recorded in ", marker);
   return absl::OkStatus();
 }
 

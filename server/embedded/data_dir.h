@@ -20,10 +20,22 @@ class DataDir {
   // Creates DIR (0700) if missing; takes DIR/lock (flock, non-blocking);
   // checks the base DN recorded in DIR/db/base-dn, or, on first use, creates
   // DIR/db with the base entry by slapadd; (re)writes DIR/dtrust.schema and
-  // DIR/slapd.conf; removes a stale DIR/ldapi socket.
+  // DIR/slapd.conf; indexes an existing database for content sync if needed
+  // (below); removes a stale DIR/ldapi socket.
+  //
+  // Content sync index: DIR/db/sync-indexed records that every entry is
+  // indexed on entryUUID and entryCSN (syncprov needs both). A database
+  // created here gets it at once (slapadd indexes everything); one made by
+  // a dtrustd before content sync lacks it, so Open runs
+  // `slapindex -f DIR/slapd.conf entryUUID entryCSN` (slapd is not
+  // running: DIR/lock is held, and slapindex inherits it) and then writes
+  // the marker atomically. If slapindex fails, Open fails and the next Open
+  // indexes again; slapd never runs on a partly indexed database.
+  //
   // InvalidArgument: bad base DN, data dir or socket path too long.
   // FailedPrecondition: DIR is locked, or DIR/db belongs to another base DN
-  // or was not made by dtrustd. Other errors name the failing step.
+  // or was not made by dtrustd. Internal: slapadd or slapindex failed (with
+  // the tail of DIR/slapd.log). Other errors name the failing step.
   static absl::StatusOr<std::unique_ptr<DataDir>> Open(
       const EmbeddedDirectoryOptions& options);
 
@@ -48,6 +60,8 @@ class DataDir {
   DataDir() = default;
   absl::Status Lock();
   absl::Status CheckOrCreateDatabase(const EmbeddedDirectoryOptions& options);
+  // Runs slapindex unless DIR/db/sync-indexed exists; see Open.
+  absl::Status IndexForSyncIfNeeded(const EmbeddedDirectoryOptions& options);
   absl::Status WriteConfig(const EmbeddedDirectoryOptions& options,
                            const std::string& db_dir,
                            const std::string& conf_path) const;

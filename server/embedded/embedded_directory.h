@@ -22,7 +22,10 @@ namespace dtrust {
 // Owns one slapd child process serving `base_dn` from DIR:
 //   DIR/lock          flock()ed while this object (or its slapd) lives
 //   DIR/slapd.conf    rewritten on every start; DIR/dtrust.schema likewise
-//   DIR/db/           back-mdb; DIR/db/base-dn records the base DN
+//   DIR/db/           back-mdb; DIR/db/base-dn records the base DN;
+//                     DIR/db/sync-indexed that entryUUID and entryCSN are
+//                     indexed (an older database is reindexed first, see
+//                     DataDir::Open)
 //   DIR/ldapi         the only listener (unix socket, no TCP)
 //   DIR/slapd.log     slapd's (and slapadd's) output; only errors and
 //                     start/stop lines; moved to slapd.log.1 past 1 MiB
@@ -39,7 +42,8 @@ namespace dtrust {
 class EmbeddedDirectory {
  public:
   // Lays out DIR, creates the database and the base entry (slapadd) on first
-  // use, starts slapd and returns once it answers as described above.
+  // use, reindexes a database that predates content sync (slapindex), starts
+  // slapd and returns once it answers as described above.
   // Errors: InvalidArgument for a bad base DN or a data dir whose socket
   // path is too long for a unix socket; FailedPrecondition if DIR is in use
   // by another instance or was created for another base DN; otherwise what

@@ -13,7 +13,8 @@ struct EmbeddedDirectoryOptions {
   std::string base_dn = "o=dtrust";
   std::string slapd_path = "/usr/sbin/slapd";
   std::string slapadd_path = "/usr/sbin/slapadd";
-  std::string module_path = "/usr/lib/ldap";    // Holds back_mdb.
+  std::string slapindex_path = "/usr/sbin/slapindex";
+  std::string module_path = "/usr/lib/ldap";    // Holds back_mdb, syncprov.
   std::string schema_dir = "/etc/ldap/schema";  // core.schema, cosine.schema
   // How long one slapd start may take until it answers.
   absl::Duration start_timeout = absl::Seconds(10);

@@ -33,6 +33,8 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/embedded/schema.h"
+#include "server/embedded/slapd_config.h"
 
 namespace dtrust {
 namespace {
@@ -273,8 +275,61 @@ class EmbeddedDirectoryTest : public ::testing::Test {
     slapd_guard->set(*slapd);
   }
 
+  // The dn lines of a subtree search under o=dtrust.
+  CommandResult Find(const std::string& uri, const std::string& filter) {
+    return RunCommand({"ldapsearch", "-LLL", "-Q", "-Y", "EXTERNAL", "-H", uri,
+                       "-b", "o=dtrust", "-s", "sub", filter, "1.1"});
+  }
+
+  // DIR as a dtrustd before content sync left it: its slapd.conf had neither
+  // syncprov nor the entryUUID,entryCSN index, so entries added then are not
+  // in that index. Holds o=dtrust, ou=servers and a server with entryUUID
+  // kOldUuid.
+  void MakePreSyncDataDir() {
+    ASSERT_EQ(mkdir(data_dir_.c_str(), 0700), 0);
+    ASSERT_EQ(mkdir((data_dir_ + "/db").c_str(), 0700), 0);
+    std::ofstream(data_dir_ + "/dtrust.schema") << DtrustSchema();
+    std::ofstream(data_dir_ + "/db/base-dn") << "o=dtrust\n";
+    absl::StatusOr<BaseEntry> base = ParseBaseEntry("o=dtrust");
+    ASSERT_TRUE(base.ok()) << base.status();
+    SlapdConfigParams params;
+    params.schema_dir = "/etc/ldap/schema";
+    params.dtrust_schema_file = data_dir_ + "/dtrust.schema";
+    params.module_path = "/usr/lib/ldap";
+    params.db_dir = data_dir_ + "/db";
+    params.base = *base;
+    params.service_uid = geteuid();
+    absl::StatusOr<std::string> current = RenderSlapdConfig(params);
+    ASSERT_TRUE(current.ok()) << current.status();
+    std::string old_conf;
+    bool had_sync_index = false;
+    for (absl::string_view line : absl::StrSplit(*current, '\n')) {
+      if (line == "index entryUUID,entryCSN eq") {
+        had_sync_index = true;
+      } else if (!absl::StrContains(line, "syncprov")) {
+        absl::StrAppend(&old_conf, line, "\n");
+      }
+    }
+    ASSERT_TRUE(had_sync_index) << *current;
+    const std::string conf = tmp_.path() + "/old-slapd.conf";
+    const std::string ldif = tmp_.path() + "/old.ldif";
+    std::ofstream(conf) << old_conf;
+    std::ofstream(ldif) << BaseEntryLdif(*base)
+                        << "\ndn: ou=servers,o=dtrust\n"
+                           "objectClass: organizationalUnit\nou: servers\n\n"
+                           "dn: cn=mx.example.org,ou=servers,o=dtrust\n"
+                           "objectClass: dtrustTransportServer\n"
+                           "cn: mx.example.org\nentryUUID: "
+                        << kOldUuid << "\n";
+    const CommandResult added =
+        RunCommand({"/usr/sbin/slapadd", "-f", conf, "-l", ldif});
+    ASSERT_EQ(added.exit_code, 0) << added.output;
+  }
+
+  static constexpr char kOldUuid[] = "4d1c9a52-7e0b-4f3a-9c61-2b8e5f0a7d13";
   TempDir tmp_;
   const std::string data_dir_ = tmp_.path() + "/data";
+  const std::string marker_ = data_dir_ + "/db/sync-indexed";
 };
 
 TEST_F(EmbeddedDirectoryTest, ServesTheBaseEntryOnlyOnItsSocket) {
@@ -474,8 +529,90 @@ TEST_F(EmbeddedDirectoryTest, DataPersistsAcrossStopAndStart) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ((*again)->ldap_uri(), uri);
   ExpectServerPresent(uri, "o=dtrust");
-  // The base entry was loaded once, on first start only.
-  EXPECT_EQ(CountOf(ReadFile(data_dir_ + "/slapd.log"), "slapadd of base"), 1);
+  // The base entry was loaded once, on first start only; slapadd indexed
+  // it for content sync, so no slapindex ran.
+  const std::string log = ReadFile(data_dir_ + "/slapd.log");
+  EXPECT_EQ(CountOf(log, "slapadd of base"), 1);
+  EXPECT_EQ(CountOf(log, "slapindex"), 0);
+  EXPECT_EQ(ReadFile(marker_), "entryUUID entryCSN\n");
+}
+
+TEST_F(EmbeddedDirectoryTest, IndexesAPreSyncDatabaseForContentSyncOnce) {
+  ASSERT_NO_FATAL_FAILURE(MakePreSyncDataDir());
+  const std::string by_uuid = absl::StrCat("(entryUUID=", kOldUuid, ")");
+  const std::string old_dn = "dn: cn=mx.example.org,ou=servers,o=dtrust\n";
+  {
+    // The premise: slapd with today's configuration (the index declared,
+    // not built) misses the old entry. A forged marker skips slapindex.
+    std::ofstream(marker_) << "forged\n";
+    absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> unindexed =
+        EmbeddedDirectory::Start(Options());
+    ASSERT_TRUE(unindexed.ok()) << unindexed.status();
+    const CommandResult missed = Find((*unindexed)->ldap_uri(), by_uuid);
+    EXPECT_EQ(missed.exit_code, 0) << missed.output;
+    ASSERT_THAT(missed.output, Not(HasSubstr("dn:")));
+    ASSERT_EQ(unlink(marker_.c_str()), 0);
+  }
+
+  std::string uri;
+  {
+    absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> directory =
+        EmbeddedDirectory::Start(Options());
+    ASSERT_TRUE(directory.ok()) << directory.status();
+    uri = (*directory)->ldap_uri();
+    EXPECT_EQ(ReadFile(marker_), "entryUUID entryCSN\n");
+    EXPECT_EQ(CountOf(ReadFile(data_dir_ + "/slapd.log"),
+                      "slapindex of entryUUID entryCSN"),
+              1);
+    const CommandResult found = Find(uri, by_uuid);
+    EXPECT_EQ(found.exit_code, 0) << found.output;
+    EXPECT_EQ(found.output, old_dn + "\n");
+
+    const CommandResult entry = RunCommand(
+        {"ldapsearch", "-LLL", "-Q", "-Y", "EXTERNAL", "-H", uri, "-b",
+         "cn=mx.example.org,ou=servers,o=dtrust", "-s", "base", "entryCSN"});
+    const size_t at = entry.output.find("entryCSN: ");
+    ASSERT_NE(at, std::string::npos) << entry.output;
+    const std::string csn =
+        entry.output.substr(at + 10, entry.output.find('\n', at) - at - 10);
+    const CommandResult by_csn =
+        Find(uri, absl::StrCat("(entryCSN=", csn, ")"));
+    EXPECT_EQ(by_csn.exit_code, 0) << by_csn.output;
+    EXPECT_EQ(by_csn.output, old_dn + "\n");
+  }
+
+  // Indexed once: the marker stops a second slapindex.
+  absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> again =
+      EmbeddedDirectory::Start(Options());
+  ASSERT_TRUE(again.ok()) << again.status();
+  const std::string log = ReadFile(data_dir_ + "/slapd.log");
+  EXPECT_EQ(CountOf(log, "slapindex"), 1);
+  EXPECT_EQ(CountOf(log, "starting slapd"), 3);
+  EXPECT_EQ(Find(uri, by_uuid).output, old_dn + "\n");
+}
+
+TEST_F(EmbeddedDirectoryTest, FailedReindexKeepsSlapdFromStarting) {
+  ASSERT_NO_FATAL_FAILURE(MakePreSyncDataDir());
+  EmbeddedDirectoryOptions options = Options();
+  options.slapindex_path = "/bin/false";
+  absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> directory =
+      EmbeddedDirectory::Start(options);
+  EXPECT_EQ(directory.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(directory.status().message(),
+              HasSubstr("/bin/false of entryUUID entryCSN in " + data_dir_ +
+                        "/db exited with status 1"));
+  EXPECT_FALSE(std::filesystem::exists(marker_));
+  EXPECT_THAT(ReadFile(data_dir_ + "/slapd.log"),
+              Not(HasSubstr("starting slapd")));
+
+  // The next start indexes it.
+  directory = EmbeddedDirectory::Start(Options());
+  ASSERT_TRUE(directory.ok()) << directory.status();
+  EXPECT_TRUE(std::filesystem::exists(marker_));
+  EXPECT_EQ(
+      Find((*directory)->ldap_uri(), absl::StrCat("(entryUUID=", kOldUuid, ")"))
+          .output,
+      "dn: cn=mx.example.org,ou=servers,o=dtrust\n\n");
 }
 
 TEST_F(EmbeddedDirectoryTest, SecondInstanceOnTheSameDirIsRefused) {
