@@ -92,8 +92,7 @@ uint32_t MirrorTables::FindDomain(absl::string_view domain) const {
 
 void MirrorTables::SetServerDomains(uint32_t server,
                                     const std::vector<std::string>& names) {
-  std::vector<uint32_t> domains;
-  domains.reserve(names.size());
+  absl::InlinedVector<uint32_t, 4> domains;
   for (const std::string& name : names) domains.push_back(InternDomain(name));
   std::sort(domains.begin(), domains.end(), [this](uint32_t a, uint32_t b) {
     return domain_names_[a] < domain_names_[b];
@@ -109,7 +108,6 @@ void MirrorTables::SetServerDomains(uint32_t server,
   }
   for (uint32_t domain : domains) servers_of_domain_[domain].push_back(server);
   slot.domains = std::move(domains);
-  slot.domains.shrink_to_fit();
 }
 
 void MirrorTables::PutServer(const EntryUuid& uuid, absl::string_view name,
@@ -583,7 +581,9 @@ MirrorCounts MirrorTables::Counts() const {
   for (const ServerSlot& server : servers_) {
     // Heap strings beyond the small-string buffer, and the domain lists.
     if (server.name.capacity() > 15) bytes += server.name.capacity() + 1;
-    bytes += server.domains.capacity() * sizeof(uint32_t);
+    if (server.domains.size() > 4) {
+      bytes += server.domains.capacity() * sizeof(uint32_t);
+    }
   }
   bytes +=
       HashSetBytes(by_cert_, sizeof(uint32_t)) +

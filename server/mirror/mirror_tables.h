@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "server/core/digest.h"
@@ -80,7 +81,8 @@ class MirrorTables {
   };
   struct ServerSlot {
     std::string name{};               // Empty: a free slot.
-    std::vector<uint32_t> domains{};  // Interned, sorted by name.
+    // Interned, sorted by name; most servers have one or two.
+    absl::InlinedVector<uint32_t, 4> domains{};
     EntryUuid uuid{};
     uint32_t first_pin = kNone;
   };
