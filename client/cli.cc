@@ -51,7 +51,7 @@ exactly one certificate of at most 65536 bytes; import also reads PKCS#12
 and files holding a key or a chain.
 
 Exit codes:
-  0  success; for verify: TRUSTED
+  0  success; for verify: TRUSTED; for status: serving
   1  verify answered with another verdict (NOT_PUBLISHED, WRONG_SERVER,
      WRONG_DOMAIN, EXPIRED, NOT_YET_VALID, PIN_EXPIRED, PIN_NOT_YET_ACTIVE);
      expiring found pins whose trust lapses within the duration
@@ -59,13 +59,14 @@ Exit codes:
      or fingerprint, unreadable or invalid certificate file, input rejected
      by dtrustd, unpublishing what is not published)
   3  dtrustd or the directory is unavailable, did not answer in time, or
-     failed otherwise; try again later
+     failed otherwise; try again later; for status: dtrustd is not serving
 )";
 
 std::vector<Command> AllCommands() {
   return {PublishCommand(),   VerifyCommand(), ListCommand(),
           UnpublishCommand(), DomainCommand(), RequestCommand(),
-          SelfsignCommand(),  ImportCommand(), ExpiringCommand()};
+          SelfsignCommand(),  ImportCommand(), ExpiringCommand(),
+          StatusCommand()};
 }
 
 std::string GeneralHelp(const std::vector<Command>& commands) {

@@ -26,8 +26,9 @@ struct Command {
   absl::string_view summary;  // One line for the command overview.
   absl::string_view help;     // Usage lines and options, for `dtrust help`.
   std::vector<OptionSpec> options;  // Besides the global ones.
-  // Validates its input before calling dtrustd. Returns kOk or kNotTrusted;
-  // errors map to exit codes through ExitCodeForError.
+  // Validates its input before calling dtrustd. Returns kOk, kNotTrusted,
+  // or (status: answered "not serving") kUnavailable; errors map to exit
+  // codes through ExitCodeForError.
   absl::StatusOr<ExitCode> (*run)(const Invocation& invocation);
 };
 
@@ -49,8 +50,9 @@ Command DomainCommand();
 Command RequestCommand();
 Command SelfsignCommand();
 Command ImportCommand();
-// Monitoring (expiring_command.cc).
+// Monitoring (expiring_command.cc, status_command.cc).
 Command ExpiringCommand();
+Command StatusCommand();
 
 }  // namespace dtrust::cli
 

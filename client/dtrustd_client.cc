@@ -89,4 +89,8 @@ DtrustdClient::ListDomainPolicies(
   return Unary(&v1::DirectTrust::Stub::ListDomainPolicies, request);
 }
 
+absl::StatusOr<v1::ServiceStatus> DtrustdClient::GetStatus() {
+  return Unary(&v1::DirectTrust::Stub::GetStatus, v1::GetStatusRequest());
+}
+
 }  // namespace dtrust::cli

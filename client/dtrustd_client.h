@@ -41,6 +41,7 @@ class DtrustdClient {
       const v1::SetDomainPolicyRequest& request);
   absl::StatusOr<v1::ListDomainPoliciesResponse> ListDomainPolicies(
       const v1::ListDomainPoliciesRequest& request);
+  absl::StatusOr<v1::ServiceStatus> GetStatus();
 
  private:
   // One unary call of `method` with the deadline, status mapped.

@@ -2,6 +2,7 @@
 
 #include <cassert>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace dtrust::cli {
@@ -95,6 +96,16 @@ void JsonWriter::String(absl::string_view value) {
 void JsonWriter::Null() {
   BeforeValue();
   out_->append("null");
+}
+
+void JsonWriter::Bool(bool value) {
+  BeforeValue();
+  out_->append(value ? "true" : "false");
+}
+
+void JsonWriter::Uint(uint64_t value) {
+  BeforeValue();
+  absl::StrAppend(out_, value);
 }
 
 void JsonWriter::NullableField(absl::string_view key,

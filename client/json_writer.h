@@ -2,6 +2,7 @@
 #ifndef DTRUST_CLIENT_JSON_WRITER_H_
 #define DTRUST_CLIENT_JSON_WRITER_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ class JsonWriter {
 
   void String(absl::string_view value);
   void Null();
+  void Bool(bool value);
+  void Uint(uint64_t value);
 
   // Shorthand for Key(key) followed by the value.
   void Field(absl::string_view key, absl::string_view value) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/core/dns_name.h"
@@ -46,6 +47,62 @@ absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view value) {
   return UsageError(absl::StrCat("--log-level: \"", value,
                                  "\" is not one of debug, info, warning, "
                                  "error"));
+}
+
+// The ForeignMapping field an attribute flag sets.
+std::string* AttributeFlag(absl::string_view flag, ForeignMapping& foreign) {
+  if (flag == "--map-server-name-attr") return &foreign.server_name_attribute;
+  if (flag == "--map-certificate-attr") return &foreign.certificate_attribute;
+  if (flag == "--map-domain-attr") return &foreign.domain_attribute;
+  if (flag == "--map-send-secure-attr") return &foreign.send_secure_attribute;
+  return &foreign.receive_secure_attribute;
+}
+
+// Checks how the poll and mapping flags combine; sets mapping->foreign
+// when a server filter was given.
+absl::Status CheckMapping(const DtrustdOptions& options,
+                          const std::vector<std::string>& poll_flags,
+                          const std::vector<std::string>& foreign_flags,
+                          ForeignMapping foreign, DirectoryMapping* mapping) {
+  if (!poll_flags.empty() && options.directory_sync != SyncMode::kPoll) {
+    return UsageError(
+        absl::StrCat(poll_flags.front(), " needs --directory-sync=poll"));
+  }
+  if (foreign.server_filter.empty()) {
+    if (!foreign_flags.empty()) {
+      return UsageError(absl::StrCat(
+          foreign_flags.front(),
+          " needs --map-server-filter (a mapping of a tree without the "
+          "dtrust schema)"));
+    }
+    return absl::OkStatus();
+  }
+  if (options.ldap_uris.empty()) {
+    return UsageError(
+        "--map-server-filter maps an existing directory: it needs "
+        "--ldap-uri (the embedded directory has the dtrust schema)");
+  }
+  if (!foreign.domain_attribute.empty() && !foreign.domains.empty()) {
+    return UsageError("--map-domain-attr and --map-domain exclude each other");
+  }
+  const bool list_attributes = !foreign.send_secure_attribute.empty() ||
+                               !foreign.receive_secure_attribute.empty();
+  if (foreign.domain_list_dn.empty() && list_attributes) {
+    return UsageError(
+        "--map-send-secure-attr and --map-receive-secure-attr need "
+        "--map-domain-list-dn (the entry holding the lists)");
+  }
+  if (!foreign.domain_list_dn.empty() && !list_attributes) {
+    return UsageError(
+        "--map-domain-list-dn needs --map-send-secure-attr and/or "
+        "--map-receive-secure-attr (its list attributes)");
+  }
+  std::sort(foreign.domains.begin(), foreign.domains.end());
+  foreign.domains.erase(
+      std::unique(foreign.domains.begin(), foreign.domains.end()),
+      foreign.domains.end());
+  mapping->foreign = std::move(foreign);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -99,6 +156,43 @@ std::string DtrustdUsage() {
       "                           temporarily (default 5m)\n"
       "  --poll-interval DURATION reload interval for --directory-sync=poll\n"
       "                           (default 60s; less than --max-staleness)\n"
+      "  --poll-change-attr ATTR  how a poll finds the entries changed since\n"
+      "                           the last one: modifyTimestamp (default;\n"
+      "                           OpenLDAP, 389-DS) or uSNChanged (Active\n"
+      "                           Directory)\n"
+      "  --poll-full-every N      read everything every Nth poll, not just\n"
+      "                           the changes (default 10; also after each\n"
+      "                           reconnect)\n"
+      "  --map-id-attr ATTR       the attribute identifying an entry for\n"
+      "                           polling (default entryUUID; objectGUID for\n"
+      "                           Active Directory, nsUniqueId for 389-DS)\n"
+      "\n"
+      "Polling an existing tree without the dtrust schema (Active Directory,\n"
+      "389-DS, FreeIPA; needs --ldap-uri and --directory-sync=poll). dtrustd\n"
+      "computes the digests itself and only reads: publish, unpublish and\n"
+      "domain changes are refused (use the directory's own tools):\n"
+      "  --map-server-filter FILTER\n"
+      "                           transport servers are the entries under\n"
+      "                           --base-dn matching FILTER, e.g.\n"
+      "                           (objectClass=computer)\n"
+      "  --map-server-name-attr ATTR\n"
+      "                           a server's DNS name (default dNSHostName)\n"
+      "  --map-certificate-attr ATTR\n"
+      "                           its certificates; every value is a\n"
+      "                           certificate pin (default\n"
+      "                           userCertificate;binary)\n"
+      "  --map-domain-attr ATTR   the mail domains a server serves, or:\n"
+      "  --map-domain DOMAIN      every server serves DOMAIN; repeatable\n"
+      "                           (neither: servers serve no mail domain)\n"
+      "  --map-domain-list-dn DN  the entry holding the Domain Security lists\n"
+      "                           (like Exchange's "
+      "msExchTLS*DomainSecureList)\n"
+      "  --map-send-secure-attr ATTR\n"
+      "                           its attribute listing the domains mail to\n"
+      "                           which must be domain-secured (enforce)\n"
+      "  --map-receive-secure-attr ATTR\n"
+      "                           its attribute listing the domains mail from\n"
+      "                           which must be domain-secured (enforce)\n"
       "\n"
       "Postfix Domain Security services (unauthenticated and read-only: keep\n"
       "them on loopback or a unix socket; unix sockets are mode 0660):\n"
@@ -131,6 +225,10 @@ std::string DtrustdUsage() {
 absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
     const std::vector<std::string>& args) {
   DtrustdOptions options;
+  DirectoryMapping& mapping = options.directory_mapping;
+  ForeignMapping foreign;
+  std::vector<std::string> poll_flags;     // Given; need the poll mode.
+  std::vector<std::string> foreign_flags;  // Given; need a server filter.
   bool data_dir_given = false;
   std::string password_file;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -202,6 +300,68 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
             absl::StrCat(flag, ": \"", text,
                          "\" is not a positive duration such as 5m or 30s"));
       }
+    } else if (flag == "--poll-change-attr") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      if (absl::EqualsIgnoreCase(text, "modifyTimestamp")) {
+        mapping.change_attribute = ChangeAttribute::kModifyTimestamp;
+      } else if (absl::EqualsIgnoreCase(text, "uSNChanged")) {
+        mapping.change_attribute = ChangeAttribute::kUsnChanged;
+      } else {
+        return UsageError(absl::StrCat("--poll-change-attr: \"", text,
+                                       "\" is not modifyTimestamp or "
+                                       "uSNChanged"));
+      }
+      poll_flags.push_back(flag);
+    } else if (flag == "--poll-full-every") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      if (!absl::SimpleAtoi(text, &mapping.full_load_every) ||
+          mapping.full_load_every < 1 || mapping.full_load_every > 1000000) {
+        return UsageError(absl::StrCat("--poll-full-every: \"", text,
+                                       "\" is not a number from 1 to "
+                                       "1000000"));
+      }
+      poll_flags.push_back(flag);
+    } else if (flag == "--map-id-attr" || flag == "--map-server-name-attr" ||
+               flag == "--map-certificate-attr" ||
+               flag == "--map-domain-attr" ||
+               flag == "--map-send-secure-attr" ||
+               flag == "--map-receive-secure-attr") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      if (!IsAttributeDescription(text)) {
+        return UsageError(absl::StrCat(flag, ": \"", text,
+                                       "\" is not an LDAP attribute name"));
+      }
+      if (flag == "--map-id-attr") {
+        mapping.id_attribute = std::move(text);
+      } else {
+        *AttributeFlag(flag, foreign) = std::move(text);
+        foreign_flags.push_back(flag);
+      }
+      poll_flags.push_back(flag);
+    } else if (flag == "--map-server-filter") {
+      DTRUST_ASSIGN_OR_RETURN(foreign.server_filter, take_value());
+      const std::string& filter = foreign.server_filter;
+      if (filter.size() < 2 || filter.front() != '(' || filter.back() != ')') {
+        return UsageError(absl::StrCat("--map-server-filter: \"", filter,
+                                       "\" is not an LDAP filter in "
+                                       "parentheses"));
+      }
+      poll_flags.push_back(flag);
+    } else if (flag == "--map-domain") {
+      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
+      absl::StatusOr<std::string> domain =
+          NormalizeDnsName(text, "--map-domain");
+      if (!domain.ok()) return UsageError(domain.status().message());
+      foreign.domains.push_back(*std::move(domain));
+      foreign_flags.push_back(flag);
+      poll_flags.push_back(flag);
+    } else if (flag == "--map-domain-list-dn") {
+      DTRUST_ASSIGN_OR_RETURN(foreign.domain_list_dn, take_value());
+      if (foreign.domain_list_dn.empty()) {
+        return UsageError("--map-domain-list-dn is empty");
+      }
+      foreign_flags.push_back(flag);
+      poll_flags.push_back(flag);
     } else if (flag == "--ldap-connections") {
       DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
       if (!absl::SimpleAtoi(text, &options.ldap_connections) ||
@@ -278,6 +438,8 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
         absl::FormatDuration(options.max_staleness),
         "), or the mirror goes stale between polls"));
   }
+  DTRUST_RETURN_IF_ERROR(CheckMapping(options, poll_flags, foreign_flags,
+                                      std::move(foreign), &mapping));
   if (options.base_dn.empty()) options.base_dn = kDefaultEmbeddedBaseDn;
   std::sort(options.require_proof_for.begin(), options.require_proof_for.end());
   options.require_proof_for.erase(std::unique(options.require_proof_for.begin(),

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "server/core/directory_status.h"
 #include "server/core/log.h"
+#include "server/ldap/directory_mapping.h"
 #include "server/postfix/listen_address.h"
 
 namespace dtrust {
@@ -36,6 +37,9 @@ struct DtrustdOptions {
   absl::Duration max_staleness = absl::Minutes(5);
   // How often the poll mode reloads; less than max_staleness.
   absl::Duration poll_interval = absl::Seconds(60);
+  // How the poll mode reads the directory: ids, change detection, and the
+  // dtrust schema or a foreign mapping (then dtrustd refuses writes).
+  DirectoryMapping directory_mapping{};
   // Postfix protocol services (none by default).
   std::vector<ListenAddress> policy_listen;     // Policy delegation.
   std::vector<ListenAddress> socketmap_listen;  // smtp_tls_policy_maps.

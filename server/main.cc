@@ -9,15 +9,25 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "server/core/clock.h"
 #include "server/core/inbound_policy.h"
+#include "server/core/lazy_directory.h"
 #include "server/core/log.h"
 #include "server/core/outbound_policy.h"
+#include "server/core/status_macros.h"
 #include "server/core/trust_service.h"
 #include "server/dtrustd_options.h"
 #include "server/embedded/embedded_directory.h"
 #include "server/grpc/direct_trust_service.h"
+#include "server/grpc/health_reporter.h"
+#include "server/ldap/direct_monitor.h"
 #include "server/ldap/ldap_directory.h"
+#include "server/ldap/ldap_poller.h"
+#include "server/ldap/ldap_sync_source.h"
+#include "server/mirror/mirror.h"
+#include "server/mirror/mirrored_directory.h"
+#include "server/mirror/read_only_directory.h"
 #include "server/postfix/policy_service.h"
 #include "server/postfix/socketmap_service.h"
 #include "server/postfix/stream_server.h"
@@ -28,6 +38,8 @@ namespace {
 // Largest request accepted: a 64 KiB certificate plus generous framing.
 constexpr int kMaxRequestBytes = 256 * 1024;
 constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
+// How often writes retry connecting to a directory that was down at start.
+constexpr absl::Duration kDirectoryRetryInterval = absl::Seconds(2);
 
 // Blocks SIGTERM/SIGINT in every thread created from now on, so that only
 // WaitForStopSignal() sees them.
@@ -86,6 +98,7 @@ bool StartPostfixServers(const std::vector<ListenAddress>& addresses,
 
 int Run(const DtrustdOptions& options) {
   const sigset_t stop_signals = BlockStopSignals();
+  const absl::Time started = Clock::Real()->Now();
   SetMinLogLevel(options.log_level);
 
   LdapOptions ldap;
@@ -114,25 +127,119 @@ int Run(const DtrustdOptions& options) {
     ldap.sasl_external = options.sasl_external;
   }
 
-  absl::StatusOr<std::unique_ptr<LdapDirectory>> directory =
-      LdapDirectory::Connect(ldap);
-  if (!directory.ok()) {
-    LogError("cannot use the directory at ", absl::StrJoin(ldap.uris, " "),
-             " under ", ldap.base_dn, ": ", directory.status().ToString());
-    return 1;
+  // The directory itself, for writes and what the mirror does not hold.
+  // Without a mirror nothing can be answered without it: it must answer at
+  // start. With a mirror dtrustd starts anyway (not serving until the
+  // directory answers) and connects when it can.
+  std::unique_ptr<LdapDirectory> ldap_directory;
+  std::unique_ptr<LazyDirectory> lazy_directory;
+  Directory* directory = nullptr;
+  const auto connect = [&ldap, embedded = embedded != nullptr]()
+      -> absl::StatusOr<std::unique_ptr<LdapDirectory>> {
+    absl::StatusOr<std::unique_ptr<LdapDirectory>> connected =
+        LdapDirectory::Connect(ldap);
+    if (connected.ok()) {
+      LogInfo("directory: ", (*connected)->connected_uri(), ", base DN ",
+              ldap.base_dn, embedded ? " (embedded)" : "");
+    }
+    return connected;
+  };
+  const bool foreign = options.directory_mapping.foreign.has_value();
+  if (options.directory_sync == SyncMode::kNone) {
+    absl::StatusOr<std::unique_ptr<LdapDirectory>> connected = connect();
+    if (!connected.ok()) {
+      LogError("cannot use the directory at ", absl::StrJoin(ldap.uris, " "),
+               " under ", ldap.base_dn, ": ", connected.status().ToString());
+      return 1;
+    }
+    ldap_directory = *std::move(connected);
+    directory = ldap_directory.get();
+  } else if (!foreign) {
+    lazy_directory = std::make_unique<LazyDirectory>(
+        [connect]() -> absl::StatusOr<std::unique_ptr<Directory>> {
+          DTRUST_ASSIGN_OR_RETURN(std::unique_ptr<LdapDirectory> connected,
+                                  connect());
+          return connected;
+        },
+        Clock::Real(), kDirectoryRetryInterval);
+    directory = lazy_directory.get();
+    if (const absl::Status first = lazy_directory->Get().status();
+        !first.ok()) {
+      if (!absl::IsUnavailable(first)) {
+        LogError("cannot use the directory at ", absl::StrJoin(ldap.uris, " "),
+                 " under ", ldap.base_dn, ": ", first.ToString());
+        return 1;
+      }
+      LogWarning(first.message(),
+                 "; starting anyway, not serving until the directory answers");
+    }
   }
-  LogInfo("directory: ", (*directory)->connected_uri(), ", base DN ",
-          ldap.base_dn, embedded ? " (embedded)" : "");
 
-  TrustService trust_service(directory->get(), Clock::Real(),
+  // What answers queries: the mirror (default) or the directory itself.
+  Directory* answers = directory;
+  std::unique_ptr<Mirror> mirror;
+  std::unique_ptr<MirroredDirectory> mirrored;
+  std::unique_ptr<LdapSyncSource> sync_source;
+  std::unique_ptr<LdapPoller> poller;
+  std::unique_ptr<ReadOnlyDirectory> read_only;
+  std::unique_ptr<DirectMonitor> direct_monitor;
+  DirectoryMonitor* monitor = nullptr;
+  if (options.directory_sync == SyncMode::kNone) {
+    direct_monitor = std::make_unique<DirectMonitor>(
+        LdapProbe(ldap_directory.get()),
+        [ldap = ldap_directory.get()] { return ldap->connected_uri(); },
+        started, Clock::Real());
+    monitor = direct_monitor.get();
+    LogInfo("no mirror: every query searches the directory");
+  } else {
+    mirror = std::make_unique<Mirror>(
+        MirrorOptions{.mode = options.directory_sync,
+                      .max_staleness = options.max_staleness},
+        Clock::Real());
+    if (options.directory_sync == SyncMode::kPoll) {
+      absl::StatusOr<std::unique_ptr<LdapPoller>> poller_started =
+          LdapPoller::Start(ldap, options.directory_mapping,
+                            options.poll_interval, mirror.get(), Clock::Real());
+      if (!poller_started.ok()) {
+        LogError("cannot poll the directory: ",
+                 poller_started.status().ToString());
+        return 1;
+      }
+      poller = *std::move(poller_started);
+    } else {
+      absl::StatusOr<std::unique_ptr<LdapSyncSource>> source =
+          LdapSyncSource::Start({.ldap = ldap}, mirror.get(), Clock::Real());
+      if (!source.ok()) {
+        LogError("cannot follow the directory: ", source.status().ToString());
+        return 1;
+      }
+      sync_source = *std::move(source);
+    }
+    if (foreign) {
+      // No dtrust entries to write to: the tree is the directory's own.
+      read_only = std::make_unique<ReadOnlyDirectory>(
+          mirror.get(),
+          DescribeForeignMapping(*options.directory_mapping.foreign));
+      answers = read_only.get();
+    } else {
+      mirrored = std::make_unique<MirroredDirectory>(directory, mirror.get());
+      answers = mirrored.get();
+    }
+    monitor = mirror.get();
+    LogInfo("answering from an in-memory mirror (",
+            SyncModeName(options.directory_sync), ", --max-staleness ",
+            absl::FormatDuration(options.max_staleness), ")");
+  }
+
+  TrustService trust_service(answers, Clock::Real(),
                              {.require_proof_for = options.require_proof_for});
   if (!options.require_proof_for.empty()) {
     LogInfo("publishing for servers in or serving ",
             absl::StrJoin(options.require_proof_for, ", "),
             " needs proof of possession");
   }
-  InboundPolicy inbound_policy(directory->get(), &trust_service);
-  OutboundPolicy outbound_policy(directory->get(), Clock::Real());
+  InboundPolicy inbound_policy(answers, &trust_service);
+  OutboundPolicy outbound_policy(answers, Clock::Real());
   PolicyService policy_service(&inbound_policy);
   SocketmapService socketmap_service(&outbound_policy, options.socketmap_name);
   // Declared after the services they use, so destroyed (stopped) first.
@@ -154,7 +261,8 @@ int Run(const DtrustdOptions& options) {
     return 1;
   }
 
-  DirectTrustService grpc_service(&trust_service);
+  DirectTrustService grpc_service(&trust_service, monitor);
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
@@ -167,15 +275,21 @@ int Run(const DtrustdOptions& options) {
              " (address in use, or not HOST:PORT / unix:PATH?)");
     return 1;
   }
+  auto health = std::make_unique<HealthReporter>(
+      server->GetHealthCheckService(), monitor);
   LogInfo("dtrustd ready: serving on ", BoundAddress(options.listen, port));
 
   const int signal = WaitForStopSignal(stop_signals);
   LogInfo("received ", strsignal(signal), ", shutting down");
   postfix_servers.clear();  // Stops them: Postfix gets no new answers.
+  health.reset();           // Before the server and directory it uses.
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoSeconds(kShutdownGrace));
   server->Wait();
-  directory->reset();
+  sync_source.reset();
+  poller.reset();
+  lazy_directory.reset();
+  ldap_directory.reset();
   if (embedded) embedded->Stop();
   LogInfo("dtrustd stopped");
   return 0;

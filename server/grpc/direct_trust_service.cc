@@ -1,5 +1,7 @@
 #include "server/grpc/direct_trust_service.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/core/log.h"
@@ -32,6 +34,14 @@ absl::string_view OutcomeText(PublishResult::Outcome outcome) {
       return "pin updated";
   }
   return "";
+}
+
+// Sets `response`'s snapshot_age if the monitor has one.
+template <typename Response>
+void SetSnapshotAge(const DirectoryMonitor& monitor, Response* response) {
+  if (std::optional<absl::Duration> age = monitor.SnapshotAge()) {
+    *response->mutable_snapshot_age() = ToProto(*age);
+  }
 }
 
 }  // namespace
@@ -114,6 +124,7 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
             ": ", result->reason);
   }
   *response = ToProto(*result);
+  SetSnapshotAge(*monitor_, response);
   return grpc::Status::OK;
 }
 
@@ -143,6 +154,20 @@ grpc::Status DirectTrustService::ListDomainPolicies(
   for (const DomainPolicy& policy : *policies) {
     *response->add_policies() = ToProto(policy);
   }
+  SetSnapshotAge(*monitor_, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectTrustService::GetStatus(
+    grpc::ServerContext* /*context*/, const v1::GetStatusRequest* /*request*/,
+    v1::ServiceStatus* response) {
+  *response = ToProto(monitor_->Status());
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectTrustService::Ping(grpc::ServerContext* /*context*/,
+                                      const v1::PingRequest* /*request*/,
+                                      v1::PingResponse* /*response*/) {
   return grpc::Status::OK;
 }
 

@@ -3,18 +3,23 @@
 #define DTRUST_SERVER_GRPC_DIRECT_TRUST_SERVICE_H_
 
 #include "dtrust/v1/dtrust.grpc.pb.h"
+#include "server/core/directory_status.h"
 #include "server/core/trust_service.h"
 
 namespace dtrust {
 
 // Converts requests, calls the core, converts answers and statuses. Logs
 // every write (who, what) and every verdict other than TRUSTED. Records the
-// gRPC peer (context->peer()) as a pin's publisher.
-// Thread-safe; does not own `trust_service`, which must outlive it.
+// gRPC peer (context->peer()) as a pin's publisher. Verify and
+// ListDomainPolicies answers carry the monitor's snapshot age when it has
+// one; GetStatus reports the monitor's status.
+// Thread-safe; owns neither `trust_service` nor `monitor` (both non-null),
+// which must outlive it.
 class DirectTrustService final : public v1::DirectTrust::Service {
  public:
-  explicit DirectTrustService(TrustService* trust_service)
-      : trust_service_(trust_service) {}
+  DirectTrustService(TrustService* trust_service,
+                     const DirectoryMonitor* monitor)
+      : trust_service_(trust_service), monitor_(monitor) {}
 
   grpc::Status Publish(grpc::ServerContext* context,
                        const v1::PublishRequest* request,
@@ -38,9 +43,18 @@ class DirectTrustService final : public v1::DirectTrust::Service {
       grpc::ServerContext* context,
       const v1::ListDomainPoliciesRequest* request,
       v1::ListDomainPoliciesResponse* response) override;
+  // Always OK: an unreachable directory is what the status reports.
+  grpc::Status GetStatus(grpc::ServerContext* context,
+                         const v1::GetStatusRequest* request,
+                         v1::ServiceStatus* response) override;
+  // Always OK, does nothing.
+  grpc::Status Ping(grpc::ServerContext* context,
+                    const v1::PingRequest* request,
+                    v1::PingResponse* response) override;
 
  private:
   TrustService* const trust_service_;
+  const DirectoryMonitor* const monitor_;
 };
 
 }  // namespace dtrust

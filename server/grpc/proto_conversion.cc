@@ -1,5 +1,7 @@
 #include "server/grpc/proto_conversion.h"
 
+#include <algorithm>
+
 #include "server/core/status_macros.h"
 
 namespace dtrust {
@@ -10,6 +12,28 @@ void SetTime(absl::Time time, google::protobuf::Timestamp* out) {
   out->set_seconds(seconds);
   out->set_nanos(static_cast<int32_t>(
       absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+}
+
+void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
+  // google.protobuf.Duration spans about +-10000 years.
+  constexpr absl::Duration kLimit = absl::Seconds(315576000000);
+  duration = std::clamp(duration, -kLimit, kLimit);
+  absl::Duration rest;
+  const int64_t seconds = absl::IDivDuration(duration, absl::Seconds(1), &rest);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(rest)));
+}
+
+v1::SyncMode ToProto(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kNone:
+      return v1::SYNC_MODE_NONE;
+    case SyncMode::kRefreshAndPersist:
+      return v1::SYNC_MODE_REFRESH_AND_PERSIST;
+    case SyncMode::kPoll:
+      return v1::SYNC_MODE_POLL;
+  }
+  return v1::SYNC_MODE_UNSPECIFIED;
 }
 
 // The Timestamp in `field`, nullopt when unset; InvalidArgument naming the
@@ -287,6 +311,39 @@ v1::VerifyResponse ToProto(const VerifyResult& result) {
   SetWindow(result.pin_window, &out);
   if (result.provenance) out.set_provenance(ToProto(*result.provenance));
   out.set_publisher(result.publisher);
+  return out;
+}
+
+google::protobuf::Duration ToProto(absl::Duration duration) {
+  google::protobuf::Duration out;
+  SetDuration(duration, &out);
+  return out;
+}
+
+v1::ServiceStatus ToProto(const DirectoryStatus& status) {
+  v1::ServiceStatus out;
+  out.set_serving(status.serving);
+  out.set_sync_mode(ToProto(status.mode));
+  out.set_directory_uri(status.uri);
+  out.set_connected(status.connected);
+  if (status.snapshot_age) {
+    SetDuration(*status.snapshot_age, out.mutable_snapshot_age());
+  }
+  SetDuration(status.max_staleness, out.mutable_max_staleness());
+  if (status.last_current) {
+    SetTime(*status.last_current, out.mutable_last_current());
+  }
+  out.set_last_error(status.last_error);
+  out.set_servers(status.servers);
+  out.set_pins(status.pins);
+  out.set_domain_policies(status.domain_policies);
+  out.set_index_bytes(status.index_bytes);
+  if (status.initial_load) {
+    SetDuration(*status.initial_load, out.mutable_initial_load());
+  }
+  if (status.started != absl::InfinitePast()) {
+    SetTime(status.started, out.mutable_started());
+  }
   return out;
 }
 

@@ -3,7 +3,10 @@
 #define DTRUST_SERVER_GRPC_PROTO_CONVERSION_H_
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "dtrust/v1/dtrust.pb.h"
+#include "google/protobuf/duration.pb.h"
+#include "server/core/directory_status.h"
 #include "server/core/trust_service.h"
 
 namespace dtrust {
@@ -26,6 +29,12 @@ v1::VerifyResponse ToProto(const VerifyResult& result);
 v1::ServerEntry ToProto(const ServerRecord& server, bool include_certificates);
 v1::DomainPolicy ToProto(const DomainPolicy& policy);
 v1::PublishChallenge ToProto(const PossessionChallenge& challenge);
+// Durations beyond google.protobuf.Duration's range (about 10000 years,
+// InfiniteDuration included) are clamped to it.
+google::protobuf::Duration ToProto(absl::Duration duration);
+// Optional fields (snapshot_age, last_current, initial_load) are set only
+// when `status` has them; `started` only when it is not InfinitePast.
+v1::ServiceStatus ToProto(const DirectoryStatus& status);
 
 }  // namespace dtrust
 

@@ -151,6 +151,29 @@ const std::vector<std::string>& LdapEntry::Values(
   return it == attributes.end() ? *kNone : it->second;
 }
 
+absl::StatusOr<LdapEntry> ReadLdapEntry(LDAP* ld, LDAPMessage* message) {
+  LdapEntry entry;
+  LdapStringPtr dn(ldap_get_dn(ld, message));
+  if (dn == nullptr) {
+    return absl::InternalError("the server returned an entry without DN");
+  }
+  entry.dn = dn.get();
+  BerElement* raw_ber = nullptr;
+  LdapStringPtr name(ldap_first_attribute(ld, message, &raw_ber));
+  BerElementPtr ber(raw_ber);
+  for (; name != nullptr;
+       name.reset(ldap_next_attribute(ld, message, ber.get()))) {
+    std::vector<std::string>& values =
+        entry.attributes[absl::AsciiStrToLower(name.get())];
+    BerValuesPtr berval_list(ldap_get_values_len(ld, message, name.get()));
+    for (struct berval** value = berval_list.get();
+         value != nullptr && *value != nullptr; ++value) {
+      values.emplace_back((*value)->bv_val, (*value)->bv_len);
+    }
+  }
+  return entry;
+}
+
 absl::StatusOr<std::unique_ptr<LdapConnection>> LdapConnection::Open(
     const LdapOptions& options) {
   if (options.uris.empty()) {
@@ -205,31 +228,97 @@ absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
   std::vector<LdapEntry> entries;
   for (LDAPMessage* message = ldap_first_entry(ld_.get(), result.get());
        message != nullptr; message = ldap_next_entry(ld_.get(), message)) {
-    LdapEntry entry;
-    LdapStringPtr dn(ldap_get_dn(ld_.get(), message));
-    if (dn == nullptr) {
-      return absl::InternalError(
-          absl::StrCat("LDAP search under \"", base,
-                       "\" returned an entry without DN [", uri_, "]"));
+    absl::StatusOr<LdapEntry> entry = ReadLdapEntry(ld_.get(), message);
+    if (!entry.ok()) {
+      return absl::InternalError(absl::StrCat("LDAP search under \"", base,
+                                              "\": ", entry.status().message(),
+                                              " [", uri_, "]"));
     }
-    entry.dn = dn.get();
-    BerElement* raw_ber = nullptr;
-    LdapStringPtr name(ldap_first_attribute(ld_.get(), message, &raw_ber));
-    BerElementPtr ber(raw_ber);
-    for (; name != nullptr;
-         name.reset(ldap_next_attribute(ld_.get(), message, ber.get()))) {
-      std::vector<std::string>& values =
-          entry.attributes[absl::AsciiStrToLower(name.get())];
-      BerValuesPtr berval_list(
-          ldap_get_values_len(ld_.get(), message, name.get()));
-      for (struct berval** value = berval_list.get();
-           value != nullptr && *value != nullptr; ++value) {
-        values.emplace_back((*value)->bv_val, (*value)->bv_len);
-      }
-    }
-    entries.push_back(std::move(entry));
+    entries.push_back(*std::move(entry));
   }
   return entries;
+}
+
+absl::Status LdapConnection::SearchPaged(
+    const std::string& base, LdapScope scope, const std::string& filter,
+    const std::vector<std::string>& attributes, int page_size,
+    absl::FunctionRef<absl::Status(const LdapEntry&)> on_entry) {
+  std::vector<char*> attribute_list;
+  for (const std::string& attribute : attributes) {
+    attribute_list.push_back(const_cast<char*>(attribute.c_str()));
+  }
+  attribute_list.push_back(nullptr);
+  const std::string operation =
+      absl::StrCat("paged search for ", filter, " under");
+  // One page: the search with the paging control carrying `cookie` ("" for
+  // the first page), `size` entries at most.
+  auto search_page = [&](int size, const std::string& cookie,
+                         LdapMessagePtr* result) -> int {
+    struct berval cookie_value = ToBerval(cookie);
+    LDAPControl* raw_control = nullptr;
+    const int rc = ldap_create_page_control(
+        ld_.get(), size, cookie.empty() ? nullptr : &cookie_value,
+        /*iscritical=*/0, &raw_control);
+    if (rc != LDAP_SUCCESS) return rc;
+    const std::unique_ptr<LDAPControl, void (*)(LDAPControl*)> control(
+        raw_control, ldap_control_free);
+    LDAPControl* controls[] = {control.get(), nullptr};
+    struct timeval timeout = absl::ToTimeval(timeout_);
+    LDAPMessage* raw = nullptr;
+    const int search_rc = ldap_search_ext_s(
+        ld_.get(), base.c_str(), ToLdapScope(scope), filter.c_str(),
+        attributes.empty() ? nullptr : attribute_list.data(), 0, controls,
+        nullptr, &timeout, LDAP_NO_LIMIT, &raw);
+    result->reset(raw);
+    return search_rc;
+  };
+  std::string cookie;
+  do {
+    LdapMessagePtr result;
+    const int rc = search_page(page_size, cookie, &result);
+    if (rc != LDAP_SUCCESS) return Fail(rc, operation, base);
+    // The cookie for the next page; none when this was the last one, or
+    // when the server does not page.
+    LDAPControl** raw_returned = nullptr;
+    const int parse_rc =
+        ldap_parse_result(ld_.get(), result.get(), nullptr, nullptr, nullptr,
+                          nullptr, &raw_returned, /*freeit=*/0);
+    const std::unique_ptr<LDAPControl*, void (*)(LDAPControl**)> returned(
+        raw_returned, ldap_controls_free);
+    if (parse_rc != LDAP_SUCCESS) return Fail(parse_rc, operation, base);
+    cookie.clear();
+    if (LDAPControl* response = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS,
+                                                  returned.get(), nullptr);
+        response != nullptr) {
+      ber_int_t estimate = 0;
+      struct berval next = {0, nullptr};
+      if (ldap_parse_pageresponse_control(ld_.get(), response, &estimate,
+                                          &next) != LDAP_SUCCESS) {
+        return absl::InternalError(
+            absl::StrCat("LDAP ", operation, " \"", base,
+                         "\": unreadable paged results control [", uri_, "]"));
+      }
+      const BerStringPtr owner(next.bv_val);
+      cookie.assign(next.bv_val == nullptr ? "" : next.bv_val, next.bv_len);
+    }
+    for (LDAPMessage* message = ldap_first_entry(ld_.get(), result.get());
+         message != nullptr; message = ldap_next_entry(ld_.get(), message)) {
+      absl::StatusOr<LdapEntry> entry = ReadLdapEntry(ld_.get(), message);
+      absl::Status status =
+          entry.ok() ? on_entry(*entry)
+                     : absl::InternalError(absl::StrCat(
+                           "LDAP ", operation, " \"", base,
+                           "\": ", entry.status().message(), " [", uri_, "]"));
+      if (!status.ok()) {
+        if (!cookie.empty()) {  // Lets the server drop the search's state.
+          LdapMessagePtr ignored;
+          search_page(0, cookie, &ignored);
+        }
+        return status;
+      }
+    }
+  } while (!cookie.empty());
+  return absl::OkStatus();
 }
 
 absl::Status LdapConnection::Add(const std::string& dn,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -41,6 +42,10 @@ struct LdapEntry {
   // The values of `description` (any case); empty if absent.
   const std::vector<std::string>& Values(absl::string_view description) const;
 };
+
+// The entry in search result message `message` of `ld`: its DN and every
+// attribute with its values. Internal if the message has no DN.
+absl::StatusOr<LdapEntry> ReadLdapEntry(LDAP* ld, LDAPMessage* message);
 
 // An attribute with its values; values are sent as binary (LDAP_MOD_BVALUES)
 // so any bytes pass unchanged.
@@ -84,11 +89,26 @@ class LdapConnection {
   // usable.
   int lost_code() const { return lost_code_; }
 
+  // The libldap handle, for asynchronous operations this class does not
+  // wrap (the content synchronization in ldap_sync_source.h). Owned by this
+  // object; same threading rules.
+  LDAP* handle() const { return ld_.get(); }
+
   // Search returning entries (continuation references are ignored).
   // `attributes` empty means all user attributes.
   absl::StatusOr<std::vector<LdapEntry>> Search(
       const std::string& base, LdapScope scope, const std::string& filter,
       const std::vector<std::string>& attributes);
+  // Like Search, but the server sends the entries `page_size` (at least 1)
+  // at a time (RFC 2696 simple paged results; a server without paging sends
+  // them all at once), and each is handed to `on_entry` as its page
+  // arrives, so a large tree is never held in memory at once. Each page is
+  // bounded by the timeout. An error from `on_entry` ends the search (the
+  // server is told to drop it) and is returned as it is.
+  absl::Status SearchPaged(
+      const std::string& base, LdapScope scope, const std::string& filter,
+      const std::vector<std::string>& attributes, int page_size,
+      absl::FunctionRef<absl::Status(const LdapEntry&)> on_entry);
   absl::Status Add(const std::string& dn,
                    const std::vector<LdapAttribute>& attributes);
   absl::Status Modify(const std::string& dn,

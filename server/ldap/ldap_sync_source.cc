@@ -14,6 +14,7 @@
 #include "server/ldap/ldap_handles.h"
 #include "server/ldap/ldap_records.h"
 #include "server/ldap/ldap_status.h"
+#include "server/ldap/mirror_entries.h"
 #include "server/ldap/sync_protocol.h"
 
 namespace dtrust {
@@ -40,13 +41,6 @@ std::optional<absl::string_view> FindControl(LDAPControl** controls,
     }
   }
   return std::nullopt;
-}
-
-bool HasClass(const LdapEntry& entry, absl::string_view object_class) {
-  for (const std::string& value : entry.Values("objectClass")) {
-    if (absl::EqualsIgnoreCase(value, object_class)) return true;
-  }
-  return false;
 }
 
 std::vector<std::string> SyncAttributes() {
@@ -249,30 +243,7 @@ void LdapSyncSource::Session::ApplyEntry(const SyncStateControl& state,
     index_.Remove(state.uuid);
     return;
   }
-  // Whatever does not parse is not trusted: the uuid's old content goes.
-  if (HasClass(*entry, kPinClass)) {
-    const std::optional<std::string> server =
-        PinServerName(entry->dn, servers_key_);
-    std::optional<PinRecord> pin = ParsePinEntry(*entry);
-    if (server && pin) {
-      pin->der.clear();  // The mirror keeps digests, not certificates.
-      index_.PutPin(state.uuid, *server, *pin);
-      return;
-    }
-  } else if (HasClass(*entry, kServerClass)) {
-    std::optional<ServerEntry> server = ParseServerEntry(*entry, servers_key_);
-    if (server) {
-      index_.PutServer(state.uuid, server->record.name, server->record.domains);
-      return;
-    }
-  } else if (HasClass(*entry, kDomainClass)) {
-    std::optional<DomainPolicy> policy = ParseDomainEntry(*entry, domains_key_);
-    if (policy) {
-      index_.PutDomainPolicy(state.uuid, *policy);
-      return;
-    }
-  }
-  index_.Remove(state.uuid);
+  ApplyDtrustEntry(*entry, state.uuid, servers_key_, domains_key_, index_);
 }
 
 absl::Status LdapSyncSource::Session::HandleIntermediate(LDAPMessage* message) {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/cli_test_util.h"
@@ -90,11 +91,15 @@ TEST(DomainTest, DirectoryDownIsUnavailable) {
   absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start();
   ASSERT_TRUE(slapd.ok()) << slapd.status();
   absl::StatusOr<std::unique_ptr<DtrustdProcess>> dtrustd =
-      DtrustdProcess::StartWithLdap(**slapd);
+      DtrustdProcess::StartWithLdap(**slapd, {"--max-staleness", "1s"});
   ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
   const DtrustCli cli((*dtrustd)->endpoint());
   ASSERT_TRUE((*slapd)->Stop().ok());
+  // Writes need the directory; the lists are read from the mirror until
+  // its data is older than --max-staleness.
   EXPECT_EQ(cli.Run({"domain", "add", "org-b.example", "--send"}).exit_code, 3);
+  EXPECT_EQ(cli.Run({"domain", "list"}).exit_code, 0);
+  absl::SleepFor(absl::Seconds(2));
   EXPECT_EQ(cli.Run({"domain", "list"}).exit_code, 3);
 }
 

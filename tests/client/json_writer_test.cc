@@ -33,6 +33,24 @@ TEST(JsonWriterTest, NestsObjectsAndArraysWithCommas) {
            R"("pins":[{"n":"42","absent":null},[],"x"],"empty":[]})");
 }
 
+TEST(JsonWriterTest, WritesBooleansAndUnsignedNumbers) {
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject();
+  json.Key("yes");
+  json.Bool(true);
+  json.Key("no");
+  json.Bool(false);
+  json.Key("numbers");
+  json.BeginArray();
+  json.Uint(0);
+  json.Uint(18446744073709551615u);
+  json.EndArray();
+  json.EndObject();
+  EXPECT_EQ(out,
+            R"({"yes":true,"no":false,"numbers":[0,18446744073709551615]})");
+}
+
 TEST(JsonWriterTest, EscapesQuotesBackslashesAndControlCharacters) {
   std::string out;
   JsonWriter json(&out);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/cli_test_util.h"
@@ -29,11 +30,11 @@ void ExpectUnavailable(const CommandResult& r, const std::string& endpoint) {
   EXPECT_THAT(r.err, Not(HasSubstr("NOT_PUBLISHED")));
 }
 
-TEST(UnavailableTest, DirectoryDown) {
+TEST(UnavailableTest, DirectoryDownWithoutMirror) {
   absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start();
   ASSERT_TRUE(slapd.ok()) << slapd.status();
   absl::StatusOr<std::unique_ptr<DtrustdProcess>> dtrustd =
-      DtrustdProcess::StartWithLdap(**slapd);
+      DtrustdProcess::StartWithLdap(**slapd, {"--directory-sync", "none"});
   ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
   const std::string endpoint = (*dtrustd)->endpoint();
   const DtrustCli cli(endpoint);
@@ -58,6 +59,49 @@ TEST(UnavailableTest, DirectoryDown) {
   ASSERT_TRUE((*slapd)->Restart().ok());
   r = cli.Run({"verify", published});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, StartsWith("TRUSTED (mx1.org-b.example"));
+  EXPECT_TRUE((*dtrustd)->Stop().ok()) << (*dtrustd)->Log();
+}
+
+// With the mirror (the default) verification goes on from the last snapshot
+// for --max-staleness, then stops; writes and lists need the directory.
+TEST(UnavailableTest, DirectoryDownWithMirror) {
+  absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start();
+  ASSERT_TRUE(slapd.ok()) << slapd.status();
+  absl::StatusOr<std::unique_ptr<DtrustdProcess>> dtrustd =
+      DtrustdProcess::StartWithLdap(**slapd, {"--max-staleness", "2s"});
+  ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
+  const std::string endpoint = (*dtrustd)->endpoint();
+  const DtrustCli cli(endpoint);
+  const std::string published = WriteTempFile("mx1.pem", MakeTestCert().pem);
+  const std::string other = WriteTempFile("other.pem", MakeTestCert().pem);
+  CommandResult r = cli.Run({"publish", "--server", "mx1.org-b.example",
+                             "--domain", "org-b.example", published});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  ASSERT_TRUE((*slapd)->Stop().ok());
+  const absl::Time stopped = absl::Now();
+  r = cli.Run({"verify", published});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, StartsWith("TRUSTED (mx1.org-b.example"));
+  r = cli.Run({"verify", other});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, StartsWith("NOT_PUBLISHED"));
+  ExpectUnavailable(cli.Run({"list"}), endpoint);
+  ExpectUnavailable(cli.Run({"publish", "--server", "mx2.org-b.example",
+                             "--domain", "org-b.example", other}),
+                    endpoint);
+
+  // Older than --max-staleness: no answer rather than a stale one.
+  absl::SleepFor(stopped + absl::Seconds(3) - absl::Now());
+  ExpectUnavailable(cli.Run({"verify", published}), endpoint);
+  ExpectUnavailable(cli.Run({"verify", other}), endpoint);
+
+  ASSERT_TRUE((*slapd)->Restart().ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    r = cli.Run({"verify", published});
+  } while (r.exit_code != 0 && absl::Now() < deadline);
   EXPECT_THAT(r.out, StartsWith("TRUSTED (mx1.org-b.example"));
   EXPECT_TRUE((*dtrustd)->Stop().ok()) << (*dtrustd)->Log();
 }

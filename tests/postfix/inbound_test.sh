@@ -103,8 +103,9 @@ expect_delivered "domain on no list, no TLS" \
   --from zoe@org-z.example --to u@org-b.example
 ! grep -q '^X-DirectTrust:' "$mail" || e2e_fail "header on unlisted mail"
 
-e2e_log "directory stopped: temporary failure, never accepted or rejected"
+e2e_log "directory stopped, mirror stale: temporary failure, never accepted or rejected"
 e2e_directory_stop
+e2e_directory_stale_wait
 e2e_swaks "$mx" --from alice@org-a.example --to u@org-b.example \
   "${as_a[@]}" && e2e_fail "accepted while directory down"
 e2e_swaks_replied "451 4\.3\.0 " ||

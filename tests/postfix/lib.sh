@@ -136,8 +136,9 @@ e2e_fingerprint() {
     sed 's/.*=//'
 }
 
-# Starts dtrustd (embedded directory, --ldap-timeout 1s so a stopped directory
-# shows quickly) and waits until it is ready. It serves gRPC, the policy
+# Starts dtrustd (embedded directory; --ldap-timeout 1s and --max-staleness
+# 3s so that a stopped directory shows, and its mirror goes stale, quickly)
+# and waits until it is ready. It serves gRPC, the policy
 # service and the socketmap on unix sockets in $e2e_work/dtrust, and the
 # latter two also in the queue directory of every instance created so far,
 # where chrooted Postfix daemons find them (DIR/spool/dtrust/...).
@@ -150,7 +151,7 @@ e2e_dtrustd_start() {
   done
   "$e2e_build/server/dtrustd" --data-dir "$e2e_work/data" \
     --listen "unix:$e2e_work/dtrust/grpc" "${args[@]}" \
-    --ldap-timeout 1s >"$e2e_work/dtrustd.log" 2>&1 &
+    --ldap-timeout 1s --max-staleness 3s >"$e2e_work/dtrustd.log" 2>&1 &
   e2e_dtrustd_pid=$!
   for _ in $(seq 100); do
     grep -q "dtrustd ready" "$e2e_work/dtrustd.log" && break
@@ -185,6 +186,16 @@ e2e_directory_stop() {
   pid=$(e2e_slapd_pid) || exit 1
   kill -STOP "$pid" || e2e_fail "SIGSTOP slapd $pid"
   e2e_stopped_pids+=("$pid")
+}
+# Waits (at most 20 s) until dtrustd no longer serves: its mirror of the
+# stopped directory is older than --max-staleness (`dtrust status` exit 3).
+e2e_directory_stale_wait() {
+  local _
+  for _ in $(seq 200); do
+    "$e2e_build/client/dtrust" status >/dev/null 2>&1 || return 0
+    sleep 0.1
+  done
+  e2e_fail "dtrustd still serving 20 s after the directory stopped"
 }
 e2e_directory_resume() {
   local pid

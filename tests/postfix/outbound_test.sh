@@ -105,8 +105,9 @@ e2e_dtrust publish --server mx1.org-c.example "$certs/mx1.org-b.example.pem"
 e2e_retry out "$id"
 delivered "$id" u@org-c.example mx1.org-c.example
 
-e2e_log "directory stopped: deferred, nothing lost"
+e2e_log "directory stopped, mirror stale: deferred, nothing lost"
 e2e_directory_stop
+e2e_directory_stale_wait
 send u@org-b.example
 deferred "$id" u@org-b.example "dsn=4\.7\.5, .*client TLS configuration problem"
 grep -q "socketmap server temporary error: dtrust: directory unavailable" \

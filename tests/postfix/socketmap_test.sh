@@ -112,8 +112,11 @@ cut -f1 "$e2e_work/batch.out" | tr '\n' ' ' | grep -qx "org-b.example \[mx1.org-
 grep -q "^\[mx1.org-b.example\]:25	fingerprint match=" "$e2e_work/batch.out" ||
   e2e_fail "batch answers: $(cat "$e2e_work/batch.out")"
 
-e2e_log "directory stopped: TEMP for listed and unlisted keys alike"
+e2e_log "directory stopped: answered from the mirror while it is fresh"
 e2e_directory_stop
+expect_pins org-b.example "$cert_b1" "$spki_b2"
+e2e_log "... then TEMP for listed and unlisted keys alike"
+e2e_directory_stale_wait
 expect_temp org-b.example "directory unavailable"
 expect_temp unlisted.example "directory unavailable"
 e2e_directory_resume

@@ -145,14 +145,159 @@ TEST(DtrustdOptionsTest, BadMirrorFlagsNameTheFlag) {
               HasSubstr("--poll-interval"));
 }
 
+TEST(DtrustdOptionsTest, PollingReadsTheDtrustSchemaByDefault) {
+  auto options = Parse({"--directory-sync=poll", "--poll-interval", "10s"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  const DirectoryMapping& mapping = options->directory_mapping;
+  EXPECT_EQ(mapping.id_attribute, "entryUUID");
+  EXPECT_EQ(mapping.change_attribute, ChangeAttribute::kModifyTimestamp);
+  EXPECT_EQ(mapping.full_load_every, 10);
+  EXPECT_FALSE(mapping.foreign.has_value());
+
+  options = Parse({"--directory-sync=poll", "--poll-change-attr", "usnchanged",
+                   "--map-id-attr", "objectGUID", "--poll-full-every=3"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->directory_mapping.change_attribute,
+            ChangeAttribute::kUsnChanged);
+  EXPECT_EQ(options->directory_mapping.id_attribute, "objectGUID");
+  EXPECT_EQ(options->directory_mapping.full_load_every, 3);
+}
+
+TEST(DtrustdOptionsTest, ForeignMappingOfAnActiveDirectory) {
+  auto options =
+      Parse({"--ldap-uri",
+             "ldap://dc1.corp.example",
+             "--base-dn",
+             "DC=corp,DC=example",
+             "--directory-sync=poll",
+             "--poll-change-attr",
+             "uSNChanged",
+             "--map-id-attr",
+             "objectGUID",
+             "--map-server-filter",
+             "(&(objectClass=computer)(userCertificate=*))",
+             "--map-domain",
+             "Org-A.example.",
+             "--map-domain",
+             "org-a.example",
+             "--map-domain",
+             "mail.org-a.example",
+             "--map-domain-list-dn",
+             "CN=Transport Settings,CN=Org,CN=Microsoft Exchange,CN=Services,"
+             "CN=Configuration,DC=corp,DC=example",
+             "--map-send-secure-attr",
+             "msExchTLSSendDomainSecureList",
+             "--map-receive-secure-attr",
+             "msExchTLSReceiveDomainSecureList"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  ASSERT_TRUE(options->directory_mapping.foreign.has_value());
+  const ForeignMapping& foreign = *options->directory_mapping.foreign;
+  EXPECT_EQ(foreign.server_filter,
+            "(&(objectClass=computer)(userCertificate=*))");
+  EXPECT_EQ(foreign.server_name_attribute, "dNSHostName");
+  EXPECT_EQ(foreign.certificate_attribute, "userCertificate;binary");
+  EXPECT_EQ(foreign.domain_attribute, "");
+  EXPECT_THAT(foreign.domains,
+              ElementsAre("mail.org-a.example", "org-a.example"));
+  EXPECT_THAT(foreign.domain_list_dn, ::testing::StartsWith("CN=Transport"));
+  EXPECT_EQ(foreign.send_secure_attribute, "msExchTLSSendDomainSecureList");
+  EXPECT_EQ(foreign.receive_secure_attribute,
+            "msExchTLSReceiveDomainSecureList");
+
+  options = Parse({"--ldap-uri", "ldap://ds", "--directory-sync=poll",
+                   "--map-server-filter", "(objectClass=ipaHost)",
+                   "--map-server-name-attr", "fqdn", "--map-certificate-attr",
+                   "userCertificate", "--map-domain-attr", "associatedDomain"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->directory_mapping.foreign->server_name_attribute, "fqdn");
+  EXPECT_EQ(options->directory_mapping.foreign->certificate_attribute,
+            "userCertificate");
+  EXPECT_EQ(options->directory_mapping.foreign->domain_attribute,
+            "associatedDomain");
+}
+
+TEST(DtrustdOptionsTest, BadMappingFlagsSayWhatIsWrong) {
+  const std::vector<std::string> poll = {"--ldap-uri", "ldap://ds",
+                                         "--directory-sync=poll"};
+  auto with_poll = [&poll](std::vector<std::string> args) {
+    args.insert(args.begin(), poll.begin(), poll.end());
+    return Parse(args).status();
+  };
+  EXPECT_THAT(Parse({"--poll-change-attr", "uSNChanged"}).status().message(),
+              HasSubstr("--poll-change-attr needs --directory-sync=poll"));
+  EXPECT_THAT(Parse({"--ldap-uri", "ldap://ds", "--map-server-filter",
+                     "(objectClass=computer)"})
+                  .status()
+                  .message(),
+              HasSubstr("--map-server-filter needs --directory-sync=poll"));
+  EXPECT_THAT(with_poll({"--poll-change-attr", "whenChanged"}).message(),
+              HasSubstr("--poll-change-attr: \"whenChanged\""));
+  EXPECT_THAT(with_poll({"--poll-full-every", "0"}).message(),
+              HasSubstr("--poll-full-every"));
+  EXPECT_THAT(with_poll({"--map-id-attr", "entry UUID"}).message(),
+              HasSubstr("--map-id-attr: \"entry UUID\" is not an LDAP "
+                        "attribute name"));
+  EXPECT_THAT(
+      with_poll({"--map-server-filter", "objectClass=computer"}).message(),
+      HasSubstr("not an LDAP filter in parentheses"));
+  EXPECT_THAT(
+      with_poll({"--map-certificate-attr", "userCertificate"}).message(),
+      HasSubstr("--map-certificate-attr needs --map-server-filter"));
+  EXPECT_THAT(with_poll({"--map-domain", "org a"}).message(),
+              HasSubstr("--map-domain"));
+  const std::vector<std::string> foreign = {"--map-server-filter",
+                                            "(objectClass=computer)"};
+  auto with_foreign = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), foreign.begin(), foreign.end());
+    return with_poll(args);
+  };
+  EXPECT_TRUE(with_foreign({}).ok());
+  EXPECT_THAT(with_foreign({"--map-domain-attr", "associatedDomain",
+                            "--map-domain", "org-a.example"})
+                  .message(),
+              HasSubstr("exclude each other"));
+  EXPECT_THAT(with_foreign({"--map-send-secure-attr", "ou"}).message(),
+              HasSubstr("need --map-domain-list-dn"));
+  EXPECT_THAT(with_foreign({"--map-domain-list-dn", "cn=lists"}).message(),
+              HasSubstr("--map-domain-list-dn needs --map-send-secure-attr"));
+  // The embedded directory has the dtrust schema; nothing to map.
+  EXPECT_THAT(Parse({"--directory-sync=poll", "--map-server-filter",
+                     "(objectClass=computer)"})
+                  .status()
+                  .message(),
+              HasSubstr("needs --ldap-uri"));
+}
+
 TEST(DtrustdOptionsTest, HelpDocumentsEveryFlag) {
   const std::string usage = DtrustdUsage();
-  for (const char* flag :
-       {"--listen", "--data-dir", "--ldap-uri", "--base-dn", "--bind-dn",
-        "--bind-password-file", "--sasl-external", "--ldap-timeout",
-        "--ldap-connections", "--log-level", "--policy-listen",
-        "--socketmap-listen", "--socketmap-name", "--require-proof-for",
-        "--directory-sync", "--max-staleness", "--poll-interval"}) {
+  for (const char* flag : {"--listen",
+                           "--data-dir",
+                           "--ldap-uri",
+                           "--base-dn",
+                           "--bind-dn",
+                           "--bind-password-file",
+                           "--sasl-external",
+                           "--ldap-timeout",
+                           "--ldap-connections",
+                           "--log-level",
+                           "--policy-listen",
+                           "--socketmap-listen",
+                           "--socketmap-name",
+                           "--require-proof-for",
+                           "--directory-sync",
+                           "--max-staleness",
+                           "--poll-interval",
+                           "--poll-change-attr",
+                           "--poll-full-every",
+                           "--map-id-attr",
+                           "--map-server-filter",
+                           "--map-server-name-attr",
+                           "--map-certificate-attr",
+                           "--map-domain-attr",
+                           "--map-domain ",
+                           "--map-domain-list-dn",
+                           "--map-send-secure-attr",
+                           "--map-receive-secure-attr"}) {
     EXPECT_THAT(usage, HasSubstr(flag));
   }
   EXPECT_TRUE(Parse({"--help"})->help);

@@ -62,10 +62,17 @@ DtrustdProcess::StartEmbedded() {
 }
 
 absl::StatusOr<std::unique_ptr<DtrustdProcess>> DtrustdProcess::StartWithLdap(
-    const SlapdFixture& slapd) {
-  return Start({"--ldap-uri", slapd.uri(), "--base-dn", slapd.suffix(),
-                "--bind-dn", slapd.bind_dn(), "--bind-password-file",
-                slapd.bind_password_file()});
+    const SlapdFixture& slapd, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = {"--ldap-uri",
+                                   slapd.uri(),
+                                   "--base-dn",
+                                   slapd.suffix(),
+                                   "--bind-dn",
+                                   slapd.bind_dn(),
+                                   "--bind-password-file",
+                                   slapd.bind_password_file()};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return Start(args);
 }
 
 absl::StatusOr<std::unique_ptr<DtrustdProcess>> DtrustdProcess::Launch(

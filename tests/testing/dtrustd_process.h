@@ -31,8 +31,10 @@ class DtrustdProcess {
   static absl::StatusOr<std::unique_ptr<DtrustdProcess>> StartEmbedded();
   // Against `slapd`: `--ldap-uri --base-dn --bind-dn --bind-password-file`
   // from the fixture, which must outlive the DtrustdProcess.
+  // `extra_args` follow (e.g. "--directory-sync", "none").
   static absl::StatusOr<std::unique_ptr<DtrustdProcess>> StartWithLdap(
-      const SlapdFixture& slapd);
+      const SlapdFixture& slapd,
+      const std::vector<std::string>& extra_args = {});
 
   DtrustdProcess(const DtrustdProcess&) = delete;
   DtrustdProcess& operator=(const DtrustdProcess&) = delete;

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "server/core/certificate.h"
 #include "server/ldap/ldap_directory.h"
+#include "tests/server/grpc/grpc_harness.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_directory.h"
 #include "tests/testing/possession_signer.h"
@@ -18,63 +19,11 @@
 namespace dtrust {
 namespace {
 
+using ::dtrust::testing::GrpcHarness;
 using ::dtrust::testing::MakeTestCert;
 using ::dtrust::testing::TestCert;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// A DirectTrust server on 127.0.0.1:0 over `directory`, and a stub to it.
-class GrpcHarness {
- public:
-  explicit GrpcHarness(Directory* directory)
-      : trust_service_(directory, Clock::Real()), service_(&trust_service_) {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
-    EXPECT_NE(port, 0);
-    stub_ = v1::DirectTrust::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                            grpc::InsecureChannelCredentials()));
-  }
-  ~GrpcHarness() { server_->Shutdown(); }
-
-  v1::DirectTrust::Stub& stub() { return *stub_; }
-
-  grpc::Status Publish(const TestCert& cert, const std::string& server,
-                       const std::string& domain, v1::PublishResponse* response,
-                       v1::PinKind kind = v1::PIN_KIND_CERTIFICATE) {
-    v1::PublishRequest request;
-    request.set_server(server);
-    request.add_domains(domain);
-    request.set_certificate_der(cert.der);
-    request.set_pin_kind(kind);
-    grpc::ClientContext context;
-    return stub_->Publish(&context, request, response);
-  }
-  grpc::Status Verify(const v1::VerifyRequest& request,
-                      v1::VerifyResponse* response) {
-    grpc::ClientContext context;
-    return stub_->Verify(&context, request, response);
-  }
-  std::vector<v1::ServerEntry> List(const v1::ListRequest& request = {}) {
-    grpc::ClientContext context;
-    std::vector<v1::ServerEntry> entries;
-    auto reader = stub_->List(&context, request);
-    v1::ServerEntry entry;
-    while (reader->Read(&entry)) entries.push_back(entry);
-    EXPECT_TRUE(reader->Finish().ok());
-    return entries;
-  }
-
- private:
-  TrustService trust_service_;
-  DirectTrustService service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<v1::DirectTrust::Stub> stub_;
-};
 
 v1::VerifyRequest VerifyCert(const TestCert& cert,
                              const std::string& domain = "") {

@@ -1,0 +1,89 @@
+// A real in-process DirectTrust gRPC server for tests, with gRPC's built-in
+// health service enabled, and stubs to it.
+#ifndef DTRUST_TESTS_SERVER_GRPC_GRPC_HARNESS_H_
+#define DTRUST_TESTS_SERVER_GRPC_GRPC_HARNESS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dtrust/v1/dtrust.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "gtest/gtest.h"
+#include "server/core/clock.h"
+#include "server/core/trust_service.h"
+#include "server/grpc/direct_trust_service.h"
+#include "tests/testing/fake_directory_monitor.h"
+#include "tests/testing/test_certs.h"
+
+namespace dtrust::testing {
+
+// Serves on 127.0.0.1:0 over `directory` (not owned, must outlive it), with
+// its own FakeDirectoryMonitor (default: SyncMode::kNone, not serving).
+// Thread-compatible.
+class GrpcHarness {
+ public:
+  explicit GrpcHarness(Directory* directory)
+      : trust_service_(directory, Clock::Real()),
+        service_(&trust_service_, &monitor_) {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    EXPECT_NE(port, 0);
+    std::shared_ptr<grpc::Channel> channel =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                            grpc::InsecureChannelCredentials());
+    stub_ = v1::DirectTrust::NewStub(channel);
+    health_ = grpc::health::v1::Health::NewStub(channel);
+  }
+  ~GrpcHarness() { server_->Shutdown(); }
+
+  v1::DirectTrust::Stub& stub() { return *stub_; }
+  grpc::health::v1::Health::Stub& health() { return *health_; }
+  grpc::Server& server() { return *server_; }
+  FakeDirectoryMonitor& monitor() { return monitor_; }
+
+  grpc::Status Publish(const TestCert& cert, const std::string& server,
+                       const std::string& domain, v1::PublishResponse* response,
+                       v1::PinKind kind = v1::PIN_KIND_CERTIFICATE) {
+    v1::PublishRequest request;
+    request.set_server(server);
+    request.add_domains(domain);
+    request.set_certificate_der(cert.der);
+    request.set_pin_kind(kind);
+    grpc::ClientContext context;
+    return stub_->Publish(&context, request, response);
+  }
+  grpc::Status Verify(const v1::VerifyRequest& request,
+                      v1::VerifyResponse* response) {
+    grpc::ClientContext context;
+    return stub_->Verify(&context, request, response);
+  }
+  std::vector<v1::ServerEntry> List(const v1::ListRequest& request = {}) {
+    grpc::ClientContext context;
+    std::vector<v1::ServerEntry> entries;
+    auto reader = stub_->List(&context, request);
+    v1::ServerEntry entry;
+    while (reader->Read(&entry)) entries.push_back(entry);
+    EXPECT_TRUE(reader->Finish().ok());
+    return entries;
+  }
+
+ private:
+  FakeDirectoryMonitor monitor_;
+  TrustService trust_service_;
+  DirectTrustService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::DirectTrust::Stub> stub_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+}  // namespace dtrust::testing
+
+#endif  // DTRUST_TESTS_SERVER_GRPC_GRPC_HARNESS_H_

@@ -1,0 +1,229 @@
+// GetStatus, Ping, snapshot ages in answers, and the grpc.health.v1 service
+// kept by HealthReporter, through a real in-process gRPC server.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "server/grpc/health_reporter.h"
+#include "server/grpc/proto_conversion.h"
+#include "tests/server/grpc/grpc_harness.h"
+#include "tests/testing/fake_directory.h"
+#include "tests/testing/fake_directory_monitor.h"
+#include "tests/testing/test_certs.h"
+
+namespace dtrust {
+namespace {
+
+using ::dtrust::testing::GrpcHarness;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+
+constexpr char kService[] = "dtrust.v1.DirectTrust";
+
+class StatusServiceTest : public ::testing::Test {
+ protected:
+  grpc::Status GetStatus(v1::ServiceStatus* status) {
+    grpc::ClientContext context;
+    return harness_.stub().GetStatus(&context, v1::GetStatusRequest(), status);
+  }
+  v1::VerifyResponse VerifyUnpublished() {
+    v1::VerifyRequest request;
+    request.set_certificate_der(testing::MakeTestCert().der);
+    v1::VerifyResponse response;
+    grpc::ClientContext context;
+    const grpc::Status status =
+        harness_.stub().Verify(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.verdict(), v1::NOT_PUBLISHED);
+    return response;
+  }
+  v1::ListDomainPoliciesResponse ListDomainPolicies() {
+    v1::ListDomainPoliciesResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(harness_.stub()
+                    .ListDomainPolicies(
+                        &context, v1::ListDomainPoliciesRequest(), &response)
+                    .ok());
+    return response;
+  }
+  // The health service's answer for `service`; UNKNOWN (with a failure) if
+  // the call fails.
+  HealthCheckResponse::ServingStatus Health(const std::string& service) {
+    HealthCheckRequest request;
+    request.set_service(service);
+    HealthCheckResponse response;
+    grpc::ClientContext context;
+    const grpc::Status status =
+        harness_.health().Check(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << service << ": " << status.error_message();
+    return response.status();
+  }
+  // Polls Check("") and Check(kService) until both say `expected`, for at
+  // most `timeout`; true if they did.
+  bool AwaitHealth(HealthCheckResponse::ServingStatus expected,
+                   absl::Duration timeout = absl::Seconds(5)) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      if (Health("") == expected && Health(kService) == expected) return true;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return false;
+  }
+
+  testing::FakeDirectory directory_;
+  GrpcHarness harness_{&directory_};
+};
+
+TEST_F(StatusServiceTest, PingIsOk) {
+  grpc::ClientContext context;
+  v1::PingResponse response;
+  EXPECT_TRUE(
+      harness_.stub().Ping(&context, v1::PingRequest(), &response).ok());
+}
+
+TEST_F(StatusServiceTest, GetStatusReportsTheMonitor) {
+  const absl::Time started = absl::FromUnixSeconds(1700000000);
+  DirectoryStatus mirror;
+  mirror.mode = SyncMode::kRefreshAndPersist;
+  mirror.serving = true;
+  mirror.connected = true;
+  mirror.uri = "ldap://ldap2.example.org";
+  mirror.snapshot_age = absl::Milliseconds(1500);
+  mirror.max_staleness = absl::Minutes(5);
+  mirror.last_current = started + absl::Seconds(90);
+  mirror.last_error = "ldap://ldap1.example.org: connection refused";
+  mirror.servers = 3;
+  mirror.pins = 5;
+  mirror.domain_policies = 7;
+  mirror.index_bytes = 1024;
+  mirror.initial_load = absl::Milliseconds(250);
+  mirror.started = started;
+  harness_.monitor().Set(mirror);
+
+  v1::ServiceStatus status;
+  ASSERT_TRUE(GetStatus(&status).ok());
+  EXPECT_TRUE(status.serving());
+  EXPECT_EQ(status.sync_mode(), v1::SYNC_MODE_REFRESH_AND_PERSIST);
+  EXPECT_EQ(status.directory_uri(), "ldap://ldap2.example.org");
+  EXPECT_TRUE(status.connected());
+  EXPECT_EQ(status.snapshot_age().seconds(), 1);
+  EXPECT_EQ(status.snapshot_age().nanos(), 500000000);
+  EXPECT_EQ(status.max_staleness().seconds(), 300);
+  EXPECT_EQ(status.last_current().seconds(), 1700000090);
+  EXPECT_EQ(status.last_error(), mirror.last_error);
+  EXPECT_EQ(status.servers(), 3u);
+  EXPECT_EQ(status.pins(), 5u);
+  EXPECT_EQ(status.domain_policies(), 7u);
+  EXPECT_EQ(status.index_bytes(), 1024u);
+  EXPECT_EQ(status.initial_load().nanos(), 250000000);
+  EXPECT_EQ(status.started().seconds(), 1700000000);
+
+  mirror.mode = SyncMode::kPoll;
+  harness_.monitor().Set(mirror);
+  ASSERT_TRUE(GetStatus(&status).ok());
+  EXPECT_EQ(status.sync_mode(), v1::SYNC_MODE_POLL);
+}
+
+TEST_F(StatusServiceTest, GetStatusLeavesAbsentValuesUnset) {
+  DirectoryStatus direct;
+  direct.mode = SyncMode::kNone;
+  direct.uri = "ldapi://%2Fvar%2Flib%2Fdtrust%2Fldapi";
+  direct.last_error = "cannot connect";
+  harness_.monitor().Set(direct);
+
+  // Not serving is what the status says; the call itself succeeds.
+  v1::ServiceStatus status;
+  ASSERT_TRUE(GetStatus(&status).ok());
+  EXPECT_FALSE(status.serving());
+  EXPECT_FALSE(status.connected());
+  EXPECT_EQ(status.sync_mode(), v1::SYNC_MODE_NONE);
+  EXPECT_EQ(status.directory_uri(), direct.uri);
+  EXPECT_EQ(status.last_error(), "cannot connect");
+  EXPECT_FALSE(status.has_snapshot_age());
+  EXPECT_FALSE(status.has_last_current());
+  EXPECT_FALSE(status.has_initial_load());
+  EXPECT_FALSE(status.has_started());
+}
+
+TEST(ProtoConversionTest, DurationsAreClampedToTheProtoRange) {
+  EXPECT_EQ(ToProto(absl::InfiniteDuration()).seconds(), 315576000000);
+  EXPECT_EQ(ToProto(-absl::InfiniteDuration()).seconds(), -315576000000);
+  const google::protobuf::Duration negative =
+      ToProto(absl::Milliseconds(-1500));
+  EXPECT_EQ(negative.seconds(), -1);
+  EXPECT_EQ(negative.nanos(), -500000000);
+}
+
+TEST_F(StatusServiceTest, AnswersCarryTheSnapshotAgeWhenThereIsOne) {
+  EXPECT_FALSE(VerifyUnpublished().has_snapshot_age());
+  EXPECT_FALSE(ListDomainPolicies().has_snapshot_age());
+
+  DirectoryStatus mirror;
+  mirror.mode = SyncMode::kRefreshAndPersist;
+  mirror.serving = true;
+  mirror.snapshot_age = absl::Seconds(42);
+  harness_.monitor().Set(mirror);
+  const v1::VerifyResponse verified = VerifyUnpublished();
+  ASSERT_TRUE(verified.has_snapshot_age());
+  EXPECT_EQ(verified.snapshot_age().seconds(), 42);
+  const v1::ListDomainPoliciesResponse policies = ListDomainPolicies();
+  ASSERT_TRUE(policies.has_snapshot_age());
+  EXPECT_EQ(policies.snapshot_age().seconds(), 42);
+
+  // Live: zero, but present.
+  mirror.snapshot_age = absl::ZeroDuration();
+  harness_.monitor().Set(mirror);
+  EXPECT_TRUE(VerifyUnpublished().has_snapshot_age());
+}
+
+TEST_F(StatusServiceTest, HealthFollowsTheMonitor) {
+  HealthReporter reporter(harness_.server().GetHealthCheckService(),
+                          &harness_.monitor(), absl::Milliseconds(10));
+  // Set at construction: never SERVING before the monitor says so.
+  EXPECT_EQ(Health(""), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health(kService), HealthCheckResponse::NOT_SERVING);
+
+  harness_.monitor().SetServing(true);
+  EXPECT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
+  harness_.monitor().SetServing(false);
+  EXPECT_TRUE(AwaitHealth(HealthCheckResponse::NOT_SERVING));
+  harness_.monitor().SetServing(true);
+  EXPECT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
+}
+
+TEST_F(StatusServiceTest, HealthWatchSeesTheChange) {
+  HealthReporter reporter(harness_.server().GetHealthCheckService(),
+                          &harness_.monitor(), absl::Milliseconds(10));
+  HealthCheckRequest request;
+  request.set_service(kService);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  auto watch = harness_.health().Watch(&context, request);
+  HealthCheckResponse response;
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  harness_.monitor().SetServing(true);
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  context.TryCancel();
+  EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(StatusServiceTest, HealthReporterStopsPromptly) {
+  const absl::Time start = absl::Now();
+  {
+    HealthReporter reporter(harness_.server().GetHealthCheckService(),
+                            &harness_.monitor(), absl::Hours(1));
+  }
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+}
+
+}  // namespace
+}  // namespace dtrust

@@ -1,0 +1,45 @@
+// A settable DirectoryMonitor for tests.
+#ifndef DTRUST_TESTS_TESTING_FAKE_DIRECTORY_MONITOR_H_
+#define DTRUST_TESTS_TESTING_FAKE_DIRECTORY_MONITOR_H_
+
+#include <optional>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/core/directory_status.h"
+
+namespace dtrust::testing {
+
+// Reports whatever status it was last given. Thread-safe.
+class FakeDirectoryMonitor : public DirectoryMonitor {
+ public:
+  explicit FakeDirectoryMonitor(DirectoryStatus status = {})
+      : status_(std::move(status)) {}
+
+  DirectoryStatus Status() const override {
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+  std::optional<absl::Duration> SnapshotAge() const override {
+    absl::MutexLock lock(&mu_);
+    return status_.snapshot_age;
+  }
+
+  void Set(DirectoryStatus status) {
+    absl::MutexLock lock(&mu_);
+    status_ = std::move(status);
+  }
+  void SetServing(bool serving) {
+    absl::MutexLock lock(&mu_);
+    status_.serving = serving;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  DirectoryStatus status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dtrust::testing
+
+#endif  // DTRUST_TESTS_TESTING_FAKE_DIRECTORY_MONITOR_H_
