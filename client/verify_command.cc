@@ -100,6 +100,13 @@ void WriteJson(const v1::VerifyResponse& response, JsonWriter& json) {
                      response.publisher().empty()
                          ? std::nullopt
                          : std::optional<std::string>(response.publisher()));
+  json.Key("snapshot_age_ms");
+  if (response.has_snapshot_age()) {
+    json.Uint(static_cast<uint64_t>(response.snapshot_age().seconds()) * 1000 +
+              static_cast<uint64_t>(response.snapshot_age().nanos()) / 1000000);
+  } else {
+    json.Null();
+  }
   json.EndObject();
 }
 
@@ -133,6 +140,15 @@ void AppendText(const v1::VerifyResponse& response, std::string* out) {
   if (response.provenance() != v1::PIN_PROVENANCE_UNSPECIFIED) {
     AppendDetail("  ", "provenance",
                  ProvenanceText(response.provenance(), response.publisher()),
+                 out);
+  }
+  // Only when dtrustd answered from data not followed live (a poll, or the
+  // last snapshot while the directory is unreachable).
+  const absl::Duration age = absl::Seconds(response.snapshot_age().seconds()) +
+                             absl::Nanoseconds(response.snapshot_age().nanos());
+  if (age > absl::ZeroDuration()) {
+    AppendDetail("  ", "snapshot-age",
+                 absl::FormatDuration(absl::Trunc(age, absl::Milliseconds(1))),
                  out);
   }
 }

@@ -119,12 +119,21 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
   if (!converted.ok()) return Failed("Verify", context, converted.status());
   absl::StatusOr<VerifyResult> result = trust_service_->Verify(*converted);
   if (!result.ok()) return Failed("Verify", context, result.status());
-  if (result->verdict != Verdict::kTrusted) {
-    LogInfo("Verify from ", context->peer(), ": ", VerdictName(result->verdict),
-            ": ", result->reason);
-  }
   *response = ToProto(*result);
   SetSnapshotAge(*monitor_, response);
+  const absl::Duration age =
+      absl::Seconds(response->snapshot_age().seconds()) +
+      absl::Nanoseconds(response->snapshot_age().nanos());
+  if (result->verdict != Verdict::kTrusted) {
+    LogInfo("Verify from ", context->peer(), ": ", VerdictName(result->verdict),
+            ": ", result->reason,
+            age > absl::ZeroDuration()
+                ? absl::StrCat(" (from a directory snapshot ",
+                               absl::FormatDuration(
+                                   absl::Trunc(age, absl::Milliseconds(1))),
+                               " old)")
+                : "");
+  }
   return grpc::Status::OK;
 }
 

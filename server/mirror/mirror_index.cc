@@ -82,11 +82,6 @@ void MirrorIndex::AbortReload() {
   tables_->AbortReload();
 }
 
-void MirrorIndex::Clear() {
-  absl::MutexLock lock(&mutex_);
-  tables_ = std::make_unique<MirrorTables>();
-}
-
 std::vector<ServerRecord> MirrorIndex::FindByDigest(
     const Sha256Digest* cert_sha256, const Sha256Digest* spki_sha256) const {
   absl::ReaderMutexLock lock(&mutex_);

@@ -77,8 +77,6 @@ class MirrorIndex {
   // Ends a reload without removing anything (the source said what was
   // deleted itself: an RFC 4533 delete phase).
   void AbortReload();
-  // Removes everything.
-  void Clear();
 
   // --- Local writes, by name (see the class comment) ----------------------
   // Creates the server or adds `domains` to it.
