@@ -170,12 +170,13 @@ TEST_F(LdapSyncSourceTest, KeepsServingWhileDownAndCatchesUpFromItsCookie) {
   const TestCert added = MakeTestCert({.common_name = kServer});
   ASSERT_TRUE(directory_->AddPin(kServer, PinFor(added)).ok());
 
+  // Caught up: the refresh is done and the mirror live again.
   EXPECT_TRUE(Eventually([&] {
-    return mirror_.Status().connected && Published(added) &&
+    return mirror_.SnapshotAge() == absl::ZeroDuration() && Published(added) &&
            !Published(deleted);
   }));
   EXPECT_TRUE(Published(kept));
-  EXPECT_EQ(mirror_.SnapshotAge(), absl::ZeroDuration());
+  EXPECT_TRUE(mirror_.Status().connected);
 }
 
 TEST_F(LdapSyncSourceTest, AHungDirectoryIsDetectedByTheProbe) {
