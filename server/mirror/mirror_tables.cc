@@ -8,6 +8,14 @@ namespace {
 
 int64_t ToSeconds(absl::Time time) { return absl::ToUnixSeconds(time); }
 
+// Heap bytes of a server's name and domain list beyond their inline storage.
+uint64_t HeapBytes(const std::string& name,
+                   const absl::InlinedVector<uint32_t, 4>& domains) {
+  uint64_t bytes = name.capacity() > 15 ? name.capacity() + 1 : 0;
+  if (domains.size() > 4) bytes += domains.capacity() * sizeof(uint32_t);
+  return bytes;
+}
+
 template <typename T>
 uint64_t HashSetBytes(const T& set, size_t element_size) {
   // One control byte per slot besides the element (absl's Swiss tables).
@@ -74,6 +82,7 @@ uint32_t MirrorTables::FindOrAddServer(absl::string_view name) {
     free_servers_.pop_back();
   }
   servers_[server].name = std::string(name);
+  server_heap_bytes_ += HeapBytes(servers_[server].name, {});
   by_name_.insert(server);
   return server;
 }
@@ -107,7 +116,9 @@ void MirrorTables::SetServerDomains(uint32_t server,
     if (servers.empty()) servers_of_domain_.erase(domain);
   }
   for (uint32_t domain : domains) servers_of_domain_[domain].push_back(server);
+  server_heap_bytes_ -= HeapBytes(slot.name, slot.domains);
   slot.domains = std::move(domains);
+  server_heap_bytes_ += HeapBytes(slot.name, slot.domains);
 }
 
 void MirrorTables::PutServer(const EntryUuid& uuid, absl::string_view name,
@@ -120,7 +131,10 @@ void MirrorTables::PutServer(const EntryUuid& uuid, absl::string_view name,
       const uint32_t other = FindServer(name);
       if (other != kNone) RemoveServer(other);
       by_name_.erase(server);
-      servers_[server].name = std::string(name);
+      ServerSlot& slot = servers_[server];
+      server_heap_bytes_ -= HeapBytes(slot.name, slot.domains);
+      slot.name = std::string(name);
+      server_heap_bytes_ += HeapBytes(slot.name, slot.domains);
       by_name_.insert(server);
     }
   } else {
@@ -148,6 +162,7 @@ void MirrorTables::RemoveServer(uint32_t server) {
   SetUuid(kServerRef | server, &slot.uuid, EntryUuid{});
   by_name_.erase(server);
   if (reloading_) present_.erase(kServerRef | server);
+  server_heap_bytes_ -= HeapBytes(slot.name, slot.domains);
   slot = ServerSlot{};
   free_servers_.push_back(server);
 }
@@ -578,13 +593,7 @@ MirrorCounts MirrorTables::Counts() const {
   uint64_t bytes = pins_.capacity() * sizeof(PinSlot) +
                    servers_.capacity() * sizeof(ServerSlot) +
                    free_servers_.capacity() * sizeof(uint32_t);
-  for (const ServerSlot& server : servers_) {
-    // Heap strings beyond the small-string buffer, and the domain lists.
-    if (server.name.capacity() > 15) bytes += server.name.capacity() + 1;
-    if (server.domains.size() > 4) {
-      bytes += server.domains.capacity() * sizeof(uint32_t);
-    }
-  }
+  bytes += server_heap_bytes_;
   bytes +=
       HashSetBytes(by_cert_, sizeof(uint32_t)) +
       HashSetBytes(by_spki_, sizeof(uint32_t)) +

@@ -80,7 +80,7 @@ class MirrorTables {
     bool has_window = false;
   };
   struct ServerSlot {
-    std::string name{};               // Empty: a free slot.
+    std::string name{};  // Empty: a free slot.
     // Interned, sorted by name; most servers have one or two.
     absl::InlinedVector<uint32_t, 4> domains{};
     EntryUuid uuid{};
@@ -210,6 +210,8 @@ class MirrorTables {
   absl::flat_hash_map<uint32_t, std::vector<uint32_t>> servers_of_domain_;
   absl::flat_hash_map<uint32_t, PolicySlot> policies_;  // By domain.
 
+  // Heap bytes of the servers' names and domain lists (see Counts()).
+  uint64_t server_heap_bytes_ = 0;
   bool reloading_ = false;
   // During a reload: the entries confirmed present, by ref.
   absl::flat_hash_set<uint32_t> present_;
