@@ -3,10 +3,11 @@
 // Postfix's own `ldap:` table against the same directory, side by side in one
 // run. Starts its own slapd and dtrustd; prints a Markdown report.
 //
-//   postfix_bench [--quick] [--domains N]
+//   postfix_bench [--quick] [--domains N] [--dtrustd-arg ARG]...
 //
 // --quick runs everything briefly (a smoke test for ctest, not a
-// measurement).
+// measurement). --dtrustd-arg passes ARG on to dtrustd (e.g.
+// --directory-sync=none).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -33,6 +34,7 @@ namespace {
 struct Options {
   bool quick = false;
   int domains = 100;
+  std::vector<std::string> dtrustd_args;
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -130,13 +132,22 @@ std::string Run(const Options& options) {
   const std::string dir = mkdtemp(dir_template);
   const std::string socketmap = dir + "/socketmap";
   const std::string policy = dir + "/policy";
+  std::vector<std::string> dtrustd_args = {"--ldap-uri",
+                                           slapd->uri(),
+                                           "--base-dn",
+                                           slapd->suffix(),
+                                           "--bind-dn",
+                                           slapd->bind_dn(),
+                                           "--bind-password-file",
+                                           slapd->bind_password_file(),
+                                           "--socketmap-listen",
+                                           "unix:" + socketmap,
+                                           "--policy-listen",
+                                           "unix:" + policy};
+  dtrustd_args.insert(dtrustd_args.end(), options.dtrustd_args.begin(),
+                      options.dtrustd_args.end());
   std::unique_ptr<testing::DtrustdProcess> dtrustd =
-      Check(testing::DtrustdProcess::Start(
-                {"--ldap-uri", slapd->uri(), "--base-dn", slapd->suffix(),
-                 "--bind-dn", slapd->bind_dn(), "--bind-password-file",
-                 slapd->bind_password_file(), "--socketmap-listen",
-                 "unix:" + socketmap, "--policy-listen", "unix:" + policy}),
-            "dtrustd");
+      Check(testing::DtrustdProcess::Start(dtrustd_args), "dtrustd");
   const std::vector<Published> published =
       Populate(dtrustd->endpoint(), options.domains);
   const int domains = options.domains;
@@ -261,8 +272,12 @@ int main(int argc, char** argv) {
                absl::SimpleAtoi(argv[i + 1], &options.domains) &&
                options.domains > 0) {
       ++i;
+    } else if (arg == "--dtrustd-arg" && i + 1 < argc) {
+      options.dtrustd_args.push_back(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: postfix_bench [--quick] [--domains N]\n");
+      std::fprintf(stderr,
+                   "usage: postfix_bench [--quick] [--domains N] "
+                   "[--dtrustd-arg ARG]...\n");
       return 2;
     }
   }
