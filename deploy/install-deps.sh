@@ -15,8 +15,9 @@ packages=(
   # swaks with TLS (Net::SSLeay is only a recommendation of swaks), network
   # namespaces (ip netns), pgrep
   postfix swaks libnet-ssleay-perl iproute2 procps
-  # the benchmark compares with Postfix's own ldap: table (tests/benchmark)
-  postfix-ldap
+  # the benchmark compares with Postfix's own ldap: table (tests/benchmark);
+  # its script reads the programs' JSON with jq
+  postfix-ldap jq
 )
 
 missing=()
