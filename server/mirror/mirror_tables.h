@@ -111,10 +111,12 @@ class MirrorTables {
   }
 
   // Hash sets of slot numbers, looked up by what the slot holds.
-  struct CertKey {
+  // Looks slots up by the digest `Field` of their pin.
+  template <Sha256Digest PinSlot::*Field>
+  struct DigestKey {
     const std::vector<PinSlot>* pins;
     using is_transparent = void;
-    const Sha256Digest& Of(uint32_t i) const { return (*pins)[i].cert; }
+    const Sha256Digest& Of(uint32_t i) const { return (*pins)[i].*Field; }
     const Sha256Digest& Of(const Sha256Digest& d) const { return d; }
     template <typename A>
     size_t operator()(const A& a) const {
@@ -125,20 +127,8 @@ class MirrorTables {
       return Of(a) == Of(b);
     }
   };
-  struct SpkiKey {
-    const std::vector<PinSlot>* pins;
-    using is_transparent = void;
-    const Sha256Digest& Of(uint32_t i) const { return (*pins)[i].spki; }
-    const Sha256Digest& Of(const Sha256Digest& d) const { return d; }
-    template <typename A>
-    size_t operator()(const A& a) const {
-      return HashBytes(reinterpret_cast<const uint8_t*>(Of(a).bytes().data()));
-    }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return Of(a) == Of(b);
-    }
-  };
+  using CertKey = DigestKey<&PinSlot::cert>;
+  using SpkiKey = DigestKey<&PinSlot::spki>;
   struct UuidKey {
     const MirrorTables* tables;
     using is_transparent = void;

@@ -54,26 +54,11 @@ CommandResult AwaitStatus(const DtrustCli& cli, int exit_code,
   return r;
 }
 
-// dtrustd over `slapd`, with `extra_args`.
-absl::StatusOr<std::unique_ptr<DtrustdProcess>> StartDtrustd(
-    const SlapdFixture& slapd, const std::vector<std::string>& extra_args) {
-  std::vector<std::string> args = {"--ldap-uri",
-                                   slapd.uri(),
-                                   "--base-dn",
-                                   slapd.suffix(),
-                                   "--bind-dn",
-                                   slapd.bind_dn(),
-                                   "--bind-password-file",
-                                   slapd.bind_password_file()};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  return DtrustdProcess::Start(args);
-}
-
 TEST(StatusTest, NoMirrorServingThenDirectoryDownThenBack) {
   absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start();
   ASSERT_TRUE(slapd.ok()) << slapd.status();
   absl::StatusOr<std::unique_ptr<DtrustdProcess>> dtrustd =
-      StartDtrustd(**slapd, {"--directory-sync", "none"});
+      DtrustdProcess::StartWithLdap(**slapd, {"--directory-sync", "none"});
   ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
   const std::string endpoint = (*dtrustd)->endpoint();
   const DtrustCli cli(endpoint);
@@ -146,7 +131,7 @@ TEST(StatusTest, MirrorShowsItsDataAndItsStaleness) {
   absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start();
   ASSERT_TRUE(slapd.ok()) << slapd.status();
   absl::StatusOr<std::unique_ptr<DtrustdProcess>> dtrustd =
-      StartDtrustd(**slapd, {"--max-staleness", "1s"});
+      DtrustdProcess::StartWithLdap(**slapd, {"--max-staleness", "1s"});
   ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
   const DtrustCli cli((*dtrustd)->endpoint());
   const std::string cert = MakeOpensslCert("mx1.org-b.example").cert_path;

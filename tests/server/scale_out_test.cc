@@ -14,6 +14,7 @@
 #include "server/core/digest.h"
 #include "server/core/log.h"
 #include "tests/testing/dtrustd_process.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/replicated_slapd.h"
 #include "tests/testing/test_certs.h"
 
@@ -21,6 +22,7 @@ namespace dtrust {
 namespace {
 
 using ::dtrust::testing::DtrustdProcess;
+using ::dtrust::testing::Eventually;
 using ::dtrust::testing::MakeTestCert;
 using ::dtrust::testing::ReplicatedSlapdPair;
 using ::dtrust::testing::TestCert;
@@ -63,16 +65,6 @@ struct Replica {
     return status;
   }
 };
-
-bool Eventually(const std::function<bool()>& condition,
-                absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return condition();
-}
 
 class ScaleOutTest : public ::testing::Test {
  protected:

@@ -13,11 +13,13 @@
 #include "gtest/gtest.h"
 #include "server/core/certificate.h"
 #include "tests/server/ldap/ldap_directory_fixture.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust {
 namespace {
 
+using ::dtrust::testing::Eventually;
 using ::dtrust::testing::LdapDirectoryFixture;
 using ::dtrust::testing::MakeTestCert;
 using ::dtrust::testing::TestCert;
@@ -38,17 +40,6 @@ PinRecord PinFor(const TestCert& cert) {
   pin.subject = parsed->subject();
   pin.der = parsed->der();
   return pin;
-}
-
-// Whether `condition` holds within `timeout`, checked every 5 ms.
-bool Eventually(const std::function<bool()>& condition,
-                absl::Duration timeout = absl::Seconds(5)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return condition();
 }
 
 class LdapSyncSourceTest : public LdapDirectoryFixture {
