@@ -77,6 +77,31 @@ absl::Status CheckSize(absl::string_view data, absl::string_view source) {
 
 }  // namespace
 
+// One BER element: its header at `start`, its contents.
+struct Element {
+  const unsigned char* start = nullptr;
+  const unsigned char* contents = nullptr;
+  long length = 0;
+  int tag = 0;
+  int tag_class = 0;
+  const unsigned char* end() const { return contents + length; }
+};
+
+// Reads the element at `*next` (before `end`) and moves `*next` past its
+// header; false if there is none or it is not a definite-length element
+// that fits.
+bool ReadElement(const unsigned char** next, const unsigned char* end,
+                 Element* element) {
+  if (*next >= end) return false;
+  element->start = *next;
+  const int flags = ASN1_get_object(next, &element->length, &element->tag,
+                                    &element->tag_class, end - *next);
+  // 0x80: error; 0x21: constructed with indefinite length.
+  if ((flags & 0x80) != 0 || flags == 0x21) return false;
+  element->contents = *next;
+  return element->length >= 0 && element->length <= end - *next;
+}
+
 absl::StatusOr<Certificate> Certificate::FromDer(absl::string_view der,
                                                  absl::string_view source) {
   DTRUST_RETURN_IF_ERROR(CheckSize(der, source));
@@ -114,6 +139,69 @@ absl::StatusOr<Certificate> Certificate::FromDer(absl::string_view der,
       Sha256Digest::Of(absl::string_view(reinterpret_cast<const char*>(spki),
                                          static_cast<size_t>(spki_size))),
       not_before, not_after, Rfc2253(X509_get_subject_name(x509.get())));
+}
+
+absl::StatusOr<CertificateFacts> Certificate::MatchingFacts(
+    absl::string_view der, absl::string_view source) {
+  DTRUST_RETURN_IF_ERROR(CheckSize(der, source));
+  const auto* begin = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* const end = begin + der.size();
+  const auto malformed = [&source](absl::string_view where) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": not a DER X.509 certificate (", where, " unreadable)"));
+  };
+  // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version
+  // OPTIONAL, serialNumber, signature, issuer, validity, subject,
+  // subjectPublicKeyInfo, ... }, ... }
+  const unsigned char* next = begin;
+  Element certificate, tbs, element;
+  if (!ReadElement(&next, end, &certificate) ||
+      certificate.tag != V_ASN1_SEQUENCE || certificate.end() != end) {
+    return malformed("Certificate");
+  }
+  if (!ReadElement(&next, certificate.end(), &tbs) ||
+      tbs.tag != V_ASN1_SEQUENCE) {
+    return malformed("tbsCertificate");
+  }
+  // Moves `count` elements on from `element`, leaving the last in it.
+  const auto advance = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      next = element.end();
+      if (!ReadElement(&next, tbs.end(), &element)) return false;
+    }
+    return true;
+  };
+  if (!ReadElement(&next, tbs.end(), &element)) {
+    return malformed("serialNumber");
+  }
+  if (element.tag_class == V_ASN1_CONTEXT_SPECIFIC && element.tag == 0 &&
+      !advance(1)) {  // Past the version.
+    return malformed("serialNumber");
+  }
+  // serialNumber, signature, issuer, then validity.
+  if (!advance(3) || element.tag != V_ASN1_SEQUENCE) {
+    return malformed("validity");
+  }
+  absl::Time validity[2];
+  const unsigned char* time_next = element.contents;
+  for (absl::Time& bound : validity) {
+    std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> time(
+        d2i_ASN1_TIME(nullptr, &time_next, element.end() - time_next),
+        &ASN1_TIME_free);
+    if (time == nullptr) return malformed("validity");
+    DTRUST_ASSIGN_OR_RETURN(bound, ToTime(time.get(), "validity", source));
+  }
+  // subject, then subjectPublicKeyInfo.
+  if (!advance(2) || element.tag != V_ASN1_SEQUENCE) {
+    return malformed("subjectPublicKeyInfo");
+  }
+  return CertificateFacts{
+      .sha256 = Sha256Digest::Of(der),
+      .spki_sha256 = Sha256Digest::Of(absl::string_view(
+          reinterpret_cast<const char*>(element.start),
+          static_cast<size_t>(element.end() - element.start))),
+      .not_before = validity[0],
+      .not_after = validity[1]};
 }
 
 namespace {

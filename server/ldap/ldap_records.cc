@@ -177,7 +177,8 @@ std::vector<std::string> SortedUnique(std::vector<std::string> values) {
   return values;
 }
 
-std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry) {
+std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry,
+                                       PinDetail detail) {
   auto skip = [&entry](absl::string_view why) -> std::optional<PinRecord> {
     LogWarning("ignoring pinned certificate entry \"", entry.dn, "\": ", why);
     return std::nullopt;
@@ -187,28 +188,50 @@ std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry) {
     return skip(absl::StrCat("it has ", ders.size(),
                              " userCertificate values instead of 1"));
   }
-  absl::StatusOr<Certificate> certificate =
-      Certificate::FromDer(ders[0], "userCertificate");
-  if (!certificate.ok()) {
-    return skip(absl::StrCat("its userCertificate does not parse: ",
-                             certificate.status().message()));
-  }
-  for (const auto& [attribute, computed] :
-       {std::make_pair(kCertSha256, certificate->sha256()),
-        std::make_pair(kSpkiSha256, certificate->spki_sha256())}) {
-    const std::vector<std::string>& stored = entry.Values(attribute);
-    if (stored.size() != 1) {
-      return skip(absl::StrCat("it has ", stored.size(), " ", attribute,
+  // The stored digests, then what the certificate says.
+  Sha256Digest stored[2];
+  const absl::string_view attributes[2] = {kCertSha256, kSpkiSha256};
+  for (int i = 0; i < 2; ++i) {
+    const std::vector<std::string>& values = entry.Values(attributes[i]);
+    if (values.size() != 1) {
+      return skip(absl::StrCat("it has ", values.size(), " ", attributes[i],
                                " values instead of 1"));
     }
     absl::StatusOr<Sha256Digest> digest =
-        Sha256Digest::FromHex(stored[0], attribute);
+        Sha256Digest::FromHex(values[0], attributes[i]);
     if (!digest.ok()) return skip(digest.status().message());
-    if (*digest != computed) {
-      return skip(absl::StrCat(attribute, " ", stored[0],
+    stored[i] = *digest;
+  }
+  std::optional<CertificateFacts> facts;
+  std::optional<Certificate> certificate;
+  if (detail == PinDetail::kMatching) {
+    absl::StatusOr<CertificateFacts> quick =
+        Certificate::MatchingFacts(ders[0], "userCertificate");
+    // Anything but agreement is decided by the full parse below.
+    if (quick.ok() && quick->sha256 == stored[0] &&
+        quick->spki_sha256 == stored[1]) {
+      facts = *quick;
+    }
+  }
+  if (!facts) {
+    absl::StatusOr<Certificate> parsed =
+        Certificate::FromDer(ders[0], "userCertificate");
+    if (!parsed.ok()) {
+      return skip(absl::StrCat("its userCertificate does not parse: ",
+                               parsed.status().message()));
+    }
+    certificate = *std::move(parsed);
+    facts =
+        CertificateFacts{certificate->sha256(), certificate->spki_sha256(),
+                         certificate->not_before(), certificate->not_after()};
+  }
+  const Sha256Digest computed[2] = {facts->sha256, facts->spki_sha256};
+  for (int i = 0; i < 2; ++i) {
+    if (stored[i] != computed[i]) {
+      return skip(absl::StrCat(attributes[i], " ", stored[i].ToHex(),
                                " does not match the stored certificate, whose "
                                "digest is ",
-                               computed.ToHex()));
+                               computed[i].ToHex()));
     }
   }
   const std::vector<std::string>& kinds = entry.Values(kPinKind);
@@ -254,13 +277,13 @@ std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry) {
     }
   }
   const std::vector<std::string>& publishers = entry.Values(kPinPublisher);
-  return PinRecord{certificate->sha256(),
-                   certificate->spki_sha256(),
+  return PinRecord{facts->sha256,
+                   facts->spki_sha256,
                    *kind,
-                   certificate->not_before(),
-                   certificate->not_after(),
-                   certificate->subject(),
-                   certificate->der(),
+                   facts->not_before,
+                   facts->not_after,
+                   certificate ? certificate->subject() : "",
+                   certificate ? certificate->der() : "",
                    window,
                    provenance,
                    publishers.empty() ? "" : publishers[0]};

@@ -67,7 +67,16 @@ std::optional<absl::Time> ParseGeneralizedTime(absl::string_view text);
 // kAsserted; a value other than "asserted" or "possession-proven" is logged
 // and read as kAsserted too, as provenance never makes a pin trusted. The
 // publisher is dtrustPinPublisher, or empty.
-std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry);
+// kMatching (for the mirror) leaves `der` and `subject` empty and reads the
+// certificate with Certificate::MatchingFacts, falling back to the full
+// parse whenever that disagrees with the stored digests. The digests and
+// dates are always those of the stored bytes; the one difference: a value
+// whose structure reaches the SubjectPublicKeyInfo but that FromDer would
+// refuse further on is accepted (only an entry written around dtrustd can
+// hold one, and its writer could as well store any real certificate).
+enum class PinDetail { kFull, kMatching };
+std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry,
+                                       PinDetail detail = PinDetail::kFull);
 
 // The valid pins among `entries`, sorted by cert_sha256.
 std::vector<PinRecord> ParsePinEntries(const std::vector<LdapEntry>& entries);

@@ -25,9 +25,9 @@ void ApplyDtrustEntry(const LdapEntry& entry, const EntryUuid& uuid,
   if (HasClass(entry, kPinClass)) {
     const std::optional<std::string> server =
         PinServerName(entry.dn, servers_key);
-    std::optional<PinRecord> pin = ParsePinEntry(entry);
+    const std::optional<PinRecord> pin =
+        ParsePinEntry(entry, PinDetail::kMatching);
     if (server && pin) {
-      pin->der.clear();  // The mirror keeps digests, not certificates.
       index.PutPin(uuid, *server, *pin);
       return;
     }

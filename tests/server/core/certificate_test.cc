@@ -134,3 +134,58 @@ TEST(CertificateTest, RejectsInputOver64KiB) {
 
 }  // namespace
 }  // namespace dtrust
+
+namespace dtrust {
+namespace {
+
+// `openssl` output for `command` (a shell pipeline writing DER to stdout).
+std::string OpenSslDer(const std::string& command) {
+  std::string der;
+  FILE* pipe = popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof(buffer), pipe)) > 0;) {
+    der.append(buffer, n);
+  }
+  EXPECT_EQ(pclose(pipe), 0) << command;
+  return der;
+}
+
+TEST(CertificateMatchingFactsTest, EqualWhatFullParsingGives) {
+  const std::string dir = ::testing::TempDir();
+  std::vector<std::string> ders = {
+      testing::MakeTestCert().der,
+      testing::MakeTestCert({.issuer_common_name = "Some CA"}).der,
+      // RSA, made by openssl x509 -req: version 1 (no version field).
+      OpenSslDer("openssl genrsa -out " + dir +
+                 "/rsa.key 2048 2>/dev/null && "
+                 "openssl req -new -key " +
+                 dir +
+                 "/rsa.key -subj "
+                 "/CN=mx9.example | openssl x509 -req -signkey " +
+                 dir + "/rsa.key -days 3 -outform DER 2>/dev/null")};
+  for (const std::string& der : ders) {
+    absl::StatusOr<Certificate> full = Certificate::FromDer(der);
+    absl::StatusOr<CertificateFacts> facts = Certificate::MatchingFacts(der);
+    ASSERT_TRUE(full.ok()) << full.status();
+    ASSERT_TRUE(facts.ok()) << facts.status();
+    EXPECT_EQ(facts->sha256, full->sha256());
+    EXPECT_EQ(facts->spki_sha256, full->spki_sha256());
+    EXPECT_EQ(facts->not_before, full->not_before());
+    EXPECT_EQ(facts->not_after, full->not_after());
+  }
+}
+
+TEST(CertificateMatchingFactsTest, RefusesWhatItCannotFollow) {
+  const std::string der = testing::MakeTestCert().der;
+  for (const std::string& bad :
+       {std::string(), std::string("not a certificate"),
+        der.substr(0, der.size() / 2), der + std::string(1, '\0'),
+        std::string("\x30\x80\x00\x00", 4)}) {
+    const absl::Status status = Certificate::MatchingFacts(bad).status();
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  }
+}
+
+}  // namespace
+}  // namespace dtrust
