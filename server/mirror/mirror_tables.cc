@@ -1,35 +1,44 @@
 #include "server/mirror/mirror_tables.h"
 
 #include <algorithm>
+#include <cstring>
+#include <limits>
 #include <utility>
+
+#include "absl/hash/hash.h"
+#include "server/core/log.h"
 
 namespace dtrust {
 namespace {
 
-int64_t ToSeconds(absl::Time time) { return absl::ToUnixSeconds(time); }
-
-// Heap bytes of a server's name and domain list beyond their inline storage.
-uint64_t HeapBytes(const std::string& name,
-                   const absl::InlinedVector<uint32_t, 4>& domains) {
-  uint64_t bytes = name.capacity() > 15 ? name.capacity() + 1 : 0;
-  if (domains.size() > 4) bytes += domains.capacity() * sizeof(uint32_t);
-  return bytes;
+// Unix seconds clamped to what a PinSlot holds (see there).
+uint32_t ToSlotSeconds(absl::Time time) {
+  return static_cast<uint32_t>(std::clamp<int64_t>(
+      absl::ToUnixSeconds(time), 0, std::numeric_limits<uint32_t>::max()));
 }
 
 template <typename T>
-uint64_t HashSetBytes(const T& set, size_t element_size) {
+uint64_t HashMapBytes(const T& map) {
   // One control byte per slot besides the element (absl's Swiss tables).
-  return set.capacity() * (element_size + 1);
+  return map.capacity() * (sizeof(typename T::value_type) + 1);
 }
 
 }  // namespace
 
-MirrorTables::MirrorTables()
-    : by_cert_(0, CertKey{&pins_}, CertKey{&pins_}),
-      by_spki_(0, SpkiKey{&pins_}, SpkiKey{&pins_}),
-      by_uuid_(0, UuidKey{this}, UuidKey{this}),
-      by_name_(0, NameKey{&servers_}, NameKey{&servers_}),
-      publishers_(1) {}
+uint64_t MirrorTables::DigestHash(const Sha256Digest& digest) {
+  uint64_t word;
+  std::memcpy(&word, digest.bytes().data(), sizeof(word));
+  return absl::HashOf(word);
+}
+
+uint64_t MirrorTables::UuidHash(const EntryUuid& uuid) {
+  return absl::HashOf(absl::string_view(
+      reinterpret_cast<const char*>(uuid.data()), uuid.size()));
+}
+
+uint64_t MirrorTables::NameHash(absl::string_view name) {
+  return absl::HashOf(name);
+}
 
 bool MirrorTables::IsZero(const EntryUuid& uuid) {
   return std::all_of(uuid.begin(), uuid.end(),
@@ -48,55 +57,117 @@ const EntryUuid& MirrorTables::RefUuid(uint32_t ref) const {
   }
 }
 
+uint32_t MirrorTables::FindRef(const EntryUuid& uuid) const {
+  uint32_t found = kNone;
+  by_uuid_.ForEach(UuidHash(uuid), [&](uint32_t ref) {
+    if (RefUuid(ref) != uuid) return true;
+    found = ref;
+    return false;
+  });
+  return found;
+}
+
 void MirrorTables::SetUuid(uint32_t ref, EntryUuid* slot_uuid,
                            const EntryUuid& uuid) {
   if (*slot_uuid == uuid) return;
-  if (!IsZero(*slot_uuid)) by_uuid_.erase(ref);
+  if (!IsZero(*slot_uuid)) by_uuid_.Erase(ref);
   if (!IsZero(uuid)) {
     // Another entry claiming this uuid is stale (its delete was missed).
     Remove(uuid);
   }
   *slot_uuid = uuid;
-  if (!IsZero(uuid)) by_uuid_.insert(ref);
+  if (!IsZero(uuid)) by_uuid_.Insert(ref);
 }
 
 void MirrorTables::MarkRef(uint32_t ref) {
-  if (reloading_) present_.insert(ref);
+  if (!reloading_) return;
+  const uint32_t number = ref & ~kRefKindMask;
+  switch (ref & kRefKindMask) {
+    case kPinRef:
+      pins_[number].present = 1;
+      break;
+    case kServerRef:
+      servers_[number].present = true;
+      break;
+    default:
+      policies_.at(number).present = true;
+      break;
+  }
 }
 
 // --- Servers ---------------------------------------------------------------
 
 uint32_t MirrorTables::FindServer(absl::string_view name) const {
-  const auto it = by_name_.find(name);
-  return it == by_name_.end() ? kNone : *it;
+  uint32_t found = kNone;
+  by_name_.ForEach(NameHash(name), [&](uint32_t server) {
+    if (NameOf(server) != name) return true;
+    found = server;
+    return false;
+  });
+  return found;
 }
 
 uint32_t MirrorTables::FindOrAddServer(absl::string_view name) {
   uint32_t server = FindServer(name);
   if (server != kNone) return server;
-  if (free_servers_.empty()) {
-    server = static_cast<uint32_t>(servers_.size());
-    servers_.emplace_back();
+  if (free_servers_ == kNone) {
+    if (servers_.size() >= kMaxSlots) {
+      LogError("mirror: more than ", kMaxSlots, " servers; stopping");
+      std::abort();
+    }
+    server = servers_.Append();
   } else {
-    server = free_servers_.back();
-    free_servers_.pop_back();
+    server = free_servers_;
+    free_servers_ = servers_[server].first_pin;
+    servers_[server].first_pin = kNone;
   }
-  servers_[server].name = std::string(name);
-  server_heap_bytes_ += HeapBytes(servers_[server].name, {});
-  by_name_.insert(server);
+  servers_[server].name = names_.Add(name);
+  by_name_.Insert(server);
+  ++server_count_;
   return server;
 }
 
+void MirrorTables::RenameServer(uint32_t server, absl::string_view name) {
+  by_name_.Erase(server);
+  names_.Release(servers_[server].name);
+  servers_[server].name = names_.Add(name);
+  by_name_.Insert(server);
+}
+
 uint32_t MirrorTables::InternDomain(absl::string_view domain) {
-  const auto [it, inserted] = domain_ids_.try_emplace(
-      std::string(domain), static_cast<uint32_t>(domain_names_.size()));
-  if (inserted) domain_names_.emplace_back(domain);
-  return it->second;
+  uint32_t id = FindDomain(domain);
+  if (id != kNone) return id;
+  if (domains_.size() >= kMaxSlots) {
+    LogError("mirror: more than ", kMaxSlots, " domains; stopping");
+    std::abort();
+  }
+  id = static_cast<uint32_t>(domains_.size());
+  domains_.emplace_back().name = domain_names_.Add(domain);
+  by_domain_.Insert(id);
+  return id;
 }
 
 uint32_t MirrorTables::FindDomain(absl::string_view domain) const {
-  const auto it = domain_ids_.find(domain);
-  return it == domain_ids_.end() ? kNone : it->second;
+  uint32_t found = kNone;
+  by_domain_.ForEach(NameHash(domain), [&](uint32_t id) {
+    if (DomainName(id) != domain) return true;
+    found = id;
+    return false;
+  });
+  return found;
+}
+
+absl::InlinedVector<uint32_t, 4> MirrorTables::DomainsOf(
+    uint32_t server) const {
+  absl::InlinedVector<uint32_t, 4> domains;
+  const ServerSlot& slot = servers_[server];
+  if (slot.domain == kNone) return domains;
+  domains.push_back(slot.domain);
+  if (slot.more_domains) {
+    const std::vector<uint32_t>& more = extra_domains_.at(server);
+    domains.insert(domains.end(), more.begin(), more.end());
+  }
+  return domains;
 }
 
 void MirrorTables::SetServerDomains(uint32_t server,
@@ -104,38 +175,38 @@ void MirrorTables::SetServerDomains(uint32_t server,
   absl::InlinedVector<uint32_t, 4> domains;
   for (const std::string& name : names) domains.push_back(InternDomain(name));
   std::sort(domains.begin(), domains.end(), [this](uint32_t a, uint32_t b) {
-    return domain_names_[a] < domain_names_[b];
+    return DomainName(a) < DomainName(b);
   });
   domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
-  ServerSlot& slot = servers_[server];
-  if (slot.domains == domains) return;
-  for (uint32_t domain : slot.domains) {
-    std::vector<uint32_t>& servers = servers_of_domain_[domain];
+  const absl::InlinedVector<uint32_t, 4> old = DomainsOf(server);
+  if (old == domains) return;
+  for (uint32_t domain : old) {
+    auto& servers = domains_[domain].servers;
     servers.erase(std::remove(servers.begin(), servers.end(), server),
                   servers.end());
-    if (servers.empty()) servers_of_domain_.erase(domain);
+    if (servers.empty()) servers.shrink_to_fit();
   }
-  for (uint32_t domain : domains) servers_of_domain_[domain].push_back(server);
-  server_heap_bytes_ -= HeapBytes(slot.name, slot.domains);
-  slot.domains = std::move(domains);
-  server_heap_bytes_ += HeapBytes(slot.name, slot.domains);
+  for (uint32_t domain : domains) domains_[domain].servers.push_back(server);
+  ServerSlot& slot = servers_[server];
+  slot.domain = domains.empty() ? kNone : domains[0];
+  slot.more_domains = domains.size() > 1;
+  if (slot.more_domains) {
+    extra_domains_[server].assign(domains.begin() + 1, domains.end());
+  } else {
+    extra_domains_.erase(server);
+  }
 }
 
 void MirrorTables::PutServer(const EntryUuid& uuid, absl::string_view name,
                              const std::vector<std::string>& domains) {
   uint32_t server = kNone;
-  const auto it = by_uuid_.find(uuid);
-  if (it != by_uuid_.end() && (*it & kRefKindMask) == kServerRef) {
-    server = *it & ~kRefKindMask;
-    if (servers_[server].name != name) {  // Renamed (modrdn).
+  const uint32_t ref = FindRef(uuid);
+  if (ref != kNone && (ref & kRefKindMask) == kServerRef) {
+    server = ref & ~kRefKindMask;
+    if (NameOf(server) != name) {  // Renamed (modrdn).
       const uint32_t other = FindServer(name);
       if (other != kNone) RemoveServer(other);
-      by_name_.erase(server);
-      ServerSlot& slot = servers_[server];
-      server_heap_bytes_ -= HeapBytes(slot.name, slot.domains);
-      slot.name = std::string(name);
-      server_heap_bytes_ += HeapBytes(slot.name, slot.domains);
-      by_name_.insert(server);
+      RenameServer(server, name);
     }
   } else {
     server = FindOrAddServer(name);
@@ -149,8 +220,8 @@ void MirrorTables::AddServerDomains(absl::string_view name,
                                     const std::vector<std::string>& domains) {
   const uint32_t server = FindOrAddServer(name);
   std::vector<std::string> all = domains;
-  for (uint32_t domain : servers_[server].domains) {
-    all.push_back(domain_names_[domain]);
+  for (uint32_t domain : DomainsOf(server)) {
+    all.emplace_back(DomainName(domain));
   }
   SetServerDomains(server, all);
 }
@@ -160,11 +231,19 @@ void MirrorTables::RemoveServer(uint32_t server) {
   while (slot.first_pin != kNone) UnlinkPin(slot.first_pin);
   SetServerDomains(server, {});
   SetUuid(kServerRef | server, &slot.uuid, EntryUuid{});
-  by_name_.erase(server);
-  if (reloading_) present_.erase(kServerRef | server);
-  server_heap_bytes_ -= HeapBytes(slot.name, slot.domains);
+  by_name_.Erase(server);
+  names_.Release(slot.name);
   slot = ServerSlot{};
-  free_servers_.push_back(server);
+  slot.first_pin = free_servers_;
+  free_servers_ = server;
+  --server_count_;
+  if (names_.WantsCompaction()) {
+    names_.Compact([this](auto relocate) {
+      for (uint32_t i = 0; i < servers_.size(); ++i) {
+        if (servers_[i].name != kNone) relocate(servers_[i].name);
+      }
+    });
+  }
 }
 
 void MirrorTables::RemoveServerByName(absl::string_view name) {
@@ -178,6 +257,10 @@ uint32_t MirrorTables::InternPublisher(absl::string_view publisher) {
   if (publisher.empty()) return 0;
   auto [it, inserted] = publisher_ids_.try_emplace(std::string(publisher), 0);
   if (inserted) {
+    if (publishers_.size() >= (1u << 24)) {
+      LogError("mirror: more than 2^24 publishers; stopping");
+      std::abort();
+    }
     it->second = static_cast<uint32_t>(publishers_.size());
     for (uint32_t i = 1; i < publishers_.size(); ++i) {
       if (publishers_[i].references == 0) {  // Reuse a released one.
@@ -202,22 +285,23 @@ void MirrorTables::ReleasePublisher(uint32_t id) {
 uint32_t MirrorTables::FindPin(uint32_t server,
                                const Sha256Digest& cert) const {
   if (server == kNone) return kNone;
-  const auto it = by_cert_.find(cert);
-  if (it == by_cert_.end()) return kNone;
-  for (uint32_t pin = *it; pin != kNone; pin = pins_[pin].next_same_cert) {
-    if (pins_[pin].server == server) return pin;
-  }
-  return kNone;
+  uint32_t found = kNone;
+  by_cert_.ForEach(DigestHash(cert), [&](uint32_t pin) {
+    if (pins_[pin].server != server || pins_[pin].cert != cert) return true;
+    found = pin;
+    return false;
+  });
+  return found;
 }
 
 void MirrorTables::StorePin(uint32_t slot_number, uint32_t server,
                             const PinRecord& pin) {
   PinSlot& slot = pins_[slot_number];
   slot.server = server;
-  slot.kind = pin.kind;
-  slot.provenance = pin.provenance;
-  slot.not_before = ToSeconds(pin.not_before);
-  slot.not_after = ToSeconds(pin.not_after);
+  slot.public_key_pin = pin.kind == PinKind::kPublicKey;
+  slot.possession_proven = pin.provenance == PinProvenance::kPossessionProven;
+  slot.not_before = ToSlotSeconds(pin.not_before);
+  slot.not_after = ToSlotSeconds(pin.not_after);
   const uint32_t publisher = InternPublisher(pin.publisher);
   ReleasePublisher(slot.publisher);
   slot.publisher = publisher;
@@ -232,8 +316,11 @@ void MirrorTables::StorePin(uint32_t slot_number, uint32_t server,
 uint32_t MirrorTables::AddPin(uint32_t server, const PinRecord& pin) {
   uint32_t number = free_pins_;
   if (number == kNone) {
-    number = static_cast<uint32_t>(pins_.size());
-    pins_.emplace_back();
+    if (pins_.size() >= kMaxSlots) {
+      LogError("mirror: more than ", kMaxSlots, " pins; stopping");
+      std::abort();
+    }
+    number = pins_.Append();
   } else {
     free_pins_ = pins_[number].next_of_server;
   }
@@ -244,56 +331,17 @@ uint32_t MirrorTables::AddPin(uint32_t server, const PinRecord& pin) {
   StorePin(number, server, pin);
   slot.next_of_server = servers_[server].first_pin;
   servers_[server].first_pin = number;
-  if (const auto head = by_cert_.find(slot.cert); head != by_cert_.end()) {
-    slot.next_same_cert = pins_[*head].next_same_cert;
-    pins_[*head].next_same_cert = number;
-  } else {
-    by_cert_.insert(number);
-  }
-  if (const auto head = by_spki_.find(slot.spki); head != by_spki_.end()) {
-    slot.next_same_spki = pins_[*head].next_same_spki;
-    pins_[*head].next_same_spki = number;
-  } else {
-    by_spki_.insert(number);
-  }
+  by_cert_.Insert(number);
+  by_spki_.Insert(number);
   ++pin_count_;
   return number;
 }
 
-namespace {
-
-// Unlinks `number` from the chain starting at the set's element for its
-// key, replacing the set's element when it was the head.
-template <typename Set, typename Next>
-void UnlinkFromChain(Set& set, uint32_t number, Next next) {
-  const auto head = set.find(number);
-  if (head == set.end()) return;
-  if (*head == number) {
-    const uint32_t successor = next(number);
-    set.erase(head);
-    if (successor != UINT32_MAX) set.insert(successor);
-    return;
-  }
-  for (uint32_t pin = *head; pin != UINT32_MAX; pin = next(pin)) {
-    if (next(pin) == number) {
-      next(pin) = next(number);
-      return;
-    }
-  }
-}
-
-}  // namespace
-
 void MirrorTables::UnlinkPin(uint32_t number) {
   PinSlot& slot = pins_[number];
   SetUuid(kPinRef | number, &slot.uuid, EntryUuid{});
-  if (reloading_) present_.erase(kPinRef | number);
-  UnlinkFromChain(by_cert_, number, [this](uint32_t pin) -> uint32_t& {
-    return pins_[pin].next_same_cert;
-  });
-  UnlinkFromChain(by_spki_, number, [this](uint32_t pin) -> uint32_t& {
-    return pins_[pin].next_same_spki;
-  });
+  by_cert_.Erase(number);
+  by_spki_.Erase(number);
   uint32_t* link = &servers_[slot.server].first_pin;
   while (*link != number) link = &pins_[*link].next_of_server;
   *link = slot.next_of_server;
@@ -308,12 +356,12 @@ void MirrorTables::UnlinkPin(uint32_t number) {
 void MirrorTables::PutPin(const EntryUuid& uuid, absl::string_view server_name,
                           const PinRecord& pin) {
   uint32_t number = kNone;
-  const auto it = by_uuid_.find(uuid);
-  if (it != by_uuid_.end() && (*it & kRefKindMask) == kPinRef) {
-    number = *it & ~kRefKindMask;
+  const uint32_t ref = FindRef(uuid);
+  if (ref != kNone && (ref & kRefKindMask) == kPinRef) {
+    number = ref & ~kRefKindMask;
     const PinSlot& slot = pins_[number];
     if (slot.cert != pin.cert_sha256 || slot.spki != pin.spki_sha256 ||
-        servers_[slot.server].name != server_name) {
+        NameOf(slot.server) != server_name) {
       UnlinkPin(number);  // Moved or rewritten: store it afresh.
       number = kNone;
     }
@@ -351,10 +399,10 @@ void MirrorTables::RemovePinByName(absl::string_view server_name,
 void MirrorTables::PutDomainPolicy(const EntryUuid& uuid,
                                    const DomainPolicy& policy) {
   const uint32_t domain = InternDomain(policy.domain);
-  const auto it = by_uuid_.find(uuid);
-  if (it != by_uuid_.end() && (*it & kRefKindMask) == kPolicyRef &&
-      (*it & ~kRefKindMask) != domain) {
-    RemovePolicy(*it & ~kRefKindMask);  // Renamed.
+  const uint32_t ref = FindRef(uuid);
+  if (ref != kNone && (ref & kRefKindMask) == kPolicyRef &&
+      (ref & ~kRefKindMask) != domain) {
+    RemovePolicy(ref & ~kRefKindMask);  // Renamed.
   }
   PolicySlot& slot = policies_[domain];
   slot.send = policy.send;
@@ -374,8 +422,7 @@ void MirrorTables::RemovePolicy(uint32_t domain) {
   const auto it = policies_.find(domain);
   if (it == policies_.end()) return;
   SetUuid(kPolicyRef | domain, &it->second.uuid, EntryUuid{});
-  if (reloading_) present_.erase(kPolicyRef | domain);
-  policies_.erase(domain);
+  policies_.erase(it);
 }
 
 void MirrorTables::RemoveDomainPolicyByName(absl::string_view domain) {
@@ -386,9 +433,8 @@ void MirrorTables::RemoveDomainPolicyByName(absl::string_view domain) {
 // --- Any entry -------------------------------------------------------------
 
 void MirrorTables::Remove(const EntryUuid& uuid) {
-  const auto it = by_uuid_.find(uuid);
-  if (it == by_uuid_.end()) return;
-  const uint32_t ref = *it;
+  const uint32_t ref = FindRef(uuid);
+  if (ref == kNone) return;
   const uint32_t number = ref & ~kRefKindMask;
   switch (ref & kRefKindMask) {
     case kPinRef:
@@ -405,26 +451,39 @@ void MirrorTables::Remove(const EntryUuid& uuid) {
 
 void MirrorTables::BeginReload() {
   reloading_ = true;
-  present_.clear();
+  for (uint32_t i = 0; i < pins_.size(); ++i) pins_[i].present = 0;
+  for (uint32_t i = 0; i < servers_.size(); ++i) servers_[i].present = false;
+  for (auto& [domain, slot] : policies_) slot.present = false;
 }
 
 void MirrorTables::MarkPresent(const EntryUuid& uuid) {
-  const auto it = by_uuid_.find(uuid);
-  if (it != by_uuid_.end()) MarkRef(*it);
+  const uint32_t ref = FindRef(uuid);
+  if (ref != kNone) MarkRef(ref);
 }
 
-void MirrorTables::AbortReload() {
-  reloading_ = false;
-  present_ = {};
-}
+void MirrorTables::AbortReload() { reloading_ = false; }
 
 size_t MirrorTables::EndReload() {
+  // Entries known by uuid (not those only written through dtrustd, whose
+  // notification is still to come) that the reload did not see.
   std::vector<uint32_t> gone;
-  for (uint32_t ref : by_uuid_) {
-    if (!present_.contains(ref)) gone.push_back(ref);
-  }
+  by_uuid_.ForAll([&](uint32_t ref) {
+    const uint32_t number = ref & ~kRefKindMask;
+    bool present;
+    switch (ref & kRefKindMask) {
+      case kPinRef:
+        present = pins_[number].present;
+        break;
+      case kServerRef:
+        present = servers_[number].present;
+        break;
+      default:
+        present = policies_.at(number).present;
+        break;
+    }
+    if (!present) gone.push_back(ref);
+  });
   reloading_ = false;
-  present_ = {};
   // Pins first: removing a server removes its pins and frees their slots.
   std::sort(gone.begin(), gone.end());
   size_t removed = 0;
@@ -454,8 +513,9 @@ PinRecord MirrorTables::PinOf(uint32_t number) const {
   PinRecord pin;
   pin.cert_sha256 = slot.cert;
   pin.spki_sha256 = slot.spki;
-  pin.kind = slot.kind;
-  pin.provenance = slot.provenance;
+  pin.kind = slot.public_key_pin ? PinKind::kPublicKey : PinKind::kCertificate;
+  pin.provenance = slot.possession_proven ? PinProvenance::kPossessionProven
+                                          : PinProvenance::kAsserted;
   pin.not_before = absl::FromUnixSeconds(slot.not_before);
   pin.not_after = absl::FromUnixSeconds(slot.not_after);
   if (slot.has_window) pin.window = windows_.at(number);
@@ -466,9 +526,9 @@ PinRecord MirrorTables::PinOf(uint32_t number) const {
 ServerRecord MirrorTables::Record(uint32_t server, bool with_pins) const {
   const ServerSlot& slot = servers_[server];
   ServerRecord record;
-  record.name = slot.name;
-  for (uint32_t domain : slot.domains) {
-    record.domains.push_back(domain_names_[domain]);
+  record.name = std::string(NameOf(server));
+  for (uint32_t domain : DomainsOf(server)) {
+    record.domains.emplace_back(DomainName(domain));
   }
   if (with_pins) {
     for (uint32_t pin = slot.first_pin; pin != kNone;
@@ -487,20 +547,19 @@ std::vector<ServerRecord> MirrorTables::FindByDigest(
     const Sha256Digest* cert_sha256, const Sha256Digest* spki_sha256) const {
   std::vector<uint32_t> matches;
   if (cert_sha256 != nullptr) {
-    if (const auto it = by_cert_.find(*cert_sha256); it != by_cert_.end()) {
-      for (uint32_t pin = *it; pin != kNone; pin = pins_[pin].next_same_cert) {
-        matches.push_back(pin);
-      }
-    }
+    by_cert_.ForEach(DigestHash(*cert_sha256), [&](uint32_t pin) {
+      if (pins_[pin].cert == *cert_sha256) matches.push_back(pin);
+      return true;
+    });
   }
   if (spki_sha256 != nullptr) {
-    if (const auto it = by_spki_.find(*spki_sha256); it != by_spki_.end()) {
-      for (uint32_t pin = *it; pin != kNone; pin = pins_[pin].next_same_spki) {
-        if (std::find(matches.begin(), matches.end(), pin) == matches.end()) {
-          matches.push_back(pin);
-        }
+    by_spki_.ForEach(DigestHash(*spki_sha256), [&](uint32_t pin) {
+      if (pins_[pin].spki == *spki_sha256 &&
+          std::find(matches.begin(), matches.end(), pin) == matches.end()) {
+        matches.push_back(pin);
       }
-    }
+      return true;
+    });
   }
   std::vector<ServerRecord> servers;
   std::vector<uint32_t> server_numbers;
@@ -526,12 +585,12 @@ std::vector<ServerRecord> MirrorTables::FindServers(
     if (server != kNone) numbers.push_back(server);
   } else if (!filter.domain.empty()) {
     const uint32_t domain = FindDomain(filter.domain);
-    if (const auto it = servers_of_domain_.find(domain);
-        domain != kNone && it != servers_of_domain_.end()) {
-      numbers = it->second;
+    if (domain != kNone) {
+      numbers.assign(domains_[domain].servers.begin(),
+                     domains_[domain].servers.end());
     }
   } else {
-    numbers.assign(by_name_.begin(), by_name_.end());
+    by_name_.ForAll([&](uint32_t server) { numbers.push_back(server); });
   }
   std::vector<ServerRecord> servers;
   for (uint32_t server : numbers) {
@@ -559,7 +618,7 @@ std::optional<DomainPolicy> MirrorTables::GetDomainPolicy(
       it->second.receive == SecureMode::kOff) {
     return std::nullopt;
   }
-  return DomainPolicy{.domain = domain_names_[id],
+  return DomainPolicy{.domain = std::string(DomainName(id)),
                       .send = it->second.send,
                       .receive = it->second.receive};
 }
@@ -570,7 +629,7 @@ std::vector<DomainPolicy> MirrorTables::ListDomainPolicies() const {
     if (slot.send == SecureMode::kOff && slot.receive == SecureMode::kOff) {
       continue;
     }
-    policies.push_back(DomainPolicy{.domain = domain_names_[domain],
+    policies.push_back(DomainPolicy{.domain = std::string(DomainName(domain)),
                                     .send = slot.send,
                                     .receive = slot.receive});
   }
@@ -583,33 +642,29 @@ std::vector<DomainPolicy> MirrorTables::ListDomainPolicies() const {
 
 MirrorCounts MirrorTables::Counts() const {
   MirrorCounts counts;
-  counts.servers = servers_.size() - free_servers_.size();
+  counts.servers = server_count_;
   counts.pins = pin_count_;
   for (const auto& [domain, slot] : policies_) {
     if (slot.send != SecureMode::kOff || slot.receive != SecureMode::kOff) {
       ++counts.domain_policies;
     }
   }
-  uint64_t bytes = pins_.capacity() * sizeof(PinSlot) +
-                   servers_.capacity() * sizeof(ServerSlot) +
-                   free_servers_.capacity() * sizeof(uint32_t);
-  bytes += server_heap_bytes_;
-  bytes +=
-      HashSetBytes(by_cert_, sizeof(uint32_t)) +
-      HashSetBytes(by_spki_, sizeof(uint32_t)) +
-      HashSetBytes(by_uuid_, sizeof(uint32_t)) +
-      HashSetBytes(by_name_, sizeof(uint32_t)) +
-      HashSetBytes(windows_, sizeof(std::pair<uint32_t, PinWindow>)) +
-      HashSetBytes(policies_, sizeof(std::pair<uint32_t, PolicySlot>)) +
-      HashSetBytes(servers_of_domain_,
-                   sizeof(std::pair<uint32_t, std::vector<uint32_t>>)) +
-      HashSetBytes(domain_ids_, sizeof(std::pair<std::string, uint32_t>)) +
-      HashSetBytes(publisher_ids_, sizeof(std::pair<std::string, uint32_t>));
-  for (const auto& [domain, servers] : servers_of_domain_) {
-    bytes += servers.capacity() * sizeof(uint32_t);
+  uint64_t bytes = pins_.bytes() + servers_.bytes() + names_.bytes() +
+                   by_cert_.bytes() + by_spki_.bytes() + by_uuid_.bytes() +
+                   by_name_.bytes();
+  bytes += HashMapBytes(windows_) + HashMapBytes(policies_) +
+           HashMapBytes(extra_domains_) + HashMapBytes(publisher_ids_);
+  bytes += domain_names_.bytes() + by_domain_.bytes() +
+           domains_.capacity() * sizeof(DomainSlot);
+  for (const DomainSlot& domain : domains_) {
+    if (domain.servers.size() > 2) {
+      bytes += domain.servers.capacity() * sizeof(uint32_t);
+    }
   }
-  bytes += domain_names_.capacity() * sizeof(std::string) +
-           publishers_.capacity() * sizeof(Publisher);
+  for (const auto& [server, domains] : extra_domains_) {
+    bytes += domains.capacity() * sizeof(uint32_t);
+  }
+  bytes += publishers_.capacity() * sizeof(Publisher);
   counts.bytes = bytes;
   return counts;
 }

@@ -1,36 +1,37 @@
 // The tables behind MirrorIndex (mirror_index.h), which documents the
 // operations; this class adds no locking (thread-compatible).
 //
-// Layout, chosen for memory: pins live in one vector of fixed-size slots
-// (digests, validity, links; 120 bytes), found through hash sets of slot
-// numbers (4 bytes a slot) keyed by the digest or uuid stored in the slot
-// itself. Pins sharing a digest (a certificate published for several
-// servers) are chained through their slots, and so are a server's pins.
-// Pin windows, rare, live in a side map; publishers are interned.
+// Layout, chosen for memory (issue 4: at most 150 bytes per pinned
+// certificate): pins live in fixed-size slots of 100 bytes (both digests,
+// entryUUID, validity, links) in chunked arrays, found through compact hash
+// multisets of slot numbers (slot_index.h, about 5.3 bytes an entry) keyed by
+// the digest or uuid stored in the slot itself; a pin costs about 116 bytes.
+// A server costs about 70 more: a 32-byte slot, its name packed in an arena,
+// its entries in the name, uuid and domain indexes. Pin windows (rare) live
+// in a side map, publishers are interned, and so are domains.
 #ifndef DTRUST_SERVER_MIRROR_MIRROR_TABLES_H_
 #define DTRUST_SERVER_MIRROR_MIRROR_TABLES_H_
 
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "server/core/digest.h"
 #include "server/core/directory.h"
 #include "server/core/domain_security.h"
 #include "server/mirror/mirror_index.h"
+#include "server/mirror/name_arena.h"
+#include "server/mirror/slot_index.h"
 
 namespace dtrust {
 
 class MirrorTables {
  public:
-  MirrorTables();
+  MirrorTables() = default;
   MirrorTables(const MirrorTables&) = delete;
   MirrorTables& operator=(const MirrorTables&) = delete;
 
@@ -63,113 +64,116 @@ class MirrorTables {
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
+  // Pins and servers are numbered below 2^26 (a reference spends two more
+  // bits on its kind, see RefKind); the tables abort beyond.
+  static constexpr uint32_t kMaxSlots = 1u << 26;
 
+  // A pin. The certificate's validity is kept in unsigned 32-bit Unix
+  // seconds, clamped to 1970-2106: a date outside moves inward, which can
+  // only make an answer stricter (a certificate valid until 9999 counts as
+  // expired from 2106 on).
   struct PinSlot {
     Sha256Digest cert;
     Sha256Digest spki;
     EntryUuid uuid{};
-    int64_t not_before = 0;  // Unix seconds: the certificate's validity.
-    int64_t not_after = 0;
-    uint32_t server = kNone;  // kNone: a free slot.
-    uint32_t next_same_cert = kNone;
-    uint32_t next_same_spki = kNone;
+    uint32_t not_before = 0;
+    uint32_t not_after = 0;
+    uint32_t server = kNone;          // kNone: a free slot.
     uint32_t next_of_server = kNone;  // Also links free slots.
-    uint32_t publisher = 0;           // Interned; 0: none.
-    PinKind kind = PinKind::kCertificate;
-    PinProvenance provenance = PinProvenance::kAsserted;
-    bool has_window = false;
+    uint32_t publisher : 24 = 0;      // Interned; 0: none.
+    uint32_t public_key_pin : 1 = 0;  // PinKind::kPublicKey, else kCertificate.
+    uint32_t possession_proven : 1 = 0;  // PinProvenance.
+    uint32_t has_window : 1 = 0;         // In windows_.
+    uint32_t present : 1 = 0;            // Seen by the reload in progress.
   };
+  static_assert(sizeof(PinSlot) == 100, "a pin's slot is 100 bytes");
   struct ServerSlot {
-    std::string name{};  // Empty: a free slot.
-    // Interned, sorted by name; most servers have one or two.
-    absl::InlinedVector<uint32_t, 4> domains{};
     EntryUuid uuid{};
-    uint32_t first_pin = kNone;
+    uint32_t name = kNone;       // Offset in names_; kNone: a free slot.
+    uint32_t first_pin = kNone;  // Also links free slots.
+    // Its first domain in name order (interned), kNone if none; the others,
+    // if any, in extra_domains_.
+    uint32_t domain = kNone;
+    bool more_domains = false;
+    bool present = false;  // Seen by the reload in progress.
   };
+  static_assert(sizeof(ServerSlot) == 32, "a server's slot is 32 bytes");
   struct PolicySlot {
     SecureMode send = SecureMode::kOff;
     SecureMode receive = SecureMode::kOff;
     EntryUuid uuid{};
+    bool present = false;  // Seen by the reload in progress.
   };
   struct Publisher {
     std::string name{};
     uint32_t references = 0;
   };
 
-  // A reference to any entry in the uuid set: the kind in the top two bits.
+  // A reference to any entry in the uuid index: the kind in bits 26-27.
   enum RefKind : uint32_t {
-    kPinRef = 0u << 30,
-    kServerRef = 1u << 30,
-    kPolicyRef = 2u << 30,  // The number is the interned domain.
+    kPinRef = 0u << 26,
+    kServerRef = 1u << 26,
+    kPolicyRef = 2u << 26,  // The number is the interned domain.
   };
-  static constexpr uint32_t kRefKindMask = 3u << 30;
+  static constexpr uint32_t kRefKindMask = 3u << 26;
 
-  static size_t HashBytes(const uint8_t* bytes) {
-    uint64_t word;
-    std::memcpy(&word, bytes, sizeof(word));
-    return absl::HashOf(word);
-  }
-
-  // Hash sets of slot numbers, looked up by what the slot holds.
-  // Looks slots up by the digest `Field` of their pin.
-  template <Sha256Digest PinSlot::*Field>
-  struct DigestKey {
-    const std::vector<PinSlot>* pins;
-    using is_transparent = void;
-    const Sha256Digest& Of(uint32_t i) const { return (*pins)[i].*Field; }
-    const Sha256Digest& Of(const Sha256Digest& d) const { return d; }
-    template <typename A>
-    size_t operator()(const A& a) const {
-      return HashBytes(reinterpret_cast<const uint8_t*>(Of(a).bytes().data()));
-    }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return Of(a) == Of(b);
-    }
-  };
-  using CertKey = DigestKey<&PinSlot::cert>;
-  using SpkiKey = DigestKey<&PinSlot::spki>;
-  struct UuidKey {
+  static uint64_t DigestHash(const Sha256Digest& digest);
+  static uint64_t UuidHash(const EntryUuid& uuid);
+  static uint64_t NameHash(absl::string_view name);
+  // The hash of the key of a slot number in each index.
+  struct CertHash {
     const MirrorTables* tables;
-    using is_transparent = void;
-    const EntryUuid& Of(uint32_t ref) const { return tables->RefUuid(ref); }
-    const EntryUuid& Of(const EntryUuid& uuid) const { return uuid; }
-    template <typename A>
-    size_t operator()(const A& a) const {
-      return absl::HashOf(absl::string_view(
-          reinterpret_cast<const char*>(Of(a).data()), Of(a).size()));
-    }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return Of(a) == Of(b);
+    uint64_t operator()(uint32_t pin) const {
+      return DigestHash(tables->pins_[pin].cert);
     }
   };
-  struct NameKey {
-    const std::vector<ServerSlot>* servers;
-    using is_transparent = void;
-    absl::string_view Of(uint32_t i) const { return (*servers)[i].name; }
-    absl::string_view Of(absl::string_view name) const { return name; }
-    template <typename A>
-    size_t operator()(const A& a) const {
-      return absl::HashOf(Of(a));
+  struct SpkiHash {
+    const MirrorTables* tables;
+    uint64_t operator()(uint32_t pin) const {
+      return DigestHash(tables->pins_[pin].spki);
     }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return Of(a) == Of(b);
+  };
+  struct UuidRefHash {
+    const MirrorTables* tables;
+    uint64_t operator()(uint32_t ref) const {
+      return UuidHash(tables->RefUuid(ref));
+    }
+  };
+  struct NameHashOfServer {
+    const MirrorTables* tables;
+    uint64_t operator()(uint32_t server) const {
+      return NameHash(tables->NameOf(server));
+    }
+  };
+
+  struct NameHashOfDomain {
+    const MirrorTables* tables;
+    uint64_t operator()(uint32_t domain) const {
+      return NameHash(tables->DomainName(domain));
     }
   };
 
   const EntryUuid& RefUuid(uint32_t ref) const;
+  uint32_t FindRef(const EntryUuid& uuid) const;  // kNone if absent.
   static bool IsZero(const EntryUuid& uuid);
+  absl::string_view NameOf(uint32_t server) const {
+    return names_.Get(servers_[server].name);
+  }
+  absl::string_view DomainName(uint32_t domain) const {
+    return domain_names_.Get(domains_[domain].name);
+  }
 
   uint32_t FindServer(absl::string_view name) const;  // kNone if absent.
   uint32_t FindOrAddServer(absl::string_view name);
+  void RenameServer(uint32_t server, absl::string_view name);
   uint32_t FindPin(uint32_t server, const Sha256Digest& cert) const;
   uint32_t InternDomain(absl::string_view domain);
   uint32_t FindDomain(absl::string_view domain) const;  // kNone if absent.
   uint32_t InternPublisher(absl::string_view publisher);
   void ReleasePublisher(uint32_t id);
 
+  // The server's domains (interned), in name order.
+  absl::InlinedVector<uint32_t, 4> DomainsOf(uint32_t server) const;
   void SetServerDomains(uint32_t server, const std::vector<std::string>& names);
   void SetUuid(uint32_t ref, EntryUuid* slot_uuid, const EntryUuid& uuid);
   // Writes `pin` into slot `slot` of `server` (new or existing).
@@ -183,28 +187,33 @@ class MirrorTables {
   ServerRecord Record(uint32_t server, bool with_pins) const;
   PinRecord PinOf(uint32_t slot) const;
 
-  std::vector<PinSlot> pins_;
+  SlotArray<PinSlot> pins_;
   uint32_t free_pins_ = kNone;  // Chained through next_of_server.
   uint32_t pin_count_ = 0;
-  std::vector<ServerSlot> servers_;
-  std::vector<uint32_t> free_servers_;
-  absl::flat_hash_set<uint32_t, CertKey, CertKey> by_cert_;
-  absl::flat_hash_set<uint32_t, SpkiKey, SpkiKey> by_spki_;
-  absl::flat_hash_set<uint32_t, UuidKey, UuidKey> by_uuid_;
-  absl::flat_hash_set<uint32_t, NameKey, NameKey> by_name_;
+  SlotArray<ServerSlot> servers_;
+  uint32_t free_servers_ = kNone;  // Chained through first_pin.
+  uint32_t server_count_ = 0;
+  NameArena names_;
+  SlotIndex<CertHash> by_cert_{CertHash{this}};
+  SlotIndex<SpkiHash> by_spki_{SpkiHash{this}};
+  SlotIndex<UuidRefHash> by_uuid_{UuidRefHash{this}};
+  SlotIndex<NameHashOfServer> by_name_{NameHashOfServer{this}};
   absl::flat_hash_map<uint32_t, PinWindow> windows_;  // By pin slot.
-  std::vector<Publisher> publishers_;                 // [0]: none.
+  std::vector<Publisher> publishers_ = std::vector<Publisher>(1);  // [0]: none.
   absl::flat_hash_map<std::string, uint32_t> publisher_ids_;
-  std::vector<std::string> domain_names_;
-  absl::flat_hash_map<std::string, uint32_t> domain_ids_;
-  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> servers_of_domain_;
+  // Interned domains, numbered from 0, never released (domains come and go
+  // rarely): each one's name (offset in domain_names_) and servers.
+  struct DomainSlot {
+    uint32_t name = 0;
+    absl::InlinedVector<uint32_t, 2> servers{};
+  };
+  NameArena domain_names_;
+  std::vector<DomainSlot> domains_;
+  SlotIndex<NameHashOfDomain> by_domain_{NameHashOfDomain{this}};
+  // By server: its domains after the first, for servers with several.
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> extra_domains_;
   absl::flat_hash_map<uint32_t, PolicySlot> policies_;  // By domain.
-
-  // Heap bytes of the servers' names and domain lists (see Counts()).
-  uint64_t server_heap_bytes_ = 0;
   bool reloading_ = false;
-  // During a reload: the entries confirmed present, by ref.
-  absl::flat_hash_set<uint32_t> present_;
 };
 
 }  // namespace dtrust
