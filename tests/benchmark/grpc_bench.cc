@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "tests/benchmark/bench_stats.h"
@@ -438,6 +439,9 @@ int RunLoad(const Options& options) {
 }  // namespace dtrust::bench
 
 int main(int argc, char** argv) {
+  // Debian's abseil checks every lock for deadlock cycles (a debug feature,
+  // several us per gRPC call); off, as in NDEBUG builds of abseil.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const dtrust::bench::Options options =
       dtrust::bench::ParseOptions(argc, argv);
   if (options.status || options.wait_serving) {

@@ -109,7 +109,7 @@ TEST(StatusTest, NoMirrorServingThenDirectoryDownThenBack) {
   EXPECT_FALSE(Field(json, "serving").bool_value());
   EXPECT_FALSE(Field(json, "connected").bool_value());
   EXPECT_THAT(Field(json, "last_error").string_value(), Not(IsEmpty()));
-  // The health service follows (HealthReporter polls every 250 ms).
+  // The health service follows (HealthService polls every 250 ms).
   const absl::Time deadline = absl::Now() + absl::Seconds(3);
   while (Health(endpoint, "") != HealthCheckResponse::NOT_SERVING &&
          absl::Now() < deadline) {

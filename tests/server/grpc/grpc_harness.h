@@ -1,39 +1,47 @@
-// A real in-process DirectTrust gRPC server for tests, with gRPC's built-in
-// health service enabled, and stubs to it.
+// A real in-process DirectTrust gRPC server for tests, with dtrustd's
+// HealthService, and stubs to it.
 #ifndef DTRUST_TESTS_SERVER_GRPC_GRPC_HARNESS_H_
 #define DTRUST_TESTS_SERVER_GRPC_GRPC_HARNESS_H_
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "dtrust/v1/dtrust.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
 #include "server/core/clock.h"
 #include "server/core/trust_service.h"
 #include "server/grpc/direct_trust_service.h"
+#include "server/grpc/health_service.h"
 #include "tests/testing/fake_directory_monitor.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust::testing {
 
 // Serves on 127.0.0.1:0 over `directory` (not owned, must outlive it), with
-// its own FakeDirectoryMonitor (default: SyncMode::kNone, not serving).
-// Thread-compatible.
+// its own FakeDirectoryMonitor, starting at `status` (default:
+// SyncMode::kNone, not serving), and a HealthService on it that reads it
+// every `health_interval`. Thread-compatible.
 class GrpcHarness {
  public:
-  explicit GrpcHarness(Directory* directory)
-      : trust_service_(directory, Clock::Real()),
-        service_(&trust_service_, &monitor_) {
-    grpc::EnableDefaultHealthCheckService(true);
+  static constexpr absl::Duration kHealthInterval = absl::Milliseconds(10);
+
+  explicit GrpcHarness(Directory* directory, DirectoryStatus status = {},
+                       absl::Duration health_interval = kHealthInterval)
+      : monitor_(std::move(status)),
+        trust_service_(directory, Clock::Real()),
+        service_(&trust_service_, &monitor_),
+        health_service_(&monitor_, health_interval) {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port);
     builder.RegisterService(&service_);
+    builder.RegisterService(&health_service_);
     server_ = builder.BuildAndStart();
     EXPECT_NE(port, 0);
     std::shared_ptr<grpc::Channel> channel =
@@ -42,11 +50,16 @@ class GrpcHarness {
     stub_ = v1::DirectTrust::NewStub(channel);
     health_ = grpc::health::v1::Health::NewStub(channel);
   }
-  ~GrpcHarness() { server_->Shutdown(); }
+  // As dtrustd does: the health service first, so watchers end at once.
+  ~GrpcHarness() {
+    health_service_.Shutdown();
+    server_->Shutdown();
+  }
 
   v1::DirectTrust::Stub& stub() { return *stub_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
   grpc::Server& server() { return *server_; }
+  HealthService& health_service() { return health_service_; }
   FakeDirectoryMonitor& monitor() { return monitor_; }
 
   grpc::Status Publish(const TestCert& cert, const std::string& server,
@@ -79,6 +92,7 @@ class GrpcHarness {
   FakeDirectoryMonitor monitor_;
   TrustService trust_service_;
   DirectTrustService service_;
+  HealthService health_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::DirectTrust::Stub> stub_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;

@@ -1,16 +1,18 @@
-// GetStatus, Ping, snapshot ages in answers, and the grpc.health.v1 service
-// kept by HealthReporter, through a real in-process gRPC server.
+// GetStatus, Ping, snapshot ages in answers, and dtrustd's grpc.health.v1
+// service (HealthService), through a real in-process gRPC server.
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "server/grpc/health_reporter.h"
+#include "server/grpc/health_service.h"
 #include "server/grpc/proto_conversion.h"
 #include "tests/server/grpc/grpc_harness.h"
 #include "tests/testing/fake_directory.h"
@@ -182,10 +184,15 @@ TEST_F(StatusServiceTest, AnswersCarryTheSnapshotAgeWhenThereIsOne) {
   EXPECT_TRUE(VerifyUnpublished().has_snapshot_age());
 }
 
+// A monitor status that says serving.
+DirectoryStatus Serving() {
+  DirectoryStatus status;
+  status.serving = true;
+  return status;
+}
+
 TEST_F(StatusServiceTest, HealthFollowsTheMonitor) {
-  HealthReporter reporter(harness_.server().GetHealthCheckService(),
-                          &harness_.monitor(), absl::Milliseconds(10));
-  // Set at construction: never SERVING before the monitor says so.
+  // Read at construction: never SERVING before the monitor says so.
   EXPECT_EQ(Health(""), HealthCheckResponse::NOT_SERVING);
   EXPECT_EQ(Health(kService), HealthCheckResponse::NOT_SERVING);
 
@@ -197,9 +204,20 @@ TEST_F(StatusServiceTest, HealthFollowsTheMonitor) {
   EXPECT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
 }
 
+TEST(HealthServiceTest, ReadsTheMonitorAtConstruction) {
+  testing::FakeDirectory directory;
+  GrpcHarness harness(&directory, Serving(), absl::Hours(1));
+  for (const std::string service : {"", kService}) {
+    HealthCheckRequest request;
+    request.set_service(service);
+    HealthCheckResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(harness.health().Check(&context, request, &response).ok());
+    EXPECT_EQ(response.status(), HealthCheckResponse::SERVING) << service;
+  }
+}
+
 TEST_F(StatusServiceTest, HealthWatchSeesTheChange) {
-  HealthReporter reporter(harness_.server().GetHealthCheckService(),
-                          &harness_.monitor(), absl::Milliseconds(10));
   HealthCheckRequest request;
   request.set_service(kService);
   grpc::ClientContext context;
@@ -216,12 +234,89 @@ TEST_F(StatusServiceTest, HealthWatchSeesTheChange) {
   EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
-TEST_F(StatusServiceTest, HealthReporterStopsPromptly) {
+TEST_F(StatusServiceTest, HealthOfAnUnknownService) {
+  HealthCheckRequest request;
+  request.set_service("other.v1.Service");
+  HealthCheckResponse response;
+  grpc::ClientContext check_context;
+  const grpc::Status checked =
+      harness_.health().Check(&check_context, request, &response);
+  EXPECT_EQ(checked.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(checked.error_message(),
+              ::testing::HasSubstr("other.v1.Service"));
+
+  // Watch says so and keeps watching: no change to report until shutdown.
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  auto watch = harness_.health().Watch(&context, request);
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVICE_UNKNOWN);
+  harness_.monitor().SetServing(true);
+  EXPECT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
+  harness_.health_service().Shutdown();
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(watch->Read(&response));
+  EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(HealthServiceTest, ShutdownEndsWatchesPromptly) {
+  // Polling hourly: only Shutdown() itself can wake the watchers in time.
+  testing::FakeDirectory directory;
+  GrpcHarness harness(&directory, Serving(), absl::Hours(1));
+  HealthCheckRequest request;
+  request.set_service(kService);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  auto watch = harness.health().Watch(&context, request);
+  HealthCheckResponse response;
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+
   const absl::Time start = absl::Now();
-  {
-    HealthReporter reporter(harness_.server().GetHealthCheckService(),
-                            &harness_.monitor(), absl::Hours(1));
-  }
+  harness.health_service().Shutdown();
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(watch->Read(&response));
+  const grpc::Status finished = watch->Finish();
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  EXPECT_EQ(finished.error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  grpc::ClientContext check_context;
+  ASSERT_TRUE(harness.health().Check(&check_context, request, &response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+}
+
+TEST_F(StatusServiceTest, HealthWatchReturnsWhenTheClientCancels) {
+  HealthCheckRequest request;
+  grpc::ClientContext context;
+  auto watch = harness_.health().Watch(&context, request);
+  HealthCheckResponse response;
+  ASSERT_TRUE(watch->Read(&response));
+  context.TryCancel();
+  EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::CANCELLED);
+
+  // The server shuts down at once only if no handler is still running; a
+  // Watch handler that missed the cancellation would keep it waiting.
+  absl::Notification stopped;
+  std::thread shutdown([&] {
+    harness_.server().Shutdown(std::chrono::system_clock::now() +
+                               std::chrono::seconds(30));
+    stopped.Notify();
+  });
+  const bool prompt = stopped.WaitForNotificationWithTimeout(absl::Seconds(1));
+  // Frees a stuck handler, so that the test fails rather than hangs.
+  harness_.health_service().Shutdown();
+  shutdown.join();
+  EXPECT_TRUE(prompt);
+}
+
+TEST(HealthServiceTest, StopsPromptly) {
+  testing::FakeDirectoryMonitor monitor;
+  const absl::Time start = absl::Now();
+  { HealthService health(&monitor, absl::Hours(1)); }
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 }
 

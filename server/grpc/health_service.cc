@@ -1,0 +1,134 @@
+#include "server/grpc/health_service.h"
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "dtrust/v1/dtrust.grpc.pb.h"
+#include "server/core/log.h"
+
+namespace dtrust {
+namespace {
+
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+
+// The services this server reports on: the server as a whole ("") and
+// DirectTrust.
+bool IsKnown(const std::string& service) {
+  return service.empty() || service == v1::DirectTrust::service_full_name();
+}
+
+}  // namespace
+
+HealthService::HealthService(const DirectoryMonitor* monitor,
+                             absl::Duration interval)
+    : monitor_(monitor), interval_(interval) {
+  Update();
+  thread_ = std::thread([this] { Run(); });
+}
+
+HealthService::~HealthService() { Shutdown(); }
+
+void HealthService::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    shutdown_ = true;
+  }
+  absl::MutexLock lock(&join_mu_);
+  if (thread_.joinable()) thread_.join();
+}
+
+grpc::Status HealthService::Check(grpc::ServerContext* /*context*/,
+                                  const HealthCheckRequest* request,
+                                  HealthCheckResponse* response) {
+  if (!IsKnown(request->service())) {
+    return grpc::Status(
+        grpc::StatusCode::NOT_FOUND,
+        absl::StrCat("no health status for service \"", request->service(),
+                     "\"; known: \"\" (the server) and \"",
+                     v1::DirectTrust::service_full_name(), "\""));
+  }
+  absl::MutexLock lock(&mu_);
+  response->set_status(StatusOf(request->service()));
+  return grpc::Status::OK;
+}
+
+grpc::Status HealthService::Watch(
+    grpc::ServerContext* context, const HealthCheckRequest* request,
+    grpc::ServerWriter<HealthCheckResponse>* writer) {
+  std::optional<HealthCheckResponse::ServingStatus> sent;
+  while (!context->IsCancelled()) {
+    HealthCheckResponse::ServingStatus status;
+    bool shutdown;
+    {
+      absl::MutexLock lock(&mu_);
+      if (sent.has_value()) {
+        // Wakes on a change or Shutdown(); times out to notice a cancelled
+        // client (gRPC does not signal mu_ for that).
+        const auto changed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return shutdown_ || StatusOf(request->service()) != *sent;
+        };
+        mu_.AwaitWithTimeout(absl::Condition(&changed), interval_);
+      }
+      shutdown = shutdown_;
+      status = shutdown ? HealthCheckResponse::NOT_SERVING
+                        : StatusOf(request->service());
+    }
+    if (status != sent) {
+      HealthCheckResponse response;
+      response.set_status(status);
+      if (!writer->Write(response)) {
+        return grpc::Status(grpc::StatusCode::CANCELLED,
+                            "health watch: the client is gone");
+      }
+      sent = status;
+    }
+    if (shutdown) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "health watch: dtrustd is shutting down");
+    }
+  }
+  return grpc::Status(grpc::StatusCode::CANCELLED,
+                      "health watch: cancelled by the client");
+}
+
+HealthCheckResponse::ServingStatus HealthService::StatusOf(
+    const std::string& service) const {
+  if (!IsKnown(service)) return HealthCheckResponse::SERVICE_UNKNOWN;
+  return serving_ && !shutdown_ ? HealthCheckResponse::SERVING
+                                : HealthCheckResponse::NOT_SERVING;
+}
+
+void HealthService::Update() {
+  const DirectoryStatus status = monitor_->Status();
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return;
+    if (!first_update_ && status.serving == serving_) return;
+    serving_ = status.serving;
+  }
+  first_update_ = false;
+  const std::string where =
+      absl::StrCat("sync mode ", SyncModeName(status.mode), ", directory ",
+                   status.uri.empty() ? "-" : status.uri,
+                   status.connected ? " connected" : " not connected");
+  if (status.serving) {
+    LogInfo("health: SERVING (", where, ")");
+  } else {
+    LogWarning("health: NOT_SERVING (", where,
+               status.last_error.empty() ? "" : ": ", status.last_error, ")");
+  }
+}
+
+void HealthService::Run() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&shutdown_), interval_)) return;
+    }
+    Update();
+  }
+}
+
+}  // namespace dtrust
