@@ -11,19 +11,6 @@
 namespace dtrust {
 namespace {
 
-// Logs a failed call; bad input is the caller's problem, the rest is ours.
-grpc::Status Failed(absl::string_view method, grpc::ServerContext* context,
-                    const absl::Status& status) {
-  if (absl::IsInvalidArgument(status) || absl::IsNotFound(status) ||
-      absl::IsFailedPrecondition(status)) {
-    LogInfo(method, " from ", context->peer(), " refused: ", status.ToString());
-  } else {
-    LogWarning(method, " from ", context->peer(),
-               " failed: ", status.ToString());
-  }
-  return ToGrpcStatus(status);
-}
-
 absl::string_view OutcomeText(PublishResult::Outcome outcome) {
   switch (outcome) {
     case PublishResult::Outcome::kPublished:
@@ -45,6 +32,23 @@ void SetSnapshotAge(const DirectoryMonitor& monitor, Response* response) {
 }
 
 }  // namespace
+
+grpc::Status DirectTrustService::Failed(absl::string_view method,
+                                        grpc::ServerContext* context,
+                                        const absl::Status& status) {
+  std::string suppressed;
+  if (failure_lines_.Allow(&suppressed)) {
+    // Bad input is the caller's problem, the rest is ours.
+    const bool refused = absl::IsInvalidArgument(status) ||
+                         absl::IsNotFound(status) ||
+                         absl::IsFailedPrecondition(status);
+    Log(refused ? LogLevel::kInfo : LogLevel::kWarning,
+        absl::StrCat(method, " from ", context->peer(),
+                     refused ? " refused: " : " failed: ", status.ToString(),
+                     suppressed));
+  }
+  return ToGrpcStatus(status);
+}
 
 grpc::Status DirectTrustService::Publish(grpc::ServerContext* context,
                                          const v1::PublishRequest* request,
@@ -124,7 +128,9 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
   const absl::Duration age =
       absl::Seconds(response->snapshot_age().seconds()) +
       absl::Nanoseconds(response->snapshot_age().nanos());
-  if (result->verdict != Verdict::kTrusted) {
+  std::string suppressed;
+  if (result->verdict != Verdict::kTrusted &&
+      verdict_lines_.Allow(&suppressed)) {
     LogInfo("Verify from ", context->peer(), ": ", VerdictName(result->verdict),
             ": ", result->reason,
             age > absl::ZeroDuration()
@@ -132,7 +138,8 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
                                absl::FormatDuration(
                                    absl::Trunc(age, absl::Milliseconds(1))),
                                " old)")
-                : "");
+                : "",
+            suppressed);
   }
   return grpc::Status::OK;
 }

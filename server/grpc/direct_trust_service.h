@@ -4,12 +4,15 @@
 
 #include "dtrust/v1/dtrust.grpc.pb.h"
 #include "server/core/directory_status.h"
+#include "server/core/log_rate_limiter.h"
 #include "server/core/trust_service.h"
 
 namespace dtrust {
 
 // Converts requests, calls the core, converts answers and statuses. Logs
-// every write (who, what) and every verdict other than TRUSTED. Records the
+// every write (who, what); verdicts other than TRUSTED and failed calls,
+// which any client can cause at will, at most kClientLinesPerSecond lines a
+// second each (then how many were left out). Records the
 // gRPC peer (context->peer()) as a pin's publisher. Verify and
 // ListDomainPolicies answers carry the monitor's snapshot age when it has
 // one; GetStatus reports the monitor's status.
@@ -17,6 +20,8 @@ namespace dtrust {
 // which must outlive it.
 class DirectTrustService final : public v1::DirectTrust::Service {
  public:
+  static constexpr int kClientLinesPerSecond = 20;
+
   DirectTrustService(TrustService* trust_service,
                      const DirectoryMonitor* monitor)
       : trust_service_(trust_service), monitor_(monitor) {}
@@ -53,8 +58,14 @@ class DirectTrustService final : public v1::DirectTrust::Service {
                     v1::PingResponse* response) override;
 
  private:
+  // Logs a failed call (rate-limited) and converts its status.
+  grpc::Status Failed(absl::string_view method, grpc::ServerContext* context,
+                      const absl::Status& status);
+
   TrustService* const trust_service_;
   const DirectoryMonitor* const monitor_;
+  LogRateLimiter failure_lines_{kClientLinesPerSecond};
+  LogRateLimiter verdict_lines_{kClientLinesPerSecond};
 };
 
 }  // namespace dtrust
