@@ -4,6 +4,7 @@
 #include <random>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
 #include "server/core/log.h"
@@ -152,6 +153,10 @@ absl::Status LdapPoller::Poll() {
   const std::string change_attribute(
       ChangeAttributeName(mapper_->mapping().change_attribute));
   MirrorIndex& index = mirror_->index();
+  // A page read before a write made through dtrustd may be applied after
+  // it: until the poll ends, the index keeps such writes as written.
+  index.BeginSourceRead();
+  const absl::Cleanup end_read = [&index] { index.EndSourceRead(); };
   std::vector<EntryUuid> present;
   mapper_->BeginConfirm();
   size_t read = 0;

@@ -31,9 +31,11 @@
 // An entry without its id attribute fails the poll rather than be
 // skipped: the index is never silently incomplete.
 //
-// Writes made through dtrustd (MirroredDirectory) reach the index at once;
-// one made while a poll runs can be overtaken by that poll's older read of
-// the entry until the next poll.
+// Writes made through dtrustd (MirroredDirectory) reach the index at once,
+// and a poll running meanwhile does not undo them with what it read before
+// (each poll is a MirrorIndex source read): an entry written during a poll
+// keeps the written state at least until the next poll, which applies what
+// the directory has then.
 //
 // Owns its thread; the destructor stops and joins it, waiting at most for
 // the LDAP operation under way (bounded by the LDAP timeout). Does not own

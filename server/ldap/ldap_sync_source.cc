@@ -156,6 +156,10 @@ absl::Status LdapSyncSource::Session::SendProbe() {
 absl::Status LdapSyncSource::Session::Run() {
   // Everything not confirmed by a present phase goes at its end.
   index_.BeginReload();
+  // syncprov sends the refresh from a snapshot and queues the changes
+  // committed meanwhile until refreshDone: until then an entry it sends may
+  // predate a write made through dtrustd, which it must not undo.
+  index_.BeginSourceRead();
   DTRUST_RETURN_IF_ERROR(SendSearch());
   last_heard_ = source_->clock_->Now();
   while (!source_->stop_.HasBeenNotified()) {
@@ -296,6 +300,7 @@ void LdapSyncSource::Session::RefreshDone() {
   if (!refreshing_) return;
   refreshing_ = false;
   reached_persist_ = true;
+  index_.EndSourceRead();
   LogInfo("directory mirror follows ", connection_->uri(), " (",
           refreshed_entries_, " entries refreshed)");
   source_->mirror_->MarkCurrent(source_->clock_->Now(), true);
@@ -376,6 +381,7 @@ void LdapSyncSource::Run() {
       if (reached_persist) last_logged.clear();
       // A reload cut short must not sweep later: the next one starts over.
       mirror_->index().AbortReload();
+      mirror_->index().EndSourceRead();
     }
     if (stop_.HasBeenNotified()) break;
     if (absl::IsAborted(ended)) {  // e-syncRefreshRequired: at once.

@@ -45,6 +45,16 @@ size_t MirrorIndex::EndReload() {
   return tables_->EndReload();
 }
 
+void MirrorIndex::BeginSourceRead() {
+  absl::MutexLock lock(&mutex_);
+  tables_->BeginSourceRead();
+}
+
+void MirrorIndex::EndSourceRead() {
+  absl::MutexLock lock(&mutex_);
+  tables_->EndSourceRead();
+}
+
 void MirrorIndex::AddServerDomains(absl::string_view name,
                                    const std::vector<std::string>& domains) {
   absl::MutexLock lock(&mutex_);

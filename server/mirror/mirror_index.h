@@ -8,7 +8,10 @@
 // a server by its name, a pin by its server and certificate digest, a domain
 // policy by its domain. Writes made through dtrustd are applied by name at
 // once (so a writer reads its own writes); the change's own notification,
-// which carries the entryUUID, arrives later and finds the same entry.
+// which carries the entryUUID, arrives later and finds the same entry. A
+// source whose reads a local write can overtake (a poll, an RFC 4533
+// refresh) brackets them with BeginSourceRead / EndSourceRead, so that they
+// cannot undo it.
 //
 // Thread-safe: reads take a shared lock, changes an exclusive one, each for
 // one entry (a lookup costs no allocation but for its answer).
@@ -77,6 +80,28 @@ class MirrorIndex {
   // Ends a reload without removing anything (the source said what was
   // deleted itself: an RFC 4533 delete phase).
   void AbortReload();
+
+  // A source read (each poll, each RFC 4533 refresh): the source reads the
+  // directory after BeginSourceRead and applies what it read until
+  // EndSourceRead, possibly after local writes made meanwhile - a page read
+  // before an unpublish and applied after it would publish the pin again until
+  // the next read. So until EndSourceRead, the changes above (Put*, Remove,
+  // EndReload's removals) leave every entry written locally since
+  // BeginSourceRead as the write left it: the read cannot tell whether it saw
+  // the entry before or after the write, and the next read, begun after the
+  // write, brings any later change. Entries written locally: a pin by server
+  // and certificate digest (PutPinByName, RemovePinByName; the pin also keeps
+  // its server from being removed), a server entry by name
+  // (AddServerDomains, RemoveServerByName; a removal also covers all its
+  // pins), a domain policy by domain. Content for any other entry applies
+  // as usual. Content left alone for an entry without a uuid (a local write
+  // not yet confirmed) gives it the content's uuid, so that the source can
+  // still remove it later. Each entry left alone is logged (debug).
+  // One read at a time (a second BeginSourceRead starts afresh); local
+  // writes are recorded only while one is open and forgotten by
+  // EndSourceRead: nothing is kept between reads.
+  void BeginSourceRead();
+  void EndSourceRead();
 
   // --- Local writes, by name (see the class comment) ----------------------
   // Creates the server or adds `domains` to it.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
 #include "server/core/log.h"
 
 namespace dtrust {
@@ -73,7 +74,8 @@ void MirrorTables::SetUuid(uint32_t ref, EntryUuid* slot_uuid,
   if (!IsZero(*slot_uuid)) by_uuid_.Erase(ref);
   if (!IsZero(uuid)) {
     // Another entry claiming this uuid is stale (its delete was missed).
-    Remove(uuid);
+    const uint32_t other = FindRef(uuid);
+    if (other != kNone) RemoveRef(other);
   }
   *slot_uuid = uuid;
   if (!IsZero(uuid)) by_uuid_.Insert(ref);
@@ -201,6 +203,18 @@ void MirrorTables::PutServer(const EntryUuid& uuid, absl::string_view name,
                              const std::vector<std::string>& domains) {
   uint32_t server = kNone;
   const uint32_t ref = FindRef(uuid);
+  if (HasLocalWrites()) {
+    const uint32_t named = FindServer(name);
+    const uint32_t named_ref = named == kNone ? kNone : kServerRef | named;
+    // A rename removes the server already called `name`.
+    const bool renamed =
+        ref != kNone && (ref & kRefKindMask) == kServerRef && ref != named_ref;
+    if (ServerLeftAlone(name, /*removal=*/renamed) ||
+        (ref != kNone && ref != named_ref && RefLeftAlone(ref))) {
+      LeaveAlone(absl::StrCat("server ", name), named_ref, uuid);
+      return;
+    }
+  }
   if (ref != kNone && (ref & kRefKindMask) == kServerRef) {
     server = ref & ~kRefKindMask;
     if (NameOf(server) != name) {  // Renamed (modrdn).
@@ -218,6 +232,9 @@ void MirrorTables::PutServer(const EntryUuid& uuid, absl::string_view name,
 
 void MirrorTables::AddServerDomains(absl::string_view name,
                                     const std::vector<std::string>& domains) {
+  if (LocalWrites::Server* written = RecordServerWrite(name)) {
+    written->entry = true;
+  }
   const uint32_t server = FindOrAddServer(name);
   std::vector<std::string> all = domains;
   for (uint32_t domain : DomainsOf(server)) {
@@ -247,6 +264,10 @@ void MirrorTables::RemoveServer(uint32_t server) {
 }
 
 void MirrorTables::RemoveServerByName(absl::string_view name) {
+  if (LocalWrites::Server* written = RecordServerWrite(name)) {
+    written->entry = true;
+    written->removed = true;
+  }
   const uint32_t server = FindServer(name);
   if (server != kNone) RemoveServer(server);
 }
@@ -357,6 +378,17 @@ void MirrorTables::PutPin(const EntryUuid& uuid, absl::string_view server_name,
                           const PinRecord& pin) {
   uint32_t number = kNone;
   const uint32_t ref = FindRef(uuid);
+  if (HasLocalWrites()) {
+    const uint32_t named = FindPin(FindServer(server_name), pin.cert_sha256);
+    const uint32_t named_ref = named == kNone ? kNone : kPinRef | named;
+    if (PinLeftAlone(server_name, pin.cert_sha256) ||
+        (ref != kNone && ref != named_ref && RefLeftAlone(ref))) {
+      LeaveAlone(absl::StrCat("pin ", pin.cert_sha256.ToHex(), " of server ",
+                              server_name),
+                 named_ref, uuid);
+      return;
+    }
+  }
   if (ref != kNone && (ref & kRefKindMask) == kPinRef) {
     number = ref & ~kRefKindMask;
     const PinSlot& slot = pins_[number];
@@ -379,6 +411,9 @@ void MirrorTables::PutPin(const EntryUuid& uuid, absl::string_view server_name,
 
 void MirrorTables::PutPinByName(absl::string_view server_name,
                                 const PinRecord& pin) {
+  if (LocalWrites::Server* written = RecordServerWrite(server_name)) {
+    written->pins.insert(pin.cert_sha256);
+  }
   const uint32_t server = FindOrAddServer(server_name);
   const uint32_t number = FindPin(server, pin.cert_sha256);
   if (number == kNone) {
@@ -390,6 +425,9 @@ void MirrorTables::PutPinByName(absl::string_view server_name,
 
 void MirrorTables::RemovePinByName(absl::string_view server_name,
                                    const Sha256Digest& cert_sha256) {
+  if (LocalWrites::Server* written = RecordServerWrite(server_name)) {
+    written->pins.insert(cert_sha256);
+  }
   const uint32_t number = FindPin(FindServer(server_name), cert_sha256);
   if (number != kNone) UnlinkPin(number);
 }
@@ -398,8 +436,20 @@ void MirrorTables::RemovePinByName(absl::string_view server_name,
 
 void MirrorTables::PutDomainPolicy(const EntryUuid& uuid,
                                    const DomainPolicy& policy) {
-  const uint32_t domain = InternDomain(policy.domain);
   const uint32_t ref = FindRef(uuid);
+  if (HasLocalWrites()) {
+    const uint32_t named = FindDomain(policy.domain);
+    const uint32_t named_ref = named != kNone && policies_.contains(named)
+                                   ? kPolicyRef | named
+                                   : kNone;
+    if (PolicyLeftAlone(policy.domain) ||
+        (ref != kNone && ref != named_ref && RefLeftAlone(ref))) {
+      LeaveAlone(absl::StrCat("the domain policy of ", policy.domain),
+                 named_ref, uuid);
+      return;
+    }
+  }
+  const uint32_t domain = InternDomain(policy.domain);
   if (ref != kNone && (ref & kRefKindMask) == kPolicyRef &&
       (ref & ~kRefKindMask) != domain) {
     RemovePolicy(ref & ~kRefKindMask);  // Renamed.
@@ -412,6 +462,7 @@ void MirrorTables::PutDomainPolicy(const EntryUuid& uuid,
 }
 
 void MirrorTables::PutDomainPolicyByName(const DomainPolicy& policy) {
+  RecordPolicyWrite(policy.domain);
   const uint32_t domain = InternDomain(policy.domain);
   PolicySlot& slot = policies_[domain];
   slot.send = policy.send;
@@ -426,6 +477,7 @@ void MirrorTables::RemovePolicy(uint32_t domain) {
 }
 
 void MirrorTables::RemoveDomainPolicyByName(absl::string_view domain) {
+  RecordPolicyWrite(domain);
   const uint32_t id = FindDomain(domain);
   if (id != kNone) RemovePolicy(id);
 }
@@ -435,6 +487,14 @@ void MirrorTables::RemoveDomainPolicyByName(absl::string_view domain) {
 void MirrorTables::Remove(const EntryUuid& uuid) {
   const uint32_t ref = FindRef(uuid);
   if (ref == kNone) return;
+  if (RefLeftAlone(ref)) {
+    LeaveAlone(Describe(ref), kNone, uuid);
+    return;
+  }
+  RemoveRef(ref);
+}
+
+void MirrorTables::RemoveRef(uint32_t ref) {
   const uint32_t number = ref & ~kRefKindMask;
   switch (ref & kRefKindMask) {
     case kPinRef:
@@ -488,22 +548,104 @@ size_t MirrorTables::EndReload() {
   std::sort(gone.begin(), gone.end());
   size_t removed = 0;
   for (uint32_t ref : gone) {
-    const uint32_t number = ref & ~kRefKindMask;
-    switch (ref & kRefKindMask) {
-      case kPinRef:
-        if (pins_[number].server == kNone) continue;
-        UnlinkPin(number);
-        break;
-      case kServerRef:
-        RemoveServer(number);
-        break;
-      default:
-        RemovePolicy(number);
-        break;
+    if ((ref & kRefKindMask) == kPinRef &&
+        pins_[ref & ~kRefKindMask].server == kNone) {
+      continue;
     }
+    if (RefLeftAlone(ref)) {
+      LeaveAlone(Describe(ref), kNone, EntryUuid{});
+      continue;
+    }
+    RemoveRef(ref);
     ++removed;
   }
   return removed;
+}
+
+// --- Source reads ----------------------------------------------------------
+
+void MirrorTables::BeginSourceRead() {
+  local_writes_ = std::make_unique<LocalWrites>();
+}
+
+void MirrorTables::EndSourceRead() { local_writes_.reset(); }
+
+MirrorTables::LocalWrites::Server* MirrorTables::RecordServerWrite(
+    absl::string_view name) {
+  if (local_writes_ == nullptr) return nullptr;
+  return &local_writes_->servers[std::string(name)];
+}
+
+void MirrorTables::RecordPolicyWrite(absl::string_view domain) {
+  if (local_writes_ != nullptr) local_writes_->domains.emplace(domain);
+}
+
+bool MirrorTables::ServerLeftAlone(absl::string_view name, bool removal) const {
+  if (local_writes_ == nullptr) return false;
+  const auto it = local_writes_->servers.find(name);
+  if (it == local_writes_->servers.end()) return false;
+  return it->second.entry || (removal && !it->second.pins.empty());
+}
+
+bool MirrorTables::PinLeftAlone(absl::string_view server,
+                                const Sha256Digest& cert) const {
+  if (local_writes_ == nullptr) return false;
+  const auto it = local_writes_->servers.find(server);
+  if (it == local_writes_->servers.end()) return false;
+  return it->second.removed || it->second.pins.contains(cert);
+}
+
+bool MirrorTables::PolicyLeftAlone(absl::string_view domain) const {
+  return local_writes_ != nullptr && local_writes_->domains.contains(domain);
+}
+
+bool MirrorTables::RefLeftAlone(uint32_t ref) const {
+  if (local_writes_ == nullptr) return false;
+  const uint32_t number = ref & ~kRefKindMask;
+  switch (ref & kRefKindMask) {
+    case kPinRef:
+      return PinLeftAlone(NameOf(pins_[number].server), pins_[number].cert);
+    case kServerRef:
+      return ServerLeftAlone(NameOf(number), /*removal=*/true);
+    default:
+      return PolicyLeftAlone(DomainName(number));
+  }
+}
+
+EntryUuid* MirrorTables::UuidSlot(uint32_t ref) {
+  const uint32_t number = ref & ~kRefKindMask;
+  switch (ref & kRefKindMask) {
+    case kPinRef:
+      return &pins_[number].uuid;
+    case kServerRef:
+      return &servers_[number].uuid;
+    default:
+      return &policies_.at(number).uuid;
+  }
+}
+
+std::string MirrorTables::Describe(uint32_t ref) const {
+  const uint32_t number = ref & ~kRefKindMask;
+  switch (ref & kRefKindMask) {
+    case kPinRef:
+      return absl::StrCat("pin ", pins_[number].cert.ToHex(), " of server ",
+                          NameOf(pins_[number].server));
+    case kServerRef:
+      return absl::StrCat("server ", NameOf(number));
+    default:
+      return absl::StrCat("the domain policy of ", DomainName(number));
+  }
+}
+
+void MirrorTables::LeaveAlone(absl::string_view what, uint32_t ref,
+                              const EntryUuid& uuid) {
+  Log(LogLevel::kDebug,
+      absl::StrCat("mirror: keeping ", what,
+                   " as written through dtrustd since this directory read "
+                   "began, not as read"));
+  if (ref == kNone || IsZero(uuid) || FindRef(uuid) != kNone) return;
+  EntryUuid* slot_uuid = UuidSlot(ref);
+  if (IsZero(*slot_uuid)) SetUuid(ref, slot_uuid, uuid);
 }
 
 // --- Reads -----------------------------------------------------------------

@@ -13,11 +13,13 @@
 #define DTRUST_SERVER_MIRROR_MIRROR_TABLES_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "server/core/digest.h"
@@ -45,6 +47,8 @@ class MirrorTables {
   void MarkPresent(const EntryUuid& uuid);
   size_t EndReload();
   void AbortReload();
+  void BeginSourceRead();
+  void EndSourceRead();
 
   void AddServerDomains(absl::string_view name,
                         const std::vector<std::string>& domains);
@@ -184,6 +188,42 @@ class MirrorTables {
   void RemovePolicy(uint32_t domain);
   void MarkRef(uint32_t ref);
 
+  // Removes the entry `ref` refers to.
+  void RemoveRef(uint32_t ref);
+
+  // Source reads (mirror_index.h): what was written locally since one
+  // began, recorded only while one is open.
+  struct LocalWrites {
+    struct Server {
+      bool entry = false;    // Its domains, or itself, written.
+      bool removed = false;  // Removed, its pins with it.
+      absl::flat_hash_set<Sha256Digest> pins{};  // Put or removed.
+    };
+    absl::flat_hash_map<std::string, Server> servers{};  // By name.
+    absl::flat_hash_set<std::string> domains{};          // Their policies.
+  };
+  bool HasLocalWrites() const {
+    return local_writes_ != nullptr &&
+           (!local_writes_->servers.empty() || !local_writes_->domains.empty());
+  }
+  // What a local write records; nullptr while no read is open.
+  LocalWrites::Server* RecordServerWrite(absl::string_view name);
+  void RecordPolicyWrite(absl::string_view domain);
+  // Whether the source must leave alone (not put, not remove) the server
+  // entry `name` (`removal`: removing it, which would take its pins along),
+  // the pin `cert` of server `server`, the policy of `domain`, or the entry
+  // `ref` refers to (to remove it, or to give its uuid to another entry).
+  bool ServerLeftAlone(absl::string_view name, bool removal) const;
+  bool PinLeftAlone(absl::string_view server, const Sha256Digest& cert) const;
+  bool PolicyLeftAlone(absl::string_view domain) const;
+  bool RefLeftAlone(uint32_t ref) const;
+  // For content `uuid` left alone: gives `uuid` to the entry `ref` with the
+  // content's name (kNone if none) if it has no uuid yet and no entry has
+  // `uuid`, so that the source can remove it later. Logs `what` (debug).
+  void LeaveAlone(absl::string_view what, uint32_t ref, const EntryUuid& uuid);
+  EntryUuid* UuidSlot(uint32_t ref);
+  std::string Describe(uint32_t ref) const;  // For the log.
+
   ServerRecord Record(uint32_t server, bool with_pins) const;
   PinRecord PinOf(uint32_t slot) const;
 
@@ -214,6 +254,7 @@ class MirrorTables {
   absl::flat_hash_map<uint32_t, std::vector<uint32_t>> extra_domains_;
   absl::flat_hash_map<uint32_t, PolicySlot> policies_;  // By domain.
   bool reloading_ = false;
+  std::unique_ptr<LocalWrites> local_writes_;  // While a source read is open.
 };
 
 }  // namespace dtrust

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -18,9 +19,12 @@
 #include "gtest/gtest.h"
 #include "server/core/certificate.h"
 #include "server/core/digest.h"
+#include "server/core/status_macros.h"
 #include "server/ldap/change_cursor.h"
 #include "server/ldap/entry_id.h"
+#include "server/ldap/entry_mapper.h"
 #include "server/mirror/mirror.h"
+#include "server/mirror/mirrored_directory.h"
 #include "tests/server/ldap/ldap_directory_fixture.h"
 #include "tests/testing/slapd_fixture.h"
 #include "tests/testing/test_certs.h"
@@ -513,6 +517,97 @@ TEST_F(LdapPollerTest, RefusesUnusableMappings) {
       LdapPoller::Start(Options(), DirectoryMapping(), absl::ZeroDuration(),
                         &mirror_, Clock::Real())
           .status()));
+}
+
+// A poll applies pages the directory produced before a write made through
+// dtrustd after that write. The poll's steps (a full load: read, apply,
+// confirm what was read, sweep) on entries as slapd returns them, with the
+// writes placed between the read and the apply.
+TEST_F(LdapPollerTest, WritesMadeDuringAPollAreNotUndoneByItsOlderPage) {
+  Connect();
+  const TestCert revoked = MakeTestCert();
+  const TestCert republished = MakeTestCert();
+  Publish(kServer, revoked);
+  Publish(kServer, republished);
+  ASSERT_TRUE(directory_
+                  ->PutDomainPolicy(
+                      {.domain = "org-c.example", .send = SecureMode::kEnforce})
+                  .ok());
+  absl::StatusOr<std::unique_ptr<EntryMapper>> mapper =
+      EntryMapper::Create(DirectoryMapping(), slapd_->suffix());
+  ASSERT_TRUE(mapper.ok()) << mapper.status();
+  absl::StatusOr<std::unique_ptr<LdapConnection>> connection =
+      LdapConnection::Open(Options());
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  using Page = std::vector<std::pair<LdapEntry, EntryUuid>>;
+  auto read_page = [&] {
+    Page page;
+    const absl::Status read =
+        (*connection)
+            ->SearchPaged(slapd_->suffix(), LdapScope::kSubtree,
+                          (*mapper)->filter(), (*mapper)->attributes(),
+                          LdapPoller::kPageSize,
+                          [&](const LdapEntry& entry) -> absl::Status {
+                            DTRUST_ASSIGN_OR_RETURN(const EntryUuid uuid,
+                                                    (*mapper)->UuidOf(entry));
+                            page.emplace_back(entry, uuid);
+                            return absl::OkStatus();
+                          });
+    EXPECT_TRUE(read.ok()) << read;
+    return page;
+  };
+  MirrorIndex& index = mirror_.index();
+  auto poll = [&](const Page& page) {
+    (*mapper)->BeginConfirm();
+    std::vector<EntryUuid> present;
+    for (const auto& [entry, uuid] : page) {
+      (*mapper)->Apply(entry, uuid, index);
+      (*mapper)->Confirm(uuid, &present);
+    }
+    index.BeginReload();
+    for (const EntryUuid& uuid : present) index.MarkPresent(uuid);
+    index.EndReload();
+    (*mapper)->EndConfirm();
+  };
+  auto expect_writes_kept = [&](const PinRecord& windowed) {
+    EXPECT_THAT(ServersOf(revoked), IsEmpty());
+    const std::vector<ServerRecord> found =
+        index.FindByDigest(&windowed.cert_sha256, nullptr);
+    ASSERT_EQ(found.size(), 1u);
+    ASSERT_EQ(found[0].pins.size(), 1u);
+    EXPECT_EQ(found[0].pins[0].window, windowed.window);
+    const std::optional<DomainPolicy> policy =
+        index.GetDomainPolicy("org-c.example");
+    ASSERT_TRUE(policy.has_value());
+    EXPECT_EQ(policy->send, SecureMode::kTesting);
+  };
+  index.BeginSourceRead();
+  poll(read_page());  // The first load.
+  index.EndSourceRead();
+  ASSERT_THAT(ServersOf(revoked), ElementsAre(kServer));
+  MirroredDirectory writer(directory_.get(), &mirror_);
+
+  index.BeginSourceRead();
+  const Page older = read_page();
+  // dtrust unpublish, a republish with a window, a Domain Security change.
+  ASSERT_TRUE(writer.RemovePin(kServer, PinFor(revoked).cert_sha256).ok());
+  PinRecord windowed = PinFor(republished);
+  windowed.window.not_after = windowed.not_after - absl::Hours(1);
+  ASSERT_TRUE(writer.UpdatePin(kServer, windowed).ok());
+  ASSERT_TRUE(writer
+                  .PutDomainPolicy(
+                      {.domain = "org-c.example", .send = SecureMode::kTesting})
+                  .ok());
+  poll(older);
+  index.EndSourceRead();
+  expect_writes_kept(windowed);
+
+  // The next poll reads what the writes left.
+  index.BeginSourceRead();
+  poll(read_page());
+  index.EndSourceRead();
+  expect_writes_kept(windowed);
+  EXPECT_EQ(index.Counts().pins, 1u);
 }
 
 // A tree without the dtrust schema, as Active Directory has computers:

@@ -211,6 +211,189 @@ TEST(MirrorIndexTest, AUuidSeenAgainOnAnotherEntryReplacesTheStaleOne) {
   EXPECT_EQ(index.Counts().pins, 1u);
 }
 
+// --- Source reads: a poll's content against writes made during it ---------
+
+std::vector<std::string> ServersOf(const MirrorIndex& index,
+                                   absl::string_view cert) {
+  const Sha256Digest digest = Digest(cert);
+  return Names(index.FindByDigest(&digest, nullptr));
+}
+
+// The pins of `server`, by publisher (a field the tests change).
+std::vector<std::string> Publishers(const MirrorIndex& index,
+                                    absl::string_view server) {
+  std::vector<std::string> publishers;
+  for (const ServerRecord& record :
+       index.FindServers({.server = std::string(server)})) {
+    for (const PinRecord& pin : record.pins) {
+      publishers.push_back(pin.publisher);
+    }
+  }
+  return publishers;
+}
+
+PinRecord PublishedBy(absl::string_view cert, absl::string_view publisher) {
+  PinRecord pin = Pin(cert);
+  pin.publisher = std::string(publisher);
+  return pin;
+}
+
+TEST(MirrorIndexSourceReadTest, AnUnpublishDuringAReadIsNotUndoneByIt) {
+  MirrorIndex index;
+  index.PutServer(Uuid(1), "mx1.example", {"b.example"});
+  index.PutPin(Uuid(2), "mx1.example", Pin("revoked"));
+  index.PutPin(Uuid(3), "mx1.example", PublishedBy("other", "old"));
+  index.PutPin(Uuid(4), "mx2.example", Pin("elsewhere"));
+
+  index.BeginSourceRead();
+  index.RemovePinByName("mx1.example", Digest("revoked"));  // dtrust unpublish.
+  // The read's page from before the unpublish, applied after it.
+  index.PutPin(Uuid(2), "mx1.example", Pin("revoked"));
+  EXPECT_THAT(ServersOf(index, "revoked"), IsEmpty());
+  // What the read says about every other entry applies, the server's other
+  // pin included.
+  index.PutPin(Uuid(3), "mx1.example", PublishedBy("other", "new"));
+  index.PutPin(Uuid(5), "mx2.example", Pin("added"));
+  index.Remove(Uuid(4));
+  index.PutServer(Uuid(1), "mx1.example", {"c.example"});
+  EXPECT_THAT(Publishers(index, "mx1.example"), ElementsAre("new"));
+  EXPECT_THAT(ServersOf(index, "added"), ElementsAre("mx2.example"));
+  EXPECT_THAT(ServersOf(index, "elsewhere"), IsEmpty());
+  EXPECT_THAT(Names(index.FindServers({.domain = "c.example"})),
+              ElementsAre("mx1.example"));
+  // The poll's reload: the unpublished pin is not listed.
+  index.BeginReload();
+  for (int present : {1, 3, 5}) index.MarkPresent(Uuid(present));
+  EXPECT_EQ(index.EndReload(), 0u);
+  index.EndSourceRead();
+  EXPECT_THAT(ServersOf(index, "revoked"), IsEmpty());
+  EXPECT_EQ(index.Counts().pins, 2u);
+}
+
+TEST(MirrorIndexSourceReadTest, ARepublishDuringAReadKeepsItsPin) {
+  MirrorIndex index;
+  index.PutPin(Uuid(1), "mx1.example", PublishedBy("c", "before"));
+  index.BeginSourceRead();
+  index.PutPinByName("mx1.example", PublishedBy("c", "after"));  // UpdatePin.
+  index.PutPin(Uuid(1), "mx1.example", PublishedBy("c", "before"));
+  index.Remove(Uuid(1));  // E.g. an older read found the entry unusable.
+  EXPECT_THAT(Publishers(index, "mx1.example"), ElementsAre("after"));
+  index.EndSourceRead();
+  // The entry keeps its uuid: the directory can still remove it.
+  index.Remove(Uuid(1));
+  EXPECT_THAT(ServersOf(index, "c"), IsEmpty());
+}
+
+TEST(MirrorIndexSourceReadTest, ServersWrittenDuringAReadKeepTheirState) {
+  MirrorIndex index;
+  index.PutServer(Uuid(1), "gone.example", {"b.example"});
+  index.PutPin(Uuid(2), "gone.example", Pin("gone"));
+  index.PutServer(Uuid(3), "grown.example", {"b.example"});
+  index.PutPin(Uuid(4), "grown.example", PublishedBy("grown", "old"));
+  index.PutServer(Uuid(5), "pinned.example", {"b.example"});
+
+  index.BeginSourceRead();
+  index.RemovePinByName("gone.example", Digest("gone"));
+  index.RemoveServerByName("gone.example");
+  index.AddServerDomains("grown.example", {"c.example"});
+  index.PutPinByName("pinned.example", Pin("fresh"));
+  // The read's older content.
+  index.PutServer(Uuid(1), "gone.example", {"b.example"});
+  index.PutPin(Uuid(2), "gone.example", Pin("gone"));
+  index.PutPin(Uuid(6), "gone.example", Pin("another"));  // Removed along.
+  index.PutServer(Uuid(3), "grown.example", {"b.example"});
+  index.Remove(Uuid(5));  // Would take the pin just published with it.
+  // A pin of a server whose domains were written is content of its own.
+  index.PutPin(Uuid(4), "grown.example", PublishedBy("grown", "new"));
+  EXPECT_THAT(index.FindServers({.server = "gone.example"}), IsEmpty());
+  EXPECT_THAT(ServersOf(index, "gone"), IsEmpty());
+  EXPECT_THAT(ServersOf(index, "another"), IsEmpty());
+  EXPECT_THAT(Names(index.FindServers({.domain = "c.example"})),
+              ElementsAre("grown.example"));
+  EXPECT_THAT(Publishers(index, "grown.example"), ElementsAre("new"));
+  EXPECT_THAT(ServersOf(index, "fresh"), ElementsAre("pinned.example"));
+  // Nor does the reload's sweep remove what was written (the server of
+  // the new pin was not listed by this older read).
+  index.BeginReload();
+  for (int present : {3, 4}) index.MarkPresent(Uuid(present));
+  EXPECT_EQ(index.EndReload(), 0u);
+  EXPECT_THAT(ServersOf(index, "fresh"), ElementsAre("pinned.example"));
+  index.EndSourceRead();
+
+  index.Remove(Uuid(5));  // The next read's removal applies.
+  EXPECT_THAT(ServersOf(index, "fresh"), IsEmpty());
+}
+
+TEST(MirrorIndexSourceReadTest, PoliciesWrittenDuringAReadKeepTheirState) {
+  MirrorIndex index;
+  index.PutDomainPolicy(Uuid(1), {.domain = "a.example"});
+  index.PutDomainPolicy(
+      Uuid(2), {.domain = "b.example", .receive = SecureMode::kEnforce});
+  index.BeginSourceRead();
+  index.PutDomainPolicyByName(
+      {.domain = "a.example", .send = SecureMode::kEnforce});
+  index.RemoveDomainPolicyByName("b.example");
+  index.PutDomainPolicy(Uuid(1), {.domain = "a.example"});
+  index.Remove(Uuid(1));
+  index.PutDomainPolicy(
+      Uuid(2), {.domain = "b.example", .receive = SecureMode::kEnforce});
+  index.PutDomainPolicy(Uuid(3),
+                        {.domain = "c.example", .send = SecureMode::kTesting});
+  index.EndSourceRead();
+  ASSERT_EQ(index.ListDomainPolicies().size(), 2u);
+  const std::optional<DomainPolicy> a = index.GetDomainPolicy("a.example");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->send, SecureMode::kEnforce);
+  EXPECT_FALSE(index.GetDomainPolicy("b.example").has_value());
+  EXPECT_TRUE(index.GetDomainPolicy("c.example").has_value());
+}
+
+TEST(MirrorIndexSourceReadTest, OnlyWritesMadeDuringTheReadHoldItBack) {
+  MirrorIndex index;
+  index.PutPin(Uuid(1), "mx1.example", Pin("c"));
+  // Written before the read began: the read is the newer state (the pin
+  // was published again meanwhile).
+  index.RemovePinByName("mx1.example", Digest("c"));
+  index.BeginSourceRead();
+  index.PutPin(Uuid(1), "mx1.example", Pin("c"));
+  EXPECT_THAT(ServersOf(index, "c"), ElementsAre("mx1.example"));
+  index.EndSourceRead();
+
+  // Written between two reads: recorded by neither.
+  index.RemovePinByName("mx1.example", Digest("c"));
+  index.BeginSourceRead();
+  index.PutPin(Uuid(1), "mx1.example", Pin("c"));
+  EXPECT_THAT(ServersOf(index, "c"), ElementsAre("mx1.example"));
+  index.EndSourceRead();
+
+  // Written during a read: forgotten when it ends.
+  index.BeginSourceRead();
+  index.RemovePinByName("mx1.example", Digest("c"));
+  index.EndSourceRead();
+  index.BeginSourceRead();
+  index.PutPin(Uuid(1), "mx1.example", Pin("c"));
+  EXPECT_THAT(ServersOf(index, "c"), ElementsAre("mx1.example"));
+  index.EndSourceRead();
+}
+
+TEST(MirrorIndexSourceReadTest, ALocalWriteTakesTheUuidOfTheContentLeftAlone) {
+  MirrorIndex index;
+  index.BeginSourceRead();
+  index.PutPinByName("mx1.example", PublishedBy("c", "local"));  // No uuid.
+  index.PutPin(Uuid(7), "mx1.example", PublishedBy("c", "read"));
+  EXPECT_THAT(Publishers(index, "mx1.example"), ElementsAre("local"));
+  index.BeginReload();  // Not listed by this read: kept all the same.
+  EXPECT_EQ(index.EndReload(), 0u);
+  index.EndSourceRead();
+  // A later read can delete it by that uuid: with none, only a full load
+  // would ever find it again.
+  index.BeginSourceRead();
+  index.BeginReload();
+  EXPECT_EQ(index.EndReload(), 1u);
+  index.EndSourceRead();
+  EXPECT_THAT(ServersOf(index, "c"), IsEmpty());
+}
+
 // Random changes against a plain model: every digest lookup must agree.
 TEST(MirrorIndexTest, AgreesWithAModelUnderRandomChanges) {
   MirrorIndex index;
