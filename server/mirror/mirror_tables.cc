@@ -59,13 +59,8 @@ const EntryUuid& MirrorTables::RefUuid(uint32_t ref) const {
 }
 
 uint32_t MirrorTables::FindRef(const EntryUuid& uuid) const {
-  uint32_t found = kNone;
-  by_uuid_.ForEach(UuidHash(uuid), [&](uint32_t ref) {
-    if (RefUuid(ref) != uuid) return true;
-    found = ref;
-    return false;
-  });
-  return found;
+  return by_uuid_.Find(UuidHash(uuid),
+                       [&](uint32_t ref) { return RefUuid(ref) == uuid; });
 }
 
 void MirrorTables::SetUuid(uint32_t ref, EntryUuid* slot_uuid,
@@ -100,13 +95,8 @@ void MirrorTables::MarkRef(uint32_t ref) {
 // --- Servers ---------------------------------------------------------------
 
 uint32_t MirrorTables::FindServer(absl::string_view name) const {
-  uint32_t found = kNone;
-  by_name_.ForEach(NameHash(name), [&](uint32_t server) {
-    if (NameOf(server) != name) return true;
-    found = server;
-    return false;
-  });
-  return found;
+  return by_name_.Find(NameHash(name),
+                       [&](uint32_t server) { return NameOf(server) == name; });
 }
 
 uint32_t MirrorTables::FindOrAddServer(absl::string_view name) {
@@ -150,13 +140,8 @@ uint32_t MirrorTables::InternDomain(absl::string_view domain) {
 }
 
 uint32_t MirrorTables::FindDomain(absl::string_view domain) const {
-  uint32_t found = kNone;
-  by_domain_.ForEach(NameHash(domain), [&](uint32_t id) {
-    if (DomainName(id) != domain) return true;
-    found = id;
-    return false;
-  });
-  return found;
+  return by_domain_.Find(NameHash(domain),
+                         [&](uint32_t id) { return DomainName(id) == domain; });
 }
 
 absl::InlinedVector<uint32_t, 4> MirrorTables::DomainsOf(
@@ -306,13 +291,9 @@ void MirrorTables::ReleasePublisher(uint32_t id) {
 uint32_t MirrorTables::FindPin(uint32_t server,
                                const Sha256Digest& cert) const {
   if (server == kNone) return kNone;
-  uint32_t found = kNone;
-  by_cert_.ForEach(DigestHash(cert), [&](uint32_t pin) {
-    if (pins_[pin].server != server || pins_[pin].cert != cert) return true;
-    found = pin;
-    return false;
+  return by_cert_.Find(DigestHash(cert), [&](uint32_t pin) {
+    return pins_[pin].server == server && pins_[pin].cert == cert;
   });
-  return found;
 }
 
 void MirrorTables::StorePin(uint32_t slot_number, uint32_t server,

@@ -238,6 +238,7 @@ class MirrorTables {
   SlotIndex<SpkiHash> by_spki_{SpkiHash{this}};
   SlotIndex<UuidRefHash> by_uuid_{UuidRefHash{this}};
   SlotIndex<NameHashOfServer> by_name_{NameHashOfServer{this}};
+  static_assert(SlotIndex<CertHash>::kNotFound == kNone);
   absl::flat_hash_map<uint32_t, PinWindow> windows_;  // By pin slot.
   std::vector<Publisher> publishers_ = std::vector<Publisher>(1);  // [0]: none.
   absl::flat_hash_map<std::string, uint32_t> publisher_ids_;

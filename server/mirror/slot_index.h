@@ -92,6 +92,20 @@ class SlotIndex {
     }
   }
 
+  // The first value whose key may have `hash` for which `matches(value)`
+  // (the caller compares the keys); kNotFound if none.
+  static constexpr uint32_t kNotFound = UINT32_MAX;
+  template <typename Matches>
+  uint32_t Find(uint64_t hash, Matches&& matches) const {
+    uint32_t found = kNotFound;
+    ForEach(hash, [&](uint32_t value) {
+      if (!matches(value)) return true;
+      found = value;
+      return false;
+    });
+    return found;
+  }
+
   // Calls `visit(value)` for every value, in no particular order.
   template <typename Visit>
   void ForAll(Visit&& visit) const {

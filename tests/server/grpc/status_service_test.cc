@@ -191,6 +191,17 @@ DirectoryStatus Serving() {
   return status;
 }
 
+// Starts a health Watch of `service` on `harness`, with a 5 s deadline.
+std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> StartWatch(
+    GrpcHarness& harness, const std::string& service,
+    grpc::ClientContext* context) {
+  HealthCheckRequest request;
+  request.set_service(service);
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(5));
+  return harness.health().Watch(context, request);
+}
+
 TEST_F(StatusServiceTest, HealthFollowsTheMonitor) {
   // Read at construction: never SERVING before the monitor says so.
   EXPECT_EQ(Health(""), HealthCheckResponse::NOT_SERVING);
@@ -218,12 +229,8 @@ TEST(HealthServiceTest, ReadsTheMonitorAtConstruction) {
 }
 
 TEST_F(StatusServiceTest, HealthWatchSeesTheChange) {
-  HealthCheckRequest request;
-  request.set_service(kService);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(5));
-  auto watch = harness_.health().Watch(&context, request);
+  auto watch = StartWatch(harness_, kService, &context);
   HealthCheckResponse response;
   ASSERT_TRUE(watch->Read(&response));
   EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
@@ -247,9 +254,7 @@ TEST_F(StatusServiceTest, HealthOfAnUnknownService) {
 
   // Watch says so and keeps watching: no change to report until shutdown.
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(5));
-  auto watch = harness_.health().Watch(&context, request);
+  auto watch = StartWatch(harness_, request.service(), &context);
   ASSERT_TRUE(watch->Read(&response));
   EXPECT_EQ(response.status(), HealthCheckResponse::SERVICE_UNKNOWN);
   harness_.monitor().SetServing(true);
@@ -265,12 +270,8 @@ TEST(HealthServiceTest, ShutdownEndsWatchesPromptly) {
   // Polling hourly: only Shutdown() itself can wake the watchers in time.
   testing::FakeDirectory directory;
   GrpcHarness harness(&directory, Serving(), absl::Hours(1));
-  HealthCheckRequest request;
-  request.set_service(kService);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(5));
-  auto watch = harness.health().Watch(&context, request);
+  auto watch = StartWatch(harness, kService, &context);
   HealthCheckResponse response;
   ASSERT_TRUE(watch->Read(&response));
   EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
@@ -284,15 +285,16 @@ TEST(HealthServiceTest, ShutdownEndsWatchesPromptly) {
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
   EXPECT_EQ(finished.error_code(), grpc::StatusCode::UNAVAILABLE);
 
+  HealthCheckRequest request;
+  request.set_service(kService);
   grpc::ClientContext check_context;
   ASSERT_TRUE(harness.health().Check(&check_context, request, &response).ok());
   EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
 }
 
 TEST_F(StatusServiceTest, HealthWatchReturnsWhenTheClientCancels) {
-  HealthCheckRequest request;
   grpc::ClientContext context;
-  auto watch = harness_.health().Watch(&context, request);
+  auto watch = StartWatch(harness_, "", &context);
   HealthCheckResponse response;
   ASSERT_TRUE(watch->Read(&response));
   context.TryCancel();

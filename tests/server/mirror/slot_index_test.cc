@@ -51,6 +51,16 @@ TEST(SlotIndexTest, FindsEverySlotWithTheKeyIncludingRepeats) {
   EXPECT_EQ(index.size(), 3u);
 }
 
+TEST(SlotIndexTest, FindsTheFirstMatch) {
+  Keys keys{{5, 5, 6}};
+  SlotIndex<HashOfSlot> index(HashOfSlot{&keys});
+  for (uint32_t slot = 0; slot < 3; ++slot) index.Insert(slot);
+  EXPECT_EQ(index.Find(5, [](uint32_t slot) { return slot == 1; }), 1u);
+  EXPECT_EQ(index.Find(6, [&](uint32_t slot) { return keys(slot) == 6; }), 2u);
+  EXPECT_EQ(index.Find(5, [](uint32_t slot) { return slot == 2; }),
+            SlotIndex<HashOfSlot>::kNotFound);
+}
+
 TEST(SlotIndexTest, StopsWhenTheVisitorSaysSo) {
   Keys keys{{5, 5, 5}};
   SlotIndex<HashOfSlot> index(HashOfSlot{&keys});
