@@ -197,12 +197,20 @@ e2e_directory_stale_wait() {
   done
   e2e_fail "dtrustd still serving 20 s after the directory stopped"
 }
+# Resumes the directory and waits (at most 20 s) until dtrustd serves again
+# (`dtrust status` exit 0): it reconnects in the background with backoff, and
+# until then its answers are still temporary failures.
 e2e_directory_resume() {
-  local pid
+  local pid _
   for pid in "${e2e_stopped_pids[@]}"; do
     kill -CONT "$pid" 2>/dev/null
   done
   e2e_stopped_pids=()
+  for _ in $(seq 200); do
+    "$e2e_build/client/dtrust" status >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  e2e_fail "dtrustd not serving 20 s after the directory resumed"
 }
 
 # Runs the dtrust CLI against the test's dtrustd; fails the test on error.
