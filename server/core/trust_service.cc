@@ -84,8 +84,10 @@ absl::Status CheckWindow(const PinWindow& window,
 // What was presented, in the words used in reasons.
 std::string Describe(const std::optional<Sha256Digest>& cert_sha256,
                      const std::optional<Sha256Digest>& spki_sha256) {
-  if (cert_sha256) return absl::StrCat("sha256 ", cert_sha256->ToColonHex());
-  return absl::StrCat("spki-sha256 ", spki_sha256->ToColonHex());
+  if (cert_sha256) {
+    return absl::StrCat("certificate sha256 ", cert_sha256->ToColonHex());
+  }
+  return absl::StrCat("certificate spki-sha256 ", spki_sha256->ToColonHex());
 }
 
 // Whether `pin` trusts what was presented.
@@ -374,12 +376,12 @@ absl::StatusOr<VerifyResult> TrustService::Verify(
             });
 
   const absl::Time now = clock_->Now();
-  const ServerRecord* best_server = nullptr;
-  const PinRecord* best_pin = nullptr;
+  ServerRecord* best_server = nullptr;
+  PinRecord* best_pin = nullptr;
   std::string key_only_server;  // Key published, but pinned by certificate.
   result.verdict = Verdict::kNotPublished;
-  for (const ServerRecord& candidate : candidates) {
-    for (const PinRecord& pin : candidate.pins) {
+  for (ServerRecord& candidate : candidates) {
+    for (PinRecord& pin : candidate.pins) {
       if (!PinMatches(pin, presented_cert, presented_spki)) {
         if (key_only_server.empty()) key_only_server = candidate.name;
         continue;
@@ -423,10 +425,9 @@ absl::StatusOr<VerifyResult> TrustService::Verify(
     }
   }
 
-  const std::string what =
-      absl::StrCat("certificate ", Describe(presented_cert, presented_spki));
+  result.reason = Describe(presented_cert, presented_spki);
   if (best_pin == nullptr) {
-    result.reason = absl::StrCat(what, " is not published");
+    absl::StrAppend(&result.reason, " is not published");
     if (!key_only_server.empty()) {
       absl::StrAppend(&result.reason, "; its public key is published for ",
                       key_only_server,
@@ -434,51 +435,49 @@ absl::StatusOr<VerifyResult> TrustService::Verify(
     }
     return result;
   }
-  result.server = best_server->name;
-  result.domains = best_server->domains;
-  result.pin_kind = best_pin->kind;
-  result.pin_window = best_pin->window;
-  result.provenance = best_pin->provenance;
-  result.publisher = best_pin->publisher;
-  const std::string published = absl::StrCat(
-      what, " is published for ", best_server->name, " (pinned by ",
+  absl::StrAppend(
+      &result.reason, " is published for ", best_server->name, " (pinned by ",
       best_pin->kind == PinKind::kPublicKey ? "public key" : "certificate",
       ")");
   switch (result.verdict) {
     case Verdict::kTrusted:
-      result.reason = published;
       break;
     case Verdict::kWrongServer:
-      result.reason = absl::StrCat(published, ", not for ", expected_server);
+      absl::StrAppend(&result.reason, ", not for ", expected_server);
       break;
     case Verdict::kWrongDomain:
-      result.reason =
-          absl::StrCat(published, ", which serves ",
-                       best_server->domains.empty()
-                           ? "no mail domain"
-                           : absl::StrJoin(best_server->domains, ", "),
-                       ", not ", expected_domain);
+      absl::StrAppend(&result.reason, ", which serves ",
+                      best_server->domains.empty()
+                          ? "no mail domain"
+                          : absl::StrJoin(best_server->domains, ", "),
+                      ", not ", expected_domain);
       break;
     case Verdict::kExpired:
-      result.reason = absl::StrCat(published, " but expired at ",
-                                   Rfc3339(*result.not_after));
+      absl::StrAppend(&result.reason, " but expired at ",
+                      Rfc3339(*result.not_after));
       break;
     case Verdict::kNotYetValid:
-      result.reason = absl::StrCat(published, " but is not valid before ",
-                                   Rfc3339(*result.not_before));
+      absl::StrAppend(&result.reason, " but is not valid before ",
+                      Rfc3339(*result.not_before));
       break;
     case Verdict::kPinNotYetActive:
-      result.reason =
-          absl::StrCat(published, " but its pin is not active before ",
-                       Rfc3339(*best_pin->window.not_before));
+      absl::StrAppend(&result.reason, " but its pin is not active before ",
+                      Rfc3339(*best_pin->window.not_before));
       break;
     case Verdict::kPinExpired:
-      result.reason = absl::StrCat(published, " but its pin window ended at ",
-                                   Rfc3339(*best_pin->window.not_after));
+      absl::StrAppend(&result.reason, " but its pin window ended at ",
+                      Rfc3339(*best_pin->window.not_after));
       break;
     case Verdict::kNotPublished:
       break;
   }
+  // The candidates are ours: move what the answer carries out of them.
+  result.server = std::move(best_server->name);
+  result.domains = std::move(best_server->domains);
+  result.pin_kind = best_pin->kind;
+  result.pin_window = best_pin->window;
+  result.provenance = best_pin->provenance;
+  result.publisher = std::move(best_pin->publisher);
   return result;
 }
 

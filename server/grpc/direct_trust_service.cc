@@ -123,16 +123,16 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
   if (!converted.ok()) return Failed("Verify", context, converted.status());
   absl::StatusOr<VerifyResult> result = trust_service_->Verify(*converted);
   if (!result.ok()) return Failed("Verify", context, result.status());
-  *response = ToProto(*result);
+  const Verdict verdict = result->verdict;
+  *response = ToProto(*std::move(result));
   SetSnapshotAge(*monitor_, response);
   const absl::Duration age =
       absl::Seconds(response->snapshot_age().seconds()) +
       absl::Nanoseconds(response->snapshot_age().nanos());
   std::string suppressed;
-  if (result->verdict != Verdict::kTrusted &&
-      verdict_lines_.Allow(&suppressed)) {
-    LogInfo("Verify from ", context->peer(), ": ", VerdictName(result->verdict),
-            ": ", result->reason,
+  if (verdict != Verdict::kTrusted && verdict_lines_.Allow(&suppressed)) {
+    LogInfo("Verify from ", context->peer(), ": ", VerdictName(verdict), ": ",
+            response->reason(),
             age > absl::ZeroDuration()
                 ? absl::StrCat(" (from a directory snapshot ",
                                absl::FormatDuration(

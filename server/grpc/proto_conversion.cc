@@ -1,6 +1,8 @@
 #include "server/grpc/proto_conversion.h"
 
 #include <algorithm>
+#include <string>
+#include <utility>
 
 #include "server/core/status_macros.h"
 
@@ -293,24 +295,28 @@ v1::UnpublishResponse ToProto(const UnpublishResult& result) {
   return out;
 }
 
-v1::VerifyResponse ToProto(const VerifyResult& result) {
+v1::VerifyResponse ToProto(VerifyResult result) {
   v1::VerifyResponse out;
   out.set_verdict(ToProto(result.verdict));
-  out.set_reason(result.reason);
+  out.set_reason(std::move(result.reason));
   if (result.cert_sha256) {
-    out.set_sha256(std::string(result.cert_sha256->bytes()));
+    const absl::string_view bytes = result.cert_sha256->bytes();
+    out.set_sha256(bytes.data(), bytes.size());
   }
   if (result.spki_sha256) {
-    out.set_spki_sha256(std::string(result.spki_sha256->bytes()));
+    const absl::string_view bytes = result.spki_sha256->bytes();
+    out.set_spki_sha256(bytes.data(), bytes.size());
   }
-  out.set_server(result.server);
-  for (const std::string& domain : result.domains) out.add_domains(domain);
+  out.set_server(std::move(result.server));
+  for (std::string& domain : result.domains) {
+    out.add_domains(std::move(domain));
+  }
   if (result.pin_kind) out.set_pin_kind(ToProto(*result.pin_kind));
   if (result.not_before) SetTime(*result.not_before, out.mutable_not_before());
   if (result.not_after) SetTime(*result.not_after, out.mutable_not_after());
   SetWindow(result.pin_window, &out);
   if (result.provenance) out.set_provenance(ToProto(*result.provenance));
-  out.set_publisher(result.publisher);
+  out.set_publisher(std::move(result.publisher));
   return out;
 }
 

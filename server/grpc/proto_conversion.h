@@ -25,7 +25,7 @@ absl::StatusOr<Sha256Digest> FromProto(
 
 v1::PublishResponse ToProto(const PublishResult& result);
 v1::UnpublishResponse ToProto(const UnpublishResult& result);
-v1::VerifyResponse ToProto(const VerifyResult& result);
+v1::VerifyResponse ToProto(VerifyResult result);  // Moves its strings.
 v1::ServerEntry ToProto(const ServerRecord& server, bool include_certificates);
 v1::DomainPolicy ToProto(const DomainPolicy& policy);
 v1::PublishChallenge ToProto(const PossessionChallenge& challenge);

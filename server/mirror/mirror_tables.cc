@@ -668,7 +668,7 @@ ServerRecord MirrorTables::Record(uint32_t server, bool with_pins) const {
 
 std::vector<ServerRecord> MirrorTables::FindByDigest(
     const Sha256Digest* cert_sha256, const Sha256Digest* spki_sha256) const {
-  std::vector<uint32_t> matches;
+  absl::InlinedVector<uint32_t, 4> matches;
   if (cert_sha256 != nullptr) {
     by_cert_.ForEach(DigestHash(*cert_sha256), [&](uint32_t pin) {
       if (pins_[pin].cert == *cert_sha256) matches.push_back(pin);
@@ -685,7 +685,7 @@ std::vector<ServerRecord> MirrorTables::FindByDigest(
     });
   }
   std::vector<ServerRecord> servers;
-  std::vector<uint32_t> server_numbers;
+  absl::InlinedVector<uint32_t, 4> server_numbers;
   for (uint32_t pin : matches) {
     const uint32_t server = pins_[pin].server;
     const auto at =
