@@ -65,7 +65,8 @@ class LdapSyncSource::Session {
         ld_(connection->handle()),
         index_(source->mirror_->index()),
         servers_key_(std::move(servers_key)),
-        domains_key_(std::move(domains_key)) {}
+        domains_key_(std::move(domains_key)),
+        full_content_(!source->cookie_.has_value()) {}
 
   // Runs until the session fails (the error), the directory demands a full
   // reload (Aborted) or the source stops (OK).
@@ -82,6 +83,9 @@ class LdapSyncSource::Session {
   absl::Status HandleResult(LDAPMessage* message);
   void ApplyEntry(const SyncStateControl& state, LDAPMessage* message);
   void RefreshDone();
+  // Ends the reload begun in Run(): removes what the refresh did not
+  // confirm.
+  void SweepUnconfirmed();
   void SetCookie(const std::optional<std::string>& cookie) {
     if (cookie) source_->cookie_ = cookie;
   }
@@ -93,6 +97,11 @@ class LdapSyncSource::Session {
   MirrorIndex& index_;
   const std::string servers_key_;
   const std::string domains_key_;
+  // Requested without a cookie (first load, or after e-syncRefreshRequired):
+  // the refresh is the directory's whole content, so whatever the mirror
+  // held before and the refresh did not bring is gone - however syncprov
+  // ends the refresh (it ends an initial one with refreshDelete).
+  const bool full_content_;
   int sync_id_ = -1;
   int probe_id_ = -1;
   absl::Time probe_deadline_;
@@ -278,22 +287,33 @@ absl::Status LdapSyncSource::Session::HandleIntermediate(LDAPMessage* message) {
       }
       break;
     case SyncInfo::Kind::kRefreshPresent:
-      if (refreshing_) {
-        const size_t removed = index_.EndReload();
-        if (removed > 0) {
-          LogInfo("directory mirror: ", removed,
-                  " entries gone while disconnected");
-        }
-      }
+      if (refreshing_) SweepUnconfirmed();
       if (info.refresh_done) RefreshDone();
       break;
     case SyncInfo::Kind::kRefreshDelete:
-      if (refreshing_) index_.AbortReload();
+      // A delete phase names what is gone; nothing else is - unless the
+      // refresh was the whole content.
+      if (refreshing_) {
+        if (full_content_) {
+          SweepUnconfirmed();
+        } else {
+          index_.AbortReload();
+        }
+      }
       if (info.refresh_done) RefreshDone();
       break;
   }
   SetCookie(info.cookie);
   return absl::OkStatus();
+}
+
+void LdapSyncSource::Session::SweepUnconfirmed() {
+  const size_t removed = index_.EndReload();
+  if (removed > 0) {
+    LogInfo("directory mirror: ", removed,
+            full_content_ ? " entries no longer in the directory"
+                          : " entries gone while disconnected");
+  }
 }
 
 void LdapSyncSource::Session::RefreshDone() {

@@ -23,23 +23,24 @@ void Mirror::MarkCurrent(absl::Time as_of, bool live) {
             ": ", index_.Counts().pins, " pins");
   }
   if (!last_current_ || as_of > *last_current_) last_current_ = as_of;
-  live_ = live;
+  live_.store(live, std::memory_order_release);
 }
 
 void Mirror::MarkDisconnected(absl::string_view error) {
   absl::MutexLock lock(&mutex_);
   connected_ = false;
-  live_ = false;
+  live_.store(false, std::memory_order_release);
   last_error_ = std::string(error);
 }
 
 std::optional<absl::Duration> Mirror::AgeLocked(absl::Time now) const {
   if (!last_current_) return std::nullopt;
-  if (live_) return absl::ZeroDuration();
+  if (live_.load(std::memory_order_acquire)) return absl::ZeroDuration();
   return std::max(absl::ZeroDuration(), now - *last_current_);
 }
 
 absl::Status Mirror::CheckServing() const {
+  if (live_.load(std::memory_order_acquire)) return absl::OkStatus();
   absl::MutexLock lock(&mutex_);
   const std::optional<absl::Duration> age = AgeLocked(clock_->Now());
   if (!age) {
@@ -58,6 +59,8 @@ absl::Status Mirror::CheckServing() const {
 }
 
 std::optional<absl::Duration> Mirror::SnapshotAge() const {
+  // Live implies loaded: last_current_ is set before live_ is.
+  if (live_.load(std::memory_order_acquire)) return absl::ZeroDuration();
   absl::MutexLock lock(&mutex_);
   return AgeLocked(clock_->Now());
 }

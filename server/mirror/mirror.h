@@ -12,6 +12,7 @@
 #ifndef DTRUST_SERVER_MIRROR_MIRROR_H_
 #define DTRUST_SERVER_MIRROR_MIRROR_H_
 
+#include <atomic>
 #include <optional>
 #include <string>
 
@@ -70,7 +71,9 @@ class Mirror : public DirectoryMonitor {
 
   mutable absl::Mutex mutex_;
   bool connected_ ABSL_GUARDED_BY(mutex_) = false;
-  bool live_ ABSL_GUARDED_BY(mutex_) = false;
+  // Written under mutex_; read without it on the query path (CheckServing,
+  // SnapshotAge): while live the answer needs neither the lock nor the clock.
+  std::atomic<bool> live_{false};
   std::string uri_ ABSL_GUARDED_BY(mutex_);
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
   std::optional<absl::Time> last_current_ ABSL_GUARDED_BY(mutex_);

@@ -69,6 +69,7 @@ absl::Status SlapdFixture::Configure(const Options& options) {
   database.suffix = suffix_;
   database.directory = dir_ + "/data";
   database.content_sync = options.content_sync;
+  database.reload_hint = options.reload_hint;
   if (mkdir(database.directory.c_str(), 0700) != 0) {
     return absl::InternalError(ErrnoMessage("mkdir " + database.directory));
   }

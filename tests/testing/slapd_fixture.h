@@ -48,6 +48,8 @@ class SlapdFixture {
     // The syncprov overlay and its index (see above). false: a directory
     // without content sync, e.g. to apply deploy/ldap/syncprov.ldif to.
     bool content_sync = true;
+    // syncprov-reloadhint (see TestDatabase::reload_hint).
+    bool reload_hint = false;
   };
 
   // Sets up and starts slapd; returns once it answers LDAP (at most ~10 s).

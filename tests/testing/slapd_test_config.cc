@@ -77,6 +77,9 @@ std::string TestSlapdConf(const std::string& dir, const TestDatabase& database,
     absl::StrAppend(&conf, "overlay syncprov\n",    //
                     "syncprov-checkpoint 100 5\n",  //
                     "syncprov-sessionlog 10000\n");
+    if (database.reload_hint) {
+      absl::StrAppend(&conf, "syncprov-reloadhint TRUE\n");
+    }
   }
   return conf;
 }
@@ -144,6 +147,9 @@ std::string TestCnConfigLdif(const std::string& dir,
         "olcOverlay: {0}syncprov\n",                                  //
         "olcSpCheckpoint: 100 5\n",                                   //
         "olcSpSessionlog: 10000\n");
+    if (database.reload_hint) {
+      absl::StrAppend(&ldif, "olcSpReloadHint: TRUE\n");
+    }
   }
   return ldif;
 }

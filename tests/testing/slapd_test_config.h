@@ -23,6 +23,10 @@ struct TestDatabase {
   // writes or 5 minutes, a session log of 10000 changes) and an equality
   // index on entryUUID and entryCSN.
   bool content_sync = true;
+  // With content_sync: syncprov-reloadhint on, so a consumer whose cookie is
+  // too old to resume from is told e-syncRefreshRequired (RFC 4533 3.4)
+  // instead of getting a full refresh unasked.
+  bool reload_hint = false;
   // dbnosync: no fsync per write. Survives killed processes, not OS crashes.
   bool no_sync = false;
 };

@@ -22,6 +22,7 @@ namespace {
 using ::dtrust::testing::Eventually;
 using ::dtrust::testing::LdapDirectoryFixture;
 using ::dtrust::testing::MakeTestCert;
+using ::dtrust::testing::SlapdFixture;
 using ::dtrust::testing::TestCert;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
@@ -46,8 +47,12 @@ class LdapSyncSourceTest : public LdapDirectoryFixture {
  protected:
   // Reconnects after `backoff` (jittered: half to all of it).
   void StartSource(absl::Duration backoff = absl::Milliseconds(100)) {
+    StartSourceOn(Options(), backoff);
+  }
+  void StartSourceOn(const LdapOptions& ldap,
+                     absl::Duration backoff = absl::Milliseconds(100)) {
     LdapSyncOptions options;
-    options.ldap = Options();
+    options.ldap = ldap;
     options.probe_interval = absl::Milliseconds(200);
     options.ldap.timeout = absl::Seconds(1);
     options.min_backoff = backoff;
@@ -169,6 +174,79 @@ TEST_F(LdapSyncSourceTest, KeepsServingWhileDownAndCatchesUpFromItsCookie) {
   EXPECT_TRUE(Published(kept));
   EXPECT_TRUE(mirror_.Status().connected);
 }
+
+// The directory was rebuilt while dtrustd was away (restored from an
+// export, or dtrustd fails over to a server that is no replica): its cookie
+// names a state the provider cannot resume from. Whatever the provider does
+// about it, the mirror must end up holding exactly the rebuilt content -
+// never a pin that is gone. Parameter: the provider has syncprov-reloadhint.
+class LdapSyncSourceStaleCookieTest
+    : public LdapSyncSourceTest,
+      public ::testing::WithParamInterface<bool> {
+ protected:
+  // Follows slapd_ until it stops, then a rebuilt directory whose every
+  // change is newer than the cookie from slapd_. Returns what was logged
+  // from the stop until the mirror converged.
+  std::string FailOverToARebuiltDirectory() {
+    Connect();
+    const TestCert gone = MakeTestCert({.common_name = kServer});
+    EXPECT_TRUE(directory_->CreateServer(kServer, {kDomain}).ok());
+    EXPECT_TRUE(directory_->AddPin(kServer, PinFor(gone)).ok());
+
+    absl::StatusOr<std::unique_ptr<SlapdFixture>> rebuilt =
+        SlapdFixture::Start({.reload_hint = GetParam()});
+    EXPECT_TRUE(rebuilt.ok()) << rebuilt.status();
+    if (!rebuilt.ok()) return "";
+    LdapOptions rebuilt_options = Options();
+    rebuilt_options.uris = {(*rebuilt)->uri()};
+    LdapOptions both = Options();
+    both.uris = {slapd_->uri(), (*rebuilt)->uri()};
+    StartSourceOn(both);
+    EXPECT_TRUE(Eventually([&] { return Published(gone); }));
+
+    // Written after the cookie was issued: every entryCSN is newer.
+    absl::StatusOr<std::unique_ptr<LdapDirectory>> rebuilt_directory =
+        LdapDirectory::Connect(rebuilt_options);
+    EXPECT_TRUE(rebuilt_directory.ok()) << rebuilt_directory.status();
+    if (!rebuilt_directory.ok()) return "";
+    EXPECT_TRUE((*rebuilt_directory)->CreateServer(kServer, {kDomain}).ok());
+    EXPECT_TRUE((*rebuilt_directory)->AddPin(kServer, PinFor(added_)).ok());
+
+    ::testing::internal::CaptureStderr();
+    EXPECT_TRUE(slapd_->Stop().ok());
+    const bool converged = Eventually(
+        [&] {
+          return mirror_.Status().connected &&
+                 mirror_.SnapshotAge() == absl::ZeroDuration() &&
+                 Published(added_) && !Published(gone);
+        },
+        absl::Seconds(10));
+    std::string logged = ::testing::internal::GetCapturedStderr();
+    EXPECT_TRUE(converged) << logged;
+    EXPECT_EQ(mirror_.index().Counts().pins, 1u);
+    EXPECT_EQ(mirror_.Status().uri, (*rebuilt)->uri());
+    source_.reset();  // Before `rebuilt` goes.
+    return logged;
+  }
+
+  const TestCert added_ = MakeTestCert({.common_name = kServer});
+};
+
+TEST_P(LdapSyncSourceStaleCookieTest, TheMirrorHoldsExactlyTheRebuiltContent) {
+  const std::string logged = FailOverToARebuiltDirectory();
+  if (GetParam()) {
+    // syncprov-reloadhint: slapd answers the stale cookie with
+    // e-syncRefreshRequired; the source drops it and reloads at once.
+    EXPECT_THAT(logged, ::testing::HasSubstr("e-syncRefreshRequired"));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(ReloadHint, LdapSyncSourceStaleCookieTest,
+                         ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "RefreshRequired"
+                                             : "ProviderReloadsUnasked";
+                         });
 
 TEST_F(LdapSyncSourceTest, AHungDirectoryIsDetectedByTheProbe) {
   Connect();
