@@ -749,10 +749,15 @@ TEST_F(EmbeddedDirectoryTest, ReplacesTheStaleSocketOfAKilledRun) {
   ASSERT_NO_FATAL_FAILURE(
       StartInChildProcess(&child, &child_guard, &slapd, &slapd_guard));
 
-  // Both die at once (SIGKILL), so slapd cannot remove its socket.
+  // Both die at once (SIGKILL), so slapd cannot remove its socket. The
+  // child is frozen first: its supervisor must neither reap slapd (which
+  // then is never ours to wait for) nor restart it.
+  ASSERT_EQ(KillPid(child, SIGSTOP), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, WUNTRACED), child);  // Stopped now.
+  ASSERT_TRUE(WIFSTOPPED(status)) << status;
   ASSERT_EQ(KillPid(slapd, SIGKILL), 0);
   ASSERT_EQ(KillPid(child, SIGKILL), 0);
-  int status = 0;
   ASSERT_TRUE(WaitForExit(child, absl::Seconds(5), &status));
   child_guard.Reaped();
   ASSERT_TRUE(WaitForExit(slapd, absl::Seconds(5), &status));
