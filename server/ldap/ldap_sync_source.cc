@@ -389,6 +389,7 @@ void LdapSyncSource::Run() {
   while (!stop_.HasBeenNotified()) {
     absl::Status ended;
     bool reached_persist = false;
+    const bool resumed = cookie_.has_value();
     absl::StatusOr<std::unique_ptr<LdapConnection>> connection =
         LdapConnection::Open(options_.ldap);
     if (!connection.ok()) {
@@ -404,9 +405,15 @@ void LdapSyncSource::Run() {
       mirror_->index().EndSourceRead();
     }
     if (stop_.HasBeenNotified()) break;
-    if (absl::IsAborted(ended)) {  // e-syncRefreshRequired: at once.
-      LogInfo("directory mirror: ", ended.message());
-      continue;
+    if (absl::IsAborted(ended)) {  // e-syncRefreshRequired.
+      // No longer following: the data ages until the reload completes.
+      mirror_->MarkDisconnected(ended.message());
+      // Reload at once - once: a directory that answers a request without
+      // a cookie the same way gets the backoff below.
+      if (resumed) {
+        LogInfo("directory mirror: ", ended.message());
+        continue;
+      }
     }
     // Logged when it changes; `dtrust status` shows the latest.
     if (ended.message() != last_logged) {
