@@ -18,6 +18,9 @@ packages=(
   # the benchmark compares with Postfix's own ldap: table (tests/benchmark);
   # its script reads the programs' JSON with jq
   postfix-ldap jq
+  # tests/deploy: systemd-analyze rates deploy/systemd/dtrustd.service's
+  # sandbox offline (no running systemd needed)
+  systemd
 )
 
 missing=()
