@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "client/args.h"
 #include "client/command.h"
+#include "client/channel_security.h"
 #include "client/dtrustd_client.h"
 #include "client/input.h"
 #include "server/core/status_macros.h"
@@ -23,6 +24,10 @@ constexpr absl::Duration kDefaultTimeout = absl::Seconds(10);
 
 constexpr OptionSpec kGlobalOptions[] = {
     {.name = "endpoint", .takes_value = true},
+    {.name = "tls-cert", .takes_value = true},
+    {.name = "tls-key", .takes_value = true},
+    {.name = "server-sha256", .takes_value = true},
+    {.name = "ca", .takes_value = true},
     {.name = "timeout", .takes_value = true},
     {.name = "json"},
     {.name = "help"},
@@ -40,7 +45,15 @@ constexpr absl::string_view kGlobalHelp =
     R"(Global options (before or after the command):
   --endpoint HOST:PORT|unix:PATH
                  dtrustd to talk to (default: $DTRUST_ENDPOINT, else
-                 127.0.0.1:7750)
+                 unix:/run/dtrust/dtrustd.sock)
+  --tls-cert FILE, --tls-key FILE
+                 present this client certificate and key (PEM) to dtrustd
+                 over TLS (default: $DTRUST_CERT, $DTRUST_KEY); dtrustd
+                 identifies the client by the certificate's SHA-256
+  --server-sha256 HEX
+                 TLS: dtrustd must present exactly the certificate with
+                 this SHA-256 (default: $DTRUST_SERVER_SHA256)
+  --ca FILE      TLS: or authenticate dtrustd by this CA instead
   --timeout DURATION
                  deadline for the request, e.g. 10s, 500ms (default 10s)
   --json         print one JSON document on stdout instead of text
@@ -60,6 +73,9 @@ Exit codes:
      by dtrustd, unpublishing what is not published)
   3  dtrustd or the directory is unavailable, did not answer in time, or
      failed otherwise; try again later; for status: dtrustd is not serving
+  4  not allowed: dtrustd refused the request because the caller has no
+     identity (UNAUTHENTICATED) or its role or scopes do not allow it
+     (PERMISSION_DENIED); nothing was changed
 )";
 
 std::vector<Command> AllCommands() {
@@ -128,9 +144,8 @@ absl::StatusOr<ExitCode> Help(const ParsedArgs& parsed,
   return ExitCode::kOk;
 }
 
-absl::StatusOr<ExitCode> Dispatch(
-    absl::Span<const std::string> args,
-    const std::optional<std::string>& env_endpoint, std::string* out) {
+absl::StatusOr<ExitCode> Dispatch(absl::Span<const std::string> args,
+                                  GetEnv getenv, std::string* out) {
   const std::vector<Command> commands = AllCommands();
   DTRUST_ASSIGN_OR_RETURN(const size_t command_index, FindCommand(args));
   std::vector<std::string> rest(args.begin(), args.end());
@@ -173,12 +188,23 @@ absl::StatusOr<ExitCode> Dispatch(
     DTRUST_ASSIGN_OR_RETURN(timeout, ParseTimeout(*text));
   }
   std::string endpoint = parsed->Value("endpoint")
-                             .value_or(env_endpoint.value_or(kDefaultEndpoint));
+                             .value_or(getenv("DTRUST_ENDPOINT")
+                                           .value_or(kDefaultEndpoint));
   if (endpoint.empty()) {
     return UsageError(kGeneral,
                       "the endpoint is empty (--endpoint or DTRUST_ENDPOINT)");
   }
-  DtrustdClient dtrustd(std::move(endpoint), timeout);
+  const auto flag_or_env = [&](const char* flag, const char* variable) {
+    return parsed->Value(flag).value_or(getenv(variable).value_or(""));
+  };
+  DTRUST_ASSIGN_OR_RETURN(
+      ChannelSecurity security,
+      MakeChannelSecurity(
+          {.cert_file = flag_or_env("tls-cert", "DTRUST_CERT"),
+           .key_file = flag_or_env("tls-key", "DTRUST_KEY"),
+           .server_sha256 = flag_or_env("server-sha256", "DTRUST_SERVER_SHA256"),
+           .ca_file = parsed->Value("ca").value_or("")}));
+  DtrustdClient dtrustd(std::move(endpoint), timeout, std::move(security));
   return command->run({.args = *parsed,
                        .dtrustd = dtrustd,
                        .json = parsed->Has("json"),
@@ -188,10 +214,9 @@ absl::StatusOr<ExitCode> Dispatch(
 }  // namespace
 
 ExitCode RunCli(absl::Span<const std::string> args,
-                const std::optional<std::string>& env_endpoint,
-                std::string* out, std::string* err) {
+                GetEnv getenv, std::string* out, std::string* err) {
   std::string output;
-  absl::StatusOr<ExitCode> result = Dispatch(args, env_endpoint, &output);
+  absl::StatusOr<ExitCode> result = Dispatch(args, getenv, &output);
   if (!result.ok()) {
     absl::StrAppend(err, "dtrust: ", result.status().message(), "\n");
     return ExitCodeForError(result.status());

@@ -5,20 +5,24 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
 #include "client/exit_code.h"
 
 namespace dtrust::cli {
 
 // The endpoint used when neither --endpoint nor DTRUST_ENDPOINT is set.
-inline constexpr char kDefaultEndpoint[] = "127.0.0.1:7750";
+inline constexpr char kDefaultEndpoint[] = "unix:/run/dtrust/dtrustd.sock";
 
-// Runs `dtrust ARGS...` (`args` excludes the program name). `env_endpoint`
-// is the value of $DTRUST_ENDPOINT, if set. Appends what belongs on stdout
+// Reads an environment variable: its value, or nullopt if it is not set.
+using GetEnv = absl::FunctionRef<std::optional<std::string>(const char* name)>;
+
+// Runs `dtrust ARGS...` (`args` excludes the program name). `getenv` reads
+// DTRUST_ENDPOINT, DTRUST_CERT, DTRUST_KEY and DTRUST_SERVER_SHA256. Appends what belongs on stdout
 // to `out` and error lines ("dtrust: ...") to `err`; returns the exit code.
 // Bad input is rejected before anything is sent to dtrustd.
 ExitCode RunCli(absl::Span<const std::string> args,
-                const std::optional<std::string>& env_endpoint,
+                GetEnv getenv,
                 std::string* out, std::string* err);
 
 }  // namespace dtrust::cli

@@ -9,11 +9,13 @@
 
 namespace dtrust::cli {
 
-DtrustdClient::DtrustdClient(std::string endpoint, absl::Duration timeout)
+DtrustdClient::DtrustdClient(std::string endpoint, absl::Duration timeout,
+                             ChannelSecurity security)
     : endpoint_(std::move(endpoint)),
       timeout_(timeout),
-      stub_(v1::DirectTrust::NewStub(grpc::CreateChannel(
-          endpoint_, grpc::InsecureChannelCredentials()))) {}
+      server_check_(std::move(security.server_check)),
+      stub_(v1::DirectTrust::NewStub(
+          grpc::CreateChannel(endpoint_, security.credentials))) {}
 
 void DtrustdClient::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
@@ -29,12 +31,17 @@ absl::Status DtrustdClient::ToStatus(const grpc::Status& status) const {
     case grpc::StatusCode::NOT_FOUND:
     case grpc::StatusCode::ALREADY_EXISTS:
     case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
       return absl::Status(code, message);
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return absl::DeadlineExceededError(
           absl::StrCat("no answer from dtrustd at ", endpoint_, " within ",
                        absl::FormatDuration(timeout_), " (", message, ")"));
     default:
+      if (server_check_ != nullptr && !server_check_->mismatch().empty()) {
+        message = server_check_->mismatch();  // Why the handshake failed.
+      }
       if (message.empty()) message = absl::StatusCodeToString(code);
       return absl::Status(
           code, absl::StrCat("dtrustd at ", endpoint_, ": ", message));

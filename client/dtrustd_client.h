@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/channel_security.h"
 #include "dtrust/v1/dtrust.grpc.pb.h"
 
 namespace dtrust::cli {
@@ -18,14 +19,16 @@ namespace dtrust::cli {
 // Every call has a deadline of `timeout` from its start. Errors are the
 // gRPC status as absl::Status with the same code; dtrustd's own message is
 // kept verbatim for the "bad input" codes (InvalidArgument, NotFound,
-// AlreadyExists, FailedPrecondition) and prefixed with the endpoint for the
-// rest (Unavailable, DeadlineExceeded, connection failures, ...).
+// AlreadyExists, FailedPrecondition) and for refusals (PermissionDenied,
+// Unauthenticated), and prefixed with the endpoint for the rest (Unavailable, DeadlineExceeded, connection failures, ...).
 //
 // Thread-safe.
 class DtrustdClient {
  public:
-  // `endpoint` is a gRPC target: "HOST:PORT" or "unix:PATH".
-  DtrustdClient(std::string endpoint, absl::Duration timeout);
+  // `endpoint` is a gRPC target: "HOST:PORT" or "unix:PATH"; `security`
+  // the channel's credentials (channel_security.h).
+  DtrustdClient(std::string endpoint, absl::Duration timeout,
+                ChannelSecurity security);
 
   absl::StatusOr<v1::PublishResponse> Publish(
       const v1::PublishRequest& request);
@@ -63,6 +66,7 @@ class DtrustdClient {
 
   const std::string endpoint_;
   const absl::Duration timeout_;
+  const std::shared_ptr<ServerCheckRecord> server_check_;  // May be null.
   const std::unique_ptr<v1::DirectTrust::Stub> stub_;
 };
 

@@ -9,6 +9,9 @@ ExitCode ExitCodeForError(const absl::Status& status) {
     case absl::StatusCode::kAlreadyExists:
     case absl::StatusCode::kFailedPrecondition:
       return ExitCode::kBadInput;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+      return ExitCode::kNotAllowed;
     default:
       return ExitCode::kUnavailable;
   }

@@ -10,12 +10,14 @@ enum class ExitCode : int {
   kOk = 0,          // Success; for verify: TRUSTED.
   kNotTrusted = 1,  // verify: another verdict; expiring: pins lapse soon.
   kBadInput = 2,    // Usage error or input rejected; nothing was changed.
-  kUnavailable = 3  // dtrustd or the directory is unavailable, or failed.
+  kUnavailable = 3,  // dtrustd or the directory is unavailable, or failed.
+  kNotAllowed = 4,   // dtrustd refused: no identity, or not allowed.
 };
 
 // The exit code for a failed command: kBadInput for InvalidArgument,
 // NotFound, AlreadyExists and FailedPrecondition (local or from dtrustd),
-// kUnavailable for everything else. `status` must not be OK.
+// kNotAllowed for PermissionDenied and Unauthenticated, kUnavailable for
+// everything else. `status` must not be OK.
 ExitCode ExitCodeForError(const absl::Status& status);
 
 }  // namespace dtrust::cli

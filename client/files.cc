@@ -48,38 +48,6 @@ absl::Status WriteAll(int fd, absl::string_view contents,
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
-                                          size_t max_bytes) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return FileError(path, "cannot open");
-  absl::Cleanup close_fd = [fd] { close(fd); };
-  struct stat st;
-  if (fstat(fd, &st) != 0) return FileError(path, "cannot stat");
-  if (S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
-  }
-  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": larger than ", max_bytes, " bytes"));
-  }
-  // Read at most one byte more than allowed: pipes and devices have no size.
-  std::string data(max_bytes + 1, '\0');
-  size_t length = 0;
-  while (length < data.size()) {
-    const ssize_t n = read(fd, data.data() + length, data.size() - length);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return FileError(path, "cannot read");
-    if (n == 0) break;
-    length += static_cast<size_t>(n);
-  }
-  if (length > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": larger than ", max_bytes, " bytes"));
-  }
-  data.resize(length);
-  return data;
-}
-
 NewFiles::~NewFiles() {
   for (const Pending& file : files_) {
     if (!file.temp_path.empty()) unlink(file.temp_path.c_str());

@@ -10,14 +10,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/base/files.h"
 
 namespace dtrust::cli {
 
-// The contents of the file at `path`, which must be at most `max_bytes`
-// (checked without reading more than max_bytes + 1). InvalidArgument naming
-// the file if it cannot be read, is a directory or is too large.
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
-                                          size_t max_bytes);
+using ::dtrust::ReadSmallFile;  // server/base/files.h
 
 // A set of new output files, put in place together by Commit().
 //

@@ -9,11 +9,12 @@
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  std::optional<std::string> env_endpoint;
-  if (const char* value = std::getenv("DTRUST_ENDPOINT")) env_endpoint = value;
+  const auto getenv = [](const char* name) -> std::optional<std::string> {
+    if (const char* value = std::getenv(name)) return value;
+    return std::nullopt;
+  };
   std::string out, err;
-  const dtrust::cli::ExitCode code =
-      dtrust::cli::RunCli(args, env_endpoint, &out, &err);
+  const dtrust::cli::ExitCode code = dtrust::cli::RunCli(args, getenv, &out, &err);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fwrite(err.data(), 1, err.size(), stderr);
   // A failed write to stdout (e.g. a full disk) must not pass as success.

@@ -1,18 +1,33 @@
 #include "server/dtrustd_options.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/base/files.h"
+#include "server/core/certificate.h"
 #include "server/core/dns_name.h"
 #include "server/core/status_macros.h"
 
 namespace dtrust {
 namespace {
+
+// Largest certificate or key file read.
+constexpr size_t kMaxPemFileBytes = 1024 * 1024;
+
+// Files named by access flags, read once all flags are known.
+struct AccessFiles {
+  std::string tls_cert;
+  std::string tls_key;
+};
 
 absl::Status UsageError(absl::string_view message) {
   return absl::InvalidArgumentError(
@@ -105,6 +120,103 @@ absl::Status CheckMapping(const DtrustdOptions& options,
   return absl::OkStatus();
 }
 
+// "sha256:HEX" or a certificate file: the client certificate's digest.
+absl::StatusOr<Sha256Digest> ParseAdminClient(const std::string& value) {
+  absl::string_view text = value;
+  if (absl::ConsumePrefix(&text, "sha256:")) {
+    absl::StatusOr<Sha256Digest> digest =
+        Sha256Digest::FromHex(text, "--admin-client sha256");
+    if (!digest.ok()) return UsageError(digest.status().message());
+    return *digest;
+  }
+  absl::StatusOr<std::string> data = ReadSmallFile(value, kMaxPemFileBytes);
+  if (!data.ok()) {
+    return UsageError(absl::StrCat("--admin-client: ", data.status().message()));
+  }
+  absl::StatusOr<Certificate> certificate =
+      Certificate::FromPemOrDer(*data, value);
+  if (!certificate.ok()) {
+    return UsageError(
+        absl::StrCat("--admin-client: ", certificate.status().message()));
+  }
+  return certificate->sha256();
+}
+
+// Whether gRPC address `listen` (HOST:PORT) is on a loopback address.
+bool IsLoopbackListen(absl::string_view listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == absl::string_view::npos) return false;
+  absl::string_view host = listen.substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[")) {
+    return absl::ConsumeSuffix(&host, "]") && host == "::1";
+  }
+  in_addr v4{};
+  const std::string host_text(host);
+  return host == "localhost" ||
+         (inet_pton(AF_INET, host_text.c_str(), &v4) == 1 &&
+          (ntohl(v4.s_addr) >> 24) == 127);
+}
+
+// Handles the listener and client-authorization flags; false if `flag` is
+// none of them.
+absl::StatusOr<bool> ParseAccessFlag(
+    const std::string& flag,
+    absl::FunctionRef<absl::StatusOr<std::string>()> take_value,
+    DtrustdOptions& options, bool& listen_given, AccessFiles& files) {
+  if (flag == "--listen") {
+    DTRUST_ASSIGN_OR_RETURN(std::string address, take_value());
+    if (address.empty()) return UsageError("--listen is empty");
+    if (!listen_given) options.listen.clear();
+    listen_given = true;
+    options.listen.push_back(std::move(address));
+  } else if (flag == "--tls-cert") {
+    DTRUST_ASSIGN_OR_RETURN(files.tls_cert, take_value());
+  } else if (flag == "--tls-key") {
+    DTRUST_ASSIGN_OR_RETURN(files.tls_key, take_value());
+  } else if (flag == "--admin-client") {
+    DTRUST_ASSIGN_OR_RETURN(std::string value, take_value());
+    DTRUST_ASSIGN_OR_RETURN(Sha256Digest digest, ParseAdminClient(value));
+    options.admin_clients.push_back(digest);
+  } else if (flag == "--anonymous") {
+    DTRUST_ASSIGN_OR_RETURN(std::string value, take_value());
+    if (value != "reader" && value != "none") {
+      return UsageError(absl::StrCat("--anonymous: \"", value,
+                                     "\" is not reader or none"));
+    }
+    DTRUST_ASSIGN_OR_RETURN(options.anonymous_role,
+                            ParseRole(value, "--anonymous"));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Reads the TLS files and checks that plain TCP stays on loopback.
+absl::Status CheckAccess(const AccessFiles& files, DtrustdOptions& options) {
+  if (files.tls_cert.empty() != files.tls_key.empty()) {
+    return UsageError("--tls-cert and --tls-key go together");
+  }
+  if (!files.tls_cert.empty()) {
+    for (auto [path, pem] : {std::pair(&files.tls_cert, &options.tls_cert_pem),
+                             std::pair(&files.tls_key, &options.tls_key_pem)}) {
+      absl::StatusOr<std::string> data = ReadSmallFile(*path, kMaxPemFileBytes);
+      if (!data.ok()) return UsageError(data.status().message());
+      *pem = *std::move(data);
+    }
+    return absl::OkStatus();
+  }
+  for (const std::string& listen : options.listen) {
+    if (!absl::StartsWith(listen, "unix:") && !IsLoopbackListen(listen)) {
+      return UsageError(absl::StrCat(
+          "--listen ", listen,
+          ": plain TCP on a non-loopback address would let anyone on the "
+          "network call dtrustd anonymously; give --tls-cert and --tls-key, "
+          "or listen on loopback or a unix socket"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string DtrustdUsage() {
@@ -116,10 +228,23 @@ std::string DtrustdUsage() {
       "certificate is published (direct trust). With --policy-listen and\n"
       "--socketmap-listen it also answers Postfix's Domain Security checks.\n"
       "\n"
-      "  --listen ADDR            gRPC address, HOST:PORT or unix:PATH\n"
-      "                           (default ",
-      kDefaultListenAddress,
-      ")\n"
+      "  --listen ADDR            gRPC address, HOST:PORT or unix:PATH;\n"
+      "                           repeatable, every one is served (default ",
+      kDefaultUnixListenAddress, "\n"
+      "                           and ", kDefaultListenAddress, ")\n"
+      "  --tls-cert FILE          TLS on every TCP --listen with this\n"
+      "  --tls-key FILE           certificate and key (PEM); clients must\n"
+      "                           present a certificate, identified by its\n"
+      "                           SHA-256. Without TLS, TCP listeners must be\n"
+      "                           on loopback (callers there are anonymous)\n"
+      "  --admin-client CERT-FILE|sha256:HEX\n"
+      "                           a client certificate that is admin without\n"
+      "                           a grant (bootstrap); repeatable. Local root\n"
+      "                           and dtrustd's own user are admin over the\n"
+      "                           unix socket\n"
+      "  --anonymous reader|none  what callers without an identity (or\n"
+      "                           without a grant) may do (default reader:\n"
+      "                           Verify, Ping, GetStatus, health)\n"
       "\n"
       "Embedded directory (the default, when no --ldap-uri is given):\n"
       "  --data-dir DIR           run a private slapd with its data in DIR,\n"
@@ -230,6 +355,8 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
   std::vector<std::string> poll_flags;     // Given; need the poll mode.
   std::vector<std::string> foreign_flags;  // Given; need a server filter.
   bool data_dir_given = false;
+  bool listen_given = false;
+  AccessFiles access_files;
   std::string password_file;
   for (size_t i = 1; i < args.size(); ++i) {
     std::string flag = args[i];
@@ -248,12 +375,15 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
       }
       return args[++i];
     };
-    if (flag == "--help" || flag == "-h") {
+    DTRUST_ASSIGN_OR_RETURN(
+        const bool access_flag,
+        ParseAccessFlag(flag, take_value, options, listen_given, access_files));
+    if (access_flag) {
+      continue;
+    } else if (flag == "--help" || flag == "-h") {
       options.help = true;
     } else if (flag == "--sasl-external") {
       options.sasl_external = true;
-    } else if (flag == "--listen") {
-      DTRUST_ASSIGN_OR_RETURN(options.listen, take_value());
     } else if (flag == "--data-dir") {
       DTRUST_ASSIGN_OR_RETURN(options.data_dir, take_value());
       data_dir_given = true;
@@ -402,7 +532,7 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
   }
   if (options.help) return options;
 
-  if (options.listen.empty()) return UsageError("--listen is empty");
+  DTRUST_RETURN_IF_ERROR(CheckAccess(access_files, options));
   const bool external = !options.ldap_uris.empty();
   if (external && data_dir_given) {
     return UsageError(

@@ -7,6 +7,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/auth/identity.h"
+#include "server/core/digest.h"
 #include "server/core/directory_status.h"
 #include "server/core/log.h"
 #include "server/ldap/directory_mapping.h"
@@ -14,12 +16,24 @@
 
 namespace dtrust {
 
+inline constexpr char kDefaultUnixListenAddress[] =
+    "unix:/run/dtrust/dtrustd.sock";
 inline constexpr char kDefaultListenAddress[] = "127.0.0.1:7750";
 inline constexpr char kDefaultDataDir[] = "/var/lib/dtrust";
 inline constexpr char kDefaultEmbeddedBaseDn[] = "o=dtrust";
 
 struct DtrustdOptions {
-  std::string listen = kDefaultListenAddress;  // HOST:PORT or unix:PATH.
+  // gRPC listeners, HOST:PORT or unix:PATH; each is served.
+  std::vector<std::string> listen = {kDefaultUnixListenAddress,
+                                     kDefaultListenAddress};
+  // TLS for every TCP listener (PEM contents of --tls-cert/--tls-key); both
+  // or neither. Without them TCP listeners must be on loopback.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  // Client certificates that are admin without a grant (--admin-client).
+  std::vector<Sha256Digest> admin_clients;
+  // The role of callers without an identity or grant (--anonymous).
+  Role anonymous_role = Role::kReader;
   // Embedded directory (used when `ldap_uris` is empty).
   std::string data_dir = kDefaultDataDir;
   // External directory.

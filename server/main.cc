@@ -1,4 +1,7 @@
 // dtrustd: the dtrust.v1.DirectTrust gRPC service.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -6,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -19,7 +24,9 @@
 #include "server/core/trust_service.h"
 #include "server/dtrustd_options.h"
 #include "server/embedded/embedded_directory.h"
+#include "server/auth/authorizer.h"
 #include "server/grpc/direct_trust_service.h"
+#include "server/grpc/grpc_listeners.h"
 #include "server/grpc/health_service.h"
 #include "server/ldap/direct_monitor.h"
 #include "server/ldap/ldap_directory.h"
@@ -59,15 +66,17 @@ int WaitForStopSignal(const sigset_t& signals) {
   return signal;
 }
 
-bool IsUnixAddress(const std::string& address) {
-  return address.rfind("unix:", 0) == 0;
-}
-
-// The address a client would use, with the port gRPC actually bound.
-std::string BoundAddress(const std::string& listen, int port) {
-  if (IsUnixAddress(listen)) return listen;
-  const size_t colon = listen.rfind(':');
-  return absl::StrCat(listen.substr(0, colon), ":", port);
+// Creates the missing parent directory (mode 0755) of each unix socket
+// address, e.g. /run/dtrust when not run by systemd; failures show when
+// the socket is bound.
+void MakeSocketDirectories(const std::vector<std::string>& addresses) {
+  for (absl::string_view address : addresses) {
+    if (!absl::ConsumePrefix(&address, "unix:")) continue;
+    const size_t slash = address.rfind('/');
+    if (slash == absl::string_view::npos || slash == 0) continue;
+    const std::string parent(address.substr(0, slash));
+    if (mkdir(parent.c_str(), 0755) == 0) LogInfo("created ", parent);
+  }
 }
 
 // Starts one StreamServer per address for a Postfix service, appending them
@@ -261,30 +270,33 @@ int Run(const DtrustdOptions& options) {
     return 1;
   }
 
-  DirectTrustService grpc_service(&trust_service, monitor);
-  HealthService health_service(monitor);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &port);
-  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
-  builder.RegisterService(&grpc_service);
-  builder.RegisterService(&health_service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || (port == 0 && !IsUnixAddress(options.listen))) {
-    LogError("cannot listen on ", options.listen,
-             " (address in use, or not HOST:PORT / unix:PATH?)");
+  const Authorizer authorizer(
+      {.anonymous_role = options.anonymous_role,
+       .admin_uids = {0, getuid()},
+       .admin_certificates = options.admin_clients},
+      nullptr, UnixAccounts::System());
+  DirectTrustService grpc_service(&trust_service, monitor, &authorizer);
+  HealthService health_service(monitor, &authorizer);
+  MakeSocketDirectories(options.listen);
+  absl::StatusOr<std::unique_ptr<GrpcServing>> serving = GrpcServing::Start(
+      {.addresses = options.listen,
+       .tls_cert_pem = options.tls_cert_pem,
+       .tls_key_pem = options.tls_key_pem,
+       .max_receive_bytes = kMaxRequestBytes},
+      {&grpc_service, &health_service});
+  if (!serving.ok()) {
+    LogError(serving.status().message());
     return 1;
   }
-  LogInfo("dtrustd ready: serving on ", BoundAddress(options.listen, port));
+  LogInfo("dtrustd ready: serving on ",
+          absl::StrJoin((*serving)->addresses(), ", "),
+          options.tls_cert_pem.empty() ? "" : " (TCP with TLS)");
 
   const int signal = WaitForStopSignal(stop_signals);
   LogInfo("received ", strsignal(signal), ", shutting down");
   postfix_servers.clear();    // Stops them: Postfix gets no new answers.
   health_service.Shutdown();  // Ends health watches: no grace period wait.
-  server->Shutdown(std::chrono::system_clock::now() +
-                   absl::ToChronoSeconds(kShutdownGrace));
-  server->Wait();
+  (*serving)->Shutdown(kShutdownGrace);
   sync_source.reset();
   poller.reset();
   lazy_directory.reset();

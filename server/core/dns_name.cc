@@ -1,6 +1,7 @@
 #include "server/core/dns_name.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace dtrust {
@@ -66,6 +67,12 @@ absl::StatusOr<std::string> NormalizeDnsName(absl::string_view name,
     }
   }
   return normalized;
+}
+
+bool IsInDomain(absl::string_view name, absl::string_view domain) {
+  return name == domain ||
+         (name.size() > domain.size() && absl::EndsWith(name, domain) &&
+          name[name.size() - domain.size() - 1] == '.');
 }
 
 }  // namespace dtrust

@@ -17,6 +17,10 @@ namespace dtrust {
 absl::StatusOr<std::string> NormalizeDnsName(absl::string_view name,
                                              absl::string_view what);
 
+// Whether normalized name `name` is `domain` or below it ("mx.a.example" is
+// in "a.example"; "xa.example" is not).
+bool IsInDomain(absl::string_view name, absl::string_view domain);
+
 }  // namespace dtrust
 
 #endif  // DTRUST_SERVER_CORE_DNS_NAME_H_

@@ -99,23 +99,16 @@ bool PinMatches(const PinRecord& pin,
          *spki_sha256 == pin.spki_sha256;
 }
 
-// Whether `name` is `domain` or below it.
-bool InDomain(absl::string_view name, absl::string_view domain) {
-  return name == domain ||
-         (name.size() > domain.size() && absl::EndsWith(name, domain) &&
-          name[name.size() - domain.size() - 1] == '.');
-}
-
 }  // namespace
 
 std::optional<std::string> TrustService::ProofRequiredBecause(
     absl::string_view server, const std::vector<std::string>& domains) const {
   for (const std::string& own : require_proof_for_) {
-    if (InDomain(server, own)) {
+    if (IsInDomain(server, own)) {
       return absl::StrCat("server ", server, " is in ", own);
     }
     for (const std::string& domain : domains) {
-      if (InDomain(domain, own)) {
+      if (IsInDomain(domain, own)) {
         return absl::StrCat(
             "server ", server, " serves mail domain ", domain,
             domain == own ? "" : absl::StrCat(", part of ", own));

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/core/log.h"
+#include "server/grpc/peer_identity.h"
 #include "server/grpc/proto_conversion.h"
 #include "server/grpc/status_conversion.h"
 
@@ -31,7 +32,27 @@ void SetSnapshotAge(const DirectoryMonitor& monitor, Response* response) {
   }
 }
 
+// A publisher limited to scopes names the server, which must be in one.
+absl::Status CheckUnpublishScopes(const Authority& authority,
+                                  const UnpublishRequest& request) {
+  if (authority.role == Role::kAdmin || authority.scopes.empty()) {
+    return absl::OkStatus();
+  }
+  if (request.server.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        authority.who,
+        " is limited to scopes: name the server to unpublish from (--server)"));
+  }
+  return Authorizer::CheckScopes(authority, request.server, {});
+}
+
 }  // namespace
+
+absl::StatusOr<Authority> DirectTrustService::Authorize(
+    const grpc::ServerContext& context, Role role,
+    absl::string_view method) const {
+  return authorizer_->Require(PeerIdentity(context), role, method);
+}
 
 grpc::Status DirectTrustService::Failed(absl::string_view method,
                                         grpc::ServerContext* context,
@@ -41,9 +62,11 @@ grpc::Status DirectTrustService::Failed(absl::string_view method,
     // Bad input is the caller's problem, the rest is ours.
     const bool refused = absl::IsInvalidArgument(status) ||
                          absl::IsNotFound(status) ||
-                         absl::IsFailedPrecondition(status);
+                         absl::IsFailedPrecondition(status) ||
+                         absl::IsPermissionDenied(status) ||
+                         absl::IsUnauthenticated(status);
     Log(refused ? LogLevel::kInfo : LogLevel::kWarning,
-        absl::StrCat(method, " from ", context->peer(),
+        absl::StrCat(method, " from ", PeerIdentity(*context).peer,
                      refused ? " refused: " : " failed: ", status.ToString(),
                      suppressed));
   }
@@ -53,12 +76,20 @@ grpc::Status DirectTrustService::Failed(absl::string_view method,
 grpc::Status DirectTrustService::Publish(grpc::ServerContext* context,
                                          const v1::PublishRequest* request,
                                          v1::PublishResponse* response) {
+  absl::StatusOr<Authority> authority =
+      Authorize(*context, Role::kPublisher, "Publish");
+  if (!authority.ok()) return Failed("Publish", context, authority.status());
   absl::StatusOr<PublishRequest> converted = FromProto(*request);
   if (!converted.ok()) return Failed("Publish", context, converted.status());
-  converted->publisher = context->peer();
+  if (absl::Status in_scope = Authorizer::CheckScopes(
+          *authority, converted->server, converted->domains);
+      !in_scope.ok()) {
+    return Failed("Publish", context, in_scope);
+  }
+  converted->publisher = authority->who;
   absl::StatusOr<PublishResult> result = trust_service_->Publish(*converted);
   if (!result.ok()) return Failed("Publish", context, result.status());
-  LogInfo("Publish from ", context->peer(), ": ", OutcomeText(result->outcome),
+  LogInfo("Publish by ", authority->who, " from ", authority->from, ": ", OutcomeText(result->outcome),
           " sha256 ", result->pin.cert_sha256.ToColonHex(), " (",
           PinKindName(result->pin.kind), " pin, ",
           PinProvenanceName(result->pin.provenance), ") for ",
@@ -74,6 +105,11 @@ grpc::Status DirectTrustService::Publish(grpc::ServerContext* context,
 grpc::Status DirectTrustService::GetPublishChallenge(
     grpc::ServerContext* context, const v1::PublishChallengeRequest* request,
     v1::PublishChallenge* response) {
+  if (absl::StatusOr<Authority> authority =
+          Authorize(*context, Role::kPublisher, "GetPublishChallenge");
+      !authority.ok()) {
+    return Failed("GetPublishChallenge", context, authority.status());
+  }
   absl::StatusOr<Sha256Digest> sha256 = FromProto(*request);
   if (!sha256.ok()) {
     return Failed("GetPublishChallenge", context, sha256.status());
@@ -90,12 +126,20 @@ grpc::Status DirectTrustService::GetPublishChallenge(
 grpc::Status DirectTrustService::Unpublish(grpc::ServerContext* context,
                                            const v1::UnpublishRequest* request,
                                            v1::UnpublishResponse* response) {
+  absl::StatusOr<Authority> authority =
+      Authorize(*context, Role::kPublisher, "Unpublish");
+  if (!authority.ok()) return Failed("Unpublish", context, authority.status());
   absl::StatusOr<UnpublishRequest> converted = FromProto(*request);
   if (!converted.ok()) return Failed("Unpublish", context, converted.status());
+  if (absl::Status in_scope = CheckUnpublishScopes(*authority, *converted);
+      !in_scope.ok()) {
+    return Failed("Unpublish", context, in_scope);
+  }
   absl::StatusOr<UnpublishResult> result =
       trust_service_->Unpublish(*converted);
   if (!result.ok()) return Failed("Unpublish", context, result.status());
-  LogInfo("Unpublish from ", context->peer(), ": sha256 ",
+  LogInfo("Unpublish by ", authority->who, " from ", authority->from,
+          ": sha256 ",
           result->cert_sha256.ToColonHex(), " removed from ",
           absl::StrJoin(result->servers, ", "));
   *response = ToProto(*result);
@@ -105,6 +149,11 @@ grpc::Status DirectTrustService::Unpublish(grpc::ServerContext* context,
 grpc::Status DirectTrustService::List(
     grpc::ServerContext* context, const v1::ListRequest* request,
     grpc::ServerWriter<v1::ServerEntry>* writer) {
+  if (absl::StatusOr<Authority> authority =
+          Authorize(*context, Role::kPublisher, "List");
+      !authority.ok()) {
+    return Failed("List", context, authority.status());
+  }
   absl::StatusOr<std::vector<ServerRecord>> servers =
       trust_service_->List(FromProto(*request));
   if (!servers.ok()) return Failed("List", context, servers.status());
@@ -119,6 +168,11 @@ grpc::Status DirectTrustService::List(
 grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
                                         const v1::VerifyRequest* request,
                                         v1::VerifyResponse* response) {
+  if (absl::StatusOr<Authority> authority =
+          Authorize(*context, Role::kReader, "Verify");
+      !authority.ok()) {
+    return Failed("Verify", context, authority.status());
+  }
   absl::StatusOr<VerifyRequest> converted = FromProto(*request);
   if (!converted.ok()) return Failed("Verify", context, converted.status());
   absl::StatusOr<VerifyResult> result = trust_service_->Verify(*converted);
@@ -131,7 +185,7 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
       absl::Nanoseconds(response->snapshot_age().nanos());
   std::string suppressed;
   if (verdict != Verdict::kTrusted && verdict_lines_.Allow(&suppressed)) {
-    LogInfo("Verify from ", context->peer(), ": ", VerdictName(verdict), ": ",
+    LogInfo("Verify from ", PeerIdentity(*context).peer, ": ", VerdictName(verdict), ": ",
             response->reason(),
             age > absl::ZeroDuration()
                 ? absl::StrCat(" (from a directory snapshot ",
@@ -147,12 +201,18 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
 grpc::Status DirectTrustService::SetDomainPolicy(
     grpc::ServerContext* context, const v1::SetDomainPolicyRequest* request,
     v1::DomainPolicy* response) {
+  absl::StatusOr<Authority> authority =
+      Authorize(*context, Role::kAdmin, "SetDomainPolicy");
+  if (!authority.ok()) {
+    return Failed("SetDomainPolicy", context, authority.status());
+  }
   absl::StatusOr<DomainPolicyChange> change = FromProto(*request);
   if (!change.ok()) return Failed("SetDomainPolicy", context, change.status());
   absl::StatusOr<DomainPolicy> policy =
       trust_service_->SetDomainPolicy(*change);
   if (!policy.ok()) return Failed("SetDomainPolicy", context, policy.status());
-  LogInfo("SetDomainPolicy from ", context->peer(), ": ", policy->domain,
+  LogInfo("SetDomainPolicy by ", authority->who, " from ", authority->from,
+          ": ", policy->domain,
           " send ", SecureModeName(policy->send), ", receive ",
           SecureModeName(policy->receive));
   *response = ToProto(*policy);
@@ -162,6 +222,11 @@ grpc::Status DirectTrustService::SetDomainPolicy(
 grpc::Status DirectTrustService::ListDomainPolicies(
     grpc::ServerContext* context, const v1::ListDomainPoliciesRequest* request,
     v1::ListDomainPoliciesResponse* response) {
+  if (absl::StatusOr<Authority> authority =
+          Authorize(*context, Role::kPublisher, "ListDomainPolicies");
+      !authority.ok()) {
+    return Failed("ListDomainPolicies", context, authority.status());
+  }
   absl::StatusOr<std::vector<DomainPolicy>> policies =
       trust_service_->ListDomainPolicies(request->domain());
   if (!policies.ok()) {
@@ -175,15 +240,25 @@ grpc::Status DirectTrustService::ListDomainPolicies(
 }
 
 grpc::Status DirectTrustService::GetStatus(
-    grpc::ServerContext* /*context*/, const v1::GetStatusRequest* /*request*/,
+    grpc::ServerContext* context, const v1::GetStatusRequest* /*request*/,
     v1::ServiceStatus* response) {
+  if (absl::StatusOr<Authority> authority =
+          Authorize(*context, Role::kReader, "GetStatus");
+      !authority.ok()) {
+    return Failed("GetStatus", context, authority.status());
+  }
   *response = ToProto(monitor_->Status());
   return grpc::Status::OK;
 }
 
-grpc::Status DirectTrustService::Ping(grpc::ServerContext* /*context*/,
+grpc::Status DirectTrustService::Ping(grpc::ServerContext* context,
                                       const v1::PingRequest* /*request*/,
                                       v1::PingResponse* /*response*/) {
+  if (absl::StatusOr<Authority> authority =
+          Authorize(*context, Role::kReader, "Ping");
+      !authority.ok()) {
+    return Failed("Ping", context, authority.status());
+  }
   return grpc::Status::OK;
 }
 

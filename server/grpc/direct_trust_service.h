@@ -3,28 +3,36 @@
 #define DTRUST_SERVER_GRPC_DIRECT_TRUST_SERVICE_H_
 
 #include "dtrust/v1/dtrust.grpc.pb.h"
+#include "server/auth/authorizer.h"
 #include "server/core/directory_status.h"
 #include "server/core/log_rate_limiter.h"
 #include "server/core/trust_service.h"
 
 namespace dtrust {
 
-// Converts requests, calls the core, converts answers and statuses. Logs
-// every write (who, what); verdicts other than TRUSTED and failed calls,
-// which any client can cause at will, at most kClientLinesPerSecond lines a
-// second each (then how many were left out). Records the
-// gRPC peer (context->peer()) as a pin's publisher. Verify and
+// Converts requests, calls the core, converts answers and statuses. Every
+// call first establishes the caller's identity (PeerIdentity) and asks the
+// authorizer whether its role allows the method (reader: Verify, Ping,
+// GetStatus; publisher: List, Publish, Unpublish, GetPublishChallenge,
+// ListDomainPolicies, within its scopes; admin: SetDomainPolicy); a refused
+// call changes nothing. Logs every write (who, what); verdicts other than
+// TRUSTED and failed calls, which any client can cause at will, at most
+// kClientLinesPerSecond lines a second each (then how many were left out).
+// Records the caller's identity as a pin's publisher. Verify and
 // ListDomainPolicies answers carry the monitor's snapshot age when it has
 // one; GetStatus reports the monitor's status.
-// Thread-safe; owns neither `trust_service` nor `monitor` (both non-null),
-// which must outlive it.
+// Thread-safe; owns none of `trust_service`, `monitor` and `authorizer`
+// (all non-null), which must outlive it.
 class DirectTrustService final : public v1::DirectTrust::Service {
  public:
   static constexpr int kClientLinesPerSecond = 20;
 
   DirectTrustService(TrustService* trust_service,
-                     const DirectoryMonitor* monitor)
-      : trust_service_(trust_service), monitor_(monitor) {}
+                     const DirectoryMonitor* monitor,
+                     const Authorizer* authorizer)
+      : trust_service_(trust_service),
+        monitor_(monitor),
+        authorizer_(authorizer) {}
 
   grpc::Status Publish(grpc::ServerContext* context,
                        const v1::PublishRequest* request,
@@ -58,12 +66,17 @@ class DirectTrustService final : public v1::DirectTrust::Service {
                     v1::PingResponse* response) override;
 
  private:
+  // The caller's authority for `method`, which needs `role`.
+  absl::StatusOr<Authority> Authorize(const grpc::ServerContext& context,
+                                      Role role,
+                                      absl::string_view method) const;
   // Logs a failed call (rate-limited) and converts its status.
   grpc::Status Failed(absl::string_view method, grpc::ServerContext* context,
                       const absl::Status& status);
 
   TrustService* const trust_service_;
   const DirectoryMonitor* const monitor_;
+  const Authorizer* const authorizer_;
   LogRateLimiter failure_lines_{kClientLinesPerSecond};
   LogRateLimiter verdict_lines_{kClientLinesPerSecond};
 };

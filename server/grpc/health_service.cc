@@ -1,5 +1,8 @@
 #include "server/grpc/health_service.h"
 
+#include "server/grpc/peer_identity.h"
+#include "server/grpc/status_conversion.h"
+
 #include <optional>
 #include <string>
 
@@ -22,8 +25,9 @@ bool IsKnown(const std::string& service) {
 }  // namespace
 
 HealthService::HealthService(const DirectoryMonitor* monitor,
+                             const Authorizer* authorizer,
                              absl::Duration interval)
-    : monitor_(monitor), interval_(interval) {
+    : monitor_(monitor), authorizer_(authorizer), interval_(interval) {
   Update();
   thread_ = std::thread([this] { Run(); });
 }
@@ -39,9 +43,20 @@ void HealthService::Shutdown() {
   if (thread_.joinable()) thread_.join();
 }
 
-grpc::Status HealthService::Check(grpc::ServerContext* /*context*/,
+grpc::Status HealthService::Authorize(const grpc::ServerContext& context,
+                                      absl::string_view method) const {
+  return ToGrpcStatus(
+      authorizer_->Require(PeerIdentity(context), Role::kReader, method)
+          .status());
+}
+
+grpc::Status HealthService::Check(grpc::ServerContext* context,
                                   const HealthCheckRequest* request,
                                   HealthCheckResponse* response) {
+  if (grpc::Status allowed = Authorize(*context, "Health/Check");
+      !allowed.ok()) {
+    return allowed;
+  }
   if (!IsKnown(request->service())) {
     return grpc::Status(
         grpc::StatusCode::NOT_FOUND,
@@ -57,6 +72,10 @@ grpc::Status HealthService::Check(grpc::ServerContext* /*context*/,
 grpc::Status HealthService::Watch(
     grpc::ServerContext* context, const HealthCheckRequest* request,
     grpc::ServerWriter<HealthCheckResponse>* writer) {
+  if (grpc::Status allowed = Authorize(*context, "Health/Watch");
+      !allowed.ok()) {
+    return allowed;
+  }
   std::optional<HealthCheckResponse::ServingStatus> sent;
   while (!context->IsCancelled()) {
     HealthCheckResponse::ServingStatus status;

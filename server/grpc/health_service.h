@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "server/auth/authorizer.h"
 #include "server/core/directory_status.h"
 
 namespace dtrust {
@@ -44,8 +45,10 @@ class HealthService final : public grpc::health::v1::Health::Service {
  public:
   static constexpr absl::Duration kDefaultInterval = absl::Milliseconds(250);
 
-  explicit HealthService(const DirectoryMonitor* monitor,
-                         absl::Duration interval = kDefaultInterval);
+  // Check and Watch need the reader role (`authorizer`, not owned,
+  // non-null, must outlive it).
+  HealthService(const DirectoryMonitor* monitor, const Authorizer* authorizer,
+                absl::Duration interval = kDefaultInterval);
   HealthService(const HealthService&) = delete;
   HealthService& operator=(const HealthService&) = delete;
   ~HealthService() override;
@@ -75,7 +78,12 @@ class HealthService final : public grpc::health::v1::Health::Service {
   void Update();
   void Run();
 
+  // OK if the caller may read the health status.
+  grpc::Status Authorize(const grpc::ServerContext& context,
+                         absl::string_view method) const;
+
   const DirectoryMonitor* const monitor_;
+  const Authorizer* const authorizer_;
   const absl::Duration interval_;
   // Only touched by Update(): first in the constructor, then by thread_.
   bool first_update_ = true;

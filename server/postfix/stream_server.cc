@@ -14,6 +14,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/base/owned_fd.h"
+#include "server/base/unix_socket.h"
 #include "server/core/log.h"
 
 namespace dtrust {
@@ -21,22 +23,6 @@ namespace {
 
 constexpr int kListenBacklog = 128;
 constexpr size_t kReadChunkBytes = 16 * 1024;
-
-// Closes a file descriptor it owns.
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  ~OwnedFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 absl::Status SocketError(const ListenAddress& address, absl::string_view what,
                          int error) {
@@ -92,57 +78,13 @@ absl::StatusOr<int> BindInet(ListenAddress* address) {
   return fd.release();
 }
 
-sockaddr_un UnixSockaddr(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  return addr;
-}
-
-// Removes `path` if it is a socket nobody accepts on any more.
-absl::Status RemoveStaleSocket(const ListenAddress& address) {
-  struct stat st;
-  if (lstat(address.path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return absl::OkStatus();
-    return SocketError(address, "inspect the path", errno);
-  }
-  if (!S_ISSOCK(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        address.ToString(), ": the path exists and is not a socket"));
-  }
-  OwnedFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (probe.get() < 0) return SocketError(address, "create a socket", errno);
-  const sockaddr_un addr = UnixSockaddr(address.path);
-  if (connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr),
-              sizeof(addr)) == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        address.ToString(), ": a server is already listening there"));
-  }
-  if (unlink(address.path.c_str()) != 0 && errno != ENOENT) {
-    return SocketError(address, "remove the stale socket", errno);
-  }
-  LogInfo("removed stale socket ", address.path);
-  return absl::OkStatus();
-}
-
 absl::StatusOr<int> BindUnix(const ListenAddress& address, struct stat* made) {
-  if (absl::Status removed = RemoveStaleSocket(address); !removed.ok()) {
-    return removed;
-  }
-  OwnedFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return SocketError(address, "create a socket", errno);
-  const sockaddr_un addr = UnixSockaddr(address.path);
-  if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) !=
-      0) {
-    return SocketError(address, "bind", errno);
-  }
-  if (chmod(address.path.c_str(), kUnixSocketMode) != 0 ||
-      stat(address.path.c_str(), made) != 0) {
-    const int error = errno;
-    unlink(address.path.c_str());
-    return SocketError(address, "set the socket's permissions", error);
-  }
-  return fd.release();
+  bool removed_stale = false;
+  absl::StatusOr<OwnedFd> fd =
+      BindUnixSocket(address.path, kUnixSocketMode, made, &removed_stale);
+  if (removed_stale) LogInfo("removed stale socket ", address.path);
+  if (!fd.ok()) return fd.status();
+  return fd->release();
 }
 
 std::string PeerName(int fd, const sockaddr_storage& addr) {
@@ -236,11 +178,10 @@ void StreamServer::Stop() {
   accept_thread_.join();
   close(listen_fd_);
   if (address_.kind == ListenAddress::Kind::kUnix) {
-    struct stat st;
-    if (stat(address_.path.c_str(), &st) == 0 && st.st_dev == unix_dev_ &&
-        st.st_ino == unix_ino_) {
-      unlink(address_.path.c_str());
-    }
+    struct stat made {};
+    made.st_dev = unix_dev_;
+    made.st_ino = unix_ino_;
+    RemoveUnixSocket(address_.path, made);
   }
   std::vector<std::thread> finished;
   {

@@ -82,11 +82,11 @@ TEST_F(PossessionTest, PublishWithKeyIsPossessionProven) {
               kOwnDomain, "--key", mx1.key_path, mx1.cert_path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(DetailValue(r.out, "provenance"),
-              StartsWith("possession-proven (published by unix:"));
+              StartsWith("possession-proven (published by unix user root (uid 0))"));
 
   const auto [provenance, publisher] = ListedProvenance("mx1.org-b.example");
   EXPECT_EQ(provenance, "possession-proven");
-  EXPECT_THAT(publisher, StartsWith("unix:"));
+  EXPECT_EQ(publisher, "unix user root (uid 0)");
   const CommandResult listed =
       Dtrust({"list", "--server", "mx1.org-b.example"});
   EXPECT_THAT(DetailValue(listed.out, "provenance"),
@@ -131,19 +131,19 @@ TEST_F(PossessionTest, PartnerCertificateWithoutKeyIsAssertedByThePeer) {
               "org-a.example", partner.cert_path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(DetailValue(r.out, "provenance"),
-              StartsWith("asserted by unix:"));
+              StartsWith("asserted by unix user root (uid 0)"));
   const auto [provenance, publisher] = ListedProvenance("mx1.org-a.example");
   EXPECT_EQ(provenance, "asserted");
-  EXPECT_THAT(publisher, StartsWith("unix:"));
+  EXPECT_EQ(publisher, "unix user root (uid 0)");
 
   const CommandResult verified = Dtrust({"verify", partner.cert_path});
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
   EXPECT_THAT(DetailValue(verified.out, "provenance"),
-              StartsWith("asserted by unix:"));
+              StartsWith("asserted by unix user root (uid 0)"));
   const google::protobuf::Value json =
       ParseJson(Dtrust({"verify", "--json", partner.cert_path}).out);
   EXPECT_EQ(Field(json, "provenance").string_value(), "asserted");
-  EXPECT_THAT(Field(json, "publisher").string_value(), StartsWith("unix:"));
+  EXPECT_EQ(Field(json, "publisher").string_value(), "unix user root (uid 0)");
 }
 
 TEST_F(PossessionTest, RepublishingWithTheKeyUpgradesAnAssertedPin) {

@@ -18,7 +18,11 @@ absl::StatusOr<DtrustdOptions> Parse(std::vector<std::string> args) {
 TEST(DtrustdOptionsTest, DefaultsToTheEmbeddedDirectoryOnLoopback) {
   auto options = Parse({});
   ASSERT_TRUE(options.ok());
-  EXPECT_EQ(options->listen, "127.0.0.1:7750");
+  EXPECT_THAT(options->listen, ElementsAre("unix:/run/dtrust/dtrustd.sock",
+                                           "127.0.0.1:7750"));
+  EXPECT_EQ(options->anonymous_role, Role::kReader);
+  EXPECT_TRUE(options->admin_clients.empty());
+  EXPECT_TRUE(options->tls_cert_pem.empty());
   EXPECT_TRUE(options->ldap_uris.empty());
   EXPECT_EQ(options->data_dir, "/var/lib/dtrust");
   EXPECT_EQ(options->base_dn, "o=dtrust");
@@ -35,7 +39,7 @@ TEST(DtrustdOptionsTest, ExternalDirectoryWithSimpleBind) {
   EXPECT_THAT(options->ldap_uris, ElementsAre("ldap://a:389", "ldap://b"));
   EXPECT_EQ(options->bind_password, "s3cret");
   EXPECT_EQ(options->ldap_timeout, absl::Milliseconds(1500));
-  EXPECT_EQ(options->listen, "unix:/run/dtrust.sock");
+  EXPECT_THAT(options->listen, ElementsAre("unix:/run/dtrust.sock"));
 }
 
 TEST(DtrustdOptionsTest, BadUsageNamesTheFlag) {
@@ -301,6 +305,45 @@ TEST(DtrustdOptionsTest, HelpDocumentsEveryFlag) {
     EXPECT_THAT(usage, HasSubstr(flag));
   }
   EXPECT_TRUE(Parse({"--help"})->help);
+}
+
+TEST(DtrustdOptionsTest, EveryListenIsKept) {
+  absl::StatusOr<DtrustdOptions> options =
+      Parse({"--listen", "unix:/run/a.sock", "--listen", "127.0.0.1:0",
+             "--listen", "[::1]:7750", "--listen", "localhost:1"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_THAT(options->listen, ElementsAre("unix:/run/a.sock", "127.0.0.1:0",
+                                           "[::1]:7750", "localhost:1"));
+}
+
+TEST(DtrustdOptionsTest, PlainTcpMustStayOnLoopback) {
+  for (const std::string address :
+       {"0.0.0.0:7750", "192.0.2.1:7750", "[::]:7750", "mx.example:7750"}) {
+    absl::StatusOr<DtrustdOptions> options = Parse({"--listen", address});
+    ASSERT_FALSE(options.ok()) << address;
+    EXPECT_THAT(options.status().message(), HasSubstr("--tls-cert"));
+  }
+}
+
+TEST(DtrustdOptionsTest, AccessFlags) {
+  EXPECT_THAT(Parse({"--tls-cert", "/nonexistent.pem"}).status().message(),
+              HasSubstr("--tls-cert and --tls-key go together"));
+  EXPECT_THAT(Parse({"--tls-cert", "/nonexistent.pem", "--tls-key",
+                     "/nonexistent.key"})
+                  .status()
+                  .message(),
+              HasSubstr("/nonexistent.pem"));
+  EXPECT_THAT(Parse({"--anonymous", "admin"}).status().message(),
+              HasSubstr("is not reader or none"));
+  absl::StatusOr<DtrustdOptions> options = Parse(
+      {"--anonymous", "none", "--admin-client",
+       "sha256:" + std::string(64, 'a')});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->anonymous_role, Role::kNone);
+  ASSERT_EQ(options->admin_clients.size(), 1u);
+  EXPECT_EQ(options->admin_clients[0].ToHex(), std::string(64, 'a'));
+  EXPECT_THAT(Parse({"--admin-client", "sha256:abc"}).status().message(),
+              HasSubstr("--admin-client sha256"));
 }
 
 }  // namespace

@@ -25,17 +25,23 @@ namespace dtrust::testing {
 // Serves on 127.0.0.1:0 over `directory` (not owned, must outlive it), with
 // its own FakeDirectoryMonitor, starting at `status` (default:
 // SyncMode::kNone, not serving), and a HealthService on it that reads it
-// every `health_interval`. Thread-compatible.
+// every `health_interval`. Callers over its plain TCP port are anonymous;
+// `authorization` says what they may do (default: everything, for tests
+// that are not about authorization). Thread-compatible.
 class GrpcHarness {
  public:
   static constexpr absl::Duration kHealthInterval = absl::Milliseconds(10);
 
-  explicit GrpcHarness(Directory* directory, DirectoryStatus status = {},
-                       absl::Duration health_interval = kHealthInterval)
+  explicit GrpcHarness(
+      Directory* directory, DirectoryStatus status = {},
+      absl::Duration health_interval = kHealthInterval,
+      AuthorizerOptions authorization = {.anonymous_role = Role::kAdmin})
       : monitor_(std::move(status)),
         trust_service_(directory, Clock::Real()),
-        service_(&trust_service_, &monitor_),
-        health_service_(&monitor_, health_interval) {
+        authorizer_(std::move(authorization), nullptr,
+                    UnixAccounts::System()),
+        service_(&trust_service_, &monitor_, &authorizer_),
+        health_service_(&monitor_, &authorizer_, health_interval) {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -91,6 +97,7 @@ class GrpcHarness {
  private:
   FakeDirectoryMonitor monitor_;
   TrustService trust_service_;
+  Authorizer authorizer_;
   DirectTrustService service_;
   HealthService health_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -318,7 +318,8 @@ TEST_F(StatusServiceTest, HealthWatchReturnsWhenTheClientCancels) {
 TEST(HealthServiceTest, StopsPromptly) {
   testing::FakeDirectoryMonitor monitor;
   const absl::Time start = absl::Now();
-  { HealthService health(&monitor, absl::Hours(1)); }
+  const Authorizer authorizer({}, nullptr, UnixAccounts::System());
+  { HealthService health(&monitor, &authorizer, absl::Hours(1)); }
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 }
 

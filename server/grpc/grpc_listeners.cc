@@ -1,0 +1,81 @@
+#include "server/grpc/grpc_listeners.h"
+
+#include <chrono>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace dtrust {
+namespace {
+
+constexpr absl::string_view kUnixPrefix = "unix:";
+
+std::shared_ptr<grpc::ServerCredentials> TcpCredentials(
+    const GrpcListenOptions& options) {
+  if (options.tls_cert_pem.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions tls(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+  tls.pem_key_cert_pairs.push_back(
+      {.private_key = options.tls_key_pem, .cert_chain = options.tls_cert_pem});
+  return grpc::SslServerCredentials(tls);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GrpcServing>> GrpcServing::Start(
+    const GrpcListenOptions& options,
+    const std::vector<grpc::Service*>& services) {
+  std::unique_ptr<GrpcServing> serving(new GrpcServing());
+  grpc::ServerBuilder builder;
+  const std::shared_ptr<grpc::ServerCredentials> credentials =
+      TcpCredentials(options);
+  std::vector<std::pair<std::string, std::unique_ptr<int>>> tcp;
+  for (const std::string& address : options.addresses) {
+    if (absl::StartsWith(address, kUnixPrefix)) continue;
+    tcp.emplace_back(address, std::make_unique<int>(0));
+    builder.AddListeningPort(address, credentials, tcp.back().second.get());
+  }
+  builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  serving->server_ = builder.BuildAndStart();
+  if (serving->server_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "cannot start the gRPC server (bad TLS certificate or key?)");
+  }
+  for (const auto& [address, port] : tcp) {
+    if (*port == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot listen on ", address, " (address in use, or not HOST:PORT?)"));
+    }
+  }
+  size_t next_tcp = 0;
+  for (const std::string& address : options.addresses) {
+    if (!absl::StartsWith(address, kUnixPrefix)) {
+      const std::string& host = tcp[next_tcp].first;
+      serving->addresses_.push_back(absl::StrCat(
+          host.substr(0, host.rfind(':')), ":", *tcp[next_tcp].second));
+      ++next_tcp;
+      continue;
+    }
+    absl::StatusOr<std::unique_ptr<UnixGrpcListener>> listener =
+        UnixGrpcListener::Start(address.substr(kUnixPrefix.size()),
+                                serving->server_.get());
+    if (!listener.ok()) return listener.status();
+    serving->unix_listeners_.push_back(*std::move(listener));
+    serving->addresses_.push_back(address);
+  }
+  return serving;
+}
+
+void GrpcServing::Shutdown(absl::Duration grace) {
+  unix_listeners_.clear();
+  if (server_ == nullptr) return;
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoSeconds(grace));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace dtrust

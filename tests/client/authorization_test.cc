@@ -1,0 +1,245 @@
+// Who may change trust, end to end: the real dtrustd and dtrust, callers
+// identified by their unix uid (SO_PEERCRED) or their TLS client
+// certificate's digest, anonymous callers on plain loopback TCP.
+#include <sys/stat.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/client/cli_test_util.h"
+#include "tests/testing/dtrustd_process.h"
+
+namespace dtrust::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A directory every local user can read, holding certificates and keys.
+class SharedFiles {
+ public:
+  SharedFiles() {
+    char pattern[] = "/tmp/dtrust-authz-XXXXXX";
+    dir_ = mkdtemp(pattern);
+    chmod(dir_.c_str(), 0755);
+  }
+  ~SharedFiles() { RunShell("rm -rf '" + dir_ + "'"); }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+
+  // A self-signed P-256 certificate NAME.pem with key NAME.key, readable by
+  // all (a test needs `nobody` to read them).
+  void MakeCert(const std::string& name, const std::string& subject,
+                const std::string& extra = "") const {
+    const CommandResult r = RunShell(absl::StrCat(
+        "cd '", dir_, "' && openssl req -x509 -newkey ec -pkeyopt "
+        "ec_paramgen_curve:P-256 -nodes -days 30 -subj '", subject, "' ",
+        extra, " -keyout ", name, ".key -out ", name,
+        ".pem 2>/dev/null && chmod 644 ", name, ".key ", name, ".pem"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+ private:
+  std::string dir_;
+};
+
+// The TCP address dtrustd logged as ready ("127.0.0.1:PORT").
+std::string TcpAddress(const DtrustdProcess& dtrustd) {
+  const std::string log = dtrustd.Log();
+  const size_t at = log.find("127.0.0.1:");
+  if (at == std::string::npos) return "";
+  const size_t end = log.find_first_not_of("0123456789.:", at);
+  return log.substr(at, end - at);
+}
+
+// Runs dtrust as the unprivileged user `nobody`.
+CommandResult RunAsNobody(const std::string& endpoint,
+                          const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"setpriv",       "--reuid=nobody",
+                                   "--regid=nogroup", "--clear-groups",
+                                   DTRUST_BINARY_DIR "/client/dtrust",
+                                   "--endpoint",    endpoint};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
+}
+
+class AuthorizationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    files_ = new SharedFiles();
+    files_->MakeCert("server", "/CN=dtrustd.example");
+    files_->MakeCert("admin", "/CN=dtrust admin");
+    files_->MakeCert("client", "/CN=some client");
+    files_->MakeCert("mx1", "/CN=mx1.org-b.example");
+    files_->MakeCert("evil", "/CN=mx1.org-b.example");
+    // Same subject, issuer and serial as the admin's, another key.
+    const std::string serial = RunShell(
+        "openssl x509 -noout -serial -in '" + files_->Path("admin.pem") +
+        "' | cut -d= -f2").out;
+    files_->MakeCert("forged", "/CN=dtrust admin",
+                     "-set_serial 0x" + serial.substr(0, serial.size() - 1));
+    absl::StatusOr<std::unique_ptr<DtrustdProcess>> started =
+        DtrustdProcess::Start(
+            {"--data-dir", files_->Path("data"), "--listen", "127.0.0.1:0",
+             "--tls-cert", files_->Path("server.pem"), "--tls-key",
+             files_->Path("server.key"), "--admin-client",
+             files_->Path("admin.pem")});
+    ASSERT_TRUE(started.ok()) << started.status();
+    dtrustd_ = started->release();
+    const std::string socket = dtrustd_->endpoint().substr(5);
+    chmod(socket.substr(0, socket.rfind('/')).c_str(), 0755);
+    server_sha256_ = OpensslSha256(files_->Path("server.pem"));
+  }
+  static void TearDownTestSuite() {
+    delete dtrustd_;
+    delete files_;
+  }
+
+  // dtrust over TLS with client certificate NAME (none if empty).
+  static CommandResult RunTls(const std::string& name,
+                              std::vector<std::string> args,
+                              const std::string& pin = server_sha256_) {
+    std::vector<std::string> argv = {"--endpoint", TcpAddress(*dtrustd_),
+                                     "--server-sha256", pin};
+    if (!name.empty()) {
+      argv.insert(argv.end(), {"--tls-cert", files_->Path(name + ".pem"),
+                               "--tls-key", files_->Path(name + ".key")});
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunDtrust(argv);
+  }
+
+  static std::string Listing() {
+    return DtrustCli(dtrustd_->endpoint()).Run({"list", "--json"}).out;
+  }
+
+  static SharedFiles* files_;
+  static DtrustdProcess* dtrustd_;
+  static std::string server_sha256_;
+};
+
+SharedFiles* AuthorizationTest::files_ = nullptr;
+DtrustdProcess* AuthorizationTest::dtrustd_ = nullptr;
+std::string AuthorizationTest::server_sha256_;
+
+TEST_F(AuthorizationTest, RootOverTheUnixSocketIsAdmin) {
+  const CommandResult r = DtrustCli(dtrustd_->endpoint())
+                              .Run({"publish", "--server", "mx1.org-b.example",
+                                    "--domain", "org-b.example",
+                                    files_->Path("mx1.pem")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("asserted by unix user root (uid 0)"));
+}
+
+TEST_F(AuthorizationTest, AnUnprivilegedUserCannotChangeTrust) {
+  const std::string before = Listing();
+  const std::string endpoint = dtrustd_->endpoint();
+  for (const std::vector<std::string>& write :
+       std::vector<std::vector<std::string>>{
+           {"publish", "--server", "mx1.org-b.example", "--domain",
+            "org-b.example", files_->Path("evil.pem")},
+           {"unpublish", "--server", "mx1.org-b.example",
+            files_->Path("mx1.pem")},
+           {"domain", "add", "bigprovider.example", "--send", "--receive"},
+           {"domain", "remove", "org-b.example"},
+           {"list"}}) {
+    const CommandResult r = RunAsNobody(endpoint, write);
+    EXPECT_EQ(r.exit_code, 4) << write[0] << ": " << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("unix user nobody (uid 65534)"));
+    EXPECT_THAT(r.err, HasSubstr("role reader"));
+  }
+  EXPECT_EQ(Listing(), before);
+  // Reading is what a reader may do.
+  const CommandResult verify =
+      RunAsNobody(endpoint, {"verify", files_->Path("evil.pem")});
+  EXPECT_EQ(verify.exit_code, 1) << verify.err;
+  EXPECT_THAT(verify.out, HasSubstr("NOT_PUBLISHED"));
+}
+
+TEST_F(AuthorizationTest, AnonymousLoopbackCallersOnlyRead) {
+  // A second dtrustd with plain TCP on loopback.
+  absl::StatusOr<std::unique_ptr<DtrustdProcess>> plain =
+      DtrustdProcess::Start({"--data-dir", files_->Path("plain-data"),
+                             "--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  const DtrustCli tcp(TcpAddress(**plain));
+  CommandResult r = tcp.Run({"publish", "--server", "mx1.org-b.example",
+                             "--domain", "org-b.example",
+                             files_->Path("evil.pem")});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("anonymous client"));
+  r = tcp.Run({"verify", files_->Path("evil.pem")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("NOT_PUBLISHED"));
+}
+
+TEST_F(AuthorizationTest, AnonymousNoneRefusesEvenReads) {
+  absl::StatusOr<std::unique_ptr<DtrustdProcess>> closed =
+      DtrustdProcess::Start({"--data-dir", files_->Path("closed-data"),
+                             "--listen", "127.0.0.1:0", "--anonymous",
+                             "none"});
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  const CommandResult r =
+      DtrustCli(TcpAddress(**closed)).Run({"verify", files_->Path("mx1.pem")});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr("NOT_PUBLISHED")));
+}
+
+TEST_F(AuthorizationTest, TheBootstrapAdminCertificatePublishesOverTls) {
+  CommandResult r = RunTls("admin", {"publish", "--server", "mx2.org-b.example",
+                                     "--domain", "org-b.example",
+                                     files_->Path("client.pem")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("client certificate sha256 " +
+                               OpensslSha256(files_->Path("admin.pem"))));
+  r = RunTls("admin", {"unpublish", "--server", "mx2.org-b.example",
+                       files_->Path("client.pem")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(AuthorizationTest, OtherCertificatesAreReadersOnly) {
+  const std::string before = Listing();
+  for (const std::string& name : {"client", "forged"}) {
+    CommandResult r = RunTls(name, {"publish", "--server", "mx1.org-b.example",
+                                    "--domain", "org-b.example",
+                                    files_->Path("evil.pem")});
+    EXPECT_EQ(r.exit_code, 4) << name << ": " << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("client certificate sha256 " +
+                                 OpensslSha256(files_->Path(name + ".pem"))));
+    r = RunTls(name, {"verify", files_->Path("mx1.pem")});
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+  }
+  EXPECT_EQ(Listing(), before);
+}
+
+TEST_F(AuthorizationTest, TlsNeedsAClientCertificate) {
+  const CommandResult r = RunTls("", {"verify", files_->Path("mx1.pem")});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr("TRUSTED")));
+}
+
+TEST_F(AuthorizationTest, AWrongServerPinFailsBeforeAnyRequest) {
+  const std::string wrong = OpensslSha256(files_->Path("client.pem"));
+  const CommandResult r =
+      RunTls("admin",
+             {"publish", "--server", "mx3.org-b.example", "--domain",
+              "org-b.example", files_->Path("client.pem")},
+             wrong);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("did not match --server-sha256"));
+  EXPECT_THAT(Listing(), Not(HasSubstr("mx3.org-b.example")));
+}
+
+TEST_F(AuthorizationTest, PlainTcpOffLoopbackIsRefusedAtStart) {
+  const CommandResult r = RunCommand(
+      {DTRUST_BINARY_DIR "/server/dtrustd", "--listen", "0.0.0.0:0"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--tls-cert"));
+}
+
+}  // namespace
+}  // namespace dtrust::testing
