@@ -80,7 +80,7 @@ Exit codes:
 
 std::vector<Command> AllCommands() {
   return {PublishCommand(),   VerifyCommand(), ListCommand(),
-          UnpublishCommand(), DomainCommand(), RequestCommand(),
+          UnpublishCommand(), DomainCommand(), ClientCommand(), RequestCommand(),
           SelfsignCommand(),  ImportCommand(), ExpiringCommand(),
           StatusCommand()};
 }

@@ -46,6 +46,7 @@ Command VerifyCommand();
 Command ListCommand();
 Command UnpublishCommand();
 Command DomainCommand();
+Command ClientCommand();  // client_command.cc
 // Certificate lifecycle (keygen_commands.cc, import_command.cc).
 Command RequestCommand();
 Command SelfsignCommand();

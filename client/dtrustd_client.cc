@@ -100,4 +100,18 @@ absl::StatusOr<v1::ServiceStatus> DtrustdClient::GetStatus() {
   return Unary(&v1::DirectTrust::Stub::GetStatus, v1::GetStatusRequest());
 }
 
+absl::StatusOr<v1::ClientGrant> DtrustdClient::GrantClient(
+    const v1::GrantClientRequest& request) {
+  return Unary(&v1::DirectTrust::Stub::GrantClient, request);
+}
+
+absl::StatusOr<v1::ClientGrant> DtrustdClient::RevokeClient(
+    const v1::RevokeClientRequest& request) {
+  return Unary(&v1::DirectTrust::Stub::RevokeClient, request);
+}
+
+absl::StatusOr<v1::ListClientsResponse> DtrustdClient::ListClients() {
+  return Unary(&v1::DirectTrust::Stub::ListClients, v1::ListClientsRequest());
+}
+
 }  // namespace dtrust::cli

@@ -45,6 +45,11 @@ class DtrustdClient {
   absl::StatusOr<v1::ListDomainPoliciesResponse> ListDomainPolicies(
       const v1::ListDomainPoliciesRequest& request);
   absl::StatusOr<v1::ServiceStatus> GetStatus();
+  absl::StatusOr<v1::ClientGrant> GrantClient(
+      const v1::GrantClientRequest& request);
+  absl::StatusOr<v1::ClientGrant> RevokeClient(
+      const v1::RevokeClientRequest& request);
+  absl::StatusOr<v1::ListClientsResponse> ListClients();
 
  private:
   // One unary call of `method` with the deadline, status mapped.

@@ -25,11 +25,13 @@
 #include "server/dtrustd_options.h"
 #include "server/embedded/embedded_directory.h"
 #include "server/auth/authorizer.h"
+#include "server/auth/client_grants.h"
 #include "server/grpc/direct_trust_service.h"
 #include "server/grpc/grpc_listeners.h"
 #include "server/grpc/health_service.h"
 #include "server/ldap/direct_monitor.h"
 #include "server/ldap/ldap_directory.h"
+#include "server/ldap/ldap_grant_store.h"
 #include "server/ldap/ldap_poller.h"
 #include "server/ldap/ldap_sync_source.h"
 #include "server/mirror/mirror.h"
@@ -45,6 +47,9 @@ namespace {
 // Largest request accepted: a 64 KiB certificate plus generous framing.
 constexpr int kMaxRequestBytes = 256 * 1024;
 constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
+// How often client grants are re-read from the directory: a grant or
+// revocation through another dtrustd applies here within this.
+constexpr absl::Duration kGrantRefresh = absl::Seconds(1);
 // How often writes retry connecting to a directory that was down at start.
 constexpr absl::Duration kDirectoryRetryInterval = absl::Seconds(2);
 
@@ -270,12 +275,17 @@ int Run(const DtrustdOptions& options) {
     return 1;
   }
 
+  LdapGrantStore grant_store(ldap);
+  GrantCache grant_cache(&grant_store, Clock::Real(), kGrantRefresh,
+                         options.max_staleness);
   const Authorizer authorizer(
       {.anonymous_role = options.anonymous_role,
        .admin_uids = {0, getuid()},
        .admin_certificates = options.admin_clients},
-      nullptr, UnixAccounts::System());
-  DirectTrustService grpc_service(&trust_service, monitor, &authorizer);
+      &grant_cache, UnixAccounts::System());
+  ClientGrants client_grants(&grant_store, &grant_cache, Clock::Real());
+  DirectTrustService grpc_service(&trust_service, monitor, &authorizer,
+                                  &client_grants);
   HealthService health_service(monitor, &authorizer);
   MakeSocketDirectories(options.listen);
   absl::StatusOr<std::unique_ptr<GrpcServing>> serving = GrpcServing::Start(

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/core/log.h"
+#include "server/grpc/grant_conversion.h"
 #include "server/grpc/peer_identity.h"
 #include "server/grpc/proto_conversion.h"
 #include "server/grpc/status_conversion.h"
@@ -52,6 +53,13 @@ absl::StatusOr<Authority> DirectTrustService::Authorize(
     const grpc::ServerContext& context, Role role,
     absl::string_view method) const {
   return authorizer_->Require(PeerIdentity(context), role, method);
+}
+
+grpc::Status DirectTrustService::Allow(grpc::ServerContext* context, Role role,
+                                       absl::string_view method) {
+  absl::StatusOr<Authority> authority = Authorize(*context, role, method);
+  return authority.ok() ? grpc::Status::OK
+                        : Failed(method, context, authority.status());
 }
 
 grpc::Status DirectTrustService::Failed(absl::string_view method,
@@ -105,10 +113,9 @@ grpc::Status DirectTrustService::Publish(grpc::ServerContext* context,
 grpc::Status DirectTrustService::GetPublishChallenge(
     grpc::ServerContext* context, const v1::PublishChallengeRequest* request,
     v1::PublishChallenge* response) {
-  if (absl::StatusOr<Authority> authority =
-          Authorize(*context, Role::kPublisher, "GetPublishChallenge");
-      !authority.ok()) {
-    return Failed("GetPublishChallenge", context, authority.status());
+  if (grpc::Status allowed = Allow(context, Role::kPublisher, "GetPublishChallenge");
+      !allowed.ok()) {
+    return allowed;
   }
   absl::StatusOr<Sha256Digest> sha256 = FromProto(*request);
   if (!sha256.ok()) {
@@ -149,10 +156,9 @@ grpc::Status DirectTrustService::Unpublish(grpc::ServerContext* context,
 grpc::Status DirectTrustService::List(
     grpc::ServerContext* context, const v1::ListRequest* request,
     grpc::ServerWriter<v1::ServerEntry>* writer) {
-  if (absl::StatusOr<Authority> authority =
-          Authorize(*context, Role::kPublisher, "List");
-      !authority.ok()) {
-    return Failed("List", context, authority.status());
+  if (grpc::Status allowed = Allow(context, Role::kPublisher, "List");
+      !allowed.ok()) {
+    return allowed;
   }
   absl::StatusOr<std::vector<ServerRecord>> servers =
       trust_service_->List(FromProto(*request));
@@ -168,10 +174,9 @@ grpc::Status DirectTrustService::List(
 grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
                                         const v1::VerifyRequest* request,
                                         v1::VerifyResponse* response) {
-  if (absl::StatusOr<Authority> authority =
-          Authorize(*context, Role::kReader, "Verify");
-      !authority.ok()) {
-    return Failed("Verify", context, authority.status());
+  if (grpc::Status allowed = Allow(context, Role::kReader, "Verify");
+      !allowed.ok()) {
+    return allowed;
   }
   absl::StatusOr<VerifyRequest> converted = FromProto(*request);
   if (!converted.ok()) return Failed("Verify", context, converted.status());
@@ -222,10 +227,9 @@ grpc::Status DirectTrustService::SetDomainPolicy(
 grpc::Status DirectTrustService::ListDomainPolicies(
     grpc::ServerContext* context, const v1::ListDomainPoliciesRequest* request,
     v1::ListDomainPoliciesResponse* response) {
-  if (absl::StatusOr<Authority> authority =
-          Authorize(*context, Role::kPublisher, "ListDomainPolicies");
-      !authority.ok()) {
-    return Failed("ListDomainPolicies", context, authority.status());
+  if (grpc::Status allowed = Allow(context, Role::kPublisher, "ListDomainPolicies");
+      !allowed.ok()) {
+    return allowed;
   }
   absl::StatusOr<std::vector<DomainPolicy>> policies =
       trust_service_->ListDomainPolicies(request->domain());
@@ -239,13 +243,61 @@ grpc::Status DirectTrustService::ListDomainPolicies(
   return grpc::Status::OK;
 }
 
+grpc::Status DirectTrustService::GrantClient(
+    grpc::ServerContext* context, const v1::GrantClientRequest* request,
+    v1::ClientGrant* response) {
+  absl::StatusOr<Authority> authority =
+      Authorize(*context, Role::kAdmin, "GrantClient");
+  if (!authority.ok()) return Failed("GrantClient", context, authority.status());
+  absl::StatusOr<Grant> grant = FromProto(*request);
+  if (grant.ok()) grant = grants_->Put(*std::move(grant), authority->who);
+  if (!grant.ok()) return Failed("GrantClient", context, grant.status());
+  LogInfo("GrantClient by ", authority->who, " from ", authority->from, ": ",
+          grant->subject.Describe(), " is ", RoleName(grant->role),
+          grant->scopes.empty()
+              ? ""
+              : absl::StrCat(" in ", absl::StrJoin(grant->scopes, ", ")));
+  *response = ToProto(*grant);
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectTrustService::RevokeClient(
+    grpc::ServerContext* context, const v1::RevokeClientRequest* request,
+    v1::ClientGrant* response) {
+  absl::StatusOr<Authority> authority =
+      Authorize(*context, Role::kAdmin, "RevokeClient");
+  if (!authority.ok()) {
+    return Failed("RevokeClient", context, authority.status());
+  }
+  absl::StatusOr<GrantSubject> subject = FromProto(request->subject());
+  absl::StatusOr<Grant> revoked =
+      subject.ok() ? grants_->Revoke(*subject) : subject.status();
+  if (!revoked.ok()) return Failed("RevokeClient", context, revoked.status());
+  LogInfo("RevokeClient by ", authority->who, " from ", authority->from, ": ",
+          revoked->subject.Describe(), " was ", RoleName(revoked->role));
+  *response = ToProto(*revoked);
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectTrustService::ListClients(
+    grpc::ServerContext* context, const v1::ListClientsRequest* /*request*/,
+    v1::ListClientsResponse* response) {
+  if (grpc::Status allowed = Allow(context, Role::kAdmin, "ListClients");
+      !allowed.ok()) {
+    return allowed;
+  }
+  absl::StatusOr<std::vector<Grant>> grants = grants_->List();
+  if (!grants.ok()) return Failed("ListClients", context, grants.status());
+  for (const Grant& grant : *grants) *response->add_grants() = ToProto(grant);
+  return grpc::Status::OK;
+}
+
 grpc::Status DirectTrustService::GetStatus(
     grpc::ServerContext* context, const v1::GetStatusRequest* /*request*/,
     v1::ServiceStatus* response) {
-  if (absl::StatusOr<Authority> authority =
-          Authorize(*context, Role::kReader, "GetStatus");
-      !authority.ok()) {
-    return Failed("GetStatus", context, authority.status());
+  if (grpc::Status allowed = Allow(context, Role::kReader, "GetStatus");
+      !allowed.ok()) {
+    return allowed;
   }
   *response = ToProto(monitor_->Status());
   return grpc::Status::OK;
@@ -254,10 +306,9 @@ grpc::Status DirectTrustService::GetStatus(
 grpc::Status DirectTrustService::Ping(grpc::ServerContext* context,
                                       const v1::PingRequest* /*request*/,
                                       v1::PingResponse* /*response*/) {
-  if (absl::StatusOr<Authority> authority =
-          Authorize(*context, Role::kReader, "Ping");
-      !authority.ok()) {
-    return Failed("Ping", context, authority.status());
+  if (grpc::Status allowed = Allow(context, Role::kReader, "Ping");
+      !allowed.ok()) {
+    return allowed;
   }
   return grpc::Status::OK;
 }

@@ -4,6 +4,7 @@
 
 #include "dtrust/v1/dtrust.grpc.pb.h"
 #include "server/auth/authorizer.h"
+#include "server/auth/client_grants.h"
 #include "server/core/directory_status.h"
 #include "server/core/log_rate_limiter.h"
 #include "server/core/trust_service.h"
@@ -21,18 +22,20 @@ namespace dtrust {
 // Records the caller's identity as a pin's publisher. Verify and
 // ListDomainPolicies answers carry the monitor's snapshot age when it has
 // one; GetStatus reports the monitor's status.
-// Thread-safe; owns none of `trust_service`, `monitor` and `authorizer`
-// (all non-null), which must outlive it.
+// GrantClient, RevokeClient and ListClients (admin) manage `grants`.
+// Thread-safe; owns none of `trust_service`, `monitor`, `authorizer` and
+// `grants` (all non-null), which must outlive it.
 class DirectTrustService final : public v1::DirectTrust::Service {
  public:
   static constexpr int kClientLinesPerSecond = 20;
 
   DirectTrustService(TrustService* trust_service,
                      const DirectoryMonitor* monitor,
-                     const Authorizer* authorizer)
+                     const Authorizer* authorizer, ClientGrants* grants)
       : trust_service_(trust_service),
         monitor_(monitor),
-        authorizer_(authorizer) {}
+        authorizer_(authorizer),
+        grants_(grants) {}
 
   grpc::Status Publish(grpc::ServerContext* context,
                        const v1::PublishRequest* request,
@@ -56,6 +59,15 @@ class DirectTrustService final : public v1::DirectTrust::Service {
       grpc::ServerContext* context,
       const v1::ListDomainPoliciesRequest* request,
       v1::ListDomainPoliciesResponse* response) override;
+  grpc::Status GrantClient(grpc::ServerContext* context,
+                           const v1::GrantClientRequest* request,
+                           v1::ClientGrant* response) override;
+  grpc::Status RevokeClient(grpc::ServerContext* context,
+                            const v1::RevokeClientRequest* request,
+                            v1::ClientGrant* response) override;
+  grpc::Status ListClients(grpc::ServerContext* context,
+                           const v1::ListClientsRequest* request,
+                           v1::ListClientsResponse* response) override;
   // Always OK: an unreachable directory is what the status reports.
   grpc::Status GetStatus(grpc::ServerContext* context,
                          const v1::GetStatusRequest* request,
@@ -70,6 +82,9 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   absl::StatusOr<Authority> Authorize(const grpc::ServerContext& context,
                                       Role role,
                                       absl::string_view method) const;
+  // OK if the caller has `role`; otherwise the refusal (logged).
+  grpc::Status Allow(grpc::ServerContext* context, Role role,
+                     absl::string_view method);
   // Logs a failed call (rate-limited) and converts its status.
   grpc::Status Failed(absl::string_view method, grpc::ServerContext* context,
                       const absl::Status& status);
@@ -77,6 +92,7 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   TrustService* const trust_service_;
   const DirectoryMonitor* const monitor_;
   const Authorizer* const authorizer_;
+  ClientGrants* const grants_;
   LogRateLimiter failure_lines_{kClientLinesPerSecond};
   LogRateLimiter verdict_lines_{kClientLinesPerSecond};
 };

@@ -3,16 +3,19 @@
 // certificate's digest, anonymous callers on plain loopback TCP.
 #include <sys/stat.h>
 
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/cli_test_util.h"
 #include "tests/testing/dtrustd_process.h"
+#include "tests/testing/slapd_fixture.h"
 
 namespace dtrust::testing {
 namespace {
@@ -203,7 +206,7 @@ TEST_F(AuthorizationTest, TheBootstrapAdminCertificatePublishesOverTls) {
 
 TEST_F(AuthorizationTest, OtherCertificatesAreReadersOnly) {
   const std::string before = Listing();
-  for (const std::string& name : {"client", "forged"}) {
+  for (const std::string name : {"client", "forged"}) {
     CommandResult r = RunTls(name, {"publish", "--server", "mx1.org-b.example",
                                     "--domain", "org-b.example",
                                     files_->Path("evil.pem")});
@@ -234,11 +237,140 @@ TEST_F(AuthorizationTest, AWrongServerPinFailsBeforeAnyRequest) {
   EXPECT_THAT(Listing(), Not(HasSubstr("mx3.org-b.example")));
 }
 
+TEST_F(AuthorizationTest, AScopedPublisherStaysInItsScopes) {
+  const DtrustCli root(dtrustd_->endpoint());
+  CommandResult r = root.Run({"client", "grant", "--role", "publisher",
+                              "--scope", "org-b.example", "--unix-user",
+                              "nobody", "--label", "org-b admins"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("scopes:     org-b.example"));
+  const std::string endpoint = dtrustd_->endpoint();
+  const std::string cert = files_->Path("client.pem");
+  r = RunAsNobody(endpoint, {"publish", "--server", "mx9.org-b.example",
+                             "--domain", "org-b.example", cert});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("unix user nobody (uid 65534), granted "
+                               "publisher \"org-b admins\""));
+  const std::string before = Listing();
+  for (const std::vector<std::string>& write :
+       std::vector<std::vector<std::string>>{
+           {"publish", "--server", "mx1.org-c.example", "--domain",
+            "org-c.example", cert},
+           {"publish", "--server", "mx9.org-b.example", "--domain",
+            "org-c.example", cert},
+           {"unpublish", cert},
+           {"domain", "add", "org-b.example", "--send"}}) {
+    r = RunAsNobody(endpoint, write);
+    EXPECT_EQ(r.exit_code, 4) << write[0] << ": " << r.out << r.err;
+  }
+  EXPECT_EQ(Listing(), before);
+  r = RunAsNobody(endpoint,
+                  {"unpublish", "--server", "mx9.org-b.example", cert});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  r = root.Run({"client", "revoke", "--unix-user", "nobody"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunAsNobody(endpoint, {"publish", "--server", "mx9.org-b.example",
+                             "--domain", "org-b.example", cert});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  r = root.Run({"client", "revoke", "--unix-user", "nobody"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("has no grant"));
+}
+
+TEST_F(AuthorizationTest, AGrantedCertificateIsAdmin) {
+  const DtrustCli root(dtrustd_->endpoint());
+  CommandResult r = root.Run({"client", "grant", "--role", "admin",
+                              files_->Path("client.pem")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunTls("client", {"domain", "add", "org-z.example", "--send"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunTls("client", {"client", "list", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"role\":\"admin\""));
+  // The forged twin of the granted certificate is still nobody.
+  r = RunTls("forged", {"domain", "remove", "org-z.example"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  r = root.Run({"client", "revoke", files_->Path("client.pem")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunTls("client", {"domain", "remove", "org-z.example"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_EQ(root.Run({"domain", "remove", "org-z.example"}).exit_code, 0);
+}
+
+TEST_F(AuthorizationTest, BadGrantsAreRefused) {
+  const DtrustCli root(dtrustd_->endpoint());
+  const std::vector<std::vector<std::string>> bad = {
+      {"client", "grant", "--role", "root", "--unix-user", "nobody"},
+      {"client", "grant", "--role", "admin", "--scope", "org-b.example",
+       "--unix-user", "nobody"},
+      {"client", "grant", "--role", "publisher", "--scope", "bad scope",
+       "--unix-user", "nobody"},
+      {"client", "grant", "--role", "reader", "--unix-user", "no body"},
+      {"client", "grant", "--role", "reader"},
+      {"client", "grant", "--role", "reader", "--unix-user", "a",
+       "--unix-group", "b"},
+      {"client", "grant", "--role", "reader", "--sha256", "abcd"}};
+  for (const std::vector<std::string>& args : bad) {
+    const CommandResult r = root.Run(args);
+    EXPECT_EQ(r.exit_code, 2) << args[3] << ": " << r.out << r.err;
+  }
+  EXPECT_THAT(root.Run({"client", "list"}).out, HasSubstr("no grants"));
+}
+
 TEST_F(AuthorizationTest, PlainTcpOffLoopbackIsRefusedAtStart) {
   const CommandResult r = RunCommand(
       {DTRUST_BINARY_DIR "/server/dtrustd", "--listen", "0.0.0.0:0"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("--tls-cert"));
+}
+
+TEST(SharedDirectoryTest, ARevocationReachesTheOtherDtrustdWithinTwoSeconds) {
+  absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start();
+  ASSERT_TRUE(slapd.ok()) << slapd.status();
+  absl::StatusOr<std::unique_ptr<DtrustdProcess>> first =
+      DtrustdProcess::StartWithLdap(**slapd);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<std::unique_ptr<DtrustdProcess>> second =
+      DtrustdProcess::StartWithLdap(**slapd);
+  ASSERT_TRUE(second.ok()) << second.status();
+  for (const DtrustdProcess* dtrustd : {first->get(), second->get()}) {
+    const std::string socket = dtrustd->endpoint().substr(5);
+    chmod(socket.substr(0, socket.rfind('/')).c_str(), 0755);
+  }
+  SharedFiles files;
+  files.MakeCert("mx", "/CN=mx1.org-b.example");
+  const std::vector<std::string> publish = {
+      "publish", "--server", "mx1.org-b.example", "--domain", "org-b.example",
+      files.Path("mx.pem")};
+  const std::vector<std::string> unpublish = {
+      "unpublish", "--server", "mx1.org-b.example", files.Path("mx.pem")};
+  const std::string other = (*second)->endpoint();
+
+  CommandResult r = DtrustCli((*first)->endpoint())
+                        .Run({"client", "grant", "--role", "publisher",
+                              "--unix-user", "nobody"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  absl::Time deadline = absl::Now() + absl::Seconds(2);
+  while (RunAsNobody(other, publish).exit_code != 0) {
+    ASSERT_LT(absl::Now(), deadline) << "the grant did not reach the other";
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(RunAsNobody(other, unpublish).exit_code, 0);
+
+  r = DtrustCli((*first)->endpoint())
+          .Run({"client", "revoke", "--unix-user", "nobody"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const absl::Time revoked = absl::Now();
+  deadline = revoked + absl::Seconds(2);
+  while ((r = RunAsNobody(other, publish)).exit_code != 4) {
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(RunAsNobody(other, unpublish).exit_code, 0);
+    ASSERT_LT(absl::Now(), deadline) << "the revocation did not arrive";
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  std::cout << "revocation applied on the other dtrustd after "
+            << absl::Now() - revoked << "\n";
 }
 
 }  // namespace

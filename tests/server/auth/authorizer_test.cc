@@ -1,38 +1,15 @@
 #include "server/auth/authorizer.h"
 
-#include <map>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/fake_grant_store.h"
 
 namespace dtrust {
 namespace {
 
 using ::testing::HasSubstr;
-
-class FakeGrantStore : public GrantStore {
- public:
-  absl::StatusOr<std::vector<Grant>> ListGrants() override {
-    ++reads;
-    if (!available) return absl::UnavailableError("directory down");
-    std::vector<Grant> all;
-    for (const auto& [key, grant] : grants) all.push_back(grant);
-    return all;
-  }
-  absl::Status PutGrant(const Grant& grant) override {
-    grants[grant.subject.Key()] = grant;
-    return absl::OkStatus();
-  }
-  absl::Status RemoveGrant(const GrantSubject& subject) override {
-    return grants.erase(subject.Key()) ? absl::OkStatus()
-                                       : absl::NotFoundError("no grant");
-  }
-
-  std::map<std::string, Grant> grants;
-  bool available = true;
-  int reads = 0;
-};
 
 // uid 1000 "alice" in groups "mail" and "staff"; uid 1001 "bob", no groups.
 class FakeAccounts : public UnixAccounts {
@@ -72,7 +49,7 @@ class AuthorizerTest : public ::testing::Test {
                       &cache_, &accounts_);
   }
 
-  FakeGrantStore store_;
+  testing::FakeGrantStore store_;
   testing::FakeClock clock_;
   FakeAccounts accounts_;
   GrantCache cache_;
@@ -101,7 +78,7 @@ TEST_F(AuthorizerTest, AnonymousNoneRefusesReads) {
             absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(authorizer.Require(kClient, Role::kReader, "Verify").status().code(),
             absl::StatusCode::kPermissionDenied);
-  store_.grants["c"] = MakeGrant({.cert_sha256 = kClientCert}, Role::kReader);
+  ASSERT_TRUE(store_.PutGrant(MakeGrant({.cert_sha256 = kClientCert}, Role::kReader)).ok());
   clock_.Set(clock_.Now() + absl::Seconds(1));  // The cache's refresh.
   EXPECT_TRUE(authorizer.Require(kClient, Role::kReader, "Verify").ok());
 }
@@ -121,11 +98,11 @@ TEST_F(AuthorizerTest, BootstrapCertificatesAreAdmin) {
 
 TEST_F(AuthorizerTest, GrantsByCertificateUserAndGroup) {
   const Authorizer authorizer = Make();
-  store_.grants["c"] = MakeGrant({.cert_sha256 = kClientCert}, Role::kAdmin);
-  store_.grants["u"] = MakeGrant(
-      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"}, Role::kPublisher);
-  store_.grants["g"] = MakeGrant(
-      {.kind = GrantSubject::Kind::kUnixGroup, .name = "mail"}, Role::kAdmin);
+  ASSERT_TRUE(store_.PutGrant(MakeGrant({.cert_sha256 = kClientCert}, Role::kAdmin)).ok());
+  ASSERT_TRUE(store_.PutGrant(MakeGrant(
+      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"}, Role::kPublisher)).ok());
+  ASSERT_TRUE(store_.PutGrant(MakeGrant(
+      {.kind = GrantSubject::Kind::kUnixGroup, .name = "mail"}, Role::kAdmin)).ok());
   EXPECT_TRUE(authorizer.Require(kClient, Role::kAdmin, "x").ok());
   EXPECT_TRUE(authorizer.Require(kBob, Role::kPublisher, "x").ok());
   EXPECT_FALSE(authorizer.Require(kBob, Role::kAdmin, "x").ok());
@@ -138,12 +115,16 @@ TEST_F(AuthorizerTest, GrantsByCertificateUserAndGroup) {
 
 TEST_F(AuthorizerTest, TheHighestMatchingGrantWins) {
   const Authorizer authorizer = Make();
-  store_.grants["u"] =
-      MakeGrant({.kind = GrantSubject::Kind::kUnixUser, .name = "alice"},
-                Role::kPublisher, {"org-b.example"});
-  store_.grants["g"] =
-      MakeGrant({.kind = GrantSubject::Kind::kUnixGroup, .name = "staff"},
-                Role::kPublisher);
+  ASSERT_TRUE(store_
+                  .PutGrant(MakeGrant(
+                      {.kind = GrantSubject::Kind::kUnixUser, .name = "alice"},
+                      Role::kPublisher, {"org-b.example"}))
+                  .ok());
+  ASSERT_TRUE(store_
+                  .PutGrant(MakeGrant(
+                      {.kind = GrantSubject::Kind::kUnixGroup, .name = "staff"},
+                      Role::kPublisher))
+                  .ok());
   absl::StatusOr<Authority> alice =
       authorizer.Require(kAlice, Role::kPublisher, "x");
   ASSERT_TRUE(alice.ok());
@@ -178,28 +159,28 @@ TEST_F(AuthorizerTest, ScopesLimitServersAndDomains) {
 TEST_F(AuthorizerTest, ReadersNeedNoGrantLookup) {
   const Authorizer authorizer = Make();
   EXPECT_TRUE(authorizer.Require(kBob, Role::kReader, "Verify").ok());
-  EXPECT_EQ(store_.reads, 0);
+  EXPECT_EQ(store_.reads(), 0);
 }
 
 TEST_F(AuthorizerTest, GrantsAreCachedAndRevocationsSeenAfterTheRefresh) {
   const Authorizer authorizer = Make();
-  store_.grants["u"] = MakeGrant(
-      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"}, Role::kPublisher);
+  ASSERT_TRUE(store_.PutGrant(MakeGrant(
+      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"}, Role::kPublisher)).ok());
   EXPECT_TRUE(authorizer.Require(kBob, Role::kPublisher, "x").ok());
-  store_.grants.clear();
+  store_.Clear();
   EXPECT_TRUE(authorizer.Require(kBob, Role::kPublisher, "x").ok());
-  EXPECT_EQ(store_.reads, 1);
+  EXPECT_EQ(store_.reads(), 1);
   clock_.Set(clock_.Now() + absl::Seconds(1));
   EXPECT_FALSE(authorizer.Require(kBob, Role::kPublisher, "x").ok());
-  EXPECT_EQ(store_.reads, 2);
+  EXPECT_EQ(store_.reads(), 2);
 }
 
 TEST_F(AuthorizerTest, AnUnreadableStoreServesTheLastCopyThenFails) {
   const Authorizer authorizer = Make();
-  store_.grants["u"] = MakeGrant(
-      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"}, Role::kPublisher);
+  ASSERT_TRUE(store_.PutGrant(MakeGrant(
+      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"}, Role::kPublisher)).ok());
   EXPECT_TRUE(authorizer.Require(kBob, Role::kPublisher, "x").ok());
-  store_.available = false;
+  store_.set_available(false);
   clock_.Set(clock_.Now() + absl::Minutes(4));
   EXPECT_TRUE(authorizer.Require(kBob, Role::kPublisher, "x").ok());
   clock_.Set(clock_.Now() + absl::Minutes(2));
@@ -211,7 +192,7 @@ TEST_F(AuthorizerTest, AnUnreadableStoreServesTheLastCopyThenFails) {
 
 TEST_F(AuthorizerTest, NoCopyAtAllIsUnavailableNotAnonymous) {
   const Authorizer authorizer = Make();
-  store_.available = false;
+  store_.set_available(false);
   EXPECT_EQ(authorizer.Require(kBob, Role::kPublisher, "x").status().code(),
             absl::StatusCode::kUnavailable);
 }

@@ -18,6 +18,7 @@
 #include "server/grpc/direct_trust_service.h"
 #include "server/grpc/health_service.h"
 #include "tests/testing/fake_directory_monitor.h"
+#include "tests/testing/fake_grant_store.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust::testing {
@@ -38,9 +39,12 @@ class GrpcHarness {
       AuthorizerOptions authorization = {.anonymous_role = Role::kAdmin})
       : monitor_(std::move(status)),
         trust_service_(directory, Clock::Real()),
-        authorizer_(std::move(authorization), nullptr,
+        grant_cache_(&grant_store_, Clock::Real(), absl::Seconds(1),
+                     absl::Minutes(5)),
+        authorizer_(std::move(authorization), &grant_cache_,
                     UnixAccounts::System()),
-        service_(&trust_service_, &monitor_, &authorizer_),
+        client_grants_(&grant_store_, &grant_cache_, Clock::Real()),
+        service_(&trust_service_, &monitor_, &authorizer_, &client_grants_),
         health_service_(&monitor_, &authorizer_, health_interval) {
     grpc::ServerBuilder builder;
     int port = 0;
@@ -97,7 +101,10 @@ class GrpcHarness {
  private:
   FakeDirectoryMonitor monitor_;
   TrustService trust_service_;
+  FakeGrantStore grant_store_;
+  GrantCache grant_cache_;
   Authorizer authorizer_;
+  ClientGrants client_grants_;
   DirectTrustService service_;
   HealthService health_service_;
   std::unique_ptr<grpc::Server> server_;
