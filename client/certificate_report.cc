@@ -2,12 +2,13 @@
 
 #include "absl/time/time.h"
 #include "client/format.h"
+#include "server/base/time_format.h"
 
 namespace dtrust::cli {
 namespace {
 
 std::string Utc(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+  return FormatRfc3339Seconds(time);
 }
 
 }  // namespace

@@ -8,8 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "client/args.h"
-#include "client/command.h"
 #include "client/channel_security.h"
+#include "client/command.h"
 #include "client/dtrustd_client.h"
 #include "client/input.h"
 #include "server/core/status_macros.h"
@@ -80,7 +80,8 @@ Exit codes:
 
 std::vector<Command> AllCommands() {
   return {PublishCommand(),   VerifyCommand(), ListCommand(),
-          UnpublishCommand(), DomainCommand(), ClientCommand(), RequestCommand(),
+          UnpublishCommand(), DomainCommand(), ClientCommand(), HistoryCommand(),
+          RequestCommand(),
           SelfsignCommand(),  ImportCommand(), ExpiringCommand(),
           StatusCommand()};
 }

@@ -46,7 +46,8 @@ Command VerifyCommand();
 Command ListCommand();
 Command UnpublishCommand();
 Command DomainCommand();
-Command ClientCommand();  // client_command.cc
+Command ClientCommand();   // client_command.cc
+Command HistoryCommand();  // history_command.cc
 // Certificate lifecycle (keygen_commands.cc, import_command.cc).
 Command RequestCommand();
 Command SelfsignCommand();

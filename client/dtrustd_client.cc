@@ -114,4 +114,9 @@ absl::StatusOr<v1::ListClientsResponse> DtrustdClient::ListClients() {
   return Unary(&v1::DirectTrust::Stub::ListClients, v1::ListClientsRequest());
 }
 
+absl::StatusOr<v1::HistoryResponse> DtrustdClient::GetHistory(
+    const v1::HistoryRequest& request) {
+  return Unary(&v1::DirectTrust::Stub::GetHistory, request);
+}
+
 }  // namespace dtrust::cli

@@ -50,6 +50,8 @@ class DtrustdClient {
   absl::StatusOr<v1::ClientGrant> RevokeClient(
       const v1::RevokeClientRequest& request);
   absl::StatusOr<v1::ListClientsResponse> ListClients();
+  absl::StatusOr<v1::HistoryResponse> GetHistory(
+      const v1::HistoryRequest& request);
 
  private:
   // One unary call of `method` with the deadline, status mapped.

@@ -11,6 +11,8 @@
 #include "absl/time/time.h"
 #include "client/command.h"
 #include "client/format.h"
+#include "client/input.h"
+#include "server/base/time_format.h"
 #include "server/core/status_macros.h"
 
 namespace dtrust::cli {
@@ -42,25 +44,6 @@ With --json: {"now":..,"until":..,"pins":[{"server":..,"domains":[..],
 "pin":{as in list}}]}.
 )";
 
-// "30d", or anything absl::ParseDuration takes ("12h", "1h30m"); not
-// negative.
-absl::StatusOr<absl::Duration> ParseWithin(absl::string_view text) {
-  absl::Duration within;
-  int64_t days;
-  absl::string_view number = text;
-  if (absl::ConsumeSuffix(&number, "d") && absl::SimpleAtoi(number, &days) &&
-      days >= 0 && days <= 100 * 365) {
-    within = absl::Hours(24 * days);
-  } else if (!absl::ParseDuration(text, &within) ||
-             within < absl::ZeroDuration() ||
-             within == absl::InfiniteDuration()) {
-    return UsageError(
-        kCommand,
-        absl::StrCat("--within ", text, ": not a duration such as 30d or 12h"));
-  }
-  return within;
-}
-
 absl::Time ToTime(const google::protobuf::Timestamp& time) {
   return absl::FromUnixSeconds(time.seconds()) +
          absl::Nanoseconds(time.nanos());
@@ -83,7 +66,7 @@ Lapse LapseOf(const v1::ServerEntry& server, const v1::Pin& pin) {
 }
 
 std::string Rfc3339(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", time, absl::UTCTimeZone());
+  return FormatRfc3339(time);
 }
 
 void WriteJson(absl::Time now, absl::Time until,
@@ -135,7 +118,7 @@ absl::StatusOr<ExitCode> RunExpiring(const Invocation& invocation) {
   const std::string within_text =
       args.Value("within").value_or(std::string(kDefaultWithin));
   DTRUST_ASSIGN_OR_RETURN(const absl::Duration within,
-                          ParseWithin(within_text));
+                          ParseDays(within_text, "--within"));
   DTRUST_ASSIGN_OR_RETURN(const v1::ListRequest request,
                           ListRequestFromArgs(args));
 

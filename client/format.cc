@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "server/base/time_format.h"
 #include "server/core/directory.h"
 
 namespace dtrust::cli {
@@ -32,7 +33,7 @@ std::string ColonHex(absl::string_view bytes) {
 std::string Rfc3339(const google::protobuf::Timestamp& time) {
   const absl::Time t =
       absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+  return FormatRfc3339(t);
 }
 
 std::optional<std::string> OptionalRfc3339(

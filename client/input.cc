@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "client/files.h"
 
 namespace dtrust::cli {
@@ -36,6 +37,24 @@ absl::StatusOr<absl::Duration> ParseTimeout(absl::string_view text) {
         absl::StrCat("--timeout ", text, ": must be positive and finite"));
   }
   return timeout;
+}
+
+absl::StatusOr<absl::Duration> ParseDays(absl::string_view text,
+                                         absl::string_view flag) {
+  absl::Duration duration;
+  int64_t days = 0;
+  absl::string_view number = text;
+  if (absl::ConsumeSuffix(&number, "d") && absl::SimpleAtoi(number, &days) &&
+      days >= 0 && days <= 100 * 365) {
+    return absl::Hours(24 * days);
+  }
+  if (!absl::ParseDuration(text, &duration) ||
+      duration < absl::ZeroDuration() ||
+      duration > absl::Hours(24 * 365 * 100)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, " ", text, ": not a duration such as 30d or 12h"));
+  }
+  return duration;
 }
 
 }  // namespace dtrust::cli

@@ -10,11 +10,13 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
+#include "server/auth/authorizer.h"
+#include "server/auth/client_grants.h"
 #include "server/core/clock.h"
 #include "server/core/inbound_policy.h"
 #include "server/core/lazy_directory.h"
@@ -24,12 +26,11 @@
 #include "server/core/trust_service.h"
 #include "server/dtrustd_options.h"
 #include "server/embedded/embedded_directory.h"
-#include "server/auth/authorizer.h"
-#include "server/auth/client_grants.h"
 #include "server/grpc/direct_trust_service.h"
 #include "server/grpc/grpc_listeners.h"
 #include "server/grpc/health_service.h"
 #include "server/ldap/direct_monitor.h"
+#include "server/ldap/ldap_audit_store.h"
 #include "server/ldap/ldap_directory.h"
 #include "server/ldap/ldap_grant_store.h"
 #include "server/ldap/ldap_poller.h"
@@ -284,8 +285,10 @@ int Run(const DtrustdOptions& options) {
        .admin_certificates = options.admin_clients},
       &grant_cache, UnixAccounts::System());
   ClientGrants client_grants(&grant_store, &grant_cache, Clock::Real());
+  LdapAuditStore audit_store(ldap);
+  Auditor auditor(&audit_store, Clock::Real());
   DirectTrustService grpc_service(&trust_service, monitor, &authorizer,
-                                  &client_grants);
+                                  &client_grants, &auditor);
   HealthService health_service(monitor, &authorizer);
   MakeSocketDirectories(options.listen);
   absl::StatusOr<std::unique_ptr<GrpcServing>> serving = GrpcServing::Start(

@@ -93,6 +93,12 @@ void GrantCache::Invalidate() {
   read_at_ = absl::InfinitePast();
 }
 
+std::string Authorizer::Describe(const Identity& identity) const {
+  return identity.Describe(identity.kind == Identity::Kind::kUnixUser
+                               ? accounts_->UserName(identity.uid)
+                               : "");
+}
+
 bool Authorizer::Matches(const Identity& identity,
                          const GrantSubject& subject) const {
   switch (subject.kind) {
@@ -112,10 +118,7 @@ bool Authorizer::Matches(const Identity& identity,
 absl::StatusOr<Authority> Authorizer::Resolve(const Identity& identity,
                                               Role needed) const {
   Authority authority;
-  const std::string user = identity.kind == Identity::Kind::kUnixUser
-                               ? accounts_->UserName(identity.uid)
-                               : "";
-  const std::string who = identity.Describe(user);
+  const std::string who = Describe(identity);
   const bool bootstrap_admin =
       (identity.kind == Identity::Kind::kUnixUser &&
        std::count(options_.admin_uids.begin(), options_.admin_uids.end(),

@@ -98,6 +98,10 @@ class Authorizer {
   absl::StatusOr<Authority> Require(const Identity& identity, Role needed,
                                     absl::string_view action) const;
 
+  // "unix user alice (uid 1000)", "client certificate sha256 ...", for
+  // records of calls that were refused before a role was known.
+  std::string Describe(const Identity& identity) const;
+
   // For a publisher limited to scopes: PermissionDenied unless `server`
   // and every one of `domains` (validated names; invalid ones are
   // InvalidArgument) lie in or below one of its scopes. OK for anyone else.

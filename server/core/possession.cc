@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "server/base/time_format.h"
 
 namespace dtrust {
 namespace {
@@ -35,7 +36,7 @@ struct MdCtxDeleter {
 };
 
 std::string Rfc3339(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+  return FormatRfc3339Seconds(time);
 }
 
 std::string RandomSecret() {

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/base/time_format.h"
 #include "server/core/certificate.h"
 #include "server/core/dns_name.h"
 #include "server/core/status_macros.h"
@@ -33,7 +34,7 @@ absl::StatusOr<std::string> NormalizeOptional(absl::string_view name,
 }
 
 std::string Rfc3339(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+  return FormatRfc3339Seconds(time);
 }
 
 // How close a match came to being trusted; lower is closer.

@@ -13,38 +13,12 @@
 namespace dtrust {
 namespace {
 
-absl::string_view OutcomeText(PublishResult::Outcome outcome) {
-  switch (outcome) {
-    case PublishResult::Outcome::kPublished:
-      return "published";
-    case PublishResult::Outcome::kAlreadyPublished:
-      return "already published";
-    case PublishResult::Outcome::kPinUpdated:
-      return "pin updated";
-  }
-  return "";
-}
-
 // Sets `response`'s snapshot_age if the monitor has one.
 template <typename Response>
 void SetSnapshotAge(const DirectoryMonitor& monitor, Response* response) {
   if (std::optional<absl::Duration> age = monitor.SnapshotAge()) {
     *response->mutable_snapshot_age() = ToProto(*age);
   }
-}
-
-// A publisher limited to scopes names the server, which must be in one.
-absl::Status CheckUnpublishScopes(const Authority& authority,
-                                  const UnpublishRequest& request) {
-  if (authority.role == Role::kAdmin || authority.scopes.empty()) {
-    return absl::OkStatus();
-  }
-  if (request.server.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        authority.who,
-        " is limited to scopes: name the server to unpublish from (--server)"));
-  }
-  return Authorizer::CheckScopes(authority, request.server, {});
 }
 
 }  // namespace
@@ -81,35 +55,6 @@ grpc::Status DirectTrustService::Failed(absl::string_view method,
   return ToGrpcStatus(status);
 }
 
-grpc::Status DirectTrustService::Publish(grpc::ServerContext* context,
-                                         const v1::PublishRequest* request,
-                                         v1::PublishResponse* response) {
-  absl::StatusOr<Authority> authority =
-      Authorize(*context, Role::kPublisher, "Publish");
-  if (!authority.ok()) return Failed("Publish", context, authority.status());
-  absl::StatusOr<PublishRequest> converted = FromProto(*request);
-  if (!converted.ok()) return Failed("Publish", context, converted.status());
-  if (absl::Status in_scope = Authorizer::CheckScopes(
-          *authority, converted->server, converted->domains);
-      !in_scope.ok()) {
-    return Failed("Publish", context, in_scope);
-  }
-  converted->publisher = authority->who;
-  absl::StatusOr<PublishResult> result = trust_service_->Publish(*converted);
-  if (!result.ok()) return Failed("Publish", context, result.status());
-  LogInfo("Publish by ", authority->who, " from ", authority->from, ": ", OutcomeText(result->outcome),
-          " sha256 ", result->pin.cert_sha256.ToColonHex(), " (",
-          PinKindName(result->pin.kind), " pin, ",
-          PinProvenanceName(result->pin.provenance), ") for ",
-          result->server.name,
-          result->domains_added.empty()
-              ? ""
-              : absl::StrCat(", domains added: ",
-                             absl::StrJoin(result->domains_added, ", ")));
-  *response = ToProto(*result);
-  return grpc::Status::OK;
-}
-
 grpc::Status DirectTrustService::GetPublishChallenge(
     grpc::ServerContext* context, const v1::PublishChallengeRequest* request,
     v1::PublishChallenge* response) {
@@ -127,29 +72,6 @@ grpc::Status DirectTrustService::GetPublishChallenge(
     return Failed("GetPublishChallenge", context, challenge.status());
   }
   *response = ToProto(*challenge);
-  return grpc::Status::OK;
-}
-
-grpc::Status DirectTrustService::Unpublish(grpc::ServerContext* context,
-                                           const v1::UnpublishRequest* request,
-                                           v1::UnpublishResponse* response) {
-  absl::StatusOr<Authority> authority =
-      Authorize(*context, Role::kPublisher, "Unpublish");
-  if (!authority.ok()) return Failed("Unpublish", context, authority.status());
-  absl::StatusOr<UnpublishRequest> converted = FromProto(*request);
-  if (!converted.ok()) return Failed("Unpublish", context, converted.status());
-  if (absl::Status in_scope = CheckUnpublishScopes(*authority, *converted);
-      !in_scope.ok()) {
-    return Failed("Unpublish", context, in_scope);
-  }
-  absl::StatusOr<UnpublishResult> result =
-      trust_service_->Unpublish(*converted);
-  if (!result.ok()) return Failed("Unpublish", context, result.status());
-  LogInfo("Unpublish by ", authority->who, " from ", authority->from,
-          ": sha256 ",
-          result->cert_sha256.ToColonHex(), " removed from ",
-          absl::StrJoin(result->servers, ", "));
-  *response = ToProto(*result);
   return grpc::Status::OK;
 }
 
@@ -203,27 +125,6 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status DirectTrustService::SetDomainPolicy(
-    grpc::ServerContext* context, const v1::SetDomainPolicyRequest* request,
-    v1::DomainPolicy* response) {
-  absl::StatusOr<Authority> authority =
-      Authorize(*context, Role::kAdmin, "SetDomainPolicy");
-  if (!authority.ok()) {
-    return Failed("SetDomainPolicy", context, authority.status());
-  }
-  absl::StatusOr<DomainPolicyChange> change = FromProto(*request);
-  if (!change.ok()) return Failed("SetDomainPolicy", context, change.status());
-  absl::StatusOr<DomainPolicy> policy =
-      trust_service_->SetDomainPolicy(*change);
-  if (!policy.ok()) return Failed("SetDomainPolicy", context, policy.status());
-  LogInfo("SetDomainPolicy by ", authority->who, " from ", authority->from,
-          ": ", policy->domain,
-          " send ", SecureModeName(policy->send), ", receive ",
-          SecureModeName(policy->receive));
-  *response = ToProto(*policy);
-  return grpc::Status::OK;
-}
-
 grpc::Status DirectTrustService::ListDomainPolicies(
     grpc::ServerContext* context, const v1::ListDomainPoliciesRequest* request,
     v1::ListDomainPoliciesResponse* response) {
@@ -243,42 +144,6 @@ grpc::Status DirectTrustService::ListDomainPolicies(
   return grpc::Status::OK;
 }
 
-grpc::Status DirectTrustService::GrantClient(
-    grpc::ServerContext* context, const v1::GrantClientRequest* request,
-    v1::ClientGrant* response) {
-  absl::StatusOr<Authority> authority =
-      Authorize(*context, Role::kAdmin, "GrantClient");
-  if (!authority.ok()) return Failed("GrantClient", context, authority.status());
-  absl::StatusOr<Grant> grant = FromProto(*request);
-  if (grant.ok()) grant = grants_->Put(*std::move(grant), authority->who);
-  if (!grant.ok()) return Failed("GrantClient", context, grant.status());
-  LogInfo("GrantClient by ", authority->who, " from ", authority->from, ": ",
-          grant->subject.Describe(), " is ", RoleName(grant->role),
-          grant->scopes.empty()
-              ? ""
-              : absl::StrCat(" in ", absl::StrJoin(grant->scopes, ", ")));
-  *response = ToProto(*grant);
-  return grpc::Status::OK;
-}
-
-grpc::Status DirectTrustService::RevokeClient(
-    grpc::ServerContext* context, const v1::RevokeClientRequest* request,
-    v1::ClientGrant* response) {
-  absl::StatusOr<Authority> authority =
-      Authorize(*context, Role::kAdmin, "RevokeClient");
-  if (!authority.ok()) {
-    return Failed("RevokeClient", context, authority.status());
-  }
-  absl::StatusOr<GrantSubject> subject = FromProto(request->subject());
-  absl::StatusOr<Grant> revoked =
-      subject.ok() ? grants_->Revoke(*subject) : subject.status();
-  if (!revoked.ok()) return Failed("RevokeClient", context, revoked.status());
-  LogInfo("RevokeClient by ", authority->who, " from ", authority->from, ": ",
-          revoked->subject.Describe(), " was ", RoleName(revoked->role));
-  *response = ToProto(*revoked);
-  return grpc::Status::OK;
-}
-
 grpc::Status DirectTrustService::ListClients(
     grpc::ServerContext* context, const v1::ListClientsRequest* /*request*/,
     v1::ListClientsResponse* response) {
@@ -289,6 +154,26 @@ grpc::Status DirectTrustService::ListClients(
   absl::StatusOr<std::vector<Grant>> grants = grants_->List();
   if (!grants.ok()) return Failed("ListClients", context, grants.status());
   for (const Grant& grant : *grants) *response->add_grants() = ToProto(grant);
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectTrustService::GetHistory(grpc::ServerContext* context,
+                                            const v1::HistoryRequest* request,
+                                            v1::HistoryResponse* response) {
+  if (grpc::Status allowed = Allow(context, Role::kAdmin, "GetHistory");
+      !allowed.ok()) {
+    return allowed;
+  }
+  absl::StatusOr<AuditQuery> query = FromProto(*request);
+  if (!query.ok()) return Failed("GetHistory", context, query.status());
+  bool truncated = false;
+  absl::StatusOr<std::vector<AuditRecord>> records =
+      auditor_->store()->Query(*query, &truncated);
+  if (!records.ok()) return Failed("GetHistory", context, records.status());
+  for (const AuditRecord& record : *records) {
+    *response->add_events() = ToProto(record);
+  }
+  response->set_truncated(truncated);
   return grpc::Status::OK;
 }
 

@@ -2,7 +2,11 @@
 #ifndef DTRUST_SERVER_GRPC_DIRECT_TRUST_SERVICE_H_
 #define DTRUST_SERVER_GRPC_DIRECT_TRUST_SERVICE_H_
 
+#include <optional>
+#include <string>
+
 #include "dtrust/v1/dtrust.grpc.pb.h"
+#include "server/auth/audit.h"
 #include "server/auth/authorizer.h"
 #include "server/auth/client_grants.h"
 #include "server/core/directory_status.h"
@@ -22,20 +26,25 @@ namespace dtrust {
 // Records the caller's identity as a pin's publisher. Verify and
 // ListDomainPolicies answers carry the monitor's snapshot age when it has
 // one; GetStatus reports the monitor's status.
-// GrantClient, RevokeClient and ListClients (admin) manage `grants`.
-// Thread-safe; owns none of `trust_service`, `monitor`, `authorizer` and
-// `grants` (all non-null), which must outlive it.
+// GrantClient, RevokeClient and ListClients (admin) manage `grants`. Every
+// write (Publish, Unpublish, SetDomainPolicy, GrantClient, RevokeClient),
+// allowed or refused, is one record for `auditor` (who, from where, what,
+// before -> after, outcome); GetHistory (admin) reads them back.
+// Thread-safe; owns none of its pointers (all non-null), which must outlive
+// it.
 class DirectTrustService final : public v1::DirectTrust::Service {
  public:
   static constexpr int kClientLinesPerSecond = 20;
 
   DirectTrustService(TrustService* trust_service,
                      const DirectoryMonitor* monitor,
-                     const Authorizer* authorizer, ClientGrants* grants)
+                     const Authorizer* authorizer, ClientGrants* grants,
+                     Auditor* auditor)
       : trust_service_(trust_service),
         monitor_(monitor),
         authorizer_(authorizer),
-        grants_(grants) {}
+        grants_(grants),
+        auditor_(auditor) {}
 
   grpc::Status Publish(grpc::ServerContext* context,
                        const v1::PublishRequest* request,
@@ -68,6 +77,9 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   grpc::Status ListClients(grpc::ServerContext* context,
                            const v1::ListClientsRequest* request,
                            v1::ListClientsResponse* response) override;
+  grpc::Status GetHistory(grpc::ServerContext* context,
+                          const v1::HistoryRequest* request,
+                          v1::HistoryResponse* response) override;
   // Always OK: an unreachable directory is what the status reports.
   grpc::Status GetStatus(grpc::ServerContext* context,
                          const v1::GetStatusRequest* request,
@@ -82,6 +94,16 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   absl::StatusOr<Authority> Authorize(const grpc::ServerContext& context,
                                       Role role,
                                       absl::string_view method) const;
+  // A record of `action` by the caller (its role decided or refused).
+  AuditRecord StartAudit(const grpc::ServerContext& context,
+                         absl::string_view action,
+                         const absl::StatusOr<Authority>& authority) const;
+  // Records `record` with the outcome `status` (`ok_outcome` when OK) and
+  // returns `status` for gRPC.
+  grpc::Status Finish(AuditRecord record, const absl::Status& status,
+                      std::string ok_outcome = "");
+  // The grant `subject` has now, if it can be read.
+  std::optional<Grant> CurrentGrant(const GrantSubject& subject);
   // OK if the caller has `role`; otherwise the refusal (logged).
   grpc::Status Allow(grpc::ServerContext* context, Role role,
                      absl::string_view method);
@@ -93,6 +115,7 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   const DirectoryMonitor* const monitor_;
   const Authorizer* const authorizer_;
   ClientGrants* const grants_;
+  Auditor* const auditor_;
   LogRateLimiter failure_lines_{kClientLinesPerSecond};
   LogRateLimiter verdict_lines_{kClientLinesPerSecond};
 };

@@ -1,5 +1,6 @@
 #include "server/grpc/grant_conversion.h"
 
+#include "server/core/dns_name.h"
 #include "server/core/status_macros.h"
 
 namespace dtrust {
@@ -75,6 +76,42 @@ v1::ClientGrant ToProto(const Grant& grant) {
     out.mutable_granted()->set_seconds(absl::ToUnixSeconds(grant.granted));
   }
   return out;
+}
+
+absl::StatusOr<AuditQuery> FromProto(const v1::HistoryRequest& request) {
+  AuditQuery query;
+  if (!request.server().empty()) {
+    DTRUST_ASSIGN_OR_RETURN(query.server,
+                            NormalizeDnsName(request.server(), "server"));
+  }
+  if (!request.domain().empty()) {
+    DTRUST_ASSIGN_OR_RETURN(query.domain,
+                            NormalizeDnsName(request.domain(), "domain"));
+  }
+  if (request.has_since()) {
+    query.since = absl::FromUnixSeconds(request.since().seconds());
+  }
+  if (request.limit() > 100000) {
+    return absl::InvalidArgumentError("limit: at most 100000");
+  }
+  if (request.limit() > 0) query.limit = request.limit();
+  return query;
+}
+
+v1::AuditEvent ToProto(const AuditRecord& record) {
+  v1::AuditEvent event;
+  const int64_t seconds = absl::ToUnixSeconds(record.time);
+  event.mutable_time()->set_seconds(seconds);
+  event.mutable_time()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(
+      record.time - absl::FromUnixSeconds(seconds))));
+  event.set_actor(record.actor);
+  event.set_from(record.from);
+  event.set_action(record.action);
+  for (const std::string& server : record.servers) event.add_servers(server);
+  for (const std::string& domain : record.domains) event.add_domains(domain);
+  event.set_detail(record.detail);
+  event.set_outcome(record.outcome);
+  return event;
 }
 
 }  // namespace dtrust

@@ -174,12 +174,14 @@ absl::StatusOr<std::unique_ptr<LdapDirectory>> LdapDirectory::Connect(
   DTRUST_ASSIGN_OR_RETURN(Container servers, container("servers"));
   DTRUST_ASSIGN_OR_RETURN(Container domains, container("domains"));
   DTRUST_ASSIGN_OR_RETURN(Container clients, container("clients"));
+  DTRUST_ASSIGN_OR_RETURN(Container audit, container("audit"));
   DTRUST_ASSIGN_OR_RETURN(std::unique_ptr<LdapConnection> connection,
                           LdapConnection::Open(options));
   LogInfo("LDAP: connected to ", connection->uri(), " as ",
           connection->identity(), ", base ", options.base_dn);
   DTRUST_RETURN_IF_ERROR(EnsureBaseEntries(
-      *connection, options.base_dn, {servers.dn, domains.dn, clients.dn}));
+      *connection, options.base_dn,
+      {servers.dn, domains.dn, clients.dn, audit.dn}));
   return absl::WrapUnique(new LdapDirectory(
       options, std::move(connection), std::move(servers), std::move(domains)));
 }

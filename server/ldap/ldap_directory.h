@@ -55,7 +55,8 @@ class LdapDirectory : public Directory {
  public:
   // Binds (to the first URI that accepts) and makes sure the base entries
   // exist: creates `ou=servers,<base>`, `ou=domains,<base>` and
-  // `ou=clients,<base>` (client grants, ldap_grant_store.h) if missing
+  // `ou=clients,<base>` (client grants, ldap_grant_store.h) and
+  // `ou=audit,<base>` (the audit trail, ldap_audit_store.h) if missing
   // (so a directory set up before the Domain Security lists existed gets
   // ou=domains on the next start), and the base entry itself
   // if missing and its RDN is o=, ou= or dc= (objectClass organization,

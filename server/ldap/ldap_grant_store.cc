@@ -66,26 +66,11 @@ std::vector<LdapAttribute> GrantAttributes(const Grant& grant) {
 }  // namespace
 
 LdapGrantStore::LdapGrantStore(LdapOptions options)
-    : options_(std::move(options)),
-      clients_dn_(absl::StrCat("ou=clients,", options_.base_dn)) {}
-
-absl::Status LdapGrantStore::Run(
-    LdapPool::Retry retry,
-    absl::FunctionRef<absl::Status(LdapConnection&)> op) {
-  LdapPool* pool = nullptr;
-  {
-    absl::MutexLock lock(&mu_);
-    if (pool_ == nullptr) {
-      DTRUST_ASSIGN_OR_RETURN(std::unique_ptr<LdapConnection> connection,
-                              LdapConnection::Open(options_));
-      LdapOptions pooled = options_;
-      pooled.connections = 1;  // Grants are read about once a second.
-      pool_ = std::make_unique<LdapPool>(pooled, std::move(connection));
-    }
-    pool = pool_.get();
-  }
-  return pool->Run(retry, op);
-}
+    : clients_dn_(absl::StrCat("ou=clients,", options.base_dn)),
+      pool_([&options] {
+        options.connections = 1;  // Grants are read about once a second.
+        return std::move(options);
+      }()) {}
 
 absl::StatusOr<std::string> LdapGrantStore::GrantDn(
     const GrantSubject& subject) const {
@@ -96,7 +81,7 @@ absl::StatusOr<std::string> LdapGrantStore::GrantDn(
 absl::StatusOr<std::vector<Grant>> LdapGrantStore::ListGrants() {
   std::vector<Grant> grants;
   DTRUST_RETURN_IF_ERROR(
-      Run(LdapPool::Retry::kOnceIfStale, [&](LdapConnection& connection) {
+      pool_.Run(LdapPool::Retry::kOnceIfStale, [&](LdapConnection& connection) {
         grants.clear();
         absl::StatusOr<std::vector<LdapEntry>> entries = connection.Search(
             clients_dn_, LdapScope::kOneLevel, ClassFilter(kGrantClass), {});
@@ -131,7 +116,7 @@ absl::Status LdapGrantStore::PutGrant(const Grant& grant) {
     }
     replace.push_back(std::move(modification));
   }
-  return Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
+  return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
     absl::Status added = connection.Add(dn, attributes);
     if (absl::IsAlreadyExists(added)) return connection.Modify(dn, replace);
     if (absl::IsNotFound(added)) {
@@ -145,7 +130,7 @@ absl::Status LdapGrantStore::PutGrant(const Grant& grant) {
 
 absl::Status LdapGrantStore::RemoveGrant(const GrantSubject& subject) {
   DTRUST_ASSIGN_OR_RETURN(std::string dn, GrantDn(subject));
-  return Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
+  return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
     absl::Status deleted = connection.Delete(dn);
     if (absl::IsNotFound(deleted)) {
       return absl::NotFoundError(

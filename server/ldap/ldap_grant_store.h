@@ -14,12 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/functional/function_ref.h"
-#include "absl/synchronization/mutex.h"
 #include "server/auth/grant.h"
+#include "server/ldap/lazy_ldap_pool.h"
 #include "server/ldap/ldap_connection.h"
-#include "server/ldap/ldap_pool.h"
 
 namespace dtrust {
 
@@ -36,14 +33,10 @@ class LdapGrantStore final : public GrantStore {
   absl::Status RemoveGrant(const GrantSubject& subject) override;
 
  private:
-  absl::Status Run(LdapPool::Retry retry,
-                   absl::FunctionRef<absl::Status(LdapConnection&)> op);
   absl::StatusOr<std::string> GrantDn(const GrantSubject& subject) const;
 
-  const LdapOptions options_;
   const std::string clients_dn_;  // "ou=clients,<base>".
-  absl::Mutex mu_;
-  std::unique_ptr<LdapPool> pool_ ABSL_GUARDED_BY(mu_);  // Once connected.
+  LazyLdapPool pool_;
 };
 
 }  // namespace dtrust

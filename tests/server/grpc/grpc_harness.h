@@ -17,6 +17,7 @@
 #include "server/core/trust_service.h"
 #include "server/grpc/direct_trust_service.h"
 #include "server/grpc/health_service.h"
+#include "tests/testing/fake_audit_store.h"
 #include "tests/testing/fake_directory_monitor.h"
 #include "tests/testing/fake_grant_store.h"
 #include "tests/testing/test_certs.h"
@@ -44,7 +45,9 @@ class GrpcHarness {
         authorizer_(std::move(authorization), &grant_cache_,
                     UnixAccounts::System()),
         client_grants_(&grant_store_, &grant_cache_, Clock::Real()),
-        service_(&trust_service_, &monitor_, &authorizer_, &client_grants_),
+        auditor_(&audit_store_, Clock::Real()),
+        service_(&trust_service_, &monitor_, &authorizer_, &client_grants_,
+                 &auditor_),
         health_service_(&monitor_, &authorizer_, health_interval) {
     grpc::ServerBuilder builder;
     int port = 0;
@@ -71,6 +74,7 @@ class GrpcHarness {
   grpc::Server& server() { return *server_; }
   HealthService& health_service() { return health_service_; }
   FakeDirectoryMonitor& monitor() { return monitor_; }
+  FakeAuditStore& audit_store() { return audit_store_; }
 
   grpc::Status Publish(const TestCert& cert, const std::string& server,
                        const std::string& domain, v1::PublishResponse* response,
@@ -105,6 +109,8 @@ class GrpcHarness {
   GrantCache grant_cache_;
   Authorizer authorizer_;
   ClientGrants client_grants_;
+  FakeAuditStore audit_store_;
+  Auditor auditor_;
   DirectTrustService service_;
   HealthService health_service_;
   std::unique_ptr<grpc::Server> server_;
