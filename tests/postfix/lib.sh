@@ -320,6 +320,27 @@ e2e_postfix_include() {
                 END {if (line != "") print line}' "$file")
 }
 
+# e2e_postfix_service NAME FILE SERVICE: appends SERVICE's entry (its line
+# and continuation lines) from a master.cf snippet (deploy/postfix/master.cf)
+# to NAME's master.cf verbatim, except that /etc/postfix/ becomes NAME's
+# config directory, where each file the entry names there is installed
+# (mode 0755) from FILE's directory.
+e2e_postfix_service() {
+  local name=$1 file=$2 service=$3 entry path
+  local etc=$e2e_work/$name/etc
+  [ -r "$file" ] || e2e_fail "cannot read $file"
+  entry=$(awk -v service="$service" '
+    $1 == service && /^[^ \t#]/ {found = 1; print; next}
+    found && /^[ \t]+[^ \t]/ {print; next}
+    {found = 0}' "$file")
+  [ -n "$entry" ] || e2e_fail "no service $service in $file"
+  while read -r path; do
+    install -m 755 "$(dirname "$file")/${path#/etc/postfix/}" "$etc/" ||
+      e2e_fail "cannot install ${path#/etc/postfix/} for $service"
+  done < <(grep -oE '/etc/postfix/[^ ]+' <<<"$entry")
+  echo "${entry//\/etc\/postfix\//$etc/}" >>"$etc/master.cf"
+}
+
 # The pid of instance NAME's master (empty if it never started).
 e2e_master_pid() {
   head -1 "$e2e_work/$1/spool/pid/master.pid" 2>/dev/null | tr -d ' '

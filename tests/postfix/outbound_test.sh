@@ -20,6 +20,7 @@ done
 
 e2e_postfix_create mx mx1.org-b.example 127.0.0.2 25
 e2e_postfix_include mx "$e2e_src/deploy/postfix/main.cf.inbound"
+e2e_postfix_service mx "$e2e_src/deploy/postfix/master.cf" dtrust-header-milter
 e2e_postfix_set mx "mydestination = org-b.example, org-c.example" \
   "mynetworks =" \
   "smtpd_tls_chain_files = $certs/mx1.org-b.example.key, $certs/mx1.org-b.example.pem"
@@ -96,6 +97,9 @@ delivered "$id" u@org-b.example org-b.example
 # And org-b's inbound check saw org-a's published client certificate.
 grep -q "^X-DirectTrust: domain-secured; domain=org-a.example; server=mx1.org-a.example;" \
   "$mail" || e2e_fail "no domain-secured header in $(cat "$mail")"
+# Once, and without the boundary header (deploy/postfix/dtrust-header-milter).
+[ "$(grep -ci '^X-DirectTrust' "$mail")" -eq 1 ] ||
+  e2e_fail "want one X-DirectTrust header, nothing else: $(cat "$mail")"
 
 e2e_log "send-secure org-c.example, presented certificate not published: deferred"
 send u@org-c.example
