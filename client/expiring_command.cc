@@ -44,11 +44,6 @@ With --json: {"now":..,"until":..,"pins":[{"server":..,"domains":[..],
 "pin":{as in list}}]}.
 )";
 
-absl::Time ToTime(const google::protobuf::Timestamp& time) {
-  return absl::FromUnixSeconds(time.seconds()) +
-         absl::Nanoseconds(time.nanos());
-}
-
 struct Lapse {
   absl::Time at{};
   bool by_window = false;  // The pin window ends before the certificate.
@@ -57,9 +52,9 @@ struct Lapse {
 };
 
 Lapse LapseOf(const v1::ServerEntry& server, const v1::Pin& pin) {
-  Lapse lapse{.at = ToTime(pin.not_after()), .server = &server, .pin = &pin};
-  if (pin.has_pin_not_after() && ToTime(pin.pin_not_after()) < lapse.at) {
-    lapse.at = ToTime(pin.pin_not_after());
+  Lapse lapse{.at = TimestampToTime(pin.not_after()), .server = &server, .pin = &pin};
+  if (pin.has_pin_not_after() && TimestampToTime(pin.pin_not_after()) < lapse.at) {
+    lapse.at = TimestampToTime(pin.pin_not_after());
     lapse.by_window = true;
   }
   return lapse;

@@ -157,4 +157,9 @@ void AppendServerText(const v1::ServerEntry& server, std::string* out) {
   }
 }
 
+absl::Time TimestampToTime(const google::protobuf::Timestamp& time) {
+  return absl::FromUnixSeconds(time.seconds()) +
+         absl::Nanoseconds(time.nanos());
+}
+
 }  // namespace dtrust::cli

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "client/json_writer.h"
 #include "dtrust/v1/dtrust.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -20,6 +21,8 @@ std::string ColonHex(absl::string_view bytes);
 
 // RFC 3339 UTC, e.g. "2025-01-31T12:00:00Z".
 std::string Rfc3339(const google::protobuf::Timestamp& time);
+// The instant `time` names.
+absl::Time TimestampToTime(const google::protobuf::Timestamp& time);
 // Rfc3339(time) if `present` (the has_...() of the field), else nullopt.
 std::optional<std::string> OptionalRfc3339(
     bool present, const google::protobuf::Timestamp& time);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/credentials.h"
+#include "client/format.h"
 #include "client/key_files.h"
 #include "server/core/possession.h"
 #include "server/core/status_macros.h"
@@ -63,6 +64,21 @@ absl::StatusOr<EvpPkeyPtr> ReadKeyFor(
 absl::Status ProvePossession(DtrustdClient& dtrustd, const EVP_PKEY* key,
                              v1::PublishRequest* request) {
   const Sha256Digest cert_sha256 = Sha256Digest::Of(request->certificate_der());
+  PinWindow window;
+  if (request->has_pin_not_before()) {
+    window.not_before = TimestampToTime(request->pin_not_before());
+  }
+  if (request->has_pin_not_after()) {
+    window.not_after = TimestampToTime(request->pin_not_after());
+  }
+  DTRUST_ASSIGN_OR_RETURN(
+      const PossessionTerms terms,
+      MakePossessionTerms(request->server(),
+                          {request->domains().begin(), request->domains().end()},
+                          request->pin_kind() == v1::PIN_KIND_PUBLIC_KEY
+                              ? PinKind::kPublicKey
+                              : PinKind::kCertificate,
+                          window, cert_sha256));
   v1::PublishChallengeRequest challenge_request;
   challenge_request.set_server(request->server());
   challenge_request.set_sha256(std::string(cert_sha256.bytes()));
@@ -70,8 +86,7 @@ absl::Status ProvePossession(DtrustdClient& dtrustd, const EVP_PKEY* key,
                           dtrustd.GetPublishChallenge(challenge_request));
   DTRUST_ASSIGN_OR_RETURN(
       *request->mutable_possession_signature(),
-      Sign(key, PossessionMessage(challenge.challenge(), request->server(),
-                                  cert_sha256)));
+      Sign(key, PossessionMessage(challenge.challenge(), terms)));
   request->set_challenge(challenge.challenge());
   return absl::OkStatus();
 }

@@ -7,13 +7,17 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "server/base/time_format.h"
+#include "server/core/dns_name.h"
+#include "server/core/status_macros.h"
 
 namespace dtrust {
 namespace {
@@ -26,7 +30,7 @@ constexpr size_t kMacSize = 32;
 constexpr size_t kChallengeSize = 1 + kNonceSize + kExpirySize + kMacSize;
 constexpr size_t kSecretSize = 32;
 constexpr absl::string_view kMacLabel("dtrust-challenge-v1\0", 20);
-constexpr absl::string_view kMessageLabel("dtrust-possession-v1\0", 21);
+constexpr absl::string_view kMessageLabel("dtrust-possession-v2\0", 21);
 
 struct X509Deleter {
   void operator()(X509* x) const { X509_free(x); }
@@ -57,11 +61,41 @@ absl::Status BadProof(absl::string_view why) {
 
 }  // namespace
 
+absl::StatusOr<PossessionTerms> MakePossessionTerms(
+    absl::string_view server, const std::vector<std::string>& domains,
+    PinKind kind, const PinWindow& window, const Sha256Digest& cert_sha256) {
+  PossessionTerms terms;
+  terms.kind = kind;
+  terms.window = window;
+  terms.cert_sha256 = cert_sha256;
+  DTRUST_ASSIGN_OR_RETURN(terms.server,
+                          NormalizeDnsName(server, "server name"));
+  for (const std::string& domain : domains) {
+    DTRUST_ASSIGN_OR_RETURN(std::string normalized,
+                            NormalizeDnsName(domain, "mail domain"));
+    terms.domains.push_back(std::move(normalized));
+  }
+  std::sort(terms.domains.begin(), terms.domains.end());
+  terms.domains.erase(std::unique(terms.domains.begin(), terms.domains.end()),
+                      terms.domains.end());
+  return terms;
+}
+
 std::string PossessionMessage(absl::string_view challenge,
-                              absl::string_view server,
-                              const Sha256Digest& cert_sha256) {
-  return absl::StrCat(kMessageLabel, challenge, server,
-                      absl::string_view("\0", 1), cert_sha256.bytes());
+                              const PossessionTerms& terms) {
+  const absl::string_view end("\0", 1);
+  const auto bound = [](const std::optional<absl::Time>& time) {
+    return time ? absl::StrCat(absl::ToUnixNanos(*time)) : std::string("-");
+  };
+  std::string message = absl::StrCat(kMessageLabel, challenge, terms.server,
+                                     end, terms.domains.size(), end);
+  for (const std::string& domain : terms.domains) {
+    absl::StrAppend(&message, domain, end);
+  }
+  absl::StrAppend(&message, PinKindName(terms.kind), end,
+                  bound(terms.window.not_before), end,
+                  bound(terms.window.not_after), end, terms.cert_sha256.bytes());
+  return message;
 }
 
 absl::Status VerifyPossessionSignature(const Certificate& certificate,
@@ -95,7 +129,8 @@ absl::Status VerifyPossessionSignature(const Certificate& certificate,
         "the signature does not verify under the public key of certificate "
         "sha256 ",
         certificate.sha256().ToColonHex(),
-        " (signed with another key, or not over this challenge, server and "
+        " (signed with another key, or not over this challenge and exactly "
+        "this request: server, mail domains, pin kind and window, "
         "certificate)"));
   }
   return absl::OkStatus();
@@ -141,10 +176,31 @@ absl::StatusOr<PossessionChallenge> PossessionChallenges::Issue(
   return PossessionChallenge{absl::StrCat(body, mac), expires};
 }
 
+absl::Status PossessionChallenges::UseOnce(absl::string_view nonce,
+                                           absl::Time expires) {
+  absl::MutexLock lock(&mu_);
+  if (used_.size() >= kMaxUsed / 2) {
+    const absl::Time now = clock_->Now();
+    absl::erase_if(used_, [now](const auto& entry) {
+      return entry.second < now;
+    });
+  }
+  if (used_.size() >= kMaxUsed) {
+    return absl::UnavailableError(
+        "too many proofs of possession in the last minutes; try again later");
+  }
+  if (!used_.emplace(std::string(nonce), expires).second) {
+    return BadProof(
+        "the challenge was already used for a publish; fetch a new one");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PossessionChallenges::Verify(absl::string_view challenge,
-                                          absl::string_view server,
+                                          const PossessionTerms& terms,
                                           const Certificate& certificate,
-                                          absl::string_view signature) const {
+                                          absl::string_view signature) {
+  const absl::string_view server = terms.server;
   if (challenge.size() != kChallengeSize || challenge[0] != kVersion) {
     return BadProof(absl::StrCat("the challenge is not one dtrustd issues (",
                                  challenge.size(), " bytes)"));
@@ -172,9 +228,12 @@ absl::Status PossessionChallenges::Verify(absl::string_view challenge,
     return BadProof(absl::StrCat("the challenge expired at ", Rfc3339(expires),
                                  "; fetch a new one"));
   }
-  return VerifyPossessionSignature(
-      certificate, PossessionMessage(challenge, server, certificate.sha256()),
-      signature);
+  if (terms.cert_sha256 != certificate.sha256()) {
+    return BadProof("the terms name another certificate");
+  }
+  DTRUST_RETURN_IF_ERROR(VerifyPossessionSignature(
+      certificate, PossessionMessage(challenge, terms), signature));
+  return UseOnce(nonce_and_expiry.substr(0, kNonceSize), expires);
 }
 
 }  // namespace dtrust

@@ -165,7 +165,13 @@ absl::StatusOr<PublishResult> TrustService::Publish(
           "proof of possession needs both the challenge and the signature");
     }
     DTRUST_RETURN_IF_ERROR(challenges_.Verify(
-        request.challenge, server, certificate, request.possession_signature));
+        request.challenge,
+        PossessionTerms{.server = server,
+                        .domains = domains,
+                        .kind = request.kind,
+                        .window = request.window,
+                        .cert_sha256 = certificate.sha256()},
+        certificate, request.possession_signature));
     provenance = PinProvenance::kPossessionProven;
   }
 
@@ -238,8 +244,8 @@ absl::StatusOr<PublishResult> TrustService::Publish(
              published->provenance >= pin.provenance) {
     result.outcome = PublishResult::Outcome::kAlreadyPublished;
   } else {
-    // A proof, once given for this certificate, stays.
-    pin.provenance = std::max(pin.provenance, published->provenance);
+    // A change without proof is asserted by whoever made it: a proof covers
+    // exactly the request it was given with.
     DTRUST_RETURN_IF_ERROR(directory_->UpdatePin(server, pin));
     result.outcome = PublishResult::Outcome::kPinUpdated;
     result.previous = *published;

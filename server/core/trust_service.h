@@ -32,14 +32,18 @@ struct PublishRequest {
   // previous window's.
   PinWindow window{};
   // Proof of possession (both or neither): a challenge from
-  // PublishChallenge() for this server and certificate, and the signature
-  // of PossessionMessage() with the certificate's private key. With a valid
-  // proof the pin is kPossessionProven; an invalid one is InvalidArgument
-  // and nothing is written. Without one the pin is kAsserted, unless it was
-  // proven before (republishing never downgrades a pin).
+  // PublishChallenge() for this server and certificate, used once, and the
+  // signature of PossessionMessage() over it and this whole request
+  // (server, domains, kind, window, certificate) with the certificate's
+  // private key. With a valid proof the pin is kPossessionProven; an
+  // invalid or replayed one is InvalidArgument and nothing is written.
+  // Without one the pin is kAsserted by `publisher`: republishing a proven
+  // pin without proof either changes nothing (same kind and window:
+  // kAlreadyPublished, the proof and its publisher stay) or makes it an
+  // asserted pin of the new publisher (kPinUpdated).
   std::string challenge{};
   std::string possession_signature{};
-  // Who publishes (dtrustd: the gRPC peer), recorded on the pin.
+  // Who publishes (dtrustd: the caller's identity), recorded on the pin.
   std::string publisher{};
 };
 
@@ -181,7 +185,7 @@ class TrustService {
 
   Directory* const directory_;
   const Clock* const clock_;
-  const PossessionChallenges challenges_;
+  PossessionChallenges challenges_;
   const std::vector<std::string> require_proof_for_;
 };
 

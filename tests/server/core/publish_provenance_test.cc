@@ -47,8 +47,14 @@ class PublishProvenanceTest : public ::testing::Test {
     EXPECT_TRUE(challenge.ok()) << challenge.status();
     request.challenge = challenge->bytes;
     request.possession_signature = SignWithKey(
-        key_pem, PossessionMessage(challenge->bytes, request.server, sha256));
+        key_pem, PossessionMessage(challenge->bytes, TermsOf(request)));
     return request;
+  }
+  // What the CLI signs for `request` (names normalized).
+  static PossessionTerms TermsOf(const PublishRequest& request) {
+    return *MakePossessionTerms(
+        request.server, request.domains, request.kind, request.window,
+        Certificate::FromDer(request.certificate_der)->sha256());
   }
 
   testing::FakeDirectory directory_;
@@ -85,19 +91,18 @@ TEST_F(PublishProvenanceTest, WithProofThePinIsPossessionProven) {
 }
 
 TEST_F(PublishProvenanceTest, ChallengesNormalizeTheServerName) {
-  // The CLI normalizes too, so a challenge for "MX1.Org-B.example." is one
-  // for mx1.org-b.example.
+  // The CLI normalizes too (MakePossessionTerms), so a challenge for
+  // "MX1.Org-B.example." is one for mx1.org-b.example.
   PublishRequest request =
       Proven(Request(cert_, "MX1.Org-B.example."), cert_.key_pem);
+  PossessionTerms raw = TermsOf(request);
+  raw.server = request.server;
+  request.possession_signature =
+      SignWithKey(cert_.key_pem, PossessionMessage(request.challenge, raw));
   EXPECT_FALSE(service_.Publish(request).ok());  // Signed the raw name.
-  const Sha256Digest sha256 = Certificate::FromDer(cert_.der)->sha256();
-  absl::StatusOr<PossessionChallenge> challenge =
-      service_.PublishChallenge("MX1.Org-B.example.", sha256);
-  ASSERT_TRUE(challenge.ok());
-  request.challenge = challenge->bytes;
-  request.possession_signature = SignWithKey(
-      cert_.key_pem, PossessionMessage(challenge->bytes, kMx1, sha256));
+  request = Proven(Request(cert_, "MX1.Org-B.example."), cert_.key_pem);
   EXPECT_TRUE(service_.Publish(request).ok());
+  const Sha256Digest sha256 = Certificate::FromDer(cert_.der)->sha256();
   EXPECT_TRUE(absl::IsInvalidArgument(
       service_.PublishChallenge("mx1 org-b", sha256).status()));
 }
@@ -143,19 +148,45 @@ TEST_F(PublishProvenanceTest, AProofUpgradesAnAssertedPin) {
   EXPECT_EQ(again->outcome, PublishResult::Outcome::kAlreadyPublished);
 }
 
-TEST_F(PublishProvenanceTest, RepublishingWithoutProofKeepsAProvenPin) {
+TEST_F(PublishProvenanceTest, RepublishingWithoutProofNeverKeepsTheProof) {
   ASSERT_TRUE(service_.Publish(Proven(Request(cert_), cert_.key_pem)).ok());
-  absl::StatusOr<PublishResult> again = service_.Publish(Request(cert_));
+  // Nothing to change: nothing written, the proof and its publisher stay.
+  PublishRequest same = Request(cert_);
+  same.publisher = "someone else";
+  absl::StatusOr<PublishResult> again = service_.Publish(same);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->outcome, PublishResult::Outcome::kAlreadyPublished);
   EXPECT_EQ(again->pin.provenance, PinProvenance::kPossessionProven);
+  EXPECT_EQ(again->pin.publisher, kPeer);
 
+  // A change without proof is asserted by whoever made it.
   PublishRequest key_pin = Request(cert_);
   key_pin.kind = PinKind::kPublicKey;
+  key_pin.publisher = "someone else";
   absl::StatusOr<PublishResult> changed = service_.Publish(key_pin);
   ASSERT_TRUE(changed.ok());
   EXPECT_EQ(changed->outcome, PublishResult::Outcome::kPinUpdated);
-  EXPECT_EQ(changed->pin.provenance, PinProvenance::kPossessionProven);
+  EXPECT_EQ(changed->pin.provenance, PinProvenance::kAsserted);
+  EXPECT_EQ(changed->pin.publisher, "someone else");
+  EXPECT_EQ(changed->previous->provenance, PinProvenance::kPossessionProven);
+}
+
+TEST_F(PublishProvenanceTest, AProofCoversItsRequestOnlyAndOnce) {
+  PublishRequest request = Proven(Request(cert_), cert_.key_pem);
+  ASSERT_TRUE(service_.Publish(request).ok());
+  // Replayed: refused, even though the signature is valid.
+  PublishRequest replay = request;
+  replay.kind = PinKind::kPublicKey;  // Something to write, were it allowed.
+  replay.possession_signature = SignWithKey(
+      cert_.key_pem, PossessionMessage(replay.challenge, TermsOf(replay)));
+  const absl::Status replayed = service_.Publish(replay).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(replayed));
+  EXPECT_THAT(replayed.message(), HasSubstr("already used"));
+  // A fresh proof for one request does not cover another domain.
+  PublishRequest other_domain = Proven(Request(cert_), cert_.key_pem);
+  other_domain.domains = {kPartner};
+  EXPECT_THAT(service_.Publish(other_domain).status().message(),
+              HasSubstr("does not verify"));
 }
 
 class RequireProofTest : public PublishProvenanceTest {

@@ -202,9 +202,12 @@ TEST_F(GrpcFakeDirectoryTest, ProofOfPossessionRoundTrip) {
   request.add_domains("org-b.example");
   request.set_certificate_der(cert.der);
   request.set_challenge(challenge.challenge());
+  const PossessionTerms terms =
+      *MakePossessionTerms("mx1.org-b.example", {"org-b.example"},
+                           PinKind::kCertificate, {}, sha256);
   request.set_possession_signature(testing::SignWithKey(
       MakeTestCert().key_pem,
-      PossessionMessage(challenge.challenge(), "mx1.org-b.example", sha256)));
+      PossessionMessage(challenge.challenge(), terms)));
   v1::PublishResponse published;
   {
     grpc::ClientContext context;
@@ -217,7 +220,7 @@ TEST_F(GrpcFakeDirectoryTest, ProofOfPossessionRoundTrip) {
 
   request.set_possession_signature(testing::SignWithKey(
       cert.key_pem,
-      PossessionMessage(challenge.challenge(), "mx1.org-b.example", sha256)));
+      PossessionMessage(challenge.challenge(), terms)));
   {
     grpc::ClientContext context;
     ASSERT_TRUE(harness_.stub().Publish(&context, request, &published).ok());
