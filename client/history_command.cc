@@ -6,7 +6,6 @@
 #include "client/format.h"
 #include "client/input.h"
 #include "client/json_writer.h"
-#include "server/core/dns_name.h"
 #include "server/core/status_macros.h"
 
 namespace dtrust::cli {
@@ -37,15 +36,11 @@ absl::StatusOr<v1::HistoryRequest> RequestFromArgs(const ParsedArgs& args) {
   if (!args.positionals().empty()) {
     return UsageError(kCommand, "history takes no arguments");
   }
+  DTRUST_ASSIGN_OR_RETURN(const v1::ListRequest names,
+                          ListRequestFromArgs(args));
   v1::HistoryRequest request;
-  if (std::optional<std::string> server = args.Value("server")) {
-    DTRUST_ASSIGN_OR_RETURN(*request.mutable_server(),
-                            NormalizeDnsName(*server, "--server"));
-  }
-  if (std::optional<std::string> domain = args.Value("domain")) {
-    DTRUST_ASSIGN_OR_RETURN(*request.mutable_domain(),
-                            NormalizeDnsName(*domain, "--domain"));
-  }
+  request.set_server(names.server());
+  request.set_domain(names.domain());
   if (std::optional<std::string> since = args.Value("since")) {
     DTRUST_ASSIGN_OR_RETURN(absl::Duration ago, ParseDays(*since, "--since"));
     request.mutable_since()->set_seconds(absl::ToUnixSeconds(absl::Now() - ago));

@@ -115,6 +115,11 @@ int Run(const DtrustdOptions& options) {
   const sigset_t stop_signals = BlockStopSignals();
   const absl::Time started = Clock::Real()->Now();
   SetMinLogLevel(options.log_level);
+  if (geteuid() == 0) {
+    LogWarning(
+        "running as root: run dtrustd as its own user (deploy/run-dtrustd.sh "
+        "and deploy/systemd/dtrustd.service use the system user dtrust)");
+  }
 
   LdapOptions ldap;
   ldap.base_dn = options.base_dn;

@@ -25,11 +25,6 @@ constexpr absl::string_view kDomain = "dtrustAuditDomain";
 constexpr absl::string_view kDetail = "dtrustAuditDetail";
 constexpr absl::string_view kOutcome = "dtrustAuditOutcome";
 
-std::string Single(const LdapEntry& entry, absl::string_view attribute) {
-  const std::vector<std::string>& values = entry.Values(attribute);
-  return values.empty() ? "" : values.front();
-}
-
 // "<GeneralizedTime>-<8 random hex digits>": unique, and sorts by time.
 std::string RecordId(absl::Time time) {
   unsigned char random[4] = {};
@@ -68,16 +63,16 @@ std::vector<LdapAttribute> RecordAttributes(const AuditRecord& record,
 
 absl::StatusOr<AuditRecord> ParseRecord(const LdapEntry& entry) {
   AuditRecord record;
-  std::optional<absl::Time> time = ParseGeneralizedTime(Single(entry, kTime));
+  std::optional<absl::Time> time = ParseGeneralizedTime(entry.First(kTime));
   if (!time) return absl::InvalidArgumentError("no valid dtrustAuditTime");
   record.time = *time;
-  record.actor = Single(entry, kActor);
-  record.from = Single(entry, kFrom);
-  record.action = Single(entry, kAction);
+  record.actor = entry.First(kActor);
+  record.from = entry.First(kFrom);
+  record.action = entry.First(kAction);
   record.servers = entry.Values(kServer);
   record.domains = entry.Values(kDomain);
-  record.detail = Single(entry, kDetail);
-  record.outcome = Single(entry, kOutcome);
+  record.detail = entry.First(kDetail);
+  record.outcome = entry.First(kOutcome);
   return record;
 }
 

@@ -151,6 +151,11 @@ const std::vector<std::string>& LdapEntry::Values(
   return it == attributes.end() ? *kNone : it->second;
 }
 
+std::string LdapEntry::First(absl::string_view description) const {
+  const std::vector<std::string>& values = Values(description);
+  return values.empty() ? "" : values.front();
+}
+
 absl::StatusOr<LdapEntry> ReadLdapEntry(LDAP* ld, LDAPMessage* message) {
   LdapEntry entry;
   LdapStringPtr dn(ldap_get_dn(ld, message));

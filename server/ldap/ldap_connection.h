@@ -41,6 +41,8 @@ struct LdapEntry {
 
   // The values of `description` (any case); empty if absent.
   const std::vector<std::string>& Values(absl::string_view description) const;
+  // The first value of `description`; "" if absent.
+  std::string First(absl::string_view description) const;
 };
 
 // The entry in search result message `message` of `ld`: its DN and every

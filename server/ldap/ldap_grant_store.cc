@@ -18,18 +18,12 @@ constexpr absl::string_view kGrantedBy = "dtrustGrantedBy";
 constexpr absl::string_view kGrantedAt = "dtrustGrantedAt";
 constexpr absl::string_view kLabel = "description";
 
-// One value of single-valued `attribute`, or "".
-std::string Single(const LdapEntry& entry, absl::string_view attribute) {
-  const std::vector<std::string>& values = entry.Values(attribute);
-  return values.empty() ? "" : values.front();
-}
-
 absl::StatusOr<Grant> ParseGrantEntry(const LdapEntry& entry) {
   Grant grant;
   DTRUST_ASSIGN_OR_RETURN(grant.subject,
-                          GrantSubject::FromKey(Single(entry, kSubject)));
+                          GrantSubject::FromKey(entry.First(kSubject)));
   DTRUST_ASSIGN_OR_RETURN(grant.role,
-                          ParseRole(Single(entry, kRole), std::string(kRole)));
+                          ParseRole(entry.First(kRole), std::string(kRole)));
   if (grant.role == Role::kNone) {
     return absl::InvalidArgumentError("role none grants nothing");
   }
@@ -39,10 +33,10 @@ absl::StatusOr<Grant> ParseGrantEntry(const LdapEntry& entry) {
     grant.scopes.push_back(std::move(normalized));
   }
   grant.scopes = SortedUnique(std::move(grant.scopes));
-  grant.label = Single(entry, kLabel);
-  grant.granted_by = Single(entry, kGrantedBy);
+  grant.label = entry.First(kLabel);
+  grant.granted_by = entry.First(kGrantedBy);
   if (std::optional<absl::Time> at =
-          ParseGeneralizedTime(Single(entry, kGrantedAt))) {
+          ParseGeneralizedTime(entry.First(kGrantedAt))) {
     grant.granted = *at;
   }
   return grant;
