@@ -204,8 +204,19 @@ absl::StatusOr<std::string> RenderSlapdConfig(const SlapdConfigParams& p) {
   absl::StrAppend(&conf, "index entryUUID,entryCSN eq\n");
   absl::StrAppend(&conf, "limits dn.exact=", service,
                   " size=unlimited time=unlimited\n");
-  absl::StrAppend(&conf, "access to * by dn.exact=", service,
-                  " manage by * none\n");
+  // deploy/ldap/acl.conf's rules for an external directory, without a
+  // reader group: the service identity adds and removes entries below the
+  // base entry and writes them, reads but does not change the base entry;
+  // anyone else (anonymous, other uids, root too) gets nothing. No rootdn.
+  const std::string base = Quote(p.base.dn);
+  absl::StrAppend(&conf, "access to dn.base=", base,
+                  " attrs=children by dn.exact=", service,
+                  " write by * none\n");
+  absl::StrAppend(&conf, "access to dn.base=", base, " by dn.exact=", service,
+                  " read by * none\n");
+  absl::StrAppend(&conf, "access to dn.subtree=", base,
+                  " by dn.exact=", service, " write by * none\n");
+  absl::StrAppend(&conf, "access to * by * none\n");
   // RFC 4533 provider for dtrustd's refreshAndPersist search. The session
   // log lets a reconnecting consumer get the deletes since its cookie
   // instead of a full present phase.

@@ -55,9 +55,12 @@ struct SlapdConfigParams {
 // indexes) that is an RFC 4533 content sync provider (the syncprov overlay:
 // contextCSN checkpoint every 100 writes or 5 minutes, a session log of
 // 10000 changes; entryUUID and entryCSN indexed). SASL EXTERNAL peers with
-// uid `service_uid` are authorized as ServiceDn(base), which may manage the
-// database (a refreshAndPersist search included) and read the root DSE and
-// subschema, without size or time limits; everyone else gets nothing.
+// uid `service_uid` are authorized as ServiceDn(base). The access rules
+// are deploy/ldap/acl.conf's without a reader group: ServiceDn(base) may add
+// and remove entries below the base entry and read and write them (a
+// refreshAndPersist search included), read the base entry (not change it),
+// the root DSE and subschema, without size or time limits; everyone else,
+// anonymous and every other uid, is told nothing and may write nothing.
 // A database created without the entryUUID,entryCSN index needs slapindex
 // before slapd runs with this configuration.
 // InvalidArgument if a path contains a line break.

@@ -396,6 +396,42 @@ TEST_F(EmbeddedDirectoryTest, ServiceIdentityCanWriteAndSearchUnlimited) {
   EXPECT_EQ(CountOf(all.output, "dn: cn="), 501);
 }
 
+// The rules of deploy/ldap/acl.conf: the service identity writes below the
+// base entry, but may not change or delete the base entry itself.
+TEST_F(EmbeddedDirectoryTest, ServiceIdentityWritesBelowTheBaseEntryOnly) {
+  absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> directory =
+      EmbeddedDirectory::Start(Options());
+  ASSERT_TRUE(directory.ok()) << directory.status();
+  const std::string& uri = (*directory)->ldap_uri();
+  ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code, 0);
+  const std::string ldif = tmp_.path() + "/modify.ldif";
+  std::ofstream(ldif) << "dn: cn=mx.example.org,ou=servers,o=dtrust\n"
+                         "changetype: modify\nadd: dtrustMailDomain\n"
+                         "dtrustMailDomain: example.net\n\n"
+                         "dn: o=dtrust\nchangetype: modify\n"
+                         "replace: o\no: dtrust\n";
+  const CommandResult modified = RunCommand(
+      {"ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", uri, "-c", "-f", ldif});
+  EXPECT_EQ(modified.exit_code, 50) << modified.output;  // insufficientAccess
+  // Only the second change (-c: go on after errors) was refused.
+  EXPECT_EQ(CountOf(modified.output, "Insufficient access"), 1)
+      << modified.output;
+  const CommandResult server =
+      RunCommand({"ldapsearch", "-LLL", "-Q", "-Y", "EXTERNAL", "-H", uri, "-b",
+                  "cn=mx.example.org,ou=servers,o=dtrust", "-s", "base",
+                  "dtrustMailDomain"});
+  EXPECT_THAT(server.output, HasSubstr("dtrustMailDomain: example.net\n"));
+  const CommandResult deleted =
+      RunCommand({"ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", uri, "o=dtrust"});
+  EXPECT_EQ(deleted.exit_code, 50) << deleted.output;
+  ExpectServerPresent(uri, "o=dtrust");
+  const CommandResult removed =
+      RunCommand({"ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", uri,
+                  "cn=mx.example.org,ou=servers,o=dtrust"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.output;
+  EXPECT_EQ(Search(uri, "o=dtrust").exit_code, 0);
+}
+
 // dtrustd follows the directory with RFC 4533 refreshAndPersist.
 TEST_F(EmbeddedDirectoryTest, ServiceIdentityCanFollowChangesWithContentSync) {
   absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> directory =

@@ -119,8 +119,16 @@ TEST(RenderSlapdConfigTest, MapsServiceUidAndLocksOutEveryoneElse) {
   EXPECT_THAT(
       *conf,
       HasSubstr("index dtrustCertSha256,dtrustSpkiSha256,dtrustMailDomain eq"));
-  EXPECT_THAT(*conf, HasSubstr("access to * by dn.exact=\"cn=dtrustd,o=dtrust\""
-                               " manage by * none\n"));
+  // deploy/ldap/acl.conf's rules, in order, without a reader group.
+  EXPECT_THAT(*conf,
+              HasSubstr("access to dn.base=\"o=dtrust\" attrs=children "
+                        "by dn.exact=\"cn=dtrustd,o=dtrust\" write by * none\n"
+                        "access to dn.base=\"o=dtrust\" "
+                        "by dn.exact=\"cn=dtrustd,o=dtrust\" read by * none\n"
+                        "access to dn.subtree=\"o=dtrust\" "
+                        "by dn.exact=\"cn=dtrustd,o=dtrust\" write by * none\n"
+                        "access to * by * none\n"));
+  EXPECT_THAT(*conf, Not(HasSubstr("manage")));
   EXPECT_THAT(*conf, HasSubstr("limits dn.exact=\"cn=dtrustd,o=dtrust\" "
                                "size=unlimited time=unlimited\n"));
   EXPECT_THAT(*conf, Not(HasSubstr("rootdn")));
