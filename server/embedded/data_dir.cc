@@ -13,8 +13,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/auth/authorizer.h"
+#include "server/base/files.h"
 #include "server/core/log.h"
 #include "server/core/status_macros.h"
 #include "server/embedded/child_process.h"
@@ -27,6 +30,7 @@ namespace fs = std::filesystem;
 
 constexpr off_t kMaxLogBytes = off_t{1} << 20;
 constexpr int kLogTailLines = 15;
+constexpr size_t kMaxRecordBytes = 64 * 1024;  // DIR/db/base-dn
 // In DIR/db: every entry is indexed on these attributes (see DataDir::Open).
 constexpr char kSyncIndexedMarker[] = "sync-indexed";
 constexpr char kSyncIndexedAttributes[] = "entryUUID entryCSN";
@@ -37,11 +41,86 @@ absl::Status FsError(const std::error_code& error, absl::string_view what) {
 
 // Makes a completed rename in `dir` durable.
 absl::Status SyncDirectory(const std::string& dir) {
-  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  OwnedFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0 || fsync(fd.get()) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("syncing ", dir));
   }
   return absl::OkStatus();
+}
+
+// "dtrust (uid 107)", or "uid 107" for a uid without a name.
+std::string DescribeUser(uid_t uid) {
+  const std::string name = UnixAccounts::System()->UserName(uid);
+  return name.empty() ? absl::StrCat("uid ", uid)
+                      : absl::StrCat(name, " (uid ", uid, ")");
+}
+
+// How chown(1) may name `uid`.
+std::string ChownName(uid_t uid) {
+  const std::string name = UnixAccounts::System()->UserName(uid);
+  return name.empty() ? absl::StrCat(uid) : name;
+}
+
+// "0770".
+std::string Mode(const struct stat& info) {
+  return absl::StrFormat("%04o", info.st_mode & 07777);
+}
+
+// Why a data dir must be dtrustd's own, for the refusals below.
+constexpr char kWhyPrivate[] =
+    "dtrustd keeps its directory database and the socket of its slapd there, "
+    "so it accepts only a directory of its own user that no other user can "
+    "write";
+
+// Opens `path` itself, not following a symbolic link, as a directory owned
+// by the effective user that neither its group nor others may write; sets
+// `*info`. Otherwise FailedPrecondition naming `what` ("data dir"), the path,
+// its owner and mode and what to do.
+absl::StatusOr<OwnedFd> OpenOwnDirectory(const std::string& path,
+                                         absl::string_view what,
+                                         struct stat* info) {
+  OwnedFd fd(
+      open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) {
+    const int error = errno;
+    if (lstat(path.c_str(), info) == 0 && S_ISLNK(info->st_mode)) {
+      std::error_code ignored;
+      return absl::FailedPreconditionError(absl::StrCat(
+          what, " ", path, " is a symbolic link (to ",
+          fs::read_symlink(path, ignored).string(),
+          "); dtrustd does not follow links to or in its data dir: use the "
+          "directory itself"));
+    }
+    if (error == ENOTDIR) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, " ", path, " is not a directory"));
+    }
+    return absl::ErrnoToStatus(error,
+                               absl::StrCat("opening ", what, " ", path));
+  }
+  if (fstat(fd.get(), info) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("inspecting ", path));
+  }
+  const uid_t self = geteuid();
+  if (info->st_uid != self) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", path, " is owned by ", DescribeUser(info->st_uid),
+        ", not by ", DescribeUser(self), ", the user dtrustd runs as (mode ",
+        Mode(*info), "); ", kWhyPrivate, ". Run `chown -R ", ChownName(self),
+        " ", path, "` or give another --data-dir"));
+  }
+  const mode_t writable = info->st_mode & (S_IWGRP | S_IWOTH);
+  if (writable != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " ", path, " is writable by ",
+        writable == (S_IWGRP | S_IWOTH) ? "its group and others"
+        : writable == S_IWGRP           ? "its group"
+                                        : "others",
+        " (mode ", Mode(*info), ", owner ", ChownName(info->st_uid), "); ",
+        kWhyPrivate, ". Run `chmod 0700 ", path,
+        "` or give another --data-dir"));
+  }
+  return fd;
 }
 
 }  // namespace
@@ -65,17 +144,7 @@ absl::StatusOr<std::unique_ptr<DataDir>> DataDir::Open(
   dir->log_ = dir->path_ + "/slapd.log";
   DTRUST_ASSIGN_OR_RETURN(dir->ldap_uri_, LdapiUri(dir->socket_));
 
-  if (!fs::exists(path, error)) {
-    if (!fs::create_directories(path, error) && error) {
-      return FsError(error, absl::StrCat("creating data dir ", dir->path_));
-    }
-    if (chmod(dir->path_.c_str(), 0700) != 0) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("chmod ", dir->path_));
-    }
-  } else if (!fs::is_directory(path, error)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("data dir ", dir->path_, " is not a directory"));
-  }
+  DTRUST_RETURN_IF_ERROR(dir->PrepareDirectory());
   DTRUST_RETURN_IF_ERROR(dir->Lock());
   DTRUST_RETURN_IF_ERROR(
       WriteFileAtomically(dir->path_ + "/dtrust.schema", DtrustSchema(), 0644));
@@ -94,12 +163,43 @@ absl::StatusOr<std::unique_ptr<DataDir>> DataDir::Open(
   return dir;
 }
 
+absl::Status DataDir::PrepareDirectory() const {
+  bool created = mkdir(path_.c_str(), 0700) == 0;
+  int error = errno;
+  if (!created && error == ENOENT) {
+    std::error_code parents;
+    fs::create_directories(fs::path(path_).parent_path(), parents);
+    if (parents) {
+      return FsError(parents, absl::StrCat("creating the directories above "
+                                           "data dir ",
+                                           path_));
+    }
+    created = mkdir(path_.c_str(), 0700) == 0;
+    error = errno;
+  }
+  if (!created && error != EEXIST) {
+    return absl::ErrnoToStatus(error,
+                               absl::StrCat("creating data dir ", path_));
+  }
+  struct stat info;
+  DTRUST_ASSIGN_OR_RETURN(OwnedFd fd,
+                          OpenOwnDirectory(path_, "data dir", &info));
+  if ((info.st_mode & 07777) == 0700) return absl::OkStatus();
+  if (fchmod(fd.get(), 0700) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("chmod 0700 ", path_));
+  }
+  if (!created && (info.st_mode & 077) != 0) {
+    LogWarning("data dir ", path_, " was mode ", Mode(info),
+               "; set it to 0700, as slapd's socket in it must be reachable "
+               "by dtrustd's user only");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DataDir::Lock() {
   const std::string lock_path = path_ + "/lock";
-  lock_.reset(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (lock_.get() < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("opening ", lock_path));
-  }
+  DTRUST_ASSIGN_OR_RETURN(lock_,
+                          OpenOwnFile(lock_path, O_RDWR | O_CREAT, 0600));
   if (flock(lock_.get(), LOCK_EX | LOCK_NB) == 0) return absl::OkStatus();
   if (errno == EWOULDBLOCK) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -113,9 +213,13 @@ absl::Status DataDir::CheckOrCreateDatabase(
     const EmbeddedDirectoryOptions& options) {
   const std::string db = path_ + "/db";
   const std::string record = db + "/base-dn";
-  std::error_code error;
-  if (fs::exists(db, error)) {
-    absl::StatusOr<std::string> recorded = ReadSmallFile(record);
+  struct stat info;
+  if (lstat(db.c_str(), &info) == 0) {
+    // A link or someone else's directory here is refused, not used.
+    DTRUST_ASSIGN_OR_RETURN(OwnedFd checked,
+                            OpenOwnDirectory(db, "database directory", &info));
+    absl::StatusOr<std::string> recorded =
+        ReadSmallFile(record, kMaxRecordBytes, FileAccess::kOwnFileOnly);
     if (!recorded.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat(db, " was not created by dtrustd or is damaged: ",
@@ -130,12 +234,17 @@ absl::Status DataDir::CheckOrCreateDatabase(
     }
     return absl::OkStatus();
   }
+  if (errno != ENOENT) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("inspecting ", db));
+  }
 
   // First use. The database is built in db.new and renamed into place once
   // complete, so a crash never leaves a half-made db/ behind.
   const std::string staging = path_ + "/db.new";
-  fs::remove_all(staging, error);
+  std::error_code error;
+  fs::remove_all(staging, error);  // A link there is removed, not followed.
   if (error) return FsError(error, absl::StrCat("removing ", staging));
+  // mkdir(2) does not follow a link planted meanwhile (EEXIST).
   if (mkdir(staging.c_str(), 0700) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("creating ", staging));
   }
@@ -144,7 +253,7 @@ absl::Status DataDir::CheckOrCreateDatabase(
   DTRUST_RETURN_IF_ERROR(WriteConfig(options, staging, conf));
   DTRUST_RETURN_IF_ERROR(WriteFileAtomically(ldif, BaseEntryLdif(base_), 0600));
   DTRUST_ASSIGN_OR_RETURN(
-      UniqueFd log, OpenLog(absl::StrCat("slapadd of base entry ", base_.dn)));
+      OwnedFd log, OpenLog(absl::StrCat("slapadd of base entry ", base_.dn)));
   DTRUST_ASSIGN_OR_RETURN(
       pid_t pid,
       SpawnChild({{options.slapadd_path, "-f", conf, "-l", ldif}, log.get()}));
@@ -176,8 +285,13 @@ absl::Status DataDir::IndexForSyncIfNeeded(
     const EmbeddedDirectoryOptions& options) {
   const std::string db = path_ + "/db";
   const std::string marker = absl::StrCat(db, "/", kSyncIndexedMarker);
-  if (access(marker.c_str(), F_OK) == 0) return absl::OkStatus();
-  if (errno != ENOENT) {
+  struct stat info;
+  if (lstat(marker.c_str(), &info) == 0) {
+    if (S_ISREG(info.st_mode)) return absl::OkStatus();
+    LogWarning(marker,
+               " is not a regular file: indexing again, then "
+               "replacing it");
+  } else if (errno != ENOENT) {
     return absl::ErrnoToStatus(errno, absl::StrCat("checking ", marker));
   }
   LogInfo("the directory database in ", db, " predates content sync (no ",
@@ -185,9 +299,8 @@ absl::Status DataDir::IndexForSyncIfNeeded(
           options.slapindex_path, " before starting slapd");
   const absl::Time start = absl::Now();
   DTRUST_ASSIGN_OR_RETURN(
-      UniqueFd log,
-      OpenLog(absl::StrCat("slapindex of ", kSyncIndexedAttributes,
-                           " for content sync")));
+      OwnedFd log, OpenLog(absl::StrCat("slapindex of ", kSyncIndexedAttributes,
+                                        " for content sync")));
   // slapindex inherits the lock too: should this process die meanwhile, no
   // slapd starts on the database until slapindex is done with it.
   absl::StatusOr<pid_t> pid = SpawnChild(
@@ -232,16 +345,13 @@ absl::Status DataDir::WriteConfig(const EmbeddedDirectoryOptions& options,
   return WriteFileAtomically(conf_path, text, 0600);
 }
 
-absl::StatusOr<UniqueFd> DataDir::OpenLog(absl::string_view header) const {
+absl::StatusOr<OwnedFd> DataDir::OpenLog(absl::string_view header) const {
   struct stat info;
-  if (stat(log_.c_str(), &info) == 0 && info.st_size > kMaxLogBytes) {
-    rename(log_.c_str(), (log_ + ".1").c_str());
+  if (lstat(log_.c_str(), &info) == 0 && info.st_size > kMaxLogBytes) {
+    rename(log_.c_str(), (log_ + ".1").c_str());  // Replaces a link there.
   }
-  UniqueFd fd(
-      open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (fd.get() < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("opening ", log_));
-  }
+  DTRUST_ASSIGN_OR_RETURN(
+      OwnedFd fd, OpenOwnFile(log_, O_WRONLY | O_CREAT | O_APPEND, 0600));
   const std::string line = absl::StrCat(
       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()),
       " dtrustd: ", header, "\n");

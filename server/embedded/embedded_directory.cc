@@ -119,13 +119,17 @@ void EmbeddedDirectory::Supervise(std::promise<absl::Status> started) {
 }
 
 absl::Status EmbeddedDirectory::StartSlapd() {
-  DTRUST_ASSIGN_OR_RETURN(UniqueFd log, dir_->OpenLog("starting slapd"));
+  DTRUST_ASSIGN_OR_RETURN(OwnedFd log, dir_->OpenLog("starting slapd"));
   pid_t pid = -1;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::CancelledError("the directory is stopping");
     // "-d none": stay in the foreground, log only errors, to stderr.
     // slapd inherits the data dir lock and so keeps it until it exits.
+    // Its only listener is the unix socket DIR/ldapi, which it binds with
+    // umask 0 (mode 0777; this slapd ignores ldapi's x-mod= extension).
+    // Only dtrustd's user reaches it all the same: DataDir::Open made DIR
+    // mode 0700 and dtrustd's own.
     DTRUST_ASSIGN_OR_RETURN(
         pid, SpawnChild({{options_.slapd_path, "-d", "none", "-f",
                           dir_->slapd_conf(), "-h", uri_},

@@ -26,12 +26,16 @@ namespace dtrust {
 //                     DIR/db/sync-indexed that entryUUID and entryCSN are
 //                     indexed (an older database is reindexed first, see
 //                     DataDir::Open)
-//   DIR/ldapi         the only listener (unix socket, no TCP)
+//   DIR/ldapi         the only listener (unix socket, no TCP), in DIR mode
+//                     0700: only this process's user reaches it
 //   DIR/slapd.log     slapd's (and slapadd's) output; only errors and
 //                     start/stop lines; moved to slapd.log.1 past 1 MiB
+// DIR must be this process's user's own and writable by nobody else (see
+// DataDir::Open); nothing in it is followed through a symbolic link.
 // slapd authorizes SASL EXTERNAL peers with this process's effective uid as
-// "cn=dtrustd,<base dn>", which may manage the database; everyone else is
-// denied everything. slapd gets SIGTERM if this process dies.
+// "cn=dtrustd,<base dn>", which may read and write below the base entry
+// (RenderSlapdConfig); everyone else is denied everything. slapd gets
+// SIGTERM if this process dies.
 //
 // A background thread restarts slapd with backoff (1 s, 2 s, ... 30 s) if it
 // exits unexpectedly, logging its exit status and the tail of its log.
@@ -45,9 +49,11 @@ class EmbeddedDirectory {
   // use, reindexes a database that predates content sync (slapindex), starts
   // slapd and returns once it answers as described above.
   // Errors: InvalidArgument for a bad base DN or a data dir whose socket
-  // path is too long for a unix socket; FailedPrecondition if DIR is in use
-  // by another instance or was created for another base DN; otherwise what
-  // went wrong, with the tail of DIR/slapd.log.
+  // path is too long for a unix socket; FailedPrecondition if DIR is
+  // refused (a symbolic link, another user's, writable by others; the
+  // message says what to do), in use by another instance or was created for
+  // another base DN; otherwise what went wrong, with the tail of
+  // DIR/slapd.log.
   static absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> Start(
       const EmbeddedDirectoryOptions& options);
 
