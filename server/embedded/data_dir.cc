@@ -363,4 +363,21 @@ absl::StatusOr<OwnedFd> DataDir::OpenLog(absl::string_view header) const {
 
 std::string DataDir::LogTail() const { return TailOfFile(log_, kLogTailLines); }
 
+absl::Status DataDir::RestrictSocket() const {
+  struct stat info;
+  if (lstat(socket_.c_str(), &info) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("inspecting ", socket_));
+  }
+  if (!S_ISSOCK(info.st_mode) || info.st_uid != geteuid()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(socket_, " is not a socket of uid ", geteuid(), " (mode ",
+                     Mode(info), ", owner uid ", info.st_uid, ")"));
+  }
+  // Checked just before, in a directory only this user can write.
+  if ((info.st_mode & 07777) != 0600 && chmod(socket_.c_str(), 0600) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("chmod 0600 ", socket_));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace dtrust

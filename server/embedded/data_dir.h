@@ -69,6 +69,12 @@ class DataDir {
   // exceeds 1 MiB), after writing "<time> <header>" to it. FailedPrecondition
   // if it is a symbolic link or not a regular file of this user.
   absl::StatusOr<OwnedFd> OpenLog(absl::string_view header) const;
+  // Sets the socket slapd made at DIR/ldapi to mode 0600 (slapd creates it
+  // 0777), so that only dtrustd's user may connect even should DIR's mode
+  // be loosened later; DIR's mode 0700 already keeps others away. Call once
+  // slapd answers. FailedPrecondition if DIR/ldapi is not a socket of this
+  // user.
+  absl::Status RestrictSocket() const;
   // The last lines of DIR/slapd.log, for error messages.
   std::string LogTail() const;
 

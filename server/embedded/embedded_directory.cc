@@ -129,7 +129,8 @@ absl::Status EmbeddedDirectory::StartSlapd() {
     // Its only listener is the unix socket DIR/ldapi, which it binds with
     // umask 0 (mode 0777; this slapd ignores ldapi's x-mod= extension).
     // Only dtrustd's user reaches it all the same: DataDir::Open made DIR
-    // mode 0700 and dtrustd's own.
+    // mode 0700 and dtrustd's own, and RestrictSocket below sets the socket
+    // to 0600 as soon as slapd answers.
     DTRUST_ASSIGN_OR_RETURN(
         pid, SpawnChild({{options_.slapd_path, "-d", "none", "-f",
                           dir_->slapd_conf(), "-h", uri_},
@@ -147,6 +148,7 @@ absl::Status EmbeddedDirectory::StartSlapd() {
           " while starting. Last lines of its log:\n", dir_->LogTail()));
     }
     probe = ProbeLdapi(uri_, base_dn_, service_dn_, kProbeTimeout);
+    if (probe.ok()) probe = dir_->RestrictSocket();
     if (probe.ok()) {
       LogInfo("slapd started: pid ", pid, ", ", uri_, ", data dir ", path_,
               ", base DN '", base_dn_, "'");

@@ -26,8 +26,8 @@ namespace dtrust {
 //                     DIR/db/sync-indexed that entryUUID and entryCSN are
 //                     indexed (an older database is reindexed first, see
 //                     DataDir::Open)
-//   DIR/ldapi         the only listener (unix socket, no TCP), in DIR mode
-//                     0700: only this process's user reaches it
+//   DIR/ldapi         the only listener (unix socket, no TCP), mode 0600 in
+//                     DIR mode 0700: only this process's user reaches it
 //   DIR/slapd.log     slapd's (and slapadd's) output; only errors and
 //                     start/stop lines; moved to slapd.log.1 past 1 MiB
 // DIR must be this process's user's own and writable by nobody else (see

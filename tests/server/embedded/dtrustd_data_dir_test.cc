@@ -267,7 +267,11 @@ TEST_F(DtrustdDataDirTest, NoOtherUserCanConnectToTheSocket) {
   const std::string socket = data_dir_ + "/ldapi";
   EXPECT_EQ(ModeOf(data_dir_) & 07777, 0700);
   EXPECT_TRUE(S_ISSOCK(ModeOf(socket)));
+  EXPECT_EQ(ModeOf(socket) & 07777, 0600);
   EXPECT_EQ(ConnectErrnoAs(0, socket), 0);  // The premise: it accepts.
+  EXPECT_EQ(ConnectErrnoAs(kNobody, socket), EACCES);
+  // Should an admin open DIR up later, the socket's own mode still holds.
+  ASSERT_EQ(chmod(data_dir_.c_str(), 0711), 0);
   EXPECT_EQ(ConnectErrnoAs(kNobody, socket), EACCES);
 }
 

@@ -513,9 +513,12 @@ TEST_F(EmbeddedDirectoryTest, AnonymousAndOtherUsersSeeNothing) {
       << anonymous_write.output;
 
   if (geteuid() != 0) GTEST_SKIP() << "needs root to act as another uid";
-  // Let uid 65534 reach the socket; slapd must still tell it nothing.
+  // Let uid 65534 reach the socket (DIR 0700 and the socket's 0600 keep it
+  // out; see dtrustd_data_dir_test); slapd's rules must still tell it
+  // nothing.
   ASSERT_EQ(chmod(tmp_.path().c_str(), 0711), 0);
   ASSERT_EQ(chmod(data_dir_.c_str(), 0711), 0);
+  ASSERT_EQ(chmod((data_dir_ + "/ldapi").c_str(), 0666), 0);
   const std::vector<std::string> as_nobody = {
       "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
   std::vector<std::string> whoami = as_nobody;
