@@ -4,44 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/base/utf8.h"
 
 namespace dtrust::cli {
-namespace {
-
-// Length of the valid UTF-8 sequence starting at text[i], or 0 if the bytes
-// there are not one (overlong forms, surrogates and values above U+10FFFF are
-// invalid).
-size_t Utf8SequenceLength(absl::string_view text, size_t i) {
-  const auto byte = [&](size_t k) {
-    return static_cast<unsigned char>(text[i + k]);
-  };
-  const unsigned char lead = byte(0);
-  size_t length;
-  unsigned char min_second = 0x80, max_second = 0xBF;
-  if (lead < 0x80) {
-    return 1;
-  } else if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) min_second = 0xA0;  // Overlong.
-    if (lead == 0xED) max_second = 0x9F;  // Surrogates.
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) min_second = 0x90;  // Overlong.
-    if (lead == 0xF4) max_second = 0x8F;  // Above U+10FFFF.
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  if (byte(1) < min_second || byte(1) > max_second) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if (byte(k) < 0x80 || byte(k) > 0xBF) return 0;
-  }
-  return length;
-}
-
-}  // namespace
 
 void JsonWriter::BeforeValue() {
   if (after_key_) {
@@ -155,7 +120,8 @@ void JsonWriter::WriteQuoted(absl::string_view text) {
       default:
         if (c < 0x20) {
           absl::StrAppendFormat(out_, "\\u%04x", c);
-        } else if (size_t length = Utf8SequenceLength(text, i); length == 0) {
+        } else if (size_t length = Utf8SequenceLength(text.substr(i));
+                   length == 0) {
           out_->append("\\ufffd");
         } else {
           out_->append(text.data() + i, length);

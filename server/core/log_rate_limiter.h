@@ -9,11 +9,17 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/core/clock.h"
+#include "server/core/log.h"
 
 namespace dtrust {
+
+// How many lines of each kind that clients can cause at will dtrustd logs in
+// a second.
+inline constexpr int kClientLogLinesPerSecond = 20;
 
 // Thread-safe. Does not own `clock` (non-null, must outlive the limiter).
 class LogRateLimiter {
@@ -26,6 +32,16 @@ class LogRateLimiter {
   // since the last one that passed, `*suffix` says how many (for appending
   // to the line), else it is cleared.
   bool Allow(std::string* suffix);
+
+  // If Allow() lets a line pass, logs StrCat(args..., suffix) at `level` and
+  // returns true. The arguments are only concatenated when the line passes.
+  template <typename... Args>
+  bool LogIfAllowed(LogLevel level, const Args&... args) {
+    std::string suffix;
+    if (!Allow(&suffix)) return false;
+    Log(level, absl::StrCat(args..., suffix));
+    return true;
+  }
 
  private:
   const int lines_per_second_;

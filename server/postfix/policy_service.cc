@@ -66,16 +66,17 @@ std::string PolicyService::Answer(const PolicyQuery& request,
   InboundDecision decision = policy_->Decide(query);
   if (!decision.log.empty()) {
     if (decision.action == InboundDecision::Action::kDefer) {
-      LogWarning(decision.log);
+      failure_lines_.LogIfAllowed(LogLevel::kWarning, decision.log);
     } else {
-      LogInfo(decision.log);
+      decision_lines_.LogIfAllowed(LogLevel::kInfo, decision.log);
     }
   }
   if (decision.action == InboundDecision::Action::kPrepend) {
     if (request.protocol_state == "END-OF-MESSAGE") {
-      LogWarning("policy: cannot add \"", decision.header,
-                 "\" at END-OF-MESSAGE; call check_policy_service from "
-                 "smtpd_recipient_restrictions to get the header");
+      failure_lines_.LogIfAllowed(
+          LogLevel::kWarning, "policy: cannot add \"", decision.header,
+          "\" at END-OF-MESSAGE; call check_policy_service from "
+          "smtpd_recipient_restrictions to get the header");
       decision = InboundDecision{};
     } else {
       *header_instance = request.instance;

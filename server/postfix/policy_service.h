@@ -9,7 +9,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "server/core/clock.h"
 #include "server/core/inbound_policy.h"
+#include "server/core/log_rate_limiter.h"
 #include "server/postfix/policy_protocol.h"
 #include "server/postfix/stream_server.h"
 
@@ -19,17 +21,24 @@ namespace dtrust {
 // an idle one stays open here (Postfix reconnects when it needs to).
 inline constexpr absl::Duration kPolicyIdleTimeout = absl::Seconds(300);
 
-// Thread-safe. Does not own `policy`, which must outlive it and its sessions.
+// Thread-safe. Does not own `policy` nor `clock`, which must outlive it and
+// its sessions.
 class PolicyService {
  public:
-  explicit PolicyService(InboundPolicy* policy) : policy_(policy) {}
+  // `clock` times the log rate limits.
+  explicit PolicyService(InboundPolicy* policy,
+                         const Clock* clock = Clock::Real())
+      : policy_(policy),
+        decision_lines_(kClientLogLinesPerSecond, clock),
+        failure_lines_(kClientLogLinesPerSecond, clock) {}
 
   // The session of one connection from `peer`: answers pipelined requests in
-  // order; logs every decision that concerns a Domain Security list; closes
-  // on malformed input. Asks for the X-DirectTrust header at most once per
-  // message (`instance`), however many recipients it has. A PREPEND
-  // decision at END-OF-MESSAGE, where Postfix cannot prepend, is answered
-  // DUNNO with a warning.
+  // order; logs every decision that concerns a Domain Security list (at most
+  // kClientLogLinesPerSecond a second, and as many deferrals and misplaced
+  // requests, then how many were left out); closes on malformed input. Asks for
+  // the X-DirectTrust header at most once per message (`instance`), however
+  // many recipients it has. A PREPEND decision at END-OF-MESSAGE, where Postfix
+  // cannot prepend, is answered DUNNO with a warning.
   std::unique_ptr<StreamSession> NewSession(absl::string_view peer);
 
  private:
@@ -40,6 +49,11 @@ class PolicyService {
                      std::string* header_instance);
 
   InboundPolicy* const policy_;
+  // Decisions any client can ask for at will: domain-secured, rejected,
+  // testing mode.
+  LogRateLimiter decision_lines_;
+  // Deferrals (directory unavailable) and header requests at END-OF-MESSAGE.
+  LogRateLimiter failure_lines_;
   // Whether the MD5-fingerprint warning was logged (once per process).
   std::atomic<bool> warned_unusable_fingerprint_{false};
 };

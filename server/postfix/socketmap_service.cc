@@ -47,27 +47,30 @@ std::string SocketmapService::Answer(absl::string_view data,
                                      absl::string_view peer) {
   absl::StatusOr<SocketmapRequest> request = ParseSocketmapRequest(data);
   if (!request.ok()) {
-    LogWarning("socketmap: ", peer, ": ", request.status().message());
+    failure_lines_.LogIfAllowed(LogLevel::kWarning, "socketmap: ", peer, ": ",
+                                request.status().message());
     return SocketmapPerm("dtrust: request is not \"NAME KEY\"");
   }
   if (!map_name_.empty() && request->name != map_name_) {
     const std::string name = absl::CHexEscape(request->name);
-    LogWarning("socketmap: ", peer, ": unknown map \"", name,
-               "\" (configured: ", map_name_, ")");
+    failure_lines_.LogIfAllowed(LogLevel::kWarning, "socketmap: ", peer,
+                                ": unknown map \"", name,
+                                "\" (configured: ", map_name_, ")");
     return SocketmapPerm(absl::StrCat("unknown map ", name));
   }
   const TlsPolicyAnswer answer = policy_->Lookup(request->key);
   if (!answer.log.empty()) {
     if (answer.kind == TlsPolicyAnswer::Kind::kTempFail) {
-      LogWarning(answer.log);
+      failure_lines_.LogIfAllowed(LogLevel::kWarning, answer.log);
     } else {
-      LogInfo(answer.log);
+      answer_lines_.LogIfAllowed(LogLevel::kInfo, answer.log);
     }
   }
   absl::StatusOr<std::string> reply = FormatSocketmapAnswer(answer);
   if (!reply.ok()) {
-    LogWarning("socketmap: ", absl::CHexEscape(request->key), ": ",
-               reply.status().message(), "; answering TEMP");
+    failure_lines_.LogIfAllowed(
+        LogLevel::kWarning, "socketmap: ", absl::CHexEscape(request->key), ": ",
+        reply.status().message(), "; answering TEMP");
     return SocketmapTemp(absl::StrCat("dtrust: ", reply.status().message()));
   }
   return *std::move(reply);

@@ -8,6 +8,8 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/core/clock.h"
+#include "server/core/log_rate_limiter.h"
 #include "server/core/outbound_policy.h"
 #include "server/postfix/stream_server.h"
 
@@ -17,17 +19,25 @@ namespace dtrust {
 // is not Postfix is closed after this.
 inline constexpr absl::Duration kSocketmapIdleTimeout = absl::Seconds(60);
 
-// Thread-safe. Does not own `policy`, which must outlive it and its sessions.
+// Thread-safe. Does not own `policy` nor `clock`, which must outlive it and
+// its sessions.
 class SocketmapService {
  public:
   // `map_name`: the only NAME accepted in "NAME KEY" requests (others get
-  // "PERM unknown map NAME"); empty accepts any.
-  SocketmapService(OutboundPolicy* policy, std::string map_name)
-      : policy_(policy), map_name_(std::move(map_name)) {}
+  // "PERM unknown map NAME"); empty accepts any. `clock` times the log rate
+  // limits.
+  SocketmapService(OutboundPolicy* policy, std::string map_name,
+                   const Clock* clock = Clock::Real())
+      : policy_(policy),
+        map_name_(std::move(map_name)),
+        answer_lines_(kClientLogLinesPerSecond, clock),
+        failure_lines_(kClientLogLinesPerSecond, clock) {}
 
   // The session of one connection from `peer`: answers pipelined requests in
   // order; logs every answer that concerns a Domain Security list and every
-  // PERM; closes on a bad netstring.
+  // PERM and TEMP (at most kClientLogLinesPerSecond answers and as many
+  // failures a second, then how many were left out); closes on a bad
+  // netstring.
   std::unique_ptr<StreamSession> NewSession(absl::string_view peer);
 
  private:
@@ -38,6 +48,11 @@ class SocketmapService {
 
   OutboundPolicy* const policy_;
   const std::string map_name_;
+  // Answers for a domain on the send list.
+  LogRateLimiter answer_lines_;
+  // TEMP (directory unavailable, nothing valid published, answer too long)
+  // and PERM (not "NAME KEY", unknown map) answers.
+  LogRateLimiter failure_lines_;
 };
 
 }  // namespace dtrust

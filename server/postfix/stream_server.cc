@@ -236,8 +236,9 @@ void StreamServer::StartConnection(int fd, const std::string& peer) {
     return;
   }
   if (connections_.size() >= static_cast<size_t>(options_.max_connections)) {
-    LogWarning(options_.name, ": refusing connection from ", peer, ": ",
-               connections_.size(), " connections already open (the limit)");
+    options_.connection_lines->LogIfAllowed(
+        LogLevel::kWarning, options_.name, ": refusing connection from ", peer,
+        ": ", connections_.size(), " connections already open (the limit)");
     close(fd);
     return;
   }
@@ -293,16 +294,19 @@ void StreamServer::ServeSession(int fd, const std::string& peer,
     if (received < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       if (!stopping()) {
-        LogWarning(options_.name, ": connection from ", peer, ": ",
-                   ErrnoText(errno));
+        const std::string why = ErrnoText(errno);
+        options_.connection_lines->LogIfAllowed(
+            LogLevel::kWarning, options_.name, ": connection from ", peer, ": ",
+            why);
       }
       return;
     }
     if (received == 0) {
       if (stopping()) return;
       if (absl::Status finished = session.Finish(); !finished.ok()) {
-        LogWarning(options_.name, ": connection from ", peer, ": ",
-                   finished.message());
+        options_.connection_lines->LogIfAllowed(
+            LogLevel::kWarning, options_.name, ": connection from ", peer, ": ",
+            finished.message());
       }
       return;
     }
@@ -312,13 +316,16 @@ void StreamServer::ServeSession(int fd, const std::string& peer,
     std::string error;
     if (!SendAll(fd, reply, &error)) {
       if (!stopping()) {
-        LogWarning(options_.name, ": cannot reply to ", peer, ": ", error);
+        options_.connection_lines->LogIfAllowed(
+            LogLevel::kWarning, options_.name, ": cannot reply to ", peer, ": ",
+            error);
       }
       return;
     }
     if (!consumed.ok()) {
-      LogWarning(options_.name, ": closing connection from ", peer, ": ",
-                 consumed.message());
+      options_.connection_lines->LogIfAllowed(LogLevel::kWarning, options_.name,
+                                              ": closing connection from ",
+                                              peer, ": ", consumed.message());
       return;
     }
   }

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/core/log_rate_limiter.h"
 #include "server/postfix/listen_address.h"
 
 namespace dtrust {
@@ -47,6 +48,14 @@ struct StreamServerOptions {
   // Connections beyond this many at once are accepted and closed at once,
   // with a log line.
   int max_connections = 256;
+  // Limits the log lines about connections that any client can cause at
+  // will: a connection refused over max_connections, a request that breaks
+  // the protocol, a reset, a reply the peer does not read, a close in the
+  // middle of a request. Copies of these options share it, so the servers
+  // started from one options object (one per address of a service) count
+  // together. Non-null.
+  std::shared_ptr<LogRateLimiter> connection_lines =
+      std::make_shared<LogRateLimiter>(kClientLogLinesPerSecond);
 };
 
 // Permissions of a unix socket. Its owner and group are the process's; a

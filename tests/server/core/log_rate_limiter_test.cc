@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
 
@@ -44,6 +45,23 @@ TEST(LogRateLimiterTest, SaysOneLineInTheSingular) {
   Advance(clock, absl::Seconds(5));
   EXPECT_TRUE(limiter.Allow(&suffix));
   EXPECT_EQ(suffix, " (1 more such line suppressed before this one, over 1/s)");
+}
+
+TEST(LogRateLimiterTest, LogIfAllowedWritesTheLinesThatPassWithTheCount) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  LogRateLimiter limiter(2, &clock);
+  ::testing::internal::CaptureStderr();
+  EXPECT_TRUE(limiter.LogIfAllowed(LogLevel::kWarning, "refused ", 1));
+  EXPECT_TRUE(limiter.LogIfAllowed(LogLevel::kWarning, "refused ", 2));
+  EXPECT_FALSE(limiter.LogIfAllowed(LogLevel::kWarning, "refused ", 3));
+  Advance(clock, absl::Seconds(1));
+  EXPECT_TRUE(limiter.LogIfAllowed(LogLevel::kWarning, "refused ", 4));
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(log, ::testing::MatchesRegex(
+                       "[^\n]* WARNING refused 1\n"
+                       "[^\n]* WARNING refused 2\n"
+                       "[^\n]* WARNING refused 4 \\(1 more such line "
+                       "suppressed before this one, over 2/s\\)\n"));
 }
 
 }  // namespace

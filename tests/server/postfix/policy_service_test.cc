@@ -14,17 +14,25 @@
 #include "server/core/trust_service.h"
 #include "server/postfix/stream_server.h"
 #include "tests/server/postfix/test_client.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_directory.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust {
 namespace {
 
+using ::dtrust::testing::FakeClock;
+using ::dtrust::testing::LinesWith;
 using ::dtrust::testing::MakeTestCert;
+using ::dtrust::testing::OnlyLineWith;
+using ::dtrust::testing::StderrDuring;
 using ::dtrust::testing::TempDir;
 using ::dtrust::testing::TestCert;
 using ::dtrust::testing::TestClient;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::SizeIs;
 using ::testing::StartsWith;
 
 constexpr char kOrgB[] = "org-b.example";
@@ -45,6 +53,7 @@ struct Rcpt {
   std::string instance = "a1b2.6553a1b2.7c0d.0";
   std::string recipient = "bob@org-a.example";
   std::string protocol_state = "RCPT";
+  std::string helo = "mx1.org-b.example";
 };
 
 // A request as Postfix 3.7 (compatibility_level 3.7) sends it.
@@ -57,9 +66,8 @@ std::string Request(const Rcpt& rcpt) {
       "client_address=127.0.0.1\n"
       "client_name=localhost\n"
       "reverse_client_name=localhost\n"
-      "helo_name=mx1.org-b.example\n"
-      "sender=",
-      rcpt.sender, "\nrecipient=", rcpt.recipient,
+      "helo_name=",
+      rcpt.helo, "\nsender=", rcpt.sender, "\nrecipient=", rcpt.recipient,
       "\nrecipient_count=0\n"
       "queue_id=\n"
       "instance=",
@@ -130,7 +138,8 @@ class PolicyServiceTest : public ::testing::TestWithParam<bool> {
   testing::FakeDirectory directory_;
   TrustService trust_{&directory_, Clock::Real()};
   InboundPolicy inbound_{&directory_, &trust_};
-  PolicyService service_{&inbound_};
+  FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  PolicyService service_{&inbound_, &clock_};
   TempDir dir_;
   std::unique_ptr<StreamServer> server_;  // Stopped before the rest goes.
 };
@@ -252,6 +261,53 @@ TEST_P(PolicyServiceTest, TenMegabyteLineIsClosedWithBoundedMemory) {
   EXPECT_TRUE(client->WaitClosed());
   // The server held at most a line's limit, not the 10 MB.
   EXPECT_LT(testing::PeakRssBytes() - before, 4 * 1024 * 1024);
+}
+
+TEST_P(PolicyServiceTest, DecisionLinesAreLimitedPerSecondThenCounted) {
+  std::unique_ptr<TestClient> client = Connect();
+  ASSERT_NE(client, nullptr);
+  std::string requests;
+  for (int i = 0; i < 25; ++i) {
+    requests += Request({.instance = absl::StrCat("flood.", i)});
+  }
+  std::string log = StderrDuring([&] {
+    ASSERT_TRUE(client->Send(requests));
+    for (int i = 0; i < 25; ++i) {
+      EXPECT_THAT(client->ReadUntil("\n\n"), StartsWith("action=550 ")) << i;
+    }
+    // Deferrals are another kind, with their own allowance.
+    directory_.SetUnavailable(true);
+    ASSERT_TRUE(client->Send(Request({})));
+    EXPECT_THAT(client->ReadUntil("\n\n"), StartsWith("action=451 "));
+    directory_.SetUnavailable(false);
+  });
+  EXPECT_THAT(LinesWith(log, "inbound: rejected"), SizeIs(20)) << log;
+  EXPECT_THAT(LinesWith(log, "inbound: deferred"), SizeIs(1)) << log;
+
+  clock_.Set(clock_.Now() + absl::Seconds(1));
+  log = StderrDuring([&] {
+    ASSERT_TRUE(client->Send(Request({.instance = "after"})));
+    EXPECT_THAT(client->ReadUntil("\n\n"), StartsWith("action=550 "));
+  });
+  EXPECT_THAT(OnlyLineWith(log, "inbound: rejected"),
+              EndsWith("(5 more such lines suppressed before this one, over "
+                       "20/s)"));
+}
+
+TEST_P(PolicyServiceTest, ClientTextCannotForgeALogLine) {
+  // Postfix passes the HELO name on as the client sent it; the parser
+  // refuses ASCII controls, but not a C1 NEL or bytes that are not UTF-8.
+  const std::string forged = "2001-01-01T00:00:00.000Z INFO Publish by root";
+  const std::string log = StderrDuring([&] {
+    EXPECT_THAT(Ask({.helo = "mx1\xc2\x85" + forged + "\xff"}),
+                StartsWith("action=550 "));
+  });
+  EXPECT_THAT(OnlyLineWith(log, "Publish by root"),
+              HasSubstr("inbound: rejected mail from org-b.example by "
+                        "localhost[127.0.0.1] (helo mx1\\u0085" +
+                        forged + "\\xff)"));
+  EXPECT_THAT(log, Not(HasSubstr("\xc2\x85")));
+  EXPECT_EQ(log.find('\n'), log.size() - 1) << log;
 }
 
 INSTANTIATE_TEST_SUITE_P(UnixAndTcp, PolicyServiceTest, ::testing::Bool(),

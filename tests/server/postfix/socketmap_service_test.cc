@@ -23,17 +23,24 @@
 #include "server/postfix/socketmap_protocol.h"
 #include "server/postfix/stream_server.h"
 #include "tests/server/postfix/test_client.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_directory.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust {
 namespace {
 
+using ::dtrust::testing::FakeClock;
+using ::dtrust::testing::LinesWith;
 using ::dtrust::testing::MakeTestCert;
+using ::dtrust::testing::OnlyLineWith;
+using ::dtrust::testing::StderrDuring;
 using ::dtrust::testing::TempDir;
 using ::dtrust::testing::TestCert;
 using ::dtrust::testing::TestClient;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::SizeIs;
 using ::testing::StartsWith;
 
 constexpr char kOrgB[] = "org-b.example";
@@ -91,7 +98,8 @@ class SocketmapServiceTest : public ::testing::TestWithParam<bool> {
   testing::FakeDirectory directory_;
   TrustService trust_{&directory_, Clock::Real()};
   OutboundPolicy outbound_{&directory_, Clock::Real()};
-  SocketmapService service_{&outbound_, kMapName};
+  FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  SocketmapService service_{&outbound_, kMapName, &clock_};
   TempDir dir_;
   std::unique_ptr<StreamServer> server_;  // Stopped before the rest goes.
 };
@@ -240,6 +248,50 @@ TEST_P(SocketmapServiceTest, RealPostmapGetsTheAnswers) {
   CommandResult down = postmap(kOrgB);
   EXPECT_NE(down.exit_status, 0) << down.output;
   EXPECT_THAT(down.output, HasSubstr("directory unavailable"));
+}
+
+TEST_P(SocketmapServiceTest, AnswerAndFailureLinesAreLimitedApart) {
+  std::unique_ptr<TestClient> client = Connect();
+  ASSERT_NE(client, nullptr);
+  std::string requests;
+  for (int i = 0; i < 25; ++i) {
+    absl::StrAppend(&requests, FormatNetstring("dtrust org-b.example"),
+                    FormatNetstring("other org-b.example"),
+                    FormatNetstring("no-key"));
+  }
+  std::string log = StderrDuring([&] {
+    ASSERT_TRUE(client->Send(requests));
+    for (int i = 0; i < 25; ++i) {
+      EXPECT_THAT(client->ReadNetstringData(), StartsWith("OK ")) << i;
+      EXPECT_EQ(client->ReadNetstringData(), "PERM unknown map other") << i;
+      EXPECT_THAT(client->ReadNetstringData(), StartsWith("PERM ")) << i;
+    }
+  });
+  EXPECT_THAT(LinesWith(log, "is send-secure, pinned"), SizeIs(20)) << log;
+  // Unknown maps and requests without a key share one allowance.
+  EXPECT_EQ(LinesWith(log, "unknown map").size() +
+                LinesWith(log, "is not \"NAME KEY\"").size(),
+            20)
+      << log;
+
+  clock_.Set(clock_.Now() + absl::Seconds(1));
+  log = StderrDuring([&] { EXPECT_THAT(Lookup(kOrgB), StartsWith("OK ")); });
+  EXPECT_THAT(OnlyLineWith(log, "send-secure"),
+              EndsWith(" (5 more such lines suppressed before this one, over "
+                       "20/s)"));
+}
+
+TEST_P(SocketmapServiceTest, AKeyWithALineBreakStaysOnOneLogLine) {
+  // The host in brackets is all the policy looks at; the log shows the
+  // whole key.
+  const std::string key =
+      "[org-b.example]\r\n2001-01-01t00:00:00.000z info publish by root";
+  const std::string log =
+      StderrDuring([&] { EXPECT_THAT(Lookup(key), StartsWith("OK ")); });
+  EXPECT_EQ(log.find('\n'), log.size() - 1) << log;
+  EXPECT_THAT(log, HasSubstr(" INFO outbound: [org-b.example]\\r\\n2001-01-01t"
+                             "00:00:00.000z info publish by root: "
+                             "org-b.example is send-secure"));
 }
 
 INSTANTIATE_TEST_SUITE_P(UnixAndTcp, SocketmapServiceTest, ::testing::Bool(),

@@ -18,13 +18,20 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/postfix/test_client.h"
+#include "tests/testing/fake_clock.h"
 
 namespace dtrust {
 namespace {
 
+using ::dtrust::testing::FakeClock;
+using ::dtrust::testing::LinesWith;
+using ::dtrust::testing::OnlyLineWith;
+using ::dtrust::testing::StderrDuring;
 using ::dtrust::testing::TempDir;
 using ::dtrust::testing::TestClient;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::SizeIs;
 
 // Upper-cases each line; the line "bad" is a protocol error (after replying
 // "ERR"). Counts live sessions.
@@ -234,6 +241,59 @@ TEST_F(StreamServerTest, ConnectionsBeyondTheLimitAreClosed) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_NE(fourth, nullptr) << "no slot freed after a client left";
+}
+
+TEST_F(StreamServerTest, ConnectionLinesAreLimitedAcrossTheServersOfAService) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  StreamServerOptions options;
+  options.connection_lines =
+      std::make_shared<LogRateLimiter>(kClientLogLinesPerSecond, &clock);
+  auto tcp = Start("inet:127.0.0.1:0", options);
+  auto unix_socket = Start(UnixAddress("shared.sock"), options);
+  ASSERT_TRUE(tcp.ok() && unix_socket.ok());
+  // A client breaking the protocol on a new connection.
+  const auto misbehave = [](const StreamServer& server) {
+    auto client = Connect(server);
+    ASSERT_NE(client, nullptr);
+    ASSERT_TRUE(client->Send("bad\n"));
+    EXPECT_EQ(client->ReadUntil("\n"), "ERR\n");
+    EXPECT_TRUE(client->WaitClosed());
+  };
+  std::string log = StderrDuring([&] {
+    for (int i = 0; i < 15; ++i) {
+      misbehave(**tcp);
+      misbehave(**unix_socket);
+    }
+  });
+  EXPECT_THAT(LinesWith(log, "test: closing connection from"), SizeIs(20))
+      << log;
+
+  clock.Set(clock.Now() + absl::Seconds(1));
+  log = StderrDuring([&] { misbehave(**unix_socket); });
+  EXPECT_THAT(OnlyLineWith(log, "test: closing connection from"),
+              EndsWith(": the peer said bad (10 more such lines suppressed "
+                       "before this one, over 20/s)"));
+}
+
+TEST_F(StreamServerTest, RefusalsOverTheConnectionLimitAreLimitedToo) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  StreamServerOptions options{.max_connections = 1};
+  options.connection_lines =
+      std::make_shared<LogRateLimiter>(kClientLogLinesPerSecond, &clock);
+  auto server = Start("inet:127.0.0.1:0", options);
+  ASSERT_TRUE(server.ok());
+  auto held = Connect(**server);
+  ASSERT_NE(held, nullptr);
+  ASSERT_TRUE(held->Send("hold\n"));
+  ASSERT_EQ(held->ReadUntil("\n"), "HOLD\n");  // Registered.
+  const std::string log = StderrDuring([&] {
+    for (int i = 0; i < 30; ++i) {
+      auto refused = Connect(**server);
+      EXPECT_TRUE(refused != nullptr && refused->WaitClosed()) << i;
+    }
+  });
+  EXPECT_THAT(LinesWith(log, "test: refusing connection from"), SizeIs(20))
+      << log;
 }
 
 TEST_F(StreamServerTest, IdleConnectionsAreClosed) {

@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 
 namespace dtrust::testing {
@@ -157,5 +158,30 @@ void ResetPeakRss() {
 
 int64_t PeakRssBytes() { return StatusFieldBytes("VmHWM:"); }
 int64_t CurrentRssBytes() { return StatusFieldBytes("VmRSS:"); }
+
+std::string StderrDuring(const std::function<void()>& run) {
+  ::testing::internal::CaptureStderr();
+  run();
+  return ::testing::internal::GetCapturedStderr();
+}
+
+std::vector<std::string> LinesWith(absl::string_view log,
+                                   absl::string_view text) {
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (absl::StrContains(line, text)) lines.emplace_back(line);
+  }
+  return lines;
+}
+
+std::string OnlyLineWith(absl::string_view log, absl::string_view text) {
+  std::vector<std::string> lines = LinesWith(log, text);
+  if (lines.size() != 1) {
+    ADD_FAILURE() << lines.size() << " lines with \"" << text << "\" in:\n"
+                  << log;
+    return "";
+  }
+  return std::move(lines[0]);
+}
 
 }  // namespace dtrust::testing

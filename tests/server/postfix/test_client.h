@@ -4,8 +4,10 @@
 #define DTRUST_TESTS_SERVER_POSTFIX_TEST_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -61,6 +63,18 @@ class TempDir {
 int64_t CurrentRssBytes();
 int64_t PeakRssBytes();
 void ResetPeakRss();
+
+// What this process writes to stderr (its server threads included) while
+// `run` runs. `run` may use ASSERT_*: the capture ends either way.
+std::string StderrDuring(const std::function<void()>& run);
+
+// The lines of `log` (split at '\n') that contain `text`.
+std::vector<std::string> LinesWith(absl::string_view log,
+                                   absl::string_view text);
+
+// The one line of `log` that contains `text`; "" and a test failure unless
+// there is exactly one.
+std::string OnlyLineWith(absl::string_view log, absl::string_view text);
 
 }  // namespace dtrust::testing
 
