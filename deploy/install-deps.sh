@@ -9,8 +9,9 @@ packages=(
   libldap-dev libssl-dev libabsl-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev
-  # run: the embedded directory, and the LDAP/OpenSSL tools tests use
-  slapd ldap-utils openssl
+  # run: the embedded directory, and the LDAP/OpenSSL tools tests use;
+  # ca-certificates is the system CA store for ldaps:// without --ldap-ca
+  slapd ldap-utils openssl ca-certificates
   # Postfix end-to-end tests (tests/postfix): private Postfix instances,
   # swaks with TLS (Net::SSLeay is only a recommendation of swaks), network
   # namespaces (ip netns), pgrep

@@ -9,9 +9,10 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "server/base/files.h"
 #include "server/core/certificate.h"
 #include "server/core/dns_name.h"
@@ -191,6 +192,64 @@ absl::StatusOr<bool> ParseAccessFlag(
   return true;
 }
 
+// The scheme of each URI in `uri` (one URI or a libldap list separated by
+// spaces or commas), lower-cased.
+std::vector<std::string> UriSchemes(absl::string_view uri) {
+  std::vector<std::string> schemes;
+  for (absl::string_view one :
+       absl::StrSplit(uri, absl::ByAnyChar(" \t,"), absl::SkipEmpty())) {
+    const size_t end = one.find("://");
+    schemes.push_back(absl::AsciiStrToLower(
+        one.substr(0, end == absl::string_view::npos ? 0 : end)));
+  }
+  return schemes;
+}
+
+// --ldap-ca and --ldap-starttls: need --ldap-uri; leave no ldap:// URI plain
+// and no list of URIs with mixed schemes (each gets its own --ldap-uri); the
+// CA file must hold a PEM certificate.
+absl::Status CheckLdapTls(const DtrustdOptions& options) {
+  if (options.ldap_ca_file.empty() && !options.ldap_start_tls) {
+    return absl::OkStatus();
+  }
+  if (options.ldap_uris.empty()) {
+    return UsageError(
+        "--ldap-ca and --ldap-starttls need --ldap-uri (the embedded "
+        "directory is reached over its unix socket)");
+  }
+  bool any_ldap = false;
+  for (const std::string& uri : options.ldap_uris) {
+    const std::vector<std::string> schemes = UriSchemes(uri);
+    if (schemes.size() != 1) {
+      return UsageError(absl::StrCat("--ldap-uri \"", uri,
+                                     "\": with --ldap-ca or --ldap-starttls, "
+                                     "give each URI its own --ldap-uri"));
+    }
+    if (schemes[0] != "ldap") continue;
+    any_ldap = true;
+    if (!options.ldap_start_tls) {
+      return UsageError(absl::StrCat(
+          "--ldap-uri ", uri,
+          " would be a plain connection although --ldap-ca asks for TLS: "
+          "add --ldap-starttls or use ldaps://"));
+    }
+  }
+  if (options.ldap_start_tls && !any_ldap) {
+    return UsageError("--ldap-starttls applies to ldap:// URIs; none is given");
+  }
+  if (options.ldap_ca_file.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> pem =
+      ReadSmallFile(options.ldap_ca_file, kMaxPemFileBytes);
+  if (!pem.ok()) {
+    return UsageError(absl::StrCat("--ldap-ca: ", pem.status().message()));
+  }
+  if (!absl::StrContains(*pem, "-----BEGIN CERTIFICATE-----")) {
+    return UsageError(absl::StrCat("--ldap-ca ", options.ldap_ca_file,
+                                   ": holds no PEM certificate"));
+  }
+  return absl::OkStatus();
+}
+
 // Reads the TLS files and checks that plain TCP stays on loopback.
 absl::Status CheckAccess(const AccessFiles& files, DtrustdOptions& options) {
   if (files.tls_cert.empty() != files.tls_key.empty()) {
@@ -262,6 +321,13 @@ std::string DtrustdUsage() {
       "  --bind-password-file F   ... with the password in F\n"
       "  --sasl-external          SASL EXTERNAL bind (ldapi:// peer "
       "credentials)\n"
+      "  --ldap-ca FILE           the CA certificates (PEM) that the\n"
+      "                           directory's certificate must chain to, for\n"
+      "                           ldaps:// and StartTLS (default: the system\n"
+      "                           store); its host name is always checked\n"
+      "  --ldap-starttls          ldap:// URIs must switch to TLS (StartTLS)\n"
+      "                           before the bind; a server that cannot is\n"
+      "                           an error, never a plain connection\n"
       "  --ldap-timeout DURATION  connect and per-operation timeout "
       "(default 5s)\n"
       "  --ldap-connections N     connection pool size (default 4)\n"
@@ -384,6 +450,10 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
       options.help = true;
     } else if (flag == "--sasl-external") {
       options.sasl_external = true;
+    } else if (flag == "--ldap-starttls") {
+      options.ldap_start_tls = true;
+    } else if (flag == "--ldap-ca") {
+      DTRUST_ASSIGN_OR_RETURN(options.ldap_ca_file, take_value());
     } else if (flag == "--data-dir") {
       DTRUST_ASSIGN_OR_RETURN(options.data_dir, take_value());
       data_dir_given = true;
@@ -557,6 +627,7 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
     DTRUST_ASSIGN_OR_RETURN(options.bind_password,
                             ReadPasswordFile(password_file));
   }
+  DTRUST_RETURN_IF_ERROR(CheckLdapTls(options));
   if (!options.socketmap_name.empty() && options.socketmap_listen.empty()) {
     return UsageError("--socketmap-name needs --socketmap-listen");
   }

@@ -42,6 +42,12 @@ struct DtrustdOptions {
   std::string bind_dn;
   std::string bind_password;  // Read from --bind-password-file.
   bool sasl_external = false;
+  // TLS to the external directory: the CA certificates for ldaps:// and
+  // StartTLS (--ldap-ca, a readable PEM file holding at least one
+  // certificate; empty: the system store), and StartTLS on every ldap://
+  // URI (--ldap-starttls).
+  std::string ldap_ca_file;
+  bool ldap_start_tls = false;
   absl::Duration ldap_timeout = absl::Seconds(5);
   int ldap_connections = 4;
   // Where answers come from: the in-memory mirror following the directory

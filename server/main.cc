@@ -145,6 +145,8 @@ int Run(const DtrustdOptions& options) {
     ldap.bind_dn = options.bind_dn;
     ldap.bind_password = options.bind_password;
     ldap.sasl_external = options.sasl_external;
+    ldap.tls_ca_file = options.ldap_ca_file;
+    ldap.start_tls = options.ldap_start_tls;
   }
 
   // The directory itself, for writes and what the mirror does not hold.

@@ -6,8 +6,10 @@
 
 #include "absl/memory/memory.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/core/status_macros.h"
 #include "server/ldap/ldap_status.h"
 
 namespace dtrust {
@@ -37,6 +39,85 @@ std::string BindIdentity(const LdapOptions& options) {
   return options.bind_dn;
 }
 
+// The lower-cased scheme of `uri` ("ldap", "ldaps", "ldapi"); "" if none.
+std::string UriScheme(absl::string_view uri) {
+  const size_t end = uri.find("://");
+  if (end == absl::string_view::npos) return "";
+  return absl::AsciiStrToLower(uri.substr(0, end));
+}
+
+// Whether `uri` (one URI, or a libldap list) holds an ldaps:// URI.
+bool IsLdaps(const std::string& uri) {
+  return absl::StrContains(absl::AsciiStrToLower(uri), "ldaps://");
+}
+
+// Whether `uri` (one URI, or a libldap list) is StartTLS'd or may be ldaps.
+bool UsesTls(const std::string& uri, const LdapOptions& options) {
+  return (options.start_tls && UriScheme(uri) == "ldap") || IsLdaps(uri);
+}
+
+// What a failed TLS handshake with `uri` may mean, for error messages:
+// libldap (GnuTLS) reports a certificate that does not verify only as
+// "(unknown error code)".
+std::string TlsFailureHint(const std::string& uri, const LdapOptions& options) {
+  std::string host = "its host";
+  LDAPURLDesc* parsed = nullptr;
+  if (ldap_url_parse(uri.c_str(), &parsed) == LDAP_URL_SUCCESS &&
+      parsed->lud_host != nullptr && parsed->lud_host[0] != '\0') {
+    host = parsed->lud_host;
+  }
+  ldap_free_urldesc(parsed);
+  return absl::StrCat(
+      "the TLS handshake failed: the server's certificate must chain to a CA "
+      "certificate in ",
+      options.tls_ca_file.empty() ? kSystemCaFile : options.tls_ca_file,
+      " and name ", host);
+}
+
+// Gives `ld` a TLS context of its own that trusts only the CA file (or the
+// system store), demands a valid certificate naming the URI's host and
+// speaks TLS 1.2 or later; then, for an ldap:// URI with start_tls, switches
+// to TLS. The options are set on the handle (after ldap_initialize) and
+// LDAP_OPT_X_TLS_NEWCTX builds the context from them, so neither ldap.conf
+// nor libldap's global context can weaken them. Unavailable naming the URI
+// and the TLS failure.
+absl::Status SetUpTls(LDAP* ld, const std::string& uri,
+                      const LdapOptions& options) {
+  const std::string ca_file =
+      options.tls_ca_file.empty() ? kSystemCaFile : options.tls_ca_file;
+  const int demand = LDAP_OPT_X_TLS_DEMAND;
+  const int tls_1_2 = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
+  if (ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, ca_file.c_str()) !=
+          LDAP_OPT_SUCCESS ||
+      ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) !=
+          LDAP_OPT_SUCCESS ||
+      ldap_set_option(ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls_1_2) !=
+          LDAP_OPT_SUCCESS) {
+    return absl::InternalError(
+        absl::StrCat("cannot set libldap TLS options for ", uri));
+  }
+  const int is_server = 0;
+  if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server) !=
+      LDAP_OPT_SUCCESS) {
+    return absl::UnavailableError(
+        absl::StrCat("TLS to ", uri,
+                     ": cannot set up a TLS context with the "
+                     "CA certificates in ",
+                     ca_file));
+  }
+  if (!options.start_tls || UriScheme(uri) != "ldap") return absl::OkStatus();
+  const int rc = ldap_start_tls_s(ld, nullptr, nullptr);
+  if (rc != LDAP_SUCCESS) {
+    const std::string diagnostic = Diagnostic(ld);
+    return absl::UnavailableError(absl::StrCat(
+        "StartTLS with ", uri,
+        " failed (no plain connection is made): ", ldap_err2string(rc), " (",
+        rc, ")", diagnostic.empty() ? "" : ": ", diagnostic,
+        rc == LDAP_CONNECT_ERROR ? "; " + TlsFailureHint(uri, options) : ""));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<LdapPtr> ConnectAndBind(const std::string& uri,
                                        const LdapOptions& options) {
   LDAP* raw = nullptr;
@@ -61,6 +142,9 @@ absl::StatusOr<LdapPtr> ConnectAndBind(const std::string& uri,
     return absl::InternalError(
         absl::StrCat("cannot set libldap options for ", uri));
   }
+  if (UsesTls(uri, options)) {
+    DTRUST_RETURN_IF_ERROR(SetUpTls(ld.get(), uri, options));
+  }
   int bind_rc;
   if (options.sasl_external) {
     // A single round trip with an empty initial response (no authzid), so
@@ -76,9 +160,14 @@ absl::StatusOr<LdapPtr> ConnectAndBind(const std::string& uri,
                          &password, nullptr, nullptr, nullptr);
   }
   if (bind_rc != LDAP_SUCCESS) {
-    return LdapError(bind_rc, Diagnostic(ld.get()),
-                     absl::StrCat("bind as ", BindIdentity(options), " to"),
-                     uri);
+    const absl::Status failed =
+        LdapError(bind_rc, Diagnostic(ld.get()),
+                  absl::StrCat("bind as ", BindIdentity(options), " to"), uri);
+    // ldaps:// shakes hands when the bind connects.
+    if (!IsLdaps(uri) || !IsConnectionLost(bind_rc)) return failed;
+    return absl::Status(failed.code(),
+                        absl::StrCat(failed.message(), "; unless it is down, ",
+                                     TlsFailureHint(uri, options)));
   }
   return ld;
 }

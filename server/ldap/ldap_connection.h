@@ -16,6 +16,10 @@
 
 namespace dtrust {
 
+// The CA certificates TLS to the directory trusts without
+// LdapOptions::tls_ca_file: Debian's system store (package ca-certificates).
+inline constexpr char kSystemCaFile[] = "/etc/ssl/certs/ca-certificates.crt";
+
 struct LdapOptions {
   // Tried in order: "ldap://host:389", "ldapi://%2Fpath", "ldaps://...".
   std::vector<std::string> uris;
@@ -26,6 +30,15 @@ struct LdapOptions {
   std::string bind_password;
   // SASL EXTERNAL bind (ldapi:// peer credentials or a TLS client cert).
   bool sasl_external = false;
+  // TLS, for ldaps:// URIs and (with start_tls) ldap:// ones: the server's
+  // certificate must chain to a CA certificate in this PEM file (empty:
+  // kSystemCaFile) and name the URI's host. Verification is never skipped,
+  // whatever ldap.conf or LDAPTLS_* say.
+  std::string tls_ca_file;
+  // ldap:// URIs switch to TLS (StartTLS) before the bind; a server that
+  // cannot is an error, never a plain connection. (ldaps:// is TLS from the
+  // start; ldapi:// stays a local socket.)
+  bool start_tls = false;
   // Network connect timeout and per-operation timeout.
   absl::Duration timeout = absl::Seconds(5);
   // Connection pool size (LdapDirectory), at least 1.
@@ -65,7 +78,8 @@ struct LdapModification {
 enum class LdapScope { kBase, kOneLevel, kSubtree };
 
 // A connected, bound LDAP v3 handle with network and operation timeouts set,
-// referrals off and restart-on-EINTR on.
+// referrals off and restart-on-EINTR on; over TLS as LdapOptions asks, with
+// a TLS context of its own (not libldap's global one).
 //
 // Thread-compatible: use from one thread at a time (LdapDirectory's pool
 // guarantees this). Every failure comes back as an absl::Status made by
@@ -75,7 +89,8 @@ enum class LdapScope { kBase, kOneLevel, kSubtree };
 class LdapConnection {
  public:
   // Connects and binds to the first of `options.uris` that accepts the bind.
-  // Unavailable, naming each URI and why it failed, when none does;
+  // Unavailable, naming each URI and why it failed (a TLS failure names
+  // TLS), when none does;
   // InvalidArgument for unusable options (no URI, bind DN together with SASL
   // EXTERNAL).
   static absl::StatusOr<std::unique_ptr<LdapConnection>> Open(
@@ -87,6 +102,8 @@ class LdapConnection {
   // "anonymous".
   const std::string& identity() const { return identity_; }
   bool lost() const { return lost_code_ != 0; }
+  // Whether the connection runs over TLS (ldaps:// or StartTLS).
+  bool tls() const { return ldap_tls_inplace(ld_.get()) != 0; }
   // The LDAP code that broke the connection (LDAP_SERVER_DOWN, ...); 0 while
   // usable.
   int lost_code() const { return lost_code_; }

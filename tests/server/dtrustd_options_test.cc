@@ -66,6 +66,55 @@ TEST(DtrustdOptionsTest, BadUsageNamesTheFlag) {
               HasSubstr("--log-level"));
 }
 
+TEST(DtrustdOptionsTest, LdapTlsFlags) {
+  const std::string ca =
+      testing::WriteTempFile("ca.pem", testing::MakeTestCert().pem);
+  auto options = Parse({"--ldap-uri", "ldaps://ds1", "--ldap-uri", "ldap://ds2",
+                        "--ldap-ca", ca, "--ldap-starttls"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->ldap_ca_file, ca);
+  EXPECT_TRUE(options->ldap_start_tls);
+  // ldaps:// without --ldap-ca: the system store (LdapOptions decides).
+  options = Parse({"--ldap-uri", "LDAPS://ds1"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->ldap_ca_file, "");
+  EXPECT_FALSE(options->ldap_start_tls);
+  // StartTLS alone, and next to a local socket that stays as it is.
+  EXPECT_TRUE(Parse({"--ldap-uri", "ldapi://%2Frun%2Fslapd", "--ldap-uri",
+                     "ldap://ds2", "--ldap-starttls"})
+                  .ok());
+}
+
+TEST(DtrustdOptionsTest, BadLdapTlsFlagsSayWhatIsWrong) {
+  const std::string ca =
+      testing::WriteTempFile("ca.pem", testing::MakeTestCert().pem);
+  const auto error = [](std::vector<std::string> args) {
+    return std::string(Parse(std::move(args)).status().message());
+  };
+  EXPECT_THAT(error({"--ldap-ca", ca}), HasSubstr("need --ldap-uri"));
+  EXPECT_THAT(error({"--ldap-starttls"}), HasSubstr("need --ldap-uri"));
+  EXPECT_THAT(error({"--ldap-uri", "ldaps://ds", "--ldap-ca"}),
+              HasSubstr("--ldap-ca needs a value"));
+  EXPECT_THAT(
+      error({"--ldap-uri", "ldaps://ds", "--ldap-ca", "/nonexistent/ca"}),
+      HasSubstr("/nonexistent/ca"));
+  EXPECT_THAT(error({"--ldap-uri", "ldaps://ds", "--ldap-ca", "/tmp"}),
+              HasSubstr("--ldap-ca"));
+  const std::string key =
+      testing::WriteTempFile("key.pem", testing::MakeTestCert().key_pem);
+  EXPECT_THAT(error({"--ldap-uri", "ldaps://ds", "--ldap-ca", key}),
+              HasSubstr("holds no PEM certificate"));
+  // A CA for an ldap:// URI that would stay plain.
+  EXPECT_THAT(error({"--ldap-uri", "ldaps://ds1", "--ldap-uri", "ldap://ds2",
+                     "--ldap-ca", ca}),
+              HasSubstr("--ldap-uri ldap://ds2 would be a plain connection"));
+  EXPECT_THAT(error({"--ldap-uri", "ldaps://ds", "--ldap-starttls"}),
+              HasSubstr("applies to ldap:// URIs"));
+  EXPECT_THAT(
+      error({"--ldap-uri", "ldap://ds1 ldaps://ds2", "--ldap-starttls"}),
+      HasSubstr("give each URI its own --ldap-uri"));
+}
+
 TEST(DtrustdOptionsTest, PostfixServicesAreOffByDefault) {
   auto options = Parse({});
   ASSERT_TRUE(options.ok());
@@ -281,6 +330,8 @@ TEST(DtrustdOptionsTest, HelpDocumentsEveryFlag) {
                            "--bind-dn",
                            "--bind-password-file",
                            "--sasl-external",
+                           "--ldap-ca",
+                           "--ldap-starttls",
                            "--ldap-timeout",
                            "--ldap-connections",
                            "--log-level",

@@ -63,13 +63,24 @@ absl::Status SlapdFixture::Configure(const Options& options) {
   DTRUST_ASSIGN_OR_RETURN(const int port, FreeLoopbackPort());
   uri_ = absl::StrCat("ldap://127.0.0.1:", port, "/");
   ldapi_uri_ = absl::StrCat("ldapi://", PercentEncode(dir_ + "/ldapi"));
-  const std::string listeners = absl::StrCat(uri_, " ", ldapi_uri_);
+  std::string listeners = absl::StrCat(uri_, " ", ldapi_uri_);
+  const bool tls = !options.tls.cert_file.empty();
+  if (tls) {
+    int ldaps_port = port;
+    for (int attempt = 0; ldaps_port == port && attempt < 10; ++attempt) {
+      DTRUST_ASSIGN_OR_RETURN(ldaps_port, FreeLoopbackPort());
+    }
+    ldaps_uri_ = absl::StrCat("ldaps://127.0.0.1:", ldaps_port, "/");
+    absl::StrAppend(&listeners, " ", ldaps_uri_);
+  }
 
   TestDatabase database;
   database.suffix = suffix_;
   database.directory = dir_ + "/data";
   database.content_sync = options.content_sync;
   database.reload_hint = options.reload_hint;
+  database.tls_only = tls && options.tls_only;
+  tools_uri_ = database.tls_only ? ldapi_uri_ : uri_;
   if (mkdir(database.directory.c_str(), 0700) != 0) {
     return absl::InternalError(ErrnoMessage("mkdir " + database.directory));
   }
@@ -96,15 +107,17 @@ absl::Status SlapdFixture::Configure(const Options& options) {
   std::vector<std::string> slapadd_data;
   if (options.mode == ConfigMode::kSlapdConf) {
     const std::string conf_path = dir_ + "/slapd.conf";
-    DTRUST_RETURN_IF_ERROR(
-        WriteTestFile(conf_path, TestSlapdConf(dir_, database)));
+    DTRUST_RETURN_IF_ERROR(WriteTestFile(
+        conf_path,
+        TestSlapdConf(dir_, database, nullptr, tls ? &options.tls : nullptr)));
     slapd_args = {kSlapd, "-f", conf_path, "-h", listeners, "-d", "none"};
     slapadd_data = {kSlapadd, "-f", conf_path, "-b", suffix_, "-l", data_ldif};
   } else {
     const std::string ldif_path = dir_ + "/config.ldif";
     const std::string config_dir = dir_ + "/slapd.d";
-    DTRUST_RETURN_IF_ERROR(
-        WriteTestFile(ldif_path, TestCnConfigLdif(dir_, database, peer_dn)));
+    DTRUST_RETURN_IF_ERROR(WriteTestFile(
+        ldif_path, TestCnConfigLdif(dir_, database, peer_dn,
+                                    tls ? &options.tls : nullptr)));
     if (mkdir(config_dir.c_str(), 0700) != 0) {
       return absl::InternalError(ErrnoMessage("mkdir " + config_dir));
     }
@@ -136,12 +149,12 @@ absl::Status SlapdFixture::Resume() { return process_->Resume(); }
 absl::StatusOr<std::string> SlapdFixture::LdapSearch(
     const std::string& base, const std::string& filter,
     const std::vector<std::string>& attrs) const {
-  return LdapTools(dir_, uri_, bind_dn_, password_file_)
+  return LdapTools(dir_, tools_uri_, bind_dn_, password_file_)
       .Search(base, filter, attrs);
 }
 
 absl::Status SlapdFixture::LdapModify(const std::string& ldif) const {
-  return LdapTools(dir_, uri_, bind_dn_, password_file_).Modify(ldif);
+  return LdapTools(dir_, tools_uri_, bind_dn_, password_file_).Modify(ldif);
 }
 
 }  // namespace dtrust::testing

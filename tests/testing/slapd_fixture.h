@@ -11,12 +11,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tests/testing/slapd_process.h"
+#include "tests/testing/test_tls.h"
 
 namespace dtrust::testing {
 
 // One slapd (back-mdb, core + cosine + dtrust schema, the dtrust indexes) in
 // its own temporary directory under /tmp, listening on
-// ldap://127.0.0.1:<free port>/ and on a unix socket (ldapi://).
+// ldap://127.0.0.1:<free port>/ and on a unix socket (ldapi://); with
+// Options::tls also on ldaps://127.0.0.1:<another free port>/, and offering
+// StartTLS on ldap://.
 // Unless Options::content_sync is false it is an RFC 4533 content sync
 // provider: the syncprov overlay (checkpoint 100 5, sessionlog 10000) and
 // an entryUUID,entryCSN equality index.
@@ -50,6 +53,13 @@ class SlapdFixture {
     bool content_sync = true;
     // syncprov-reloadhint (see TestDatabase::reload_hint).
     bool reload_hint = false;
+    // slapd's TLS certificate and key (see tests/testing/test_tls.h; slapd
+    // runs as this process's user and must be able to read them). Empty: no
+    // TLS, no ldaps:// listener.
+    TlsFiles tls{};
+    // With tls: the database refuses operations over plain ldap:// (see
+    // TestDatabase::tls_only); LdapSearch/LdapModify then go over ldapi://.
+    bool tls_only = false;
   };
 
   // Sets up and starts slapd; returns once it answers LDAP (at most ~10 s).
@@ -66,6 +76,8 @@ class SlapdFixture {
   const std::string& uri() const { return uri_; }
   // "ldapi://%2Ftmp%2F...": for SASL EXTERNAL.
   const std::string& ldapi_uri() const { return ldapi_uri_; }
+  // "ldaps://127.0.0.1:PORT/" with Options::tls, else "".
+  const std::string& ldaps_uri() const { return ldaps_uri_; }
   const std::string& suffix() const { return suffix_; }
   // "cn=dtrustd,<suffix>".
   const std::string& bind_dn() const { return bind_dn_; }
@@ -87,8 +99,9 @@ class SlapdFixture {
   absl::Status Resume();
 
   // Runs the real `ldapsearch -x -LLL -o ldif-wrap=no -H uri() -D bind_dn()
-  // -y bind_password_file() -b base filter attrs...`; returns its stdout, or
-  // an error with its exit code and stderr.
+  // -y bind_password_file() -b base filter attrs...` (ldapi_uri() with
+  // Options::tls_only); returns its stdout, or an error with its exit code
+  // and stderr.
   absl::StatusOr<std::string> LdapSearch(
       const std::string& base, const std::string& filter,
       const std::vector<std::string>& attrs = {}) const;
@@ -105,6 +118,8 @@ class SlapdFixture {
   const std::string dir_;  // Owned temporary directory.
   std::string uri_;
   std::string ldapi_uri_;
+  std::string ldaps_uri_;
+  std::string tools_uri_;  // For LdapSearch/LdapModify.
   std::string suffix_;
   std::string bind_dn_;
   std::string bind_password_;

@@ -32,7 +32,8 @@ std::vector<std::string> Modules(const TestDatabase& database) {
 }  // namespace
 
 std::string TestSlapdConf(const std::string& dir, const TestDatabase& database,
-                          const TestReplication* replication) {
+                          const TestReplication* replication,
+                          const TlsFiles* tls) {
   std::string conf =
       absl::StrCat("include ", kSchemaDir, "/core.schema\n",    //
                    "include ", kSchemaDir, "/cosine.schema\n",  //
@@ -42,6 +43,10 @@ std::string TestSlapdConf(const std::string& dir, const TestDatabase& database,
                    "modulepath ", kModuleDir, "\n");
   for (const std::string& module : Modules(database)) {
     absl::StrAppend(&conf, "moduleload ", module, "\n");
+  }
+  if (tls != nullptr) {
+    absl::StrAppend(&conf, "TLSCertificateFile ", tls->cert_file, "\n",
+                    "TLSCertificateKeyFile ", tls->key_file, "\n");
   }
   if (replication != nullptr) {
     absl::StrAppend(&conf, "serverID ", replication->server_id, "\n");
@@ -54,6 +59,7 @@ std::string TestSlapdConf(const std::string& dir, const TestDatabase& database,
     absl::StrAppend(&conf, "rootdn \"", database.root_dn, "\"\n");
   }
   if (database.no_sync) absl::StrAppend(&conf, "dbnosync\n");
+  if (database.tls_only) absl::StrAppend(&conf, "security ssf=1\n");
   for (const std::string& index : Indexes(database)) {
     absl::StrAppend(&conf, "index ", index, "\n");
   }
@@ -86,16 +92,22 @@ std::string TestSlapdConf(const std::string& dir, const TestDatabase& database,
 
 std::string TestCnConfigLdif(const std::string& dir,
                              const TestDatabase& database,
-                             const std::string& config_manager) {
-  std::string ldif = absl::StrCat("dn: cn=config\n",                        //
-                                  "objectClass: olcGlobal\n",               //
-                                  "cn: config\n",                           //
-                                  "olcPidFile: ", dir, "/slapd.pid\n",      //
-                                  "olcArgsFile: ", dir, "/slapd.args\n\n",  //
-                                  "dn: cn=module{0},cn=config\n",           //
-                                  "objectClass: olcModuleList\n",           //
-                                  "cn: module{0}\n",                        //
-                                  "olcModulePath: ", kModuleDir, "\n");
+                             const std::string& config_manager,
+                             const TlsFiles* tls) {
+  std::string ldif = absl::StrCat("dn: cn=config\n",                    //
+                                  "objectClass: olcGlobal\n",           //
+                                  "cn: config\n",                       //
+                                  "olcPidFile: ", dir, "/slapd.pid\n",  //
+                                  "olcArgsFile: ", dir, "/slapd.args\n");
+  if (tls != nullptr) {
+    absl::StrAppend(&ldif, "olcTLSCertificateFile: ", tls->cert_file, "\n",
+                    "olcTLSCertificateKeyFile: ", tls->key_file, "\n");
+  }
+  absl::StrAppend(&ldif, "\n",                     //
+                  "dn: cn=module{0},cn=config\n",  //
+                  "objectClass: olcModuleList\n",  //
+                  "cn: module{0}\n",               //
+                  "olcModulePath: ", kModuleDir, "\n");
   for (const std::string& module : Modules(database)) {
     absl::StrAppend(&ldif, "olcModuleLoad: ", module, "\n");
   }
@@ -129,6 +141,7 @@ std::string TestCnConfigLdif(const std::string& dir,
     absl::StrAppend(&ldif, "olcRootDN: ", database.root_dn, "\n");
   }
   if (database.no_sync) absl::StrAppend(&ldif, "olcDbNoSync: TRUE\n");
+  if (database.tls_only) absl::StrAppend(&ldif, "olcSecurity: ssf=1\n");
   for (const std::string& index : Indexes(database)) {
     absl::StrAppend(&ldif, "olcDbIndex: ", index, "\n");
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tests/testing/test_tls.h"
 
 namespace dtrust::testing {
 
@@ -29,6 +30,9 @@ struct TestDatabase {
   bool reload_hint = false;
   // dbnosync: no fsync per write. Survives killed processes, not OS crashes.
   bool no_sync = false;
+  // security ssf=1: operations on the database over plain ldap:// are
+  // refused ("confidentiality required"); TLS and ldapi:// pass.
+  bool tls_only = false;
 };
 
 // OpenLDAP 2.5 multi-provider replication with one other provider.
@@ -42,16 +46,20 @@ struct TestReplication {
 // slapd.conf text. pidfile and argsfile go to `dir`. With `replication`:
 // its serverID, a refreshAndPersist syncrepl consumer of the other provider
 // (retrying every second, 1 s timeouts) and `multiprovider on`; needs
-// content_sync and a root_dn.
+// content_sync and a root_dn. With `tls`: slapd's certificate and key for
+// StartTLS and ldaps:// listeners (TLSCertificateFile/KeyFile).
 std::string TestSlapdConf(const std::string& dir, const TestDatabase& database,
-                          const TestReplication* replication = nullptr);
+                          const TestReplication* replication = nullptr,
+                          const TlsFiles* tls = nullptr);
 
 // The same (without replication) as LDIF for `slapadd -n0 -F DIR`, with the
 // dtrust schema from deploy/ldap/dtrust.ldif, as olcDatabase={1}mdb.
-// `config_manager` (a DN; "" for none) may manage cn=config itself.
+// `config_manager` (a DN; "" for none) may manage cn=config itself. `tls`:
+// as for TestSlapdConf (olcTLSCertificateFile/KeyFile).
 std::string TestCnConfigLdif(const std::string& dir,
                              const TestDatabase& database,
-                             const std::string& config_manager);
+                             const std::string& config_manager,
+                             const TlsFiles* tls = nullptr);
 
 // The LDIF of the suffix entry itself (no trailing blank line), by its first
 // RDN: dc= (dcObject + organization), o= or ou=; InvalidArgument otherwise.
