@@ -59,6 +59,19 @@ std::string TcpAddress(const DtrustdProcess& dtrustd) {
   return log.substr(at, end - at);
 }
 
+// Every kind of write dtrust can ask for (none may change anything when
+// refused), with certificate files from `files`.
+std::vector<std::vector<std::string>> EveryWrite(const SharedFiles& files) {
+  return {{"publish", "--server", "mx1.org-b.example", "--domain",
+           "org-b.example", files.Path("evil.pem")},
+          {"unpublish", "--server", "mx1.org-b.example", files.Path("mx1.pem")},
+          {"unpublish", "--sha256", OpensslSha256(files.Path("mx1.pem"))},
+          {"domain", "add", "bigprovider.example", "--send", "--receive"},
+          {"domain", "remove", "org-b.example"},
+          {"client", "grant", "--role", "admin", files.Path("evil.pem")},
+          {"client", "revoke", "--unix-user", "root"}};
+}
+
 // Runs dtrust as the unprivileged user `nobody`.
 CommandResult RunAsNobody(const std::string& endpoint,
                           const std::vector<std::string>& args) {
@@ -141,15 +154,10 @@ TEST_F(AuthorizationTest, RootOverTheUnixSocketIsAdmin) {
 TEST_F(AuthorizationTest, AnUnprivilegedUserCannotChangeTrust) {
   const std::string before = Listing();
   const std::string endpoint = dtrustd_->endpoint();
-  for (const std::vector<std::string>& write :
-       std::vector<std::vector<std::string>>{
-           {"publish", "--server", "mx1.org-b.example", "--domain",
-            "org-b.example", files_->Path("evil.pem")},
-           {"unpublish", "--server", "mx1.org-b.example",
-            files_->Path("mx1.pem")},
-           {"domain", "add", "bigprovider.example", "--send", "--receive"},
-           {"domain", "remove", "org-b.example"},
-           {"list"}}) {
+  std::vector<std::vector<std::string>> writes = EveryWrite(*files_);
+  writes.push_back({"list"});
+  writes.push_back({"history"});
+  for (const std::vector<std::string>& write : writes) {
     const CommandResult r = RunAsNobody(endpoint, write);
     EXPECT_EQ(r.exit_code, 4) << write[0] << ": " << r.out << r.err;
     EXPECT_THAT(r.err, HasSubstr("unix user nobody (uid 65534)"));
@@ -170,11 +178,14 @@ TEST_F(AuthorizationTest, AnonymousLoopbackCallersOnlyRead) {
                              "--listen", "127.0.0.1:0"});
   ASSERT_TRUE(plain.ok()) << plain.status();
   const DtrustCli tcp(TcpAddress(**plain));
-  CommandResult r = tcp.Run({"publish", "--server", "mx1.org-b.example",
-                             "--domain", "org-b.example",
-                             files_->Path("evil.pem")});
-  EXPECT_EQ(r.exit_code, 4) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("anonymous client"));
+  const std::string before = DtrustCli((*plain)->endpoint()).Run({"list"}).out;
+  CommandResult r;
+  for (const std::vector<std::string>& write : EveryWrite(*files_)) {
+    r = tcp.Run(write);
+    EXPECT_EQ(r.exit_code, 4) << write[0] << ": " << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("anonymous client"));
+  }
+  EXPECT_EQ(DtrustCli((*plain)->endpoint()).Run({"list"}).out, before);
   r = tcp.Run({"verify", files_->Path("evil.pem")});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.out, HasSubstr("NOT_PUBLISHED"));
@@ -207,12 +218,14 @@ TEST_F(AuthorizationTest, TheBootstrapAdminCertificatePublishesOverTls) {
 TEST_F(AuthorizationTest, OtherCertificatesAreReadersOnly) {
   const std::string before = Listing();
   for (const std::string name : {"client", "forged"}) {
-    CommandResult r = RunTls(name, {"publish", "--server", "mx1.org-b.example",
-                                    "--domain", "org-b.example",
-                                    files_->Path("evil.pem")});
-    EXPECT_EQ(r.exit_code, 4) << name << ": " << r.out << r.err;
-    EXPECT_THAT(r.err, HasSubstr("client certificate sha256 " +
-                                 OpensslSha256(files_->Path(name + ".pem"))));
+    CommandResult r;
+    for (const std::vector<std::string>& write : EveryWrite(*files_)) {
+      r = RunTls(name, write);
+      EXPECT_EQ(r.exit_code, 4) << name << " " << write[0] << ": " << r.out
+                                << r.err;
+      EXPECT_THAT(r.err, HasSubstr("client certificate sha256 " +
+                                   OpensslSha256(files_->Path(name + ".pem"))));
+    }
     r = RunTls(name, {"verify", files_->Path("mx1.pem")});
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
   }
