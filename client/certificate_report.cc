@@ -7,9 +7,7 @@
 namespace dtrust::cli {
 namespace {
 
-std::string Utc(absl::Time time) {
-  return FormatRfc3339Seconds(time);
-}
+std::string Utc(absl::Time time) { return FormatRfc3339Seconds(time); }
 
 }  // namespace
 

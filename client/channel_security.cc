@@ -34,13 +34,15 @@ class PinnedServerVerifier final
     const std::string mismatch = absl::StrCat(
         "dtrustd's certificate did not match --server-sha256 ",
         pin_.ToColonHex(), ": it presented ",
-        certificate.ok() ? absl::StrCat("sha256 ", certificate->sha256().ToColonHex())
-                         : std::string(certificate.status().message()));
+        certificate.ok()
+            ? absl::StrCat("sha256 ", certificate->sha256().ToColonHex())
+            : std::string(certificate.status().message()));
     record_->Set(mismatch);
     *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, mismatch);
     return true;
   }
-  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {}
+  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {
+  }
 
  private:
   const Sha256Digest pin_;

@@ -79,11 +79,10 @@ Exit codes:
 )";
 
 std::vector<Command> AllCommands() {
-  return {PublishCommand(),   VerifyCommand(), ListCommand(),
-          UnpublishCommand(), DomainCommand(), ClientCommand(), HistoryCommand(),
-          RequestCommand(),
-          SelfsignCommand(),  ImportCommand(), ExpiringCommand(),
-          StatusCommand()};
+  return {PublishCommand(),   VerifyCommand(),   ListCommand(),
+          UnpublishCommand(), DomainCommand(),   ClientCommand(),
+          HistoryCommand(),   RequestCommand(),  SelfsignCommand(),
+          ImportCommand(),    ExpiringCommand(), StatusCommand()};
 }
 
 std::string GeneralHelp(const std::vector<Command>& commands) {
@@ -188,9 +187,9 @@ absl::StatusOr<ExitCode> Dispatch(absl::Span<const std::string> args,
   if (std::optional<std::string> text = parsed->Value("timeout")) {
     DTRUST_ASSIGN_OR_RETURN(timeout, ParseTimeout(*text));
   }
-  std::string endpoint = parsed->Value("endpoint")
-                             .value_or(getenv("DTRUST_ENDPOINT")
-                                           .value_or(kDefaultEndpoint));
+  std::string endpoint =
+      parsed->Value("endpoint")
+          .value_or(getenv("DTRUST_ENDPOINT").value_or(kDefaultEndpoint));
   if (endpoint.empty()) {
     return UsageError(kGeneral,
                       "the endpoint is empty (--endpoint or DTRUST_ENDPOINT)");
@@ -200,11 +199,11 @@ absl::StatusOr<ExitCode> Dispatch(absl::Span<const std::string> args,
   };
   DTRUST_ASSIGN_OR_RETURN(
       ChannelSecurity security,
-      MakeChannelSecurity(
-          {.cert_file = flag_or_env("tls-cert", "DTRUST_CERT"),
-           .key_file = flag_or_env("tls-key", "DTRUST_KEY"),
-           .server_sha256 = flag_or_env("server-sha256", "DTRUST_SERVER_SHA256"),
-           .ca_file = parsed->Value("ca").value_or("")}));
+      MakeChannelSecurity({.cert_file = flag_or_env("tls-cert", "DTRUST_CERT"),
+                           .key_file = flag_or_env("tls-key", "DTRUST_KEY"),
+                           .server_sha256 = flag_or_env("server-sha256",
+                                                        "DTRUST_SERVER_SHA256"),
+                           .ca_file = parsed->Value("ca").value_or("")}));
   DtrustdClient dtrustd(std::move(endpoint), timeout, std::move(security));
   return command->run({.args = *parsed,
                        .dtrustd = dtrustd,
@@ -214,8 +213,8 @@ absl::StatusOr<ExitCode> Dispatch(absl::Span<const std::string> args,
 
 }  // namespace
 
-ExitCode RunCli(absl::Span<const std::string> args,
-                GetEnv getenv, std::string* out, std::string* err) {
+ExitCode RunCli(absl::Span<const std::string> args, GetEnv getenv,
+                std::string* out, std::string* err) {
   std::string output;
   absl::StatusOr<ExitCode> result = Dispatch(args, getenv, &output);
   if (!result.ok()) {

@@ -18,11 +18,11 @@ inline constexpr char kDefaultEndpoint[] = "unix:/run/dtrust/dtrustd.sock";
 using GetEnv = absl::FunctionRef<std::optional<std::string>(const char* name)>;
 
 // Runs `dtrust ARGS...` (`args` excludes the program name). `getenv` reads
-// DTRUST_ENDPOINT, DTRUST_CERT, DTRUST_KEY and DTRUST_SERVER_SHA256. Appends what belongs on stdout
-// to `out` and error lines ("dtrust: ...") to `err`; returns the exit code.
-// Bad input is rejected before anything is sent to dtrustd.
-ExitCode RunCli(absl::Span<const std::string> args,
-                GetEnv getenv,
+// DTRUST_ENDPOINT, DTRUST_CERT, DTRUST_KEY and DTRUST_SERVER_SHA256. Appends
+// what belongs on stdout to `out` and error lines ("dtrust: ...") to `err`;
+// returns the exit code. Bad input is rejected before anything is sent to
+// dtrustd.
+ExitCode RunCli(absl::Span<const std::string> args, GetEnv getenv,
                 std::string* out, std::string* err);
 
 }  // namespace dtrust::cli

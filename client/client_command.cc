@@ -97,8 +97,8 @@ std::string RoleText(v1::Role role) {
 }
 
 void AppendGrantText(const v1::ClientGrant& grant, std::string* out) {
-  absl::StrAppend(out, SubjectText(grant.subject()), "\n  role:       ",
-                  RoleText(grant.role()), "\n");
+  absl::StrAppend(out, SubjectText(grant.subject()),
+                  "\n  role:       ", RoleText(grant.role()), "\n");
   if (!grant.scopes().empty()) {
     absl::StrAppend(out, "  scopes:     ", absl::StrJoin(grant.scopes(), ", "),
                     "\n");
@@ -227,16 +227,17 @@ absl::StatusOr<ExitCode> RunClient(const Invocation& invocation) {
 }  // namespace
 
 Command ClientCommand() {
-  return {.name = kCommand,
-          .summary = "manage who may do what (client grants; admin)",
-          .help = kHelp,
-          .options = {{.name = "role", .takes_value = true},
-                      {.name = "scope", .takes_value = true, .repeatable = true},
-                      {.name = "label", .takes_value = true},
-                      {.name = "sha256", .takes_value = true},
-                      {.name = "unix-user", .takes_value = true},
-                      {.name = "unix-group", .takes_value = true}},
-          .run = RunClient};
+  return {
+      .name = kCommand,
+      .summary = "manage who may do what (client grants; admin)",
+      .help = kHelp,
+      .options = {{.name = "role", .takes_value = true},
+                  {.name = "scope", .takes_value = true, .repeatable = true},
+                  {.name = "label", .takes_value = true},
+                  {.name = "sha256", .takes_value = true},
+                  {.name = "unix-user", .takes_value = true},
+                  {.name = "unix-group", .takes_value = true}},
+      .run = RunClient};
 }
 
 }  // namespace dtrust::cli

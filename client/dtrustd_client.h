@@ -20,7 +20,8 @@ namespace dtrust::cli {
 // gRPC status as absl::Status with the same code; dtrustd's own message is
 // kept verbatim for the "bad input" codes (InvalidArgument, NotFound,
 // AlreadyExists, FailedPrecondition) and for refusals (PermissionDenied,
-// Unauthenticated), and prefixed with the endpoint for the rest (Unavailable, DeadlineExceeded, connection failures, ...).
+// Unauthenticated), and prefixed with the endpoint for the rest (Unavailable,
+// DeadlineExceeded, connection failures, ...).
 //
 // Thread-safe.
 class DtrustdClient {

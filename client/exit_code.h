@@ -7,9 +7,9 @@
 namespace dtrust::cli {
 
 enum class ExitCode : int {
-  kOk = 0,          // Success; for verify: TRUSTED.
-  kNotTrusted = 1,  // verify: another verdict; expiring: pins lapse soon.
-  kBadInput = 2,    // Usage error or input rejected; nothing was changed.
+  kOk = 0,           // Success; for verify: TRUSTED.
+  kNotTrusted = 1,   // verify: another verdict; expiring: pins lapse soon.
+  kBadInput = 2,     // Usage error or input rejected; nothing was changed.
   kUnavailable = 3,  // dtrustd or the directory is unavailable, or failed.
   kNotAllowed = 4,   // dtrustd refused: no identity, or not allowed.
 };

@@ -52,17 +52,17 @@ struct Lapse {
 };
 
 Lapse LapseOf(const v1::ServerEntry& server, const v1::Pin& pin) {
-  Lapse lapse{.at = TimestampToTime(pin.not_after()), .server = &server, .pin = &pin};
-  if (pin.has_pin_not_after() && TimestampToTime(pin.pin_not_after()) < lapse.at) {
+  Lapse lapse{
+      .at = TimestampToTime(pin.not_after()), .server = &server, .pin = &pin};
+  if (pin.has_pin_not_after() &&
+      TimestampToTime(pin.pin_not_after()) < lapse.at) {
     lapse.at = TimestampToTime(pin.pin_not_after());
     lapse.by_window = true;
   }
   return lapse;
 }
 
-std::string Rfc3339(absl::Time time) {
-  return FormatRfc3339(time);
-}
+std::string Rfc3339(absl::Time time) { return FormatRfc3339(time); }
 
 void WriteJson(absl::Time now, absl::Time until,
                const std::vector<Lapse>& lapses, JsonWriter& json) {

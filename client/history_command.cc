@@ -43,7 +43,8 @@ absl::StatusOr<v1::HistoryRequest> RequestFromArgs(const ParsedArgs& args) {
   request.set_domain(names.domain());
   if (std::optional<std::string> since = args.Value("since")) {
     DTRUST_ASSIGN_OR_RETURN(absl::Duration ago, ParseDays(*since, "--since"));
-    request.mutable_since()->set_seconds(absl::ToUnixSeconds(absl::Now() - ago));
+    request.mutable_since()->set_seconds(
+        absl::ToUnixSeconds(absl::Now() - ago));
   }
   if (std::optional<std::string> limit = args.Value("limit")) {
     uint32_t value = 0;

@@ -51,8 +51,8 @@ absl::StatusOr<absl::Duration> ParseDays(absl::string_view text,
   if (!absl::ParseDuration(text, &duration) ||
       duration < absl::ZeroDuration() ||
       duration > absl::Hours(24 * 365 * 100)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        flag, " ", text, ": not a duration such as 30d or 12h"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", text, ": not a duration such as 30d or 12h"));
   }
   return duration;
 }

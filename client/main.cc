@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
     return std::nullopt;
   };
   std::string out, err;
-  const dtrust::cli::ExitCode code = dtrust::cli::RunCli(args, getenv, &out, &err);
+  const dtrust::cli::ExitCode code =
+      dtrust::cli::RunCli(args, getenv, &out, &err);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fwrite(err.data(), 1, err.size(), stderr);
   // A failed write to stdout (e.g. a full disk) must not pass as success.

@@ -73,12 +73,13 @@ absl::Status ProvePossession(DtrustdClient& dtrustd, const EVP_PKEY* key,
   }
   DTRUST_ASSIGN_OR_RETURN(
       const PossessionTerms terms,
-      MakePossessionTerms(request->server(),
-                          {request->domains().begin(), request->domains().end()},
-                          request->pin_kind() == v1::PIN_KIND_PUBLIC_KEY
-                              ? PinKind::kPublicKey
-                              : PinKind::kCertificate,
-                          window, cert_sha256));
+      MakePossessionTerms(
+          request->server(),
+          {request->domains().begin(), request->domains().end()},
+          request->pin_kind() == v1::PIN_KIND_PUBLIC_KEY
+              ? PinKind::kPublicKey
+              : PinKind::kCertificate,
+          window, cert_sha256));
   v1::PublishChallengeRequest challenge_request;
   challenge_request.set_server(request->server());
   challenge_request.set_sha256(std::string(cert_sha256.bytes()));

@@ -132,7 +132,8 @@ absl::StatusOr<Sha256Digest> ParseAdminClient(const std::string& value) {
   }
   absl::StatusOr<std::string> data = ReadSmallFile(value, kMaxPemFileBytes);
   if (!data.ok()) {
-    return UsageError(absl::StrCat("--admin-client: ", data.status().message()));
+    return UsageError(
+        absl::StrCat("--admin-client: ", data.status().message()));
   }
   absl::StatusOr<Certificate> certificate =
       Certificate::FromPemOrDer(*data, value);
@@ -181,8 +182,8 @@ absl::StatusOr<bool> ParseAccessFlag(
   } else if (flag == "--anonymous") {
     DTRUST_ASSIGN_OR_RETURN(std::string value, take_value());
     if (value != "reader" && value != "none") {
-      return UsageError(absl::StrCat("--anonymous: \"", value,
-                                     "\" is not reader or none"));
+      return UsageError(
+          absl::StrCat("--anonymous: \"", value, "\" is not reader or none"));
     }
     DTRUST_ASSIGN_OR_RETURN(options.anonymous_role,
                             ParseRole(value, "--anonymous"));
@@ -289,8 +290,11 @@ std::string DtrustdUsage() {
       "\n"
       "  --listen ADDR            gRPC address, HOST:PORT or unix:PATH;\n"
       "                           repeatable, every one is served (default ",
-      kDefaultUnixListenAddress, "\n"
-      "                           and ", kDefaultListenAddress, ")\n"
+      kDefaultUnixListenAddress,
+      "\n"
+      "                           and ",
+      kDefaultListenAddress,
+      ")\n"
       "  --tls-cert FILE          TLS on every TCP --listen with this\n"
       "  --tls-key FILE           certificate and key (PEM); clients must\n"
       "                           present a certificate, identified by its\n"

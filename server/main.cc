@@ -286,11 +286,10 @@ int Run(const DtrustdOptions& options) {
   LdapGrantStore grant_store(ldap);
   GrantCache grant_cache(&grant_store, Clock::Real(), kGrantRefresh,
                          options.max_staleness);
-  const Authorizer authorizer(
-      {.anonymous_role = options.anonymous_role,
-       .admin_uids = {0, getuid()},
-       .admin_certificates = options.admin_clients},
-      &grant_cache, UnixAccounts::System());
+  const Authorizer authorizer({.anonymous_role = options.anonymous_role,
+                               .admin_uids = {0, getuid()},
+                               .admin_certificates = options.admin_clients},
+                              &grant_cache, UnixAccounts::System());
   ClientGrants client_grants(&grant_store, &grant_cache, Clock::Real());
   LdapAuditStore audit_store(ldap);
   Auditor auditor(&audit_store, Clock::Real());
@@ -298,12 +297,12 @@ int Run(const DtrustdOptions& options) {
                                   &client_grants, &auditor);
   HealthService health_service(monitor, &authorizer);
   MakeSocketDirectories(options.listen);
-  absl::StatusOr<std::unique_ptr<GrpcServing>> serving = GrpcServing::Start(
-      {.addresses = options.listen,
-       .tls_cert_pem = options.tls_cert_pem,
-       .tls_key_pem = options.tls_key_pem,
-       .max_receive_bytes = kMaxRequestBytes},
-      {&grpc_service, &health_service});
+  absl::StatusOr<std::unique_ptr<GrpcServing>> serving =
+      GrpcServing::Start({.addresses = options.listen,
+                          .tls_cert_pem = options.tls_cert_pem,
+                          .tls_key_pem = options.tls_key_pem,
+                          .max_receive_bytes = kMaxRequestBytes},
+                         {&grpc_service, &health_service});
   if (!serving.ok()) {
     LogError(serving.status().message());
     return 1;

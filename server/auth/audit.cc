@@ -43,15 +43,14 @@ std::string AuditText(absl::string_view text, size_t max_length) {
 }
 
 std::string AuditJson(const AuditRecord& record) {
-  return absl::StrCat(
-      "{\"time\":", JsonString(FormatRfc3339(record.time)),
-      ",\"actor\":", JsonString(record.actor),
-      ",\"from\":", JsonString(record.from),
-      ",\"action\":", JsonString(record.action),
-      ",\"servers\":", JsonList(record.servers),
-      ",\"domains\":", JsonList(record.domains),
-      ",\"detail\":", JsonString(record.detail),
-      ",\"outcome\":", JsonString(record.outcome), "}");
+  return absl::StrCat("{\"time\":", JsonString(FormatRfc3339(record.time)),
+                      ",\"actor\":", JsonString(record.actor),
+                      ",\"from\":", JsonString(record.from),
+                      ",\"action\":", JsonString(record.action),
+                      ",\"servers\":", JsonList(record.servers),
+                      ",\"domains\":", JsonList(record.domains),
+                      ",\"detail\":", JsonString(record.detail),
+                      ",\"outcome\":", JsonString(record.outcome), "}");
 }
 
 void Auditor::Record(AuditRecord record) {

@@ -130,9 +130,8 @@ absl::StatusOr<Authority> Authorizer::Resolve(const Identity& identity,
     return Authority{.role = Role::kAdmin, .who = who};
   }
   authority.role = options_.anonymous_role;
-  authority.who = absl::StrCat(who, identity.kind == Identity::Kind::kAnonymous
-                                        ? ""
-                                        : " (no grant)");
+  authority.who = absl::StrCat(
+      who, identity.kind == Identity::Kind::kAnonymous ? "" : " (no grant)");
   if (identity.kind == Identity::Kind::kAnonymous || grants_ == nullptr ||
       needed <= options_.anonymous_role) {
     return authority;
@@ -166,8 +165,8 @@ absl::StatusOr<Authority> Authorizer::Require(const Identity& identity,
   authority.from = identity.peer;
   if (authority.role >= needed) return authority;
   const std::string refusal =
-      absl::StrCat(authority.who, " has role ", RoleName(authority.role), ": ", action,
-                   " needs the ", RoleName(needed), " role");
+      absl::StrCat(authority.who, " has role ", RoleName(authority.role), ": ",
+                   action, " needs the ", RoleName(needed), " role");
   if (identity.kind == Identity::Kind::kAnonymous) {
     return absl::UnauthenticatedError(absl::StrCat(
         refusal,
@@ -193,8 +192,8 @@ absl::Status Authorizer::CheckScopes(const Authority& authority,
                           NormalizeDnsName(server, "server name"));
   if (!in_scope(normalized)) {
     return absl::PermissionDeniedError(
-        absl::StrCat(authority.who, " may only publish for servers in ",
-                     scopes, ": server ", normalized, " is outside"));
+        absl::StrCat(authority.who, " may only publish for servers in ", scopes,
+                     ": server ", normalized, " is outside"));
   }
   for (const std::string& domain : domains) {
     DTRUST_ASSIGN_OR_RETURN(std::string name,

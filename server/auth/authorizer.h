@@ -53,7 +53,10 @@ class GrantCache {
  public:
   GrantCache(GrantStore* store, const Clock* clock, absl::Duration refresh,
              absl::Duration max_stale)
-      : store_(store), clock_(clock), refresh_(refresh), max_stale_(max_stale) {}
+      : store_(store),
+        clock_(clock),
+        refresh_(refresh),
+        max_stale_(max_stale) {}
 
   absl::StatusOr<std::shared_ptr<const std::vector<Grant>>> Get();
   // Forgets the copy, so the next Get() reads the store (after a write).

@@ -28,9 +28,8 @@ absl::Status CheckGrant(Grant& grant) {
   grant.scopes.erase(std::unique(grant.scopes.begin(), grant.scopes.end()),
                      grant.scopes.end());
   if (grant.label.size() > ClientGrants::kMaxLabelLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("label: longer than ", ClientGrants::kMaxLabelLength,
-                     " characters"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "label: longer than ", ClientGrants::kMaxLabelLength, " characters"));
   }
   if (std::any_of(grant.label.begin(), grant.label.end(),
                   [](char c) { return absl::ascii_iscntrl(c); })) {
@@ -56,9 +55,9 @@ absl::StatusOr<Grant> ClientGrants::Put(Grant grant,
 
 absl::StatusOr<Grant> ClientGrants::Revoke(const GrantSubject& subject) {
   DTRUST_ASSIGN_OR_RETURN(std::vector<Grant> grants, store_->ListGrants());
-  const auto found =
-      std::find_if(grants.begin(), grants.end(),
-                   [&](const Grant& grant) { return grant.subject == subject; });
+  const auto found = std::find_if(
+      grants.begin(), grants.end(),
+      [&](const Grant& grant) { return grant.subject == subject; });
   if (found == grants.end()) {
     return absl::NotFoundError(
         absl::StrCat(subject.Describe(), " has no grant"));

@@ -56,15 +56,13 @@ absl::string_view RoleName(Role role) {
   return "";
 }
 
-absl::StatusOr<Role> ParseRole(absl::string_view text,
-                               absl::string_view what) {
+absl::StatusOr<Role> ParseRole(absl::string_view text, absl::string_view what) {
   for (Role role :
        {Role::kNone, Role::kReader, Role::kPublisher, Role::kAdmin}) {
     if (text == RoleName(role)) return role;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(what, ": \"", text,
-                   "\" is not a role (none, reader, publisher, admin)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      what, ": \"", text, "\" is not a role (none, reader, publisher, admin)"));
 }
 
 }  // namespace dtrust

@@ -24,8 +24,8 @@ struct Identity {
     kCertificate,  // A TLS client certificate.
   };
   Kind kind = Kind::kAnonymous;
-  uid_t uid = 0;  // kUnixUser.
-  gid_t gid = 0;  // kUnixUser: the primary group.
+  uid_t uid = 0;               // kUnixUser.
+  gid_t gid = 0;               // kUnixUser: the primary group.
   Sha256Digest cert_sha256{};  // kCertificate.
   // Where the call came from, for logs and the audit trail (gRPC's peer
   // string, e.g. "ipv4:127.0.0.1:40112"); never used to decide anything.

@@ -42,8 +42,8 @@ absl::Status RemoveStaleSocket(const std::string& path, bool* removed) {
   const sockaddr_un addr = UnixSockaddr(path);
   if (connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr),
               sizeof(addr)) == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "unix:", path, ": a server is already listening there"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("unix:", path, ": a server is already listening there"));
   }
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
     return SocketError(path, "remove the stale socket", errno);
@@ -57,9 +57,9 @@ absl::Status RemoveStaleSocket(const std::string& path, bool* removed) {
 absl::StatusOr<OwnedFd> BindUnixSocket(const std::string& path, mode_t mode,
                                        struct stat* made, bool* removed_stale) {
   if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unix:", path, ": the path must have 1 to ",
-        sizeof(sockaddr_un::sun_path) - 1, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unix:", path, ": the path must have 1 to ",
+                     sizeof(sockaddr_un::sun_path) - 1, " bytes"));
   }
   if (absl::Status removed = RemoveStaleSocket(path, removed_stale);
       !removed.ok()) {

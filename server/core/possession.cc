@@ -39,9 +39,7 @@ struct MdCtxDeleter {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
-std::string Rfc3339(absl::Time time) {
-  return FormatRfc3339Seconds(time);
-}
+std::string Rfc3339(absl::Time time) { return FormatRfc3339Seconds(time); }
 
 std::string RandomSecret() {
   std::string secret(kSecretSize, '\0');
@@ -92,9 +90,9 @@ std::string PossessionMessage(absl::string_view challenge,
   for (const std::string& domain : terms.domains) {
     absl::StrAppend(&message, domain, end);
   }
-  absl::StrAppend(&message, PinKindName(terms.kind), end,
-                  bound(terms.window.not_before), end,
-                  bound(terms.window.not_after), end, terms.cert_sha256.bytes());
+  absl::StrAppend(
+      &message, PinKindName(terms.kind), end, bound(terms.window.not_before),
+      end, bound(terms.window.not_after), end, terms.cert_sha256.bytes());
   return message;
 }
 
@@ -181,9 +179,8 @@ absl::Status PossessionChallenges::UseOnce(absl::string_view nonce,
   absl::MutexLock lock(&mu_);
   if (used_.size() >= kMaxUsed / 2) {
     const absl::Time now = clock_->Now();
-    absl::erase_if(used_, [now](const auto& entry) {
-      return entry.second < now;
-    });
+    absl::erase_if(used_,
+                   [now](const auto& entry) { return entry.second < now; });
   }
   if (used_.size() >= kMaxUsed) {
     return absl::UnavailableError(

@@ -49,8 +49,8 @@ absl::StatusOr<PossessionTerms> MakePossessionTerms(
 // What the key holder signs: "dtrust-possession-v2\0", the challenge, then
 // "\0"-terminated: the server, the number of domains and each domain, the
 // pin kind's name, the window's bounds as Unix nanoseconds ("-" when
-// unset), and last the 32 certificate digest bytes. Shared by the CLI (signing) and dtrustd
-// (verifying), so both sign the same bytes.
+// unset), and last the 32 certificate digest bytes. Shared by the CLI (signing)
+// and dtrustd (verifying), so both sign the same bytes.
 std::string PossessionMessage(absl::string_view challenge,
                               const PossessionTerms& terms);
 
@@ -87,8 +87,7 @@ class PossessionChallenges {
   // publish before, and `signature` signs PossessionMessage(challenge,
   // terms) under the certificate's key; the challenge is then used up.
   // InvalidArgument naming the cause otherwise (a replay: "already used").
-  absl::Status Verify(absl::string_view challenge,
-                      const PossessionTerms& terms,
+  absl::Status Verify(absl::string_view challenge, const PossessionTerms& terms,
                       const Certificate& certificate,
                       absl::string_view signature);
 

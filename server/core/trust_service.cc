@@ -33,9 +33,7 @@ absl::StatusOr<std::string> NormalizeOptional(absl::string_view name,
   return NormalizeDnsName(name, what);
 }
 
-std::string Rfc3339(absl::Time time) {
-  return FormatRfc3339Seconds(time);
-}
+std::string Rfc3339(absl::Time time) { return FormatRfc3339Seconds(time); }
 
 // How close a match came to being trusted; lower is closer.
 int Rank(Verdict verdict) {
@@ -164,14 +162,14 @@ absl::StatusOr<PublishResult> TrustService::Publish(
       return absl::InvalidArgumentError(
           "proof of possession needs both the challenge and the signature");
     }
-    DTRUST_RETURN_IF_ERROR(challenges_.Verify(
-        request.challenge,
-        PossessionTerms{.server = server,
-                        .domains = domains,
-                        .kind = request.kind,
-                        .window = request.window,
-                        .cert_sha256 = certificate.sha256()},
-        certificate, request.possession_signature));
+    DTRUST_RETURN_IF_ERROR(
+        challenges_.Verify(request.challenge,
+                           PossessionTerms{.server = server,
+                                           .domains = domains,
+                                           .kind = request.kind,
+                                           .window = request.window,
+                                           .cert_sha256 = certificate.sha256()},
+                           certificate, request.possession_signature));
     provenance = PinProvenance::kPossessionProven;
   }
 

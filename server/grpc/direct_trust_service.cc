@@ -42,11 +42,10 @@ grpc::Status DirectTrustService::Failed(absl::string_view method,
   std::string suppressed;
   if (failure_lines_.Allow(&suppressed)) {
     // Bad input is the caller's problem, the rest is ours.
-    const bool refused = absl::IsInvalidArgument(status) ||
-                         absl::IsNotFound(status) ||
-                         absl::IsFailedPrecondition(status) ||
-                         absl::IsPermissionDenied(status) ||
-                         absl::IsUnauthenticated(status);
+    const bool refused =
+        absl::IsInvalidArgument(status) || absl::IsNotFound(status) ||
+        absl::IsFailedPrecondition(status) ||
+        absl::IsPermissionDenied(status) || absl::IsUnauthenticated(status);
     Log(refused ? LogLevel::kInfo : LogLevel::kWarning,
         absl::StrCat(method, " from ", PeerIdentity(*context).peer,
                      refused ? " refused: " : " failed: ", status.ToString(),
@@ -58,7 +57,8 @@ grpc::Status DirectTrustService::Failed(absl::string_view method,
 grpc::Status DirectTrustService::GetPublishChallenge(
     grpc::ServerContext* context, const v1::PublishChallengeRequest* request,
     v1::PublishChallenge* response) {
-  if (grpc::Status allowed = Allow(context, Role::kPublisher, "GetPublishChallenge");
+  if (grpc::Status allowed =
+          Allow(context, Role::kPublisher, "GetPublishChallenge");
       !allowed.ok()) {
     return allowed;
   }
@@ -112,8 +112,8 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
       absl::Nanoseconds(response->snapshot_age().nanos());
   std::string suppressed;
   if (verdict != Verdict::kTrusted && verdict_lines_.Allow(&suppressed)) {
-    LogInfo("Verify from ", PeerIdentity(*context).peer, ": ", VerdictName(verdict), ": ",
-            response->reason(),
+    LogInfo("Verify from ", PeerIdentity(*context).peer, ": ",
+            VerdictName(verdict), ": ", response->reason(),
             age > absl::ZeroDuration()
                 ? absl::StrCat(" (from a directory snapshot ",
                                absl::FormatDuration(
@@ -128,7 +128,8 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
 grpc::Status DirectTrustService::ListDomainPolicies(
     grpc::ServerContext* context, const v1::ListDomainPoliciesRequest* request,
     v1::ListDomainPoliciesResponse* response) {
-  if (grpc::Status allowed = Allow(context, Role::kPublisher, "ListDomainPolicies");
+  if (grpc::Status allowed =
+          Allow(context, Role::kPublisher, "ListDomainPolicies");
       !allowed.ok()) {
     return allowed;
   }

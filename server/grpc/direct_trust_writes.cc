@@ -47,11 +47,12 @@ std::vector<std::string> AuditNames(const Names& names) {
 std::string OutcomeOf(const absl::Status& status) {
   const bool refused =
       absl::IsPermissionDenied(status) || absl::IsUnauthenticated(status);
-  const bool rejected = absl::IsInvalidArgument(status) ||
-                        absl::IsNotFound(status) ||
-                        absl::IsFailedPrecondition(status) ||
-                        absl::IsAlreadyExists(status);
-  return absl::StrCat(refused ? "refused: " : rejected ? "rejected: " : "failed: ",
+  const bool rejected =
+      absl::IsInvalidArgument(status) || absl::IsNotFound(status) ||
+      absl::IsFailedPrecondition(status) || absl::IsAlreadyExists(status);
+  return absl::StrCat(refused    ? "refused: "
+                      : rejected ? "rejected: "
+                                 : "failed: ",
                       AuditText(status.ToString(), 1024));
 }
 
@@ -80,17 +81,17 @@ AuditRecord DirectTrustService::StartAudit(
     const grpc::ServerContext& context, absl::string_view action,
     const absl::StatusOr<Authority>& authority) const {
   const Identity identity = PeerIdentity(context);
-  return AuditRecord{
-      .actor = authority.ok() ? authority->who : authorizer_->Describe(identity),
-      .from = identity.peer,
-      .action = std::string(action)};
+  return AuditRecord{.actor = authority.ok() ? authority->who
+                                             : authorizer_->Describe(identity),
+                     .from = identity.peer,
+                     .action = std::string(action)};
 }
 
 grpc::Status DirectTrustService::Finish(AuditRecord record,
                                         const absl::Status& status,
                                         std::string ok_outcome) {
-  record.outcome = status.ok() ? absl::StrCat("ok: ", ok_outcome)
-                               : OutcomeOf(status);
+  record.outcome =
+      status.ok() ? absl::StrCat("ok: ", ok_outcome) : OutcomeOf(status);
   auditor_->Record(std::move(record));
   return ToGrpcStatus(status);
 }
@@ -116,11 +117,11 @@ grpc::Status DirectTrustService::Publish(grpc::ServerContext* context,
   absl::StatusOr<PublishResult> result = trust_service_->Publish(*converted);
   if (!result.ok()) return Finish(std::move(audit), result.status());
   audit.detail = absl::StrCat(
-      result->previous ? PinText(*result->previous)
-                       : (result->outcome ==
-                                  PublishResult::Outcome::kAlreadyPublished
-                              ? PinText(result->pin)
-                              : "not published"),
+      result->previous
+          ? PinText(*result->previous)
+          : (result->outcome == PublishResult::Outcome::kAlreadyPublished
+                 ? PinText(result->pin)
+                 : "not published"),
       " -> ", PinText(result->pin),
       result->domains_added.empty()
           ? ""
@@ -137,14 +138,15 @@ grpc::Status DirectTrustService::Unpublish(grpc::ServerContext* context,
   absl::StatusOr<Authority> authority =
       Authorize(*context, Role::kPublisher, "Unpublish");
   AuditRecord audit = StartAudit(*context, "Unpublish", authority);
-  if (!request->server().empty()) audit.servers = {AuditName(request->server())};
+  if (!request->server().empty())
+    audit.servers = {AuditName(request->server())};
   absl::StatusOr<UnpublishRequest> converted = FromProto(*request);
   if (converted.ok()) {
     audit.detail = absl::StrCat(
-        "sha256 ", (converted->cert_sha256
-                        ? *converted->cert_sha256
-                        : Sha256Digest::Of(converted->certificate_der))
-                       .ToColonHex());
+        "sha256 ",
+        (converted->cert_sha256 ? *converted->cert_sha256
+                                : Sha256Digest::Of(converted->certificate_der))
+            .ToColonHex());
   }
   absl::Status allowed =
       !authority.ok() ? authority.status() : converted.status();
@@ -173,8 +175,7 @@ grpc::Status DirectTrustService::SetDomainPolicy(
   AuditRecord audit = StartAudit(*context, "SetDomainPolicy", authority);
   audit.domains = {AuditName(request->domain())};
   absl::StatusOr<DomainPolicyChange> change = FromProto(*request);
-  absl::Status allowed =
-      !authority.ok() ? authority.status() : change.status();
+  absl::Status allowed = !authority.ok() ? authority.status() : change.status();
   if (!allowed.ok()) return Finish(std::move(audit), allowed);
   absl::StatusOr<std::vector<DomainPolicy>> before =
       trust_service_->ListDomainPolicies(audit.domains.front());

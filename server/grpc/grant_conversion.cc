@@ -22,11 +22,11 @@ absl::StatusOr<GrantSubject> FromProto(const v1::ClientSubject& subject) {
   }
   result.kind = subject.unix_user().empty() ? GrantSubject::Kind::kUnixGroup
                                             : GrantSubject::Kind::kUnixUser;
-  result.name = subject.unix_user().empty() ? subject.unix_group()
-                                            : subject.unix_user();
-  DTRUST_RETURN_IF_ERROR(CheckUnixName(
-      result.name, subject.unix_user().empty() ? "subject.unix_group"
-                                               : "subject.unix_user"));
+  result.name =
+      subject.unix_user().empty() ? subject.unix_group() : subject.unix_user();
+  DTRUST_RETURN_IF_ERROR(CheckUnixName(result.name, subject.unix_user().empty()
+                                                        ? "subject.unix_group"
+                                                        : "subject.unix_user"));
   return result;
 }
 
@@ -102,8 +102,8 @@ v1::AuditEvent ToProto(const AuditRecord& record) {
   v1::AuditEvent event;
   const int64_t seconds = absl::ToUnixSeconds(record.time);
   event.mutable_time()->set_seconds(seconds);
-  event.mutable_time()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(
-      record.time - absl::FromUnixSeconds(seconds))));
+  event.mutable_time()->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(record.time - absl::FromUnixSeconds(seconds))));
   event.set_actor(record.actor);
   event.set_from(record.from);
   event.set_action(record.action);

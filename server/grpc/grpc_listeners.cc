@@ -46,8 +46,9 @@ absl::StatusOr<std::unique_ptr<GrpcServing>> GrpcServing::Start(
   }
   for (const auto& [address, port] : tcp) {
     if (*port == 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot listen on ", address, " (address in use, or not HOST:PORT?)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot listen on ", address,
+                       " (address in use, or not HOST:PORT?)"));
     }
   }
   size_t next_tcp = 0;

@@ -1,14 +1,13 @@
 #include "server/grpc/health_service.h"
 
-#include "server/grpc/peer_identity.h"
-#include "server/grpc/status_conversion.h"
-
 #include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "dtrust/v1/dtrust.grpc.pb.h"
 #include "server/core/log.h"
+#include "server/grpc/peer_identity.h"
+#include "server/grpc/status_conversion.h"
 
 namespace dtrust {
 namespace {

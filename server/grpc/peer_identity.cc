@@ -3,9 +3,9 @@
 #include <sys/socket.h>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/core/certificate.h"
 
 namespace dtrust {
@@ -17,8 +17,8 @@ constexpr absl::string_view kFdPeerPrefix = "fd:";
 bool UnixPeer(int fd, ucred* credentials) {
   sockaddr_storage address{};
   socklen_t address_length = sizeof(address);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address),
-                  &address_length) != 0 ||
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_length) !=
+          0 ||
       address.ss_family != AF_UNIX) {
     return false;
   }
@@ -51,8 +51,8 @@ Identity PeerIdentity(const grpc::ServerContext& context) {
   absl::string_view rest = peer;
   int fd = -1;
   ucred credentials{};
-  if (absl::ConsumePrefix(&rest, kFdPeerPrefix) && absl::SimpleAtoi(rest, &fd) &&
-      UnixPeer(fd, &credentials)) {
+  if (absl::ConsumePrefix(&rest, kFdPeerPrefix) &&
+      absl::SimpleAtoi(rest, &fd) && UnixPeer(fd, &credentials)) {
     return Identity::UnixUser(credentials.uid, credentials.gid,
                               absl::StrCat("unix:pid ", credentials.pid));
   }

@@ -36,7 +36,8 @@ absl::StatusOr<std::unique_ptr<UnixGrpcListener>> UnixGrpcListener::Start(
   }
   std::unique_ptr<UnixGrpcListener> listener(new UnixGrpcListener(
       path, *std::move(fd), std::move(wake), made, server));
-  listener->thread_ = std::thread([raw = listener.get()] { raw->AcceptLoop(); });
+  listener->thread_ =
+      std::thread([raw = listener.get()] { raw->AcceptLoop(); });
   return listener;
 }
 
@@ -50,7 +51,8 @@ void UnixGrpcListener::AcceptLoop() {
       return;
     }
     if (fds[1].revents != 0) return;
-    const int connection = accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    const int connection =
+        accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (connection < 0) {
       if (errno == EMFILE || errno == ENFILE) {
         LogWarning("unix:", path_, ": out of file descriptors");

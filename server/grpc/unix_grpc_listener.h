@@ -39,8 +39,8 @@ class UnixGrpcListener {
   void Stop();
 
  private:
-  UnixGrpcListener(std::string path, OwnedFd fd, OwnedFd wake,
-                   struct stat made, grpc::Server* server)
+  UnixGrpcListener(std::string path, OwnedFd fd, OwnedFd wake, struct stat made,
+                   grpc::Server* server)
       : path_(std::move(path)),
         fd_(std::move(fd)),
         wake_(std::move(wake)),

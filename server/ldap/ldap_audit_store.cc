@@ -79,8 +79,8 @@ absl::StatusOr<AuditRecord> ParseRecord(const LdapEntry& entry) {
 absl::StatusOr<std::string> QueryFilter(const AuditQuery& query) {
   std::string filter = absl::StrCat("(&", ClassFilter(kAuditClass));
   if (query.since != absl::InfinitePast()) {
-    absl::StrAppend(&filter, "(", kTime, ">=",
-                    ToGeneralizedTime(query.since), ")");
+    absl::StrAppend(&filter, "(", kTime, ">=", ToGeneralizedTime(query.since),
+                    ")");
   }
   for (const auto& [type, value] :
        {std::pair(kServer, &query.server), std::pair(kDomain, &query.domain)}) {
@@ -94,8 +94,7 @@ absl::StatusOr<std::string> QueryFilter(const AuditQuery& query) {
 }  // namespace
 
 LdapAuditStore::LdapAuditStore(LdapOptions options)
-    : audit_dn_(absl::StrCat("ou=audit,", options.base_dn)),
-      pool_([&options] {
+    : audit_dn_(absl::StrCat("ou=audit,", options.base_dn)), pool_([&options] {
         options.connections = 1;
         return std::move(options);
       }()) {}
@@ -114,8 +113,8 @@ absl::StatusOr<std::vector<AuditRecord>> LdapAuditStore::Query(
     const AuditQuery& query, bool* truncated) {
   DTRUST_ASSIGN_OR_RETURN(std::string filter, QueryFilter(query));
   std::vector<AuditRecord> records;
-  DTRUST_RETURN_IF_ERROR(pool_.Run(
-      LdapPool::Retry::kOnceIfStale, [&](LdapConnection& connection) {
+  DTRUST_RETURN_IF_ERROR(
+      pool_.Run(LdapPool::Retry::kOnceIfStale, [&](LdapConnection& connection) {
         records.clear();
         absl::StatusOr<std::vector<LdapEntry>> entries =
             connection.Search(audit_dn_, LdapScope::kOneLevel, filter, {});

@@ -179,9 +179,9 @@ absl::StatusOr<std::unique_ptr<LdapDirectory>> LdapDirectory::Connect(
                           LdapConnection::Open(options));
   LogInfo("LDAP: connected to ", connection->uri(), " as ",
           connection->identity(), ", base ", options.base_dn);
-  DTRUST_RETURN_IF_ERROR(EnsureBaseEntries(
-      *connection, options.base_dn,
-      {servers.dn, domains.dn, clients.dn, audit.dn}));
+  DTRUST_RETURN_IF_ERROR(
+      EnsureBaseEntries(*connection, options.base_dn,
+                        {servers.dn, domains.dn, clients.dn, audit.dn}));
   return absl::WrapUnique(new LdapDirectory(
       options, std::move(connection), std::move(servers), std::move(domains)));
 }

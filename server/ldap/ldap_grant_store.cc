@@ -47,8 +47,10 @@ std::vector<LdapAttribute> GrantAttributes(const Grant& grant) {
       {"objectClass", {std::string(kGrantClass)}},
       {std::string(kSubject), {grant.subject.Key()}},
       {std::string(kRole), {std::string(RoleName(grant.role))}}};
-  if (!grant.scopes.empty()) attributes.push_back({std::string(kScope), grant.scopes});
-  if (!grant.label.empty()) attributes.push_back({std::string(kLabel), {grant.label}});
+  if (!grant.scopes.empty())
+    attributes.push_back({std::string(kScope), grant.scopes});
+  if (!grant.label.empty())
+    attributes.push_back({std::string(kLabel), {grant.label}});
   if (!grant.granted_by.empty()) {
     attributes.push_back({std::string(kGrantedBy), {grant.granted_by}});
   }
@@ -115,8 +117,8 @@ absl::Status LdapGrantStore::PutGrant(const Grant& grant) {
     if (absl::IsAlreadyExists(added)) return connection.Modify(dn, replace);
     if (absl::IsNotFound(added)) {
       return absl::FailedPreconditionError(absl::StrCat(
-          clients_dn_, " is missing (restart dtrustd to create it): ",
-          added.message()));
+          clients_dn_,
+          " is missing (restart dtrustd to create it): ", added.message()));
     }
     return added;
   });

@@ -39,9 +39,10 @@ class SharedFiles {
   void MakeCert(const std::string& name, const std::string& subject,
                 const std::string& extra = "") const {
     const CommandResult r = RunShell(absl::StrCat(
-        "cd '", dir_, "' && openssl req -x509 -newkey ec -pkeyopt "
-        "ec_paramgen_curve:P-256 -nodes -days 30 -subj '", subject, "' ",
-        extra, " -keyout ", name, ".key -out ", name,
+        "cd '", dir_,
+        "' && openssl req -x509 -newkey ec -pkeyopt "
+        "ec_paramgen_curve:P-256 -nodes -days 30 -subj '",
+        subject, "' ", extra, " -keyout ", name, ".key -out ", name,
         ".pem 2>/dev/null && chmod 644 ", name, ".key ", name, ".pem"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
@@ -75,10 +76,13 @@ std::vector<std::vector<std::string>> EveryWrite(const SharedFiles& files) {
 // Runs dtrust as the unprivileged user `nobody`.
 CommandResult RunAsNobody(const std::string& endpoint,
                           const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"setpriv",       "--reuid=nobody",
-                                   "--regid=nogroup", "--clear-groups",
+  std::vector<std::string> argv = {"setpriv",
+                                   "--reuid=nobody",
+                                   "--regid=nogroup",
+                                   "--clear-groups",
                                    DTRUST_BINARY_DIR "/client/dtrust",
-                                   "--endpoint",    endpoint};
+                                   "--endpoint",
+                                   endpoint};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
 }
@@ -93,17 +97,18 @@ class AuthorizationTest : public ::testing::Test {
     files_->MakeCert("mx1", "/CN=mx1.org-b.example");
     files_->MakeCert("evil", "/CN=mx1.org-b.example");
     // Same subject, issuer and serial as the admin's, another key.
-    const std::string serial = RunShell(
-        "openssl x509 -noout -serial -in '" + files_->Path("admin.pem") +
-        "' | cut -d= -f2").out;
+    const std::string serial =
+        RunShell("openssl x509 -noout -serial -in '" +
+                 files_->Path("admin.pem") + "' | cut -d= -f2")
+            .out;
     files_->MakeCert("forged", "/CN=dtrust admin",
                      "-set_serial 0x" + serial.substr(0, serial.size() - 1));
     absl::StatusOr<std::unique_ptr<DtrustdProcess>> started =
-        DtrustdProcess::Start(
-            {"--data-dir", files_->Path("data"), "--listen", "127.0.0.1:0",
-             "--tls-cert", files_->Path("server.pem"), "--tls-key",
-             files_->Path("server.key"), "--admin-client",
-             files_->Path("admin.pem")});
+        DtrustdProcess::Start({"--data-dir", files_->Path("data"), "--listen",
+                               "127.0.0.1:0", "--tls-cert",
+                               files_->Path("server.pem"), "--tls-key",
+                               files_->Path("server.key"), "--admin-client",
+                               files_->Path("admin.pem")});
     ASSERT_TRUE(started.ok()) << started.status();
     dtrustd_ = started->release();
     const std::string socket = dtrustd_->endpoint().substr(5);
@@ -143,10 +148,10 @@ DtrustdProcess* AuthorizationTest::dtrustd_ = nullptr;
 std::string AuthorizationTest::server_sha256_;
 
 TEST_F(AuthorizationTest, RootOverTheUnixSocketIsAdmin) {
-  const CommandResult r = DtrustCli(dtrustd_->endpoint())
-                              .Run({"publish", "--server", "mx1.org-b.example",
-                                    "--domain", "org-b.example",
-                                    files_->Path("mx1.pem")});
+  const CommandResult r =
+      DtrustCli(dtrustd_->endpoint())
+          .Run({"publish", "--server", "mx1.org-b.example", "--domain",
+                "org-b.example", files_->Path("mx1.pem")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("asserted by unix user root (uid 0)"));
 }
@@ -173,9 +178,8 @@ TEST_F(AuthorizationTest, AnUnprivilegedUserCannotChangeTrust) {
 
 TEST_F(AuthorizationTest, AnonymousLoopbackCallersOnlyRead) {
   // A second dtrustd with plain TCP on loopback.
-  absl::StatusOr<std::unique_ptr<DtrustdProcess>> plain =
-      DtrustdProcess::Start({"--data-dir", files_->Path("plain-data"),
-                             "--listen", "127.0.0.1:0"});
+  absl::StatusOr<std::unique_ptr<DtrustdProcess>> plain = DtrustdProcess::Start(
+      {"--data-dir", files_->Path("plain-data"), "--listen", "127.0.0.1:0"});
   ASSERT_TRUE(plain.ok()) << plain.status();
   const DtrustCli tcp(TcpAddress(**plain));
   const std::string before = DtrustCli((*plain)->endpoint()).Run({"list"}).out;
@@ -194,8 +198,7 @@ TEST_F(AuthorizationTest, AnonymousLoopbackCallersOnlyRead) {
 TEST_F(AuthorizationTest, AnonymousNoneRefusesEvenReads) {
   absl::StatusOr<std::unique_ptr<DtrustdProcess>> closed =
       DtrustdProcess::Start({"--data-dir", files_->Path("closed-data"),
-                             "--listen", "127.0.0.1:0", "--anonymous",
-                             "none"});
+                             "--listen", "127.0.0.1:0", "--anonymous", "none"});
   ASSERT_TRUE(closed.ok()) << closed.status();
   const CommandResult r =
       DtrustCli(TcpAddress(**closed)).Run({"verify", files_->Path("mx1.pem")});
@@ -204,9 +207,9 @@ TEST_F(AuthorizationTest, AnonymousNoneRefusesEvenReads) {
 }
 
 TEST_F(AuthorizationTest, TheBootstrapAdminCertificatePublishesOverTls) {
-  CommandResult r = RunTls("admin", {"publish", "--server", "mx2.org-b.example",
-                                     "--domain", "org-b.example",
-                                     files_->Path("client.pem")});
+  CommandResult r =
+      RunTls("admin", {"publish", "--server", "mx2.org-b.example", "--domain",
+                       "org-b.example", files_->Path("client.pem")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("client certificate sha256 " +
                                OpensslSha256(files_->Path("admin.pem"))));
@@ -221,8 +224,8 @@ TEST_F(AuthorizationTest, OtherCertificatesAreReadersOnly) {
     CommandResult r;
     for (const std::vector<std::string>& write : EveryWrite(*files_)) {
       r = RunTls(name, write);
-      EXPECT_EQ(r.exit_code, 4) << name << " " << write[0] << ": " << r.out
-                                << r.err;
+      EXPECT_EQ(r.exit_code, 4)
+          << name << " " << write[0] << ": " << r.out << r.err;
       EXPECT_THAT(r.err, HasSubstr("client certificate sha256 " +
                                    OpensslSha256(files_->Path(name + ".pem"))));
     }
@@ -293,8 +296,8 @@ TEST_F(AuthorizationTest, AScopedPublisherStaysInItsScopes) {
 
 TEST_F(AuthorizationTest, AGrantedCertificateIsAdmin) {
   const DtrustCli root(dtrustd_->endpoint());
-  CommandResult r = root.Run({"client", "grant", "--role", "admin",
-                              files_->Path("client.pem")});
+  CommandResult r = root.Run(
+      {"client", "grant", "--role", "admin", files_->Path("client.pem")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = RunTls("client", {"domain", "add", "org-z.example", "--send"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -342,12 +345,11 @@ TEST_F(AuthorizationTest, HistoryShowsEveryWriteAndRefusalWithItsIdentity) {
                         {"unpublish", "--server", "mx7.org-b.example", cert})
                 .exit_code,
             4);
-  ASSERT_EQ(root.Run({"unpublish", "--server", "mx7.org-b.example", cert})
-                .exit_code,
-            0);
-  const CommandResult history =
-      root.Run({"history", "--server", "mx7.org-b.example", "--since", "1h",
-                "--json"});
+  ASSERT_EQ(
+      root.Run({"unpublish", "--server", "mx7.org-b.example", cert}).exit_code,
+      0);
+  const CommandResult history = root.Run(
+      {"history", "--server", "mx7.org-b.example", "--since", "1h", "--json"});
   ASSERT_EQ(history.exit_code, 0) << history.err;
   const google::protobuf::Value json = ParseJson(history.out);
   const auto& events = Field(json, "events").list_value().values();
@@ -367,8 +369,7 @@ TEST_F(AuthorizationTest, HistoryShowsEveryWriteAndRefusalWithItsIdentity) {
   EXPECT_EQ(Field(events[2], "outcome").string_value(), "ok: unpublished");
   EXPECT_THAT(dtrustd_->Log(), HasSubstr("audit: {\"time\":"));
   // Only admins read the history.
-  const CommandResult refused =
-      RunAsNobody(dtrustd_->endpoint(), {"history"});
+  const CommandResult refused = RunAsNobody(dtrustd_->endpoint(), {"history"});
   EXPECT_EQ(refused.exit_code, 4) << refused.err;
 }
 

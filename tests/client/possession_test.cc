@@ -81,8 +81,9 @@ TEST_F(PossessionTest, PublishWithKeyIsPossessionProven) {
       Dtrust({"publish", "--server", "mx1.org-b.example", "--domain",
               kOwnDomain, "--key", mx1.key_path, mx1.cert_path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(DetailValue(r.out, "provenance"),
-              StartsWith("possession-proven (published by unix user root (uid 0))"));
+  EXPECT_THAT(
+      DetailValue(r.out, "provenance"),
+      StartsWith("possession-proven (published by unix user root (uid 0))"));
 
   const auto [provenance, publisher] = ListedProvenance("mx1.org-b.example");
   EXPECT_EQ(provenance, "possession-proven");

@@ -18,8 +18,8 @@ absl::StatusOr<DtrustdOptions> Parse(std::vector<std::string> args) {
 TEST(DtrustdOptionsTest, DefaultsToTheEmbeddedDirectoryOnLoopback) {
   auto options = Parse({});
   ASSERT_TRUE(options.ok());
-  EXPECT_THAT(options->listen, ElementsAre("unix:/run/dtrust/dtrustd.sock",
-                                           "127.0.0.1:7750"));
+  EXPECT_THAT(options->listen,
+              ElementsAre("unix:/run/dtrust/dtrustd.sock", "127.0.0.1:7750"));
   EXPECT_EQ(options->anonymous_role, Role::kReader);
   EXPECT_TRUE(options->admin_clients.empty());
   EXPECT_TRUE(options->tls_cert_pem.empty());
@@ -379,16 +379,16 @@ TEST(DtrustdOptionsTest, PlainTcpMustStayOnLoopback) {
 TEST(DtrustdOptionsTest, AccessFlags) {
   EXPECT_THAT(Parse({"--tls-cert", "/nonexistent.pem"}).status().message(),
               HasSubstr("--tls-cert and --tls-key go together"));
-  EXPECT_THAT(Parse({"--tls-cert", "/nonexistent.pem", "--tls-key",
-                     "/nonexistent.key"})
-                  .status()
-                  .message(),
-              HasSubstr("/nonexistent.pem"));
+  EXPECT_THAT(
+      Parse({"--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"})
+          .status()
+          .message(),
+      HasSubstr("/nonexistent.pem"));
   EXPECT_THAT(Parse({"--anonymous", "admin"}).status().message(),
               HasSubstr("is not reader or none"));
-  absl::StatusOr<DtrustdOptions> options = Parse(
-      {"--anonymous", "none", "--admin-client",
-       "sha256:" + std::string(64, 'a')});
+  absl::StatusOr<DtrustdOptions> options =
+      Parse({"--anonymous", "none", "--admin-client",
+             "sha256:" + std::string(64, 'a')});
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->anonymous_role, Role::kNone);
   ASSERT_EQ(options->admin_clients.size(), 1u);

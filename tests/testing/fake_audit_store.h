@@ -34,7 +34,8 @@ class FakeAuditStore : public AuditStore {
       }
     }
     *truncated = matching.size() > query.limit;
-    if (*truncated) matching.erase(matching.begin(), matching.end() - query.limit);
+    if (*truncated)
+      matching.erase(matching.begin(), matching.end() - query.limit);
     return matching;
   }
   std::vector<AuditRecord> records() const {

@@ -1,6 +1,5 @@
 #include "server/auth/authorizer.h"
 
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
@@ -72,13 +71,15 @@ TEST_F(AuthorizerTest, RootIsAdminAndOthersReadOnly) {
 
 TEST_F(AuthorizerTest, AnonymousNoneRefusesReads) {
   const Authorizer authorizer = Make(Role::kNone);
-  EXPECT_EQ(authorizer.Require(kAnonymous, Role::kReader, "Verify")
-                .status()
-                .code(),
-            absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(authorizer.Require(kClient, Role::kReader, "Verify").status().code(),
-            absl::StatusCode::kPermissionDenied);
-  ASSERT_TRUE(store_.PutGrant(MakeGrant({.cert_sha256 = kClientCert}, Role::kReader)).ok());
+  EXPECT_EQ(
+      authorizer.Require(kAnonymous, Role::kReader, "Verify").status().code(),
+      absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      authorizer.Require(kClient, Role::kReader, "Verify").status().code(),
+      absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(
+      store_.PutGrant(MakeGrant({.cert_sha256 = kClientCert}, Role::kReader))
+          .ok());
   clock_.Set(clock_.Now() + absl::Seconds(1));  // The cache's refresh.
   EXPECT_TRUE(authorizer.Require(kClient, Role::kReader, "Verify").ok());
 }
@@ -98,15 +99,24 @@ TEST_F(AuthorizerTest, BootstrapCertificatesAreAdmin) {
 
 TEST_F(AuthorizerTest, GrantsByCertificateUserAndGroup) {
   const Authorizer authorizer = Make();
-  ASSERT_TRUE(store_.PutGrant(MakeGrant({.cert_sha256 = kClientCert}, Role::kAdmin)).ok());
-  ASSERT_TRUE(store_.PutGrant(MakeGrant(
-      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"}, Role::kPublisher)).ok());
-  ASSERT_TRUE(store_.PutGrant(MakeGrant(
-      {.kind = GrantSubject::Kind::kUnixGroup, .name = "mail"}, Role::kAdmin)).ok());
+  ASSERT_TRUE(
+      store_.PutGrant(MakeGrant({.cert_sha256 = kClientCert}, Role::kAdmin))
+          .ok());
+  ASSERT_TRUE(store_
+                  .PutGrant(MakeGrant(
+                      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"},
+                      Role::kPublisher))
+                  .ok());
+  ASSERT_TRUE(store_
+                  .PutGrant(MakeGrant(
+                      {.kind = GrantSubject::Kind::kUnixGroup, .name = "mail"},
+                      Role::kAdmin))
+                  .ok());
   EXPECT_TRUE(authorizer.Require(kClient, Role::kAdmin, "x").ok());
   EXPECT_TRUE(authorizer.Require(kBob, Role::kPublisher, "x").ok());
   EXPECT_FALSE(authorizer.Require(kBob, Role::kAdmin, "x").ok());
-  absl::StatusOr<Authority> alice = authorizer.Require(kAlice, Role::kAdmin, "x");
+  absl::StatusOr<Authority> alice =
+      authorizer.Require(kAlice, Role::kAdmin, "x");
   ASSERT_TRUE(alice.ok());
   EXPECT_THAT(alice->who, HasSubstr("through group mail"));
   // A grant for a user name matches no certificate, and the other way round.
@@ -143,8 +153,8 @@ TEST_F(AuthorizerTest, ScopesLimitServersAndDomains) {
       Authorizer::CheckScopes(scoped, "mx1.org-c.example", {"org-b.example"});
   EXPECT_EQ(server.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(server.message(), HasSubstr("server mx1.org-c.example"));
-  absl::Status domain = Authorizer::CheckScopes(scoped, "mx1.org-b.example",
-                                                {"org-c.example"});
+  absl::Status domain =
+      Authorizer::CheckScopes(scoped, "mx1.org-b.example", {"org-c.example"});
   EXPECT_EQ(domain.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(domain.message(), HasSubstr("mail domain org-c.example"));
   // A suffix that is not a label boundary is outside.
@@ -164,8 +174,11 @@ TEST_F(AuthorizerTest, ReadersNeedNoGrantLookup) {
 
 TEST_F(AuthorizerTest, GrantsAreCachedAndRevocationsSeenAfterTheRefresh) {
   const Authorizer authorizer = Make();
-  ASSERT_TRUE(store_.PutGrant(MakeGrant(
-      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"}, Role::kPublisher)).ok());
+  ASSERT_TRUE(store_
+                  .PutGrant(MakeGrant(
+                      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"},
+                      Role::kPublisher))
+                  .ok());
   EXPECT_TRUE(authorizer.Require(kBob, Role::kPublisher, "x").ok());
   store_.Clear();
   EXPECT_TRUE(authorizer.Require(kBob, Role::kPublisher, "x").ok());
@@ -177,8 +190,11 @@ TEST_F(AuthorizerTest, GrantsAreCachedAndRevocationsSeenAfterTheRefresh) {
 
 TEST_F(AuthorizerTest, AnUnreadableStoreServesTheLastCopyThenFails) {
   const Authorizer authorizer = Make();
-  ASSERT_TRUE(store_.PutGrant(MakeGrant(
-      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"}, Role::kPublisher)).ok());
+  ASSERT_TRUE(store_
+                  .PutGrant(MakeGrant(
+                      {.kind = GrantSubject::Kind::kUnixUser, .name = "bob"},
+                      Role::kPublisher))
+                  .ok());
   EXPECT_TRUE(authorizer.Require(kBob, Role::kPublisher, "x").ok());
   store_.set_available(false);
   clock_.Set(clock_.Now() + absl::Minutes(4));

@@ -21,8 +21,8 @@ constexpr char kSecret[] = "0123456789abcdef0123456789abcdef";
 // org-b.example, certificate pin, no window).
 PossessionTerms Terms(const Certificate& certificate,
                       absl::string_view server = kMx1) {
-  return *MakePossessionTerms(server, {"org-b.example"},
-                              PinKind::kCertificate, {}, certificate.sha256());
+  return *MakePossessionTerms(server, {"org-b.example"}, PinKind::kCertificate,
+                              {}, certificate.sha256());
 }
 
 class PossessionTest : public ::testing::Test {
@@ -51,19 +51,20 @@ class PossessionTest : public ::testing::Test {
 
 TEST_F(PossessionTest, TheKeyHolderProvesPossession) {
   const std::string challenge = Challenge(certificate_);
-  EXPECT_TRUE(
-      challenges_.Verify(challenge, Terms(certificate_), certificate_, Sign(cert_, challenge))
-          .ok());
+  EXPECT_TRUE(challenges_
+                  .Verify(challenge, Terms(certificate_), certificate_,
+                          Sign(cert_, challenge))
+                  .ok());
 }
 
 TEST_F(PossessionTest, RsaKeysWork) {
   const TestCert rsa = MakeTestCert({.key_pem = testing::RsaKeyPem()});
   const Certificate certificate = *Certificate::FromDer(rsa.der);
   const std::string challenge = Challenge(certificate);
-  EXPECT_TRUE(
-      challenges_.Verify(challenge, Terms(certificate), certificate,
-                         Sign(rsa, challenge))
-          .ok());
+  EXPECT_TRUE(challenges_
+                  .Verify(challenge, Terms(certificate), certificate,
+                          Sign(rsa, challenge))
+                  .ok());
 }
 
 TEST_F(PossessionTest, ChallengesExpireAfterFiveMinutes) {
@@ -74,8 +75,8 @@ TEST_F(PossessionTest, ChallengesExpireAfterFiveMinutes) {
   const std::string signature = Sign(cert_, challenge->bytes);
 
   clock_.Set(challenge->expires + absl::Seconds(1));
-  const absl::Status expired =
-      challenges_.Verify(challenge->bytes, Terms(certificate_), certificate_, signature);
+  const absl::Status expired = challenges_.Verify(
+      challenge->bytes, Terms(certificate_), certificate_, signature);
   EXPECT_TRUE(absl::IsInvalidArgument(expired));
   EXPECT_THAT(expired.message(), HasSubstr("expired at"));
 }
@@ -83,10 +84,9 @@ TEST_F(PossessionTest, ChallengesExpireAfterFiveMinutes) {
 TEST_F(PossessionTest, AChallengeIsBoundToItsServer) {
   const std::string challenge = Challenge(certificate_);
   // Signed for the other server too: the challenge itself does not fit.
-  const absl::Status status =
-      challenges_.Verify(challenge, Terms(certificate_, "mx2.org-b.example"),
-                         certificate_,
-                         Sign(cert_, challenge, "mx2.org-b.example"));
+  const absl::Status status = challenges_.Verify(
+      challenge, Terms(certificate_, "mx2.org-b.example"), certificate_,
+      Sign(cert_, challenge, "mx2.org-b.example"));
   EXPECT_TRUE(absl::IsInvalidArgument(status));
   EXPECT_THAT(status.message(), HasSubstr("not issued by this dtrustd"));
 }
@@ -96,8 +96,8 @@ TEST_F(PossessionTest, AChallengeIsBoundToItsCertificate) {
   const Certificate other_certificate = *Certificate::FromDer(other.der);
   const std::string challenge = Challenge(certificate_);
   const absl::Status status =
-      challenges_.Verify(challenge, Terms(other_certificate),
-                         other_certificate, Sign(other, challenge));
+      challenges_.Verify(challenge, Terms(other_certificate), other_certificate,
+                         Sign(other, challenge));
   EXPECT_TRUE(absl::IsInvalidArgument(status));
   EXPECT_THAT(status.message(), HasSubstr("not issued by this dtrustd"));
 }
@@ -107,16 +107,17 @@ TEST_F(PossessionTest, AlteredChallengesAreRefused) {
   for (size_t i = 0; i < challenge.size(); ++i) {
     std::string altered = challenge;
     altered[i] ^= 0x01;
-    EXPECT_TRUE(absl::IsInvalidArgument(
-        challenges_.Verify(altered, Terms(certificate_), certificate_, Sign(cert_, altered))))
+    EXPECT_TRUE(absl::IsInvalidArgument(challenges_.Verify(
+        altered, Terms(certificate_), certificate_, Sign(cert_, altered))))
         << "byte " << i;
   }
   EXPECT_THAT(challenges_
-                  .Verify(challenge.substr(1), Terms(certificate_), certificate_,
-                          Sign(cert_, challenge.substr(1)))
+                  .Verify(challenge.substr(1), Terms(certificate_),
+                          certificate_, Sign(cert_, challenge.substr(1)))
                   .message(),
               HasSubstr("not one dtrustd issues"));
-  EXPECT_FALSE(challenges_.Verify("", Terms(certificate_), certificate_, "x").ok());
+  EXPECT_FALSE(
+      challenges_.Verify("", Terms(certificate_), certificate_, "x").ok());
 }
 
 TEST_F(PossessionTest, ChallengesOfAnotherSecretAreRefused) {
@@ -125,17 +126,22 @@ TEST_F(PossessionTest, ChallengesOfAnotherSecretAreRefused) {
   absl::StatusOr<PossessionChallenge> challenge =
       other.Issue(kMx1, certificate_.sha256());
   ASSERT_TRUE(challenge.ok());
-  EXPECT_TRUE(absl::IsInvalidArgument(challenges_.Verify(
-      challenge->bytes, Terms(certificate_), certificate_, Sign(cert_, challenge->bytes))));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      challenges_.Verify(challenge->bytes, Terms(certificate_), certificate_,
+                         Sign(cert_, challenge->bytes))));
   // Two objects with random secrets do not accept each other's either.
   PossessionChallenges random1(&clock_), random2(&clock_);
   challenge = random1.Issue(kMx1, certificate_.sha256());
   ASSERT_TRUE(challenge.ok());
   const std::string signature = Sign(cert_, challenge->bytes);
-  EXPECT_TRUE(
-      random1.Verify(challenge->bytes, Terms(certificate_), certificate_, signature).ok());
-  EXPECT_FALSE(
-      random2.Verify(challenge->bytes, Terms(certificate_), certificate_, signature).ok());
+  EXPECT_TRUE(random1
+                  .Verify(challenge->bytes, Terms(certificate_), certificate_,
+                          signature)
+                  .ok());
+  EXPECT_FALSE(random2
+                   .Verify(challenge->bytes, Terms(certificate_), certificate_,
+                           signature)
+                   .ok());
 }
 
 TEST_F(PossessionTest, ChallengesAreFresh) {
@@ -157,20 +163,22 @@ TEST_F(PossessionTest, SignaturesOfAnotherKeyAreRefused) {
 TEST_F(PossessionTest, SignaturesOfAnotherMessageAreRefused) {
   const std::string challenge = Challenge(certificate_);
   // The bare challenge, without the domain separation and binding.
-  EXPECT_TRUE(absl::IsInvalidArgument(challenges_.Verify(
-      challenge, Terms(certificate_), certificate_, SignWithKey(cert_.key_pem, challenge))));
   EXPECT_TRUE(absl::IsInvalidArgument(
-      challenges_.Verify(challenge, Terms(certificate_), certificate_, "not a signature")));
+      challenges_.Verify(challenge, Terms(certificate_), certificate_,
+                         SignWithKey(cert_.key_pem, challenge))));
+  EXPECT_TRUE(absl::IsInvalidArgument(challenges_.Verify(
+      challenge, Terms(certificate_), certificate_, "not a signature")));
 }
 
 TEST_F(PossessionTest, AChallengeProvesOnePublish) {
   const std::string challenge = Challenge(certificate_);
   const std::string signature = Sign(cert_, challenge);
   EXPECT_TRUE(
-      challenges_.Verify(challenge, Terms(certificate_), certificate_, signature)
+      challenges_
+          .Verify(challenge, Terms(certificate_), certificate_, signature)
           .ok());
-  const absl::Status replay =
-      challenges_.Verify(challenge, Terms(certificate_), certificate_, signature);
+  const absl::Status replay = challenges_.Verify(challenge, Terms(certificate_),
+                                                 certificate_, signature);
   EXPECT_TRUE(absl::IsInvalidArgument(replay));
   EXPECT_THAT(replay.message(), HasSubstr("already used"));
 }
@@ -180,14 +188,15 @@ TEST_F(PossessionTest, ASignatureCoversTheWholeRequest) {
   const std::string signature = Sign(cert_, challenge);
   const Sha256Digest sha256 = certificate_.sha256();
   for (const PossessionTerms& other :
-       {*MakePossessionTerms(kMx1, {"org-c.example"}, PinKind::kCertificate,
-                             {}, sha256),
+       {*MakePossessionTerms(kMx1, {"org-c.example"}, PinKind::kCertificate, {},
+                             sha256),
         *MakePossessionTerms(kMx1, {"org-b.example", "org-c.example"},
                              PinKind::kCertificate, {}, sha256),
         *MakePossessionTerms(kMx1, {"org-b.example"}, PinKind::kPublicKey, {},
                              sha256),
         *MakePossessionTerms(kMx1, {"org-b.example"}, PinKind::kCertificate,
-                             {.not_after = absl::FromUnixSeconds(1)}, sha256)}) {
+                             {.not_after = absl::FromUnixSeconds(1)},
+                             sha256)}) {
     const absl::Status status =
         challenges_.Verify(challenge, other, certificate_, signature);
     EXPECT_TRUE(absl::IsInvalidArgument(status));
@@ -195,17 +204,18 @@ TEST_F(PossessionTest, ASignatureCoversTheWholeRequest) {
   }
   // Unused by the refused attempts.
   EXPECT_TRUE(
-      challenges_.Verify(challenge, Terms(certificate_), certificate_, signature)
+      challenges_
+          .Verify(challenge, Terms(certificate_), certificate_, signature)
           .ok());
 }
 
 TEST(PossessionMessageTest, BindsEveryTerm) {
-  const PossessionTerms terms =
-      *MakePossessionTerms("MX1.org-b.example.", {"b.example", "a.example",
-                                                  "a.example"},
-                           PinKind::kCertificate, {}, Sha256Digest::Of("a"));
+  const PossessionTerms terms = *MakePossessionTerms(
+      "MX1.org-b.example.", {"b.example", "a.example", "a.example"},
+      PinKind::kCertificate, {}, Sha256Digest::Of("a"));
   EXPECT_EQ(terms.server, kMx1);
-  EXPECT_EQ(terms.domains, (std::vector<std::string>{"a.example", "b.example"}));
+  EXPECT_EQ(terms.domains,
+            (std::vector<std::string>{"a.example", "b.example"}));
   const std::string message = PossessionMessage("challenge", terms);
   EXPECT_EQ(message.substr(0, 21), std::string("dtrust-possession-v2\0", 21));
   EXPECT_NE(message, PossessionMessage("challengE", terms));

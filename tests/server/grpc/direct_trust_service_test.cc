@@ -206,8 +206,7 @@ TEST_F(GrpcFakeDirectoryTest, ProofOfPossessionRoundTrip) {
       *MakePossessionTerms("mx1.org-b.example", {"org-b.example"},
                            PinKind::kCertificate, {}, sha256);
   request.set_possession_signature(testing::SignWithKey(
-      MakeTestCert().key_pem,
-      PossessionMessage(challenge.challenge(), terms)));
+      MakeTestCert().key_pem, PossessionMessage(challenge.challenge(), terms)));
   v1::PublishResponse published;
   {
     grpc::ClientContext context;
@@ -219,8 +218,7 @@ TEST_F(GrpcFakeDirectoryTest, ProofOfPossessionRoundTrip) {
   EXPECT_TRUE(harness_.List().empty());
 
   request.set_possession_signature(testing::SignWithKey(
-      cert.key_pem,
-      PossessionMessage(challenge.challenge(), terms)));
+      cert.key_pem, PossessionMessage(challenge.challenge(), terms)));
   {
     grpc::ClientContext context;
     ASSERT_TRUE(harness_.stub().Publish(&context, request, &published).ok());

@@ -38,7 +38,8 @@ TEST_F(LdapAuditStoreTest, AppendsAndQueriesByServerDomainTimeAndLimit) {
   ASSERT_TRUE(
       store.Append(Record(1800000100, "A", {"mx1.a.example"}, {"a.example"}))
           .ok());
-  ASSERT_TRUE(store.Append(Record(1800000200, "B", {"mx2.b.example"}, {})).ok());
+  ASSERT_TRUE(
+      store.Append(Record(1800000200, "B", {"mx2.b.example"}, {})).ok());
   bool truncated = true;
   absl::StatusOr<std::vector<AuditRecord>> all = store.Query({}, &truncated);
   ASSERT_TRUE(all.ok()) << all.status();
@@ -52,10 +53,9 @@ TEST_F(LdapAuditStoreTest, AppendsAndQueriesByServerDomainTimeAndLimit) {
               ElementsAre("B"));
   EXPECT_THAT(Actions(*store.Query({.domain = "a.example"}, &truncated)),
               ElementsAre("A", "C"));
-  EXPECT_THAT(
-      Actions(*store.Query({.since = absl::FromUnixSeconds(1800000200)},
-                           &truncated)),
-      ElementsAre("B", "C"));
+  EXPECT_THAT(Actions(*store.Query({.since = absl::FromUnixSeconds(1800000200)},
+                                   &truncated)),
+              ElementsAre("B", "C"));
   EXPECT_THAT(Actions(*store.Query({.limit = 2}, &truncated)),
               ElementsAre("B", "C"));
   EXPECT_TRUE(truncated);

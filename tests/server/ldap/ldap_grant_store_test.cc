@@ -36,7 +36,8 @@ TEST_F(LdapGrantStoreTest, PutListReplaceRemove) {
                     .role = Role::kAdmin,
                     .granted = absl::FromUnixSeconds(1800000000)};
   ASSERT_TRUE(store.PutGrant(certificate).ok());
-  ASSERT_TRUE(store.PutGrant(Publisher("alice", {"a.example", "b.example"})).ok());
+  ASSERT_TRUE(
+      store.PutGrant(Publisher("alice", {"a.example", "b.example"})).ok());
   grants = store.ListGrants();
   ASSERT_TRUE(grants.ok()) << grants.status();
   ASSERT_EQ(grants->size(), 2u);
