@@ -9,6 +9,8 @@ packages=(
   libldap-dev libssl-dev libabsl-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev
+  # command lines of dtrustd, dtrust and the benchmarks (README: why CLI11)
+  libcli11-dev
   # run: the embedded directory, and the LDAP/OpenSSL tools tests use;
   # ca-certificates is the system CA store for ldaps:// without --ldap-ca
   slapd ldap-utils openssl ca-certificates
