@@ -24,6 +24,8 @@ packages=(
   # tests/deploy: systemd-analyze rates deploy/systemd/dtrustd.service's
   # sandbox offline (no running systemd needed)
   systemd
+  # tests/lint: clang-tidy with the tree's .clang-tidy
+  clang-tidy-14
 )
 
 missing=()

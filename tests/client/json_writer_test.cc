@@ -8,7 +8,7 @@
 namespace dtrust::cli {
 namespace {
 
-using ::std::string_literals::operator""s;
+using namespace std::string_literals;  // NOLINT(google-build-using-namespace)
 
 TEST(JsonWriterTest, NestsObjectsAndArraysWithCommas) {
   std::string out;
