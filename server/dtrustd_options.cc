@@ -6,7 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/functional/function_ref.h"
+#include "CLI/CLI.hpp"
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -24,15 +25,293 @@ namespace {
 // Largest certificate or key file read.
 constexpr size_t kMaxPemFileBytes = 1024 * 1024;
 
-// Files named by access flags, read once all flags are known.
-struct AccessFiles {
+// dtrustd's flags as given, before they are checked and combined into
+// DtrustdOptions: one field per flag, bound by DeclareFlags.
+struct DtrustdFlags {
+  std::vector<std::string> listen;
   std::string tls_cert;
   std::string tls_key;
+  std::vector<std::string> admin_clients;
+  std::string anonymous;
+  std::string data_dir;
+  std::vector<std::string> ldap_uris;
+  std::string base_dn;
+  std::string bind_dn;
+  std::string bind_password_file;
+  bool sasl_external = false;
+  std::string ldap_ca;
+  bool ldap_start_tls = false;
+  std::string ldap_timeout;
+  std::string ldap_connections;
+  std::string directory_sync;
+  std::string max_staleness;
+  std::string poll_interval;
+  std::string poll_change_attr;
+  std::string poll_full_every;
+  std::string map_id_attr;
+  std::string map_server_filter;
+  std::string map_server_name_attr;
+  std::string map_certificate_attr;
+  std::string map_domain_attr;
+  std::vector<std::string> map_domains;
+  std::string map_domain_list_dn;
+  std::string map_send_secure_attr;
+  std::string map_receive_secure_attr;
+  std::vector<std::string> policy_listen;
+  std::vector<std::string> socketmap_listen;
+  std::string socketmap_name;
+  std::vector<std::string> require_proof_for;
+  std::string log_level;
+  bool help = false;
+  // The names of the flags given (e.g. "--data-dir"), in declaration order.
+  std::vector<std::string> given;
+
+  bool Given(absl::string_view flag) const {
+    return absl::c_linear_search(given, flag);
+  }
 };
+
+// Declares a flag taking one value; given again, the last value counts.
+void AddValueFlag(CLI::App& app, const std::string& name, std::string& value,
+                  const std::string& value_name, const std::string& help) {
+  app.add_option(name, value, help)->type_name(value_name);
+}
+
+// Declares a repeatable flag: each occurrence adds its one value.
+void AddRepeatableFlag(CLI::App& app, const std::string& name,
+                       std::vector<std::string>& values,
+                       const std::string& value_name, const std::string& help) {
+  app.add_option(name, values, help)
+      ->type_name(value_name)
+      ->take_all()
+      ->expected(1)
+      ->allow_extra_args(false);
+}
+
+void DeclareAccessFlags(CLI::App& app, DtrustdFlags& flags) {
+  app.option_defaults()->group("gRPC service and its callers");
+  AddRepeatableFlag(app, "--listen", flags.listen, "ADDR",
+                    absl::StrCat("gRPC address, HOST:PORT or unix:PATH;\n"
+                                 "repeatable, every one is served (default\n",
+                                 kDefaultUnixListenAddress, " and ",
+                                 kDefaultListenAddress, ")"));
+  AddValueFlag(app, "--tls-cert", flags.tls_cert, "FILE",
+               "TLS on every TCP --listen with this\n"
+               "certificate (PEM); clients must present a\n"
+               "certificate, identified by its SHA-256.\n"
+               "Without TLS, TCP listeners must be on\n"
+               "loopback (callers there are anonymous)");
+  AddValueFlag(app, "--tls-key", flags.tls_key, "FILE",
+               "the private key (PEM) of --tls-cert");
+  AddRepeatableFlag(app, "--admin-client", flags.admin_clients,
+                    "CERT-FILE|sha256:HEX",
+                    "a client certificate that is admin without\n"
+                    "a grant (bootstrap); repeatable. Local root\n"
+                    "and dtrustd's own user are admin over the\n"
+                    "unix socket");
+  AddValueFlag(app, "--anonymous", flags.anonymous, "reader|none",
+               "what callers without an identity (or\n"
+               "without a grant) may do (default reader:\n"
+               "Verify, Ping, GetStatus, health)");
+}
+
+void DeclareDirectoryFlags(CLI::App& app, DtrustdFlags& flags) {
+  app.option_defaults()->group(
+      "Embedded directory (the default, when no --ldap-uri is given)");
+  AddValueFlag(app, "--data-dir", flags.data_dir, "DIR",
+               absl::StrCat("run a private slapd with its data in DIR,\n"
+                            "reachable only through DIR/ldapi (default\n",
+                            kDefaultDataDir, ")"));
+  app.option_defaults()->group(
+      "External directory (a slapd with deploy/ldap/dtrust.schema loaded)");
+  AddRepeatableFlag(app, "--ldap-uri", flags.ldap_uris, "URI",
+                    "ldap://, ldaps:// or ldapi:// URI;\n"
+                    "repeat for failover, tried in order");
+  AddValueFlag(app, "--base-dn", flags.base_dn, "DN",
+               absl::StrCat("entries live under DN (default ",
+                            kDefaultEmbeddedBaseDn, ")"));
+  AddValueFlag(app, "--bind-dn", flags.bind_dn, "DN", "simple bind as DN ...");
+  AddValueFlag(app, "--bind-password-file", flags.bind_password_file, "F",
+               "... with the password in F");
+  app.add_flag("--sasl-external", flags.sasl_external,
+               "SASL EXTERNAL bind (ldapi:// peer\ncredentials)");
+  AddValueFlag(app, "--ldap-ca", flags.ldap_ca, "FILE",
+               "the CA certificates (PEM) that the\n"
+               "directory's certificate must chain to, for\n"
+               "ldaps:// and StartTLS (default: the system\n"
+               "store); its host name is always checked");
+  app.add_flag("--ldap-starttls", flags.ldap_start_tls,
+               "ldap:// URIs must switch to TLS (StartTLS)\n"
+               "before the bind; a server that cannot is\n"
+               "an error, never a plain connection");
+  AddValueFlag(app, "--ldap-timeout", flags.ldap_timeout, "DURATION",
+               "connect and per-operation timeout\n(default 5s)");
+  AddValueFlag(app, "--ldap-connections", flags.ldap_connections, "N",
+               "connection pool size (default 4)");
+}
+
+void DeclareMirrorFlags(CLI::App& app, DtrustdFlags& flags) {
+  app.option_defaults()->group(
+      "Answers (Verify, policy, socketmap): an in-memory mirror of the "
+      "directory");
+  AddValueFlag(app, "--directory-sync", flags.directory_sync, "MODE",
+               "refresh-and-persist (default): follow the\n"
+               "directory live (RFC 4533; slapd needs the\n"
+               "syncprov overlay); poll: reload every\n"
+               "--poll-interval (directories without\n"
+               "content sync); none: no mirror, one\n"
+               "directory search per query");
+  AddValueFlag(app, "--max-staleness", flags.max_staleness, "DURATION",
+               "keep answering from the mirror this long\n"
+               "after losing every directory, then fail\n"
+               "temporarily (default 5m)");
+  AddValueFlag(app, "--poll-interval", flags.poll_interval, "DURATION",
+               "reload interval for --directory-sync=poll\n"
+               "(default 60s; less than --max-staleness)");
+  AddValueFlag(app, "--poll-change-attr", flags.poll_change_attr, "ATTR",
+               "how a poll finds the entries changed since\n"
+               "the last one: modifyTimestamp (default;\n"
+               "OpenLDAP, 389-DS) or uSNChanged (Active\n"
+               "Directory)");
+  AddValueFlag(app, "--poll-full-every", flags.poll_full_every, "N",
+               "read everything every Nth poll, not just\n"
+               "the changes (default 10; also after each\n"
+               "reconnect)");
+  AddValueFlag(app, "--map-id-attr", flags.map_id_attr, "ATTR",
+               "the attribute identifying an entry for\n"
+               "polling (default entryUUID; objectGUID for\n"
+               "Active Directory, nsUniqueId for 389-DS)");
+}
+
+void DeclareMappingFlags(CLI::App& app, DtrustdFlags& flags) {
+  app.option_defaults()->group(
+      "Polling a tree without the dtrust schema (Active Directory, 389-DS, "
+      "FreeIPA)");
+  AddValueFlag(app, "--map-server-filter", flags.map_server_filter, "FILTER",
+               "transport servers are the entries under\n"
+               "--base-dn matching FILTER, e.g.\n"
+               "(objectClass=computer). Needs --ldap-uri\n"
+               "and --directory-sync=poll. dtrustd computes\n"
+               "the digests itself and only reads: publish,\n"
+               "unpublish and domain changes are refused\n"
+               "(use the directory's own tools)");
+  AddValueFlag(app, "--map-server-name-attr", flags.map_server_name_attr,
+               "ATTR", "a server's DNS name (default dNSHostName)");
+  AddValueFlag(app, "--map-certificate-attr", flags.map_certificate_attr,
+               "ATTR",
+               "its certificates; every value is a\n"
+               "certificate pin (default\n"
+               "userCertificate;binary)");
+  AddValueFlag(app, "--map-domain-attr", flags.map_domain_attr, "ATTR",
+               "the mail domains a server serves, or:");
+  AddRepeatableFlag(app, "--map-domain", flags.map_domains, "DOMAIN",
+                    "every server serves DOMAIN; repeatable\n"
+                    "(neither: servers serve no mail domain)");
+  AddValueFlag(app, "--map-domain-list-dn", flags.map_domain_list_dn, "DN",
+               "the entry holding the Domain Security lists\n"
+               "(like Exchange's msExchTLS*DomainSecureList)");
+  AddValueFlag(app, "--map-send-secure-attr", flags.map_send_secure_attr,
+               "ATTR",
+               "its attribute listing the domains mail to\n"
+               "which must be domain-secured (enforce)");
+  AddValueFlag(app, "--map-receive-secure-attr", flags.map_receive_secure_attr,
+               "ATTR",
+               "its attribute listing the domains mail from\n"
+               "which must be domain-secured (enforce)");
+}
+
+void DeclarePostfixFlags(CLI::App& app, DtrustdFlags& flags) {
+  app.option_defaults()->group(
+      "Postfix Domain Security services (unauthenticated, read-only)");
+  AddRepeatableFlag(app, "--policy-listen", flags.policy_listen, "ADDR",
+                    "serve policy delegation for Postfix's\n"
+                    "check_policy_service on ADDR,\n"
+                    "inet:HOST:PORT or unix:PATH; repeatable.\n"
+                    "Keep both services on loopback or a unix\n"
+                    "socket (unix sockets are mode 0660)");
+  AddRepeatableFlag(app, "--socketmap-listen", flags.socketmap_listen, "ADDR",
+                    "serve the socketmap for Postfix's\n"
+                    "smtp_tls_policy_maps on ADDR, as above");
+  AddValueFlag(app, "--socketmap-name", flags.socketmap_name, "NAME",
+               "answer only socketmap:...:NAME lookups\n"
+               "(default: any name)");
+}
+
+void DeclareOtherFlags(CLI::App& app, DtrustdFlags& flags) {
+  app.option_defaults()->group("Publishing");
+  AddRepeatableFlag(app, "--require-proof-for", flags.require_proof_for,
+                    "DOMAIN",
+                    "publish certificates for servers in or\n"
+                    "serving mail domain DOMAIN (or below it)\n"
+                    "only with proof of possession of the\n"
+                    "private key (dtrust publish --key);\n"
+                    "repeatable. Others' servers stay\n"
+                    "publishable without (\"asserted\")");
+  app.option_defaults()->group("Other");
+  AddValueFlag(app, "--log-level", flags.log_level, "LEVEL",
+               "debug, info, warning or error (default\ninfo)");
+  app.set_help_flag("-h,--help", "this text")->group("Other");
+}
+
+// Builds dtrustd's command line on `app`, its values bound to `flags`.
+void DeclareFlags(CLI::App& app, DtrustdFlags& flags) {
+  app.name("dtrustd");
+  app.description(
+      "Serves the dtrust.v1.DirectTrust gRPC API: publishes mail transport\n"
+      "servers' certificates into LDAP and answers whether a presented\n"
+      "certificate is published (direct trust). With --policy-listen and\n"
+      "--socketmap-listen it also answers Postfix's Domain Security checks.");
+  app.footer(
+      "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 after a clean stop,\n"
+      "1 when it cannot start or the directory cannot be set up, 2 on bad\n"
+      "usage.");
+  app.get_formatter()->column_width(27);
+  // Unknown arguments are reported by ParseCommandLine, naming them.
+  app.allow_extras();
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  DeclareAccessFlags(app, flags);
+  DeclareDirectoryFlags(app, flags);
+  DeclareMirrorFlags(app, flags);
+  DeclareMappingFlags(app, flags);
+  DeclarePostfixFlags(app, flags);
+  DeclareOtherFlags(app, flags);
+}
 
 absl::Status UsageError(absl::string_view message) {
   return absl::InvalidArgumentError(
       absl::StrCat(message, " (see dtrustd --help)"));
+}
+
+// Parses `args` (argv; argv[0] is skipped) with `app` into the flags bound
+// to it, and notes in `flags` which were given.
+absl::Status ParseCommandLine(CLI::App& app,
+                              const std::vector<std::string>& args,
+                              DtrustdFlags& flags) {
+  // CLI11 takes the arguments last first, without the program name.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  if (!reversed.empty()) reversed.pop_back();
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    flags.help = true;
+    return absl::OkStatus();
+  } catch (const CLI::ArgumentMismatch& error) {
+    // "--listen: 1 required ADDR missing".
+    const absl::string_view message = error.what();
+    if (!absl::StrContains(message, "missing")) return UsageError(message);
+    return UsageError(
+        absl::StrCat(message.substr(0, message.find(':')), " needs a value"));
+  } catch (const CLI::ParseError& error) {
+    return UsageError(error.what());
+  }
+  if (!app.remaining().empty()) {
+    return UsageError(
+        absl::StrCat("unknown option \"", app.remaining().front(), "\""));
+  }
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->count() > 0) flags.given.push_back(option->get_name());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
@@ -65,60 +344,59 @@ absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view value) {
                                  "error"));
 }
 
-// The ForeignMapping field an attribute flag sets.
-std::string* AttributeFlag(absl::string_view flag, ForeignMapping& foreign) {
-  if (flag == "--map-server-name-attr") return &foreign.server_name_attribute;
-  if (flag == "--map-certificate-attr") return &foreign.certificate_attribute;
-  if (flag == "--map-domain-attr") return &foreign.domain_attribute;
-  if (flag == "--map-send-secure-attr") return &foreign.send_secure_attribute;
-  return &foreign.receive_secure_attribute;
+// The value of duration flag `flag`, which must be positive; `examples`
+// ("5s or 500ms") go into the error.
+absl::StatusOr<absl::Duration> ParsePositiveDuration(
+    absl::string_view flag, const std::string& text,
+    absl::string_view examples) {
+  absl::Duration duration;
+  if (!absl::ParseDuration(text, &duration) ||
+      duration <= absl::ZeroDuration()) {
+    return UsageError(absl::StrCat(flag, ": \"", text,
+                                   "\" is not a positive duration such as ",
+                                   examples));
+  }
+  return duration;
 }
 
-// Checks how the poll and mapping flags combine; sets mapping->foreign
-// when a server filter was given.
-absl::Status CheckMapping(const DtrustdOptions& options,
-                          const std::vector<std::string>& poll_flags,
-                          const std::vector<std::string>& foreign_flags,
-                          ForeignMapping foreign, DirectoryMapping* mapping) {
-  if (!poll_flags.empty() && options.directory_sync != SyncMode::kPoll) {
-    return UsageError(
-        absl::StrCat(poll_flags.front(), " needs --directory-sync=poll"));
+// The value of number flag `flag`, from `min` to `max`.
+absl::StatusOr<int> ParseNumber(absl::string_view flag, const std::string& text,
+                                int min, int max) {
+  int number = 0;
+  if (!absl::SimpleAtoi(text, &number) || number < min || number > max) {
+    return UsageError(absl::StrCat(
+        flag, ": \"", text, "\" is not a number from ", min, " to ", max));
   }
-  if (foreign.server_filter.empty()) {
-    if (!foreign_flags.empty()) {
-      return UsageError(absl::StrCat(
-          foreign_flags.front(),
-          " needs --map-server-filter (a mapping of a tree without the "
-          "dtrust schema)"));
-    }
-    return absl::OkStatus();
+  return number;
+}
+
+absl::StatusOr<SyncMode> ParseSyncMode(const std::string& text) {
+  for (SyncMode mode :
+       {SyncMode::kRefreshAndPersist, SyncMode::kPoll, SyncMode::kNone}) {
+    if (text == SyncModeName(mode)) return mode;
   }
-  if (options.ldap_uris.empty()) {
-    return UsageError(
-        "--map-server-filter maps an existing directory: it needs "
-        "--ldap-uri (the embedded directory has the dtrust schema)");
+  return UsageError(
+      absl::StrCat("--directory-sync: \"", text,
+                   "\" is not refresh-and-persist, poll or none"));
+}
+
+absl::StatusOr<ChangeAttribute> ParseChangeAttribute(const std::string& text) {
+  if (absl::EqualsIgnoreCase(text, "modifyTimestamp")) {
+    return ChangeAttribute::kModifyTimestamp;
   }
-  if (!foreign.domain_attribute.empty() && !foreign.domains.empty()) {
-    return UsageError("--map-domain-attr and --map-domain exclude each other");
+  if (absl::EqualsIgnoreCase(text, "uSNChanged")) {
+    return ChangeAttribute::kUsnChanged;
   }
-  const bool list_attributes = !foreign.send_secure_attribute.empty() ||
-                               !foreign.receive_secure_attribute.empty();
-  if (foreign.domain_list_dn.empty() && list_attributes) {
-    return UsageError(
-        "--map-send-secure-attr and --map-receive-secure-attr need "
-        "--map-domain-list-dn (the entry holding the lists)");
-  }
-  if (!foreign.domain_list_dn.empty() && !list_attributes) {
-    return UsageError(
-        "--map-domain-list-dn needs --map-send-secure-attr and/or "
-        "--map-receive-secure-attr (its list attributes)");
-  }
-  std::sort(foreign.domains.begin(), foreign.domains.end());
-  foreign.domains.erase(
-      std::unique(foreign.domains.begin(), foreign.domains.end()),
-      foreign.domains.end());
-  mapping->foreign = std::move(foreign);
-  return absl::OkStatus();
+  return UsageError(absl::StrCat("--poll-change-attr: \"", text,
+                                 "\" is not modifyTimestamp or uSNChanged"));
+}
+
+// A domain flag's value, normalized.
+absl::StatusOr<std::string> ParseDomain(absl::string_view flag,
+                                        const std::string& text) {
+  absl::StatusOr<std::string> domain = NormalizeDnsName(text, flag);
+  if (!domain.ok()) return UsageError(domain.status().message());
+  return domain;
 }
 
 // "sha256:HEX" or a certificate file: the client certificate's digest.
@@ -159,38 +437,54 @@ bool IsLoopbackListen(absl::string_view listen) {
           (ntohl(v4.s_addr) >> 24) == 127);
 }
 
-// Handles the listener and client-authorization flags; false if `flag` is
-// none of them.
-absl::StatusOr<bool> ParseAccessFlag(
-    const std::string& flag,
-    absl::FunctionRef<absl::StatusOr<std::string>()> take_value,
-    DtrustdOptions& options, bool& listen_given, AccessFiles& files) {
-  if (flag == "--listen") {
-    DTRUST_ASSIGN_OR_RETURN(std::string address, take_value());
-    if (address.empty()) return UsageError("--listen is empty");
-    if (!listen_given) options.listen.clear();
-    listen_given = true;
-    options.listen.push_back(std::move(address));
-  } else if (flag == "--tls-cert") {
-    DTRUST_ASSIGN_OR_RETURN(files.tls_cert, take_value());
-  } else if (flag == "--tls-key") {
-    DTRUST_ASSIGN_OR_RETURN(files.tls_key, take_value());
-  } else if (flag == "--admin-client") {
-    DTRUST_ASSIGN_OR_RETURN(std::string value, take_value());
+// Reads the TLS files and checks that plain TCP stays on loopback.
+absl::Status CheckTls(const DtrustdFlags& flags, DtrustdOptions& options) {
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    return UsageError("--tls-cert and --tls-key go together");
+  }
+  if (!flags.tls_cert.empty()) {
+    for (auto [path, pem] : {std::pair(&flags.tls_cert, &options.tls_cert_pem),
+                             std::pair(&flags.tls_key, &options.tls_key_pem)}) {
+      absl::StatusOr<std::string> data = ReadSmallFile(*path, kMaxPemFileBytes);
+      if (!data.ok()) return UsageError(data.status().message());
+      *pem = *std::move(data);
+    }
+    return absl::OkStatus();
+  }
+  for (const std::string& listen : options.listen) {
+    if (!absl::StartsWith(listen, "unix:") && !IsLoopbackListen(listen)) {
+      return UsageError(absl::StrCat(
+          "--listen ", listen,
+          ": plain TCP on a non-loopback address would let anyone on the "
+          "network call dtrustd anonymously; give --tls-cert and --tls-key, "
+          "or listen on loopback or a unix socket"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The gRPC listeners and who may call them.
+absl::Status ApplyAccessFlags(const DtrustdFlags& flags,
+                              DtrustdOptions& options) {
+  if (!flags.listen.empty()) {
+    if (absl::c_linear_search(flags.listen, "")) {
+      return UsageError("--listen is empty");
+    }
+    options.listen = flags.listen;
+  }
+  for (const std::string& value : flags.admin_clients) {
     DTRUST_ASSIGN_OR_RETURN(Sha256Digest digest, ParseAdminClient(value));
     options.admin_clients.push_back(digest);
-  } else if (flag == "--anonymous") {
-    DTRUST_ASSIGN_OR_RETURN(std::string value, take_value());
-    if (value != "reader" && value != "none") {
-      return UsageError(
-          absl::StrCat("--anonymous: \"", value, "\" is not reader or none"));
+  }
+  if (flags.Given("--anonymous")) {
+    if (flags.anonymous != "reader" && flags.anonymous != "none") {
+      return UsageError(absl::StrCat("--anonymous: \"", flags.anonymous,
+                                     "\" is not reader or none"));
     }
     DTRUST_ASSIGN_OR_RETURN(options.anonymous_role,
-                            ParseRole(value, "--anonymous"));
-  } else {
-    return false;
+                            ParseRole(flags.anonymous, "--anonymous"));
   }
-  return true;
+  return CheckTls(flags, options);
 }
 
 // The scheme of each URI in `uri` (one URI or a libldap list separated by
@@ -251,389 +545,79 @@ absl::Status CheckLdapTls(const DtrustdOptions& options) {
   return absl::OkStatus();
 }
 
-// Reads the TLS files and checks that plain TCP stays on loopback.
-absl::Status CheckAccess(const AccessFiles& files, DtrustdOptions& options) {
-  if (files.tls_cert.empty() != files.tls_key.empty()) {
-    return UsageError("--tls-cert and --tls-key go together");
-  }
-  if (!files.tls_cert.empty()) {
-    for (auto [path, pem] : {std::pair(&files.tls_cert, &options.tls_cert_pem),
-                             std::pair(&files.tls_key, &options.tls_key_pem)}) {
-      absl::StatusOr<std::string> data = ReadSmallFile(*path, kMaxPemFileBytes);
-      if (!data.ok()) return UsageError(data.status().message());
-      *pem = *std::move(data);
-    }
-    return absl::OkStatus();
-  }
-  for (const std::string& listen : options.listen) {
-    if (!absl::StartsWith(listen, "unix:") && !IsLoopbackListen(listen)) {
-      return UsageError(absl::StrCat(
-          "--listen ", listen,
-          ": plain TCP on a non-loopback address would let anyone on the "
-          "network call dtrustd anonymously; give --tls-cert and --tls-key, "
-          "or listen on loopback or a unix socket"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-std::string DtrustdUsage() {
-  return absl::StrCat(
-      "Usage: dtrustd [OPTIONS]\n"
-      "\n"
-      "Serves the dtrust.v1.DirectTrust gRPC API: publishes mail transport\n"
-      "servers' certificates into LDAP and answers whether a presented\n"
-      "certificate is published (direct trust). With --policy-listen and\n"
-      "--socketmap-listen it also answers Postfix's Domain Security checks.\n"
-      "\n"
-      "  --listen ADDR            gRPC address, HOST:PORT or unix:PATH;\n"
-      "                           repeatable, every one is served (default ",
-      kDefaultUnixListenAddress,
-      "\n"
-      "                           and ",
-      kDefaultListenAddress,
-      ")\n"
-      "  --tls-cert FILE          TLS on every TCP --listen with this\n"
-      "  --tls-key FILE           certificate and key (PEM); clients must\n"
-      "                           present a certificate, identified by its\n"
-      "                           SHA-256. Without TLS, TCP listeners must be\n"
-      "                           on loopback (callers there are anonymous)\n"
-      "  --admin-client CERT-FILE|sha256:HEX\n"
-      "                           a client certificate that is admin without\n"
-      "                           a grant (bootstrap); repeatable. Local root\n"
-      "                           and dtrustd's own user are admin over the\n"
-      "                           unix socket\n"
-      "  --anonymous reader|none  what callers without an identity (or\n"
-      "                           without a grant) may do (default reader:\n"
-      "                           Verify, Ping, GetStatus, health)\n"
-      "\n"
-      "Embedded directory (the default, when no --ldap-uri is given):\n"
-      "  --data-dir DIR           run a private slapd with its data in DIR,\n"
-      "                           reachable only through DIR/ldapi (default ",
-      kDefaultDataDir,
-      ")\n"
-      "\n"
-      "External directory (a slapd with deploy/ldap/dtrust.schema loaded):\n"
-      "  --ldap-uri URI           ldap://, ldaps:// or ldapi:// URI;\n"
-      "                           repeat for failover, tried in order\n"
-      "  --base-dn DN             entries live under DN (default ",
-      kDefaultEmbeddedBaseDn,
-      ")\n"
-      "  --bind-dn DN             simple bind as DN ...\n"
-      "  --bind-password-file F   ... with the password in F\n"
-      "  --sasl-external          SASL EXTERNAL bind (ldapi:// peer "
-      "credentials)\n"
-      "  --ldap-ca FILE           the CA certificates (PEM) that the\n"
-      "                           directory's certificate must chain to, for\n"
-      "                           ldaps:// and StartTLS (default: the system\n"
-      "                           store); its host name is always checked\n"
-      "  --ldap-starttls          ldap:// URIs must switch to TLS (StartTLS)\n"
-      "                           before the bind; a server that cannot is\n"
-      "                           an error, never a plain connection\n"
-      "  --ldap-timeout DURATION  connect and per-operation timeout "
-      "(default 5s)\n"
-      "  --ldap-connections N     connection pool size (default 4)\n"
-      "\n"
-      "Answers (Verify, policy, socketmap) come from an in-memory mirror of\n"
-      "the directory:\n"
-      "  --directory-sync MODE    refresh-and-persist (default): follow the\n"
-      "                           directory live (RFC 4533; slapd needs the\n"
-      "                           syncprov overlay); poll: reload every\n"
-      "                           --poll-interval (directories without "
-      "content\n"
-      "                           sync); none: no mirror, one directory "
-      "search\n"
-      "                           per query\n"
-      "  --max-staleness DURATION keep answering from the mirror this long\n"
-      "                           after losing every directory, then fail\n"
-      "                           temporarily (default 5m)\n"
-      "  --poll-interval DURATION reload interval for --directory-sync=poll\n"
-      "                           (default 60s; less than --max-staleness)\n"
-      "  --poll-change-attr ATTR  how a poll finds the entries changed since\n"
-      "                           the last one: modifyTimestamp (default;\n"
-      "                           OpenLDAP, 389-DS) or uSNChanged (Active\n"
-      "                           Directory)\n"
-      "  --poll-full-every N      read everything every Nth poll, not just\n"
-      "                           the changes (default 10; also after each\n"
-      "                           reconnect)\n"
-      "  --map-id-attr ATTR       the attribute identifying an entry for\n"
-      "                           polling (default entryUUID; objectGUID for\n"
-      "                           Active Directory, nsUniqueId for 389-DS)\n"
-      "\n"
-      "Polling an existing tree without the dtrust schema (Active Directory,\n"
-      "389-DS, FreeIPA; needs --ldap-uri and --directory-sync=poll). dtrustd\n"
-      "computes the digests itself and only reads: publish, unpublish and\n"
-      "domain changes are refused (use the directory's own tools):\n"
-      "  --map-server-filter FILTER\n"
-      "                           transport servers are the entries under\n"
-      "                           --base-dn matching FILTER, e.g.\n"
-      "                           (objectClass=computer)\n"
-      "  --map-server-name-attr ATTR\n"
-      "                           a server's DNS name (default dNSHostName)\n"
-      "  --map-certificate-attr ATTR\n"
-      "                           its certificates; every value is a\n"
-      "                           certificate pin (default\n"
-      "                           userCertificate;binary)\n"
-      "  --map-domain-attr ATTR   the mail domains a server serves, or:\n"
-      "  --map-domain DOMAIN      every server serves DOMAIN; repeatable\n"
-      "                           (neither: servers serve no mail domain)\n"
-      "  --map-domain-list-dn DN  the entry holding the Domain Security lists\n"
-      "                           (like Exchange's "
-      "msExchTLS*DomainSecureList)\n"
-      "  --map-send-secure-attr ATTR\n"
-      "                           its attribute listing the domains mail to\n"
-      "                           which must be domain-secured (enforce)\n"
-      "  --map-receive-secure-attr ATTR\n"
-      "                           its attribute listing the domains mail from\n"
-      "                           which must be domain-secured (enforce)\n"
-      "\n"
-      "Postfix Domain Security services (unauthenticated and read-only: keep\n"
-      "them on loopback or a unix socket; unix sockets are mode 0660):\n"
-      "  --policy-listen ADDR     serve policy delegation for Postfix's\n"
-      "                           check_policy_service on ADDR,\n"
-      "                           inet:HOST:PORT or unix:PATH; repeatable\n"
-      "  --socketmap-listen ADDR  serve the socketmap for Postfix's\n"
-      "                           smtp_tls_policy_maps on ADDR, as above\n"
-      "  --socketmap-name NAME    answer only socketmap:...:NAME lookups\n"
-      "                           (default: any name)\n"
-      "\n"
-      "Publishing:\n"
-      "  --require-proof-for DOMAIN\n"
-      "                           publish certificates for servers in or\n"
-      "                           serving mail domain DOMAIN (or below it)\n"
-      "                           only with proof of possession of the\n"
-      "                           private key (dtrust publish --key);\n"
-      "                           repeatable. Others' servers stay\n"
-      "                           publishable without (\"asserted\")\n"
-      "\n"
-      "  --log-level LEVEL        debug, info, warning or error (default "
-      "info)\n"
-      "  --help                   this text\n"
-      "\n"
-      "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 after a clean stop,\n"
-      "1 when it cannot start or the directory cannot be set up, 2 on bad\n"
-      "usage.\n");
-}
-
-absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
-    const std::vector<std::string>& args) {
-  DtrustdOptions options;
-  DirectoryMapping& mapping = options.directory_mapping;
-  ForeignMapping foreign;
-  std::vector<std::string> poll_flags;     // Given; need the poll mode.
-  std::vector<std::string> foreign_flags;  // Given; need a server filter.
-  bool data_dir_given = false;
-  bool listen_given = false;
-  AccessFiles access_files;
-  std::string password_file;
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::string value;
-    bool has_inline_value = false;
-    if (const size_t eq = flag.find('=');
-        eq != std::string::npos && flag.rfind("--", 0) == 0) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-      has_inline_value = true;
-    }
-    const auto take_value = [&]() -> absl::StatusOr<std::string> {
-      if (has_inline_value) return value;
-      if (i + 1 >= args.size()) {
-        return UsageError(absl::StrCat(flag, " needs a value"));
-      }
-      return args[++i];
-    };
-    DTRUST_ASSIGN_OR_RETURN(
-        const bool access_flag,
-        ParseAccessFlag(flag, take_value, options, listen_given, access_files));
-    if (access_flag) {
-      continue;
-    } else if (flag == "--help" || flag == "-h") {
-      options.help = true;
-    } else if (flag == "--sasl-external") {
-      options.sasl_external = true;
-    } else if (flag == "--ldap-starttls") {
-      options.ldap_start_tls = true;
-    } else if (flag == "--ldap-ca") {
-      DTRUST_ASSIGN_OR_RETURN(options.ldap_ca_file, take_value());
-    } else if (flag == "--data-dir") {
-      DTRUST_ASSIGN_OR_RETURN(options.data_dir, take_value());
-      data_dir_given = true;
-    } else if (flag == "--ldap-uri") {
-      DTRUST_ASSIGN_OR_RETURN(std::string uri, take_value());
-      options.ldap_uris.push_back(std::move(uri));
-    } else if (flag == "--base-dn") {
-      DTRUST_ASSIGN_OR_RETURN(options.base_dn, take_value());
-    } else if (flag == "--bind-dn") {
-      DTRUST_ASSIGN_OR_RETURN(options.bind_dn, take_value());
-    } else if (flag == "--bind-password-file") {
-      DTRUST_ASSIGN_OR_RETURN(password_file, take_value());
-    } else if (flag == "--ldap-timeout") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      if (!absl::ParseDuration(text, &options.ldap_timeout) ||
-          options.ldap_timeout <= absl::ZeroDuration()) {
-        return UsageError(
-            absl::StrCat("--ldap-timeout: \"", text,
-                         "\" is not a positive duration such as 5s or 500ms"));
-      }
-    } else if (flag == "--directory-sync") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      bool known = false;
-      for (SyncMode mode :
-           {SyncMode::kRefreshAndPersist, SyncMode::kPoll, SyncMode::kNone}) {
-        if (text == SyncModeName(mode)) {
-          options.directory_sync = mode;
-          known = true;
-        }
-      }
-      if (!known) {
-        return UsageError(
-            absl::StrCat("--directory-sync: \"", text,
-                         "\" is not refresh-and-persist, poll or none"));
-      }
-    } else if (flag == "--max-staleness" || flag == "--poll-interval") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      absl::Duration& duration = flag == "--max-staleness"
-                                     ? options.max_staleness
-                                     : options.poll_interval;
-      if (!absl::ParseDuration(text, &duration) ||
-          duration <= absl::ZeroDuration()) {
-        return UsageError(
-            absl::StrCat(flag, ": \"", text,
-                         "\" is not a positive duration such as 5m or 30s"));
-      }
-    } else if (flag == "--poll-change-attr") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      if (absl::EqualsIgnoreCase(text, "modifyTimestamp")) {
-        mapping.change_attribute = ChangeAttribute::kModifyTimestamp;
-      } else if (absl::EqualsIgnoreCase(text, "uSNChanged")) {
-        mapping.change_attribute = ChangeAttribute::kUsnChanged;
-      } else {
-        return UsageError(absl::StrCat("--poll-change-attr: \"", text,
-                                       "\" is not modifyTimestamp or "
-                                       "uSNChanged"));
-      }
-      poll_flags.push_back(flag);
-    } else if (flag == "--poll-full-every") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      if (!absl::SimpleAtoi(text, &mapping.full_load_every) ||
-          mapping.full_load_every < 1 || mapping.full_load_every > 1000000) {
-        return UsageError(absl::StrCat("--poll-full-every: \"", text,
-                                       "\" is not a number from 1 to "
-                                       "1000000"));
-      }
-      poll_flags.push_back(flag);
-    } else if (flag == "--map-id-attr" || flag == "--map-server-name-attr" ||
-               flag == "--map-certificate-attr" ||
-               flag == "--map-domain-attr" ||
-               flag == "--map-send-secure-attr" ||
-               flag == "--map-receive-secure-attr") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      if (!IsAttributeDescription(text)) {
-        return UsageError(absl::StrCat(flag, ": \"", text,
-                                       "\" is not an LDAP attribute name"));
-      }
-      if (flag == "--map-id-attr") {
-        mapping.id_attribute = std::move(text);
-      } else {
-        *AttributeFlag(flag, foreign) = std::move(text);
-        foreign_flags.push_back(flag);
-      }
-      poll_flags.push_back(flag);
-    } else if (flag == "--map-server-filter") {
-      DTRUST_ASSIGN_OR_RETURN(foreign.server_filter, take_value());
-      const std::string& filter = foreign.server_filter;
-      if (filter.size() < 2 || filter.front() != '(' || filter.back() != ')') {
-        return UsageError(absl::StrCat("--map-server-filter: \"", filter,
-                                       "\" is not an LDAP filter in "
-                                       "parentheses"));
-      }
-      poll_flags.push_back(flag);
-    } else if (flag == "--map-domain") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      absl::StatusOr<std::string> domain =
-          NormalizeDnsName(text, "--map-domain");
-      if (!domain.ok()) return UsageError(domain.status().message());
-      foreign.domains.push_back(*std::move(domain));
-      foreign_flags.push_back(flag);
-      poll_flags.push_back(flag);
-    } else if (flag == "--map-domain-list-dn") {
-      DTRUST_ASSIGN_OR_RETURN(foreign.domain_list_dn, take_value());
-      if (foreign.domain_list_dn.empty()) {
-        return UsageError("--map-domain-list-dn is empty");
-      }
-      foreign_flags.push_back(flag);
-      poll_flags.push_back(flag);
-    } else if (flag == "--ldap-connections") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      if (!absl::SimpleAtoi(text, &options.ldap_connections) ||
-          options.ldap_connections < 1 || options.ldap_connections > 64) {
-        return UsageError(absl::StrCat("--ldap-connections: \"", text,
-                                       "\" is not a number from 1 to 64"));
-      }
-    } else if (flag == "--policy-listen" || flag == "--socketmap-listen") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
-      if (!address.ok()) {
-        return UsageError(absl::StrCat(flag, ": ", address.status().message()));
-      }
-      (flag == "--policy-listen" ? options.policy_listen
-                                 : options.socketmap_listen)
-          .push_back(*std::move(address));
-    } else if (flag == "--socketmap-name") {
-      DTRUST_ASSIGN_OR_RETURN(options.socketmap_name, take_value());
-      if (options.socketmap_name.empty() ||
-          !std::all_of(options.socketmap_name.begin(),
-                       options.socketmap_name.end(), absl::ascii_isgraph)) {
-        return UsageError(
-            absl::StrCat("--socketmap-name: \"", options.socketmap_name,
-                         "\" is not a non-empty name without spaces"));
-      }
-    } else if (flag == "--require-proof-for") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      absl::StatusOr<std::string> domain =
-          NormalizeDnsName(text, "--require-proof-for");
-      if (!domain.ok()) return UsageError(domain.status().message());
-      options.require_proof_for.push_back(*std::move(domain));
-    } else if (flag == "--log-level") {
-      DTRUST_ASSIGN_OR_RETURN(std::string text, take_value());
-      DTRUST_ASSIGN_OR_RETURN(options.log_level, ParseLogLevel(text));
-    } else {
-      return UsageError(absl::StrCat("unknown option \"", args[i], "\""));
-    }
-  }
-  if (options.help) return options;
-
-  DTRUST_RETURN_IF_ERROR(CheckAccess(access_files, options));
+// How dtrustd binds to the directory: --data-dir and --ldap-uri exclude each
+// other; an external one takes a simple bind (reading the password file) or
+// SASL EXTERNAL.
+absl::Status ApplyBindFlags(const DtrustdFlags& flags,
+                            DtrustdOptions& options) {
   const bool external = !options.ldap_uris.empty();
-  if (external && data_dir_given) {
+  const bool simple_bind =
+      !flags.bind_dn.empty() || !flags.bind_password_file.empty();
+  if (external && flags.Given("--data-dir")) {
     return UsageError(
         "--data-dir (embedded directory) and --ldap-uri (external directory) "
         "exclude each other");
   }
-  if (!external && (!options.bind_dn.empty() || !password_file.empty() ||
-                    options.sasl_external)) {
+  if (!external && (simple_bind || flags.sasl_external)) {
     return UsageError(
         "--bind-dn, --bind-password-file and --sasl-external need --ldap-uri; "
         "the embedded directory binds by itself");
   }
-  if (options.sasl_external &&
-      (!options.bind_dn.empty() || !password_file.empty())) {
+  if (flags.sasl_external && simple_bind) {
     return UsageError(
         "--sasl-external excludes --bind-dn/--bind-password-file");
   }
-  if (options.bind_dn.empty() != password_file.empty()) {
+  if (flags.bind_dn.empty() != flags.bind_password_file.empty()) {
     return UsageError("--bind-dn and --bind-password-file go together");
   }
-  if (!password_file.empty()) {
+  options.bind_dn = flags.bind_dn;
+  options.sasl_external = flags.sasl_external;
+  if (!flags.bind_password_file.empty()) {
     DTRUST_ASSIGN_OR_RETURN(options.bind_password,
-                            ReadPasswordFile(password_file));
+                            ReadPasswordFile(flags.bind_password_file));
   }
-  DTRUST_RETURN_IF_ERROR(CheckLdapTls(options));
-  if (!options.socketmap_name.empty() && options.socketmap_listen.empty()) {
-    return UsageError("--socketmap-name needs --socketmap-listen");
+  return absl::OkStatus();
+}
+
+// The embedded or external directory, and how dtrustd connects to it.
+absl::Status ApplyDirectoryFlags(const DtrustdFlags& flags,
+                                 DtrustdOptions& options) {
+  if (flags.Given("--data-dir")) options.data_dir = flags.data_dir;
+  options.ldap_uris = flags.ldap_uris;
+  options.base_dn =
+      flags.base_dn.empty() ? kDefaultEmbeddedBaseDn : flags.base_dn;
+  options.ldap_ca_file = flags.ldap_ca;
+  options.ldap_start_tls = flags.ldap_start_tls;
+  if (flags.Given("--ldap-timeout")) {
+    DTRUST_ASSIGN_OR_RETURN(
+        options.ldap_timeout,
+        ParsePositiveDuration("--ldap-timeout", flags.ldap_timeout,
+                              "5s or 500ms"));
+  }
+  if (flags.Given("--ldap-connections")) {
+    DTRUST_ASSIGN_OR_RETURN(
+        options.ldap_connections,
+        ParseNumber("--ldap-connections", flags.ldap_connections, 1, 64));
+  }
+  DTRUST_RETURN_IF_ERROR(ApplyBindFlags(flags, options));
+  return CheckLdapTls(options);
+}
+
+// The mirror: how it follows the directory and how long it may lag.
+absl::Status ApplyMirrorFlags(const DtrustdFlags& flags,
+                              DtrustdOptions& options) {
+  if (flags.Given("--directory-sync")) {
+    DTRUST_ASSIGN_OR_RETURN(options.directory_sync,
+                            ParseSyncMode(flags.directory_sync));
+  }
+  for (auto [flag, text, duration] :
+       {std::tuple("--max-staleness", &flags.max_staleness,
+                   &options.max_staleness),
+        std::tuple("--poll-interval", &flags.poll_interval,
+                   &options.poll_interval)}) {
+    if (!flags.Given(flag)) continue;
+    DTRUST_ASSIGN_OR_RETURN(*duration,
+                            ParsePositiveDuration(flag, *text, "5m or 30s"));
   }
   if (options.directory_sync == SyncMode::kPoll &&
       options.poll_interval >= options.max_staleness) {
@@ -643,13 +627,208 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
         absl::FormatDuration(options.max_staleness),
         "), or the mirror goes stale between polls"));
   }
-  DTRUST_RETURN_IF_ERROR(CheckMapping(options, poll_flags, foreign_flags,
-                                      std::move(foreign), &mapping));
-  if (options.base_dn.empty()) options.base_dn = kDefaultEmbeddedBaseDn;
-  std::sort(options.require_proof_for.begin(), options.require_proof_for.end());
-  options.require_proof_for.erase(std::unique(options.require_proof_for.begin(),
-                                              options.require_proof_for.end()),
-                                  options.require_proof_for.end());
+  return absl::OkStatus();
+}
+
+// The first flag given that needs --directory-sync=poll (--poll-*, --map-*)
+// or, if `foreign_only`, that only a mapping of a tree without the dtrust
+// schema uses; empty if none.
+std::string FirstMappingFlag(const DtrustdFlags& flags, bool foreign_only) {
+  for (const std::string& flag : flags.given) {
+    if (foreign_only &&
+        (flag == "--map-id-attr" || flag == "--map-server-filter" ||
+         absl::StartsWith(flag, "--poll-"))) {
+      continue;
+    }
+    if (absl::StartsWith(flag, "--poll-") || absl::StartsWith(flag, "--map-")) {
+      return flag;
+    }
+  }
+  return "";
+}
+
+// Checks how the poll and mapping flags combine; sets mapping->foreign
+// when a server filter was given.
+absl::Status CheckMapping(const DtrustdFlags& flags,
+                          const DtrustdOptions& options, ForeignMapping foreign,
+                          DirectoryMapping* mapping) {
+  if (const std::string poll_flag = FirstMappingFlag(flags, false);
+      !poll_flag.empty() && options.directory_sync != SyncMode::kPoll) {
+    return UsageError(absl::StrCat(poll_flag, " needs --directory-sync=poll"));
+  }
+  if (foreign.server_filter.empty()) {
+    if (const std::string foreign_flag = FirstMappingFlag(flags, true);
+        !foreign_flag.empty()) {
+      return UsageError(absl::StrCat(
+          foreign_flag,
+          " needs --map-server-filter (a mapping of a tree without the "
+          "dtrust schema)"));
+    }
+    return absl::OkStatus();
+  }
+  if (options.ldap_uris.empty()) {
+    return UsageError(
+        "--map-server-filter maps an existing directory: it needs "
+        "--ldap-uri (the embedded directory has the dtrust schema)");
+  }
+  if (!foreign.domain_attribute.empty() && !foreign.domains.empty()) {
+    return UsageError("--map-domain-attr and --map-domain exclude each other");
+  }
+  const bool list_attributes = !foreign.send_secure_attribute.empty() ||
+                               !foreign.receive_secure_attribute.empty();
+  if (foreign.domain_list_dn.empty() && list_attributes) {
+    return UsageError(
+        "--map-send-secure-attr and --map-receive-secure-attr need "
+        "--map-domain-list-dn (the entry holding the lists)");
+  }
+  if (!foreign.domain_list_dn.empty() && !list_attributes) {
+    return UsageError(
+        "--map-domain-list-dn needs --map-send-secure-attr and/or "
+        "--map-receive-secure-attr (its list attributes)");
+  }
+  std::sort(foreign.domains.begin(), foreign.domains.end());
+  foreign.domains.erase(
+      std::unique(foreign.domains.begin(), foreign.domains.end()),
+      foreign.domains.end());
+  mapping->foreign = std::move(foreign);
+  return absl::OkStatus();
+}
+
+// The attribute flags' values: each must be an LDAP attribute name.
+absl::Status ApplyAttributeFlags(const DtrustdFlags& flags,
+                                 DirectoryMapping& mapping,
+                                 ForeignMapping& foreign) {
+  for (auto [flag, text, attribute] :
+       {std::tuple("--map-id-attr", &flags.map_id_attr, &mapping.id_attribute),
+        std::tuple("--map-server-name-attr", &flags.map_server_name_attr,
+                   &foreign.server_name_attribute),
+        std::tuple("--map-certificate-attr", &flags.map_certificate_attr,
+                   &foreign.certificate_attribute),
+        std::tuple("--map-domain-attr", &flags.map_domain_attr,
+                   &foreign.domain_attribute),
+        std::tuple("--map-send-secure-attr", &flags.map_send_secure_attr,
+                   &foreign.send_secure_attribute),
+        std::tuple("--map-receive-secure-attr", &flags.map_receive_secure_attr,
+                   &foreign.receive_secure_attribute)}) {
+    if (!flags.Given(flag)) continue;
+    if (!IsAttributeDescription(*text)) {
+      return UsageError(absl::StrCat(flag, ": \"", *text,
+                                     "\" is not an LDAP attribute name"));
+    }
+    *attribute = *text;
+  }
+  return absl::OkStatus();
+}
+
+// How the poll mode reads the directory, and the mapping of a tree without
+// the dtrust schema.
+absl::Status ApplyMappingFlags(const DtrustdFlags& flags,
+                               DtrustdOptions& options) {
+  DirectoryMapping& mapping = options.directory_mapping;
+  if (flags.Given("--poll-change-attr")) {
+    DTRUST_ASSIGN_OR_RETURN(mapping.change_attribute,
+                            ParseChangeAttribute(flags.poll_change_attr));
+  }
+  if (flags.Given("--poll-full-every")) {
+    DTRUST_ASSIGN_OR_RETURN(
+        mapping.full_load_every,
+        ParseNumber("--poll-full-every", flags.poll_full_every, 1, 1000000));
+  }
+  ForeignMapping foreign;
+  DTRUST_RETURN_IF_ERROR(ApplyAttributeFlags(flags, mapping, foreign));
+  const std::string& filter = flags.map_server_filter;
+  if (flags.Given("--map-server-filter") &&
+      (filter.size() < 2 || filter.front() != '(' || filter.back() != ')')) {
+    return UsageError(absl::StrCat("--map-server-filter: \"", filter,
+                                   "\" is not an LDAP filter in parentheses"));
+  }
+  foreign.server_filter = filter;
+  for (const std::string& text : flags.map_domains) {
+    DTRUST_ASSIGN_OR_RETURN(std::string domain,
+                            ParseDomain("--map-domain", text));
+    foreign.domains.push_back(std::move(domain));
+  }
+  if (flags.Given("--map-domain-list-dn") && flags.map_domain_list_dn.empty()) {
+    return UsageError("--map-domain-list-dn is empty");
+  }
+  foreign.domain_list_dn = flags.map_domain_list_dn;
+  return CheckMapping(flags, options, std::move(foreign), &mapping);
+}
+
+// The Postfix policy and socketmap services.
+absl::Status ApplyPostfixFlags(const DtrustdFlags& flags,
+                               DtrustdOptions& options) {
+  for (auto [flag, texts, addresses] :
+       {std::tuple("--policy-listen", &flags.policy_listen,
+                   &options.policy_listen),
+        std::tuple("--socketmap-listen", &flags.socketmap_listen,
+                   &options.socketmap_listen)}) {
+    for (const std::string& text : *texts) {
+      absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
+      if (!address.ok()) {
+        return UsageError(absl::StrCat(flag, ": ", address.status().message()));
+      }
+      addresses->push_back(*std::move(address));
+    }
+  }
+  const std::string& name = flags.socketmap_name;
+  if (flags.Given("--socketmap-name") &&
+      (name.empty() || !absl::c_all_of(name, absl::ascii_isgraph))) {
+    return UsageError(
+        absl::StrCat("--socketmap-name: \"", name,
+                     "\" is not a non-empty name without spaces"));
+  }
+  if (!name.empty() && options.socketmap_listen.empty()) {
+    return UsageError("--socketmap-name needs --socketmap-listen");
+  }
+  options.socketmap_name = name;
+  return absl::OkStatus();
+}
+
+// The domains needing proof of possession (normalized, sorted, unique), and
+// the log level.
+absl::Status ApplyOtherFlags(const DtrustdFlags& flags,
+                             DtrustdOptions& options) {
+  std::vector<std::string>& domains = options.require_proof_for;
+  for (const std::string& text : flags.require_proof_for) {
+    DTRUST_ASSIGN_OR_RETURN(std::string domain,
+                            ParseDomain("--require-proof-for", text));
+    domains.push_back(std::move(domain));
+  }
+  std::sort(domains.begin(), domains.end());
+  domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
+  if (flags.Given("--log-level")) {
+    DTRUST_ASSIGN_OR_RETURN(options.log_level, ParseLogLevel(flags.log_level));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string DtrustdUsage() {
+  DtrustdFlags flags;
+  CLI::App app;
+  DeclareFlags(app, flags);
+  return app.help();
+}
+
+absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
+    const std::vector<std::string>& args) {
+  DtrustdFlags flags;
+  CLI::App app;
+  DeclareFlags(app, flags);
+  DTRUST_RETURN_IF_ERROR(ParseCommandLine(app, args, flags));
+  DtrustdOptions options;
+  if (flags.help) {
+    options.help = true;
+    return options;
+  }
+  DTRUST_RETURN_IF_ERROR(ApplyAccessFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyDirectoryFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyMirrorFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyMappingFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyPostfixFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyOtherFlags(flags, options));
   return options;
 }
 

@@ -71,12 +71,15 @@ struct DtrustdOptions {
   bool help = false;  // --help: print Usage() and exit 0.
 };
 
-// Parses argv (argv[0] is skipped). InvalidArgument naming the flag on bad
-// usage; reads --bind-password-file (InvalidArgument if unreadable).
+// Parses argv (argv[0] is skipped) on CLI11: `--flag value` and
+// `--flag=value`; a repeatable flag given again adds a value, any other
+// flag given again takes the last. InvalidArgument naming the flag on bad
+// usage; reads --bind-password-file, --tls-cert, --tls-key and certificate
+// files named by --admin-client (InvalidArgument if unreadable).
 absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
     const std::vector<std::string>& args);
 
-// The --help text.
+// The --help text, generated from the flag declarations.
 std::string DtrustdUsage();
 
 }  // namespace dtrust

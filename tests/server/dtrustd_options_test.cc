@@ -367,6 +367,47 @@ TEST(DtrustdOptionsTest, EveryListenIsKept) {
                                            "[::1]:7750", "localhost:1"));
 }
 
+TEST(DtrustdOptionsTest, RepeatableFlagsKeepEveryValueOthersTheLast) {
+  const std::string a(64, 'a');
+  const std::string b(64, 'b');
+  absl::StatusOr<DtrustdOptions> options =
+      Parse({"--listen=unix:/run/a.sock", "--listen", "unix:/run/b.sock",
+             "--ldap-uri=ldap://a", "--ldap-uri", "ldap://b",
+             "--admin-client=sha256:" + a, "--admin-client", "sha256:" + b,
+             "--base-dn", "o=first", "--base-dn=o=last", "--log-level=debug",
+             "--log-level", "error"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_THAT(options->listen,
+              ElementsAre("unix:/run/a.sock", "unix:/run/b.sock"));
+  EXPECT_THAT(options->ldap_uris, ElementsAre("ldap://a", "ldap://b"));
+  ASSERT_EQ(options->admin_clients.size(), 2u);
+  EXPECT_EQ(options->admin_clients[1].ToHex(), b);
+  EXPECT_EQ(options->base_dn, "o=last");
+  EXPECT_EQ(options->log_level, LogLevel::kError);
+}
+
+TEST(DtrustdOptionsTest, EveryStrayArgumentIsAnUnknownOption) {
+  for (const std::string stray : {"extra", "-x", "--bogus=1"}) {
+    EXPECT_THAT(Parse({"--data-dir", "/x", stray}).status().message(),
+                HasSubstr("unknown option \"" + stray + "\""));
+  }
+  EXPECT_THAT(Parse({"--sasl-external", "yes"}).status().message(),
+              HasSubstr("unknown option \"yes\""));
+}
+
+TEST(DtrustdOptionsTest, HelpIsGeneratedFromTheFlags) {
+  EXPECT_TRUE(Parse({"-h"})->help);
+  EXPECT_TRUE(Parse({"--data-dir", "/x", "--help"})->help);
+  const std::string usage = DtrustdUsage();
+  EXPECT_THAT(usage, HasSubstr("Usage: dtrustd [OPTIONS]"));
+  EXPECT_THAT(usage, HasSubstr("--listen ADDR"));
+  EXPECT_THAT(usage,
+              HasSubstr("unix:/run/dtrust/dtrustd.sock and 127.0.0.1:7750)"));
+  EXPECT_THAT(usage, HasSubstr("--admin-client CERT-FILE|sha256:HEX"));
+  EXPECT_THAT(usage, HasSubstr("External directory (a slapd with"));
+  EXPECT_THAT(usage, HasSubstr("2 on bad\nusage."));
+}
+
 TEST(DtrustdOptionsTest, PlainTcpMustStayOnLoopback) {
   for (const std::string address :
        {"0.0.0.0:7750", "192.0.2.1:7750", "[::]:7750", "mx.example:7750"}) {
