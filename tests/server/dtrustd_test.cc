@@ -1,0 +1,151 @@
+// A whole dtrustd started in this process through Dtrustd::Start, against
+// a real slapd, called over gRPC on a unix socket, and stopped.
+#include "server/dtrustd.h"
+
+#include <memory>
+#include <string>
+
+#include "dtrust/v1/dtrust.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "tests/server/postfix/test_client.h"
+#include "tests/testing/eventually.h"
+#include "tests/testing/slapd_fixture.h"
+#include "tests/testing/test_certs.h"
+
+namespace dtrust {
+namespace {
+
+using ::dtrust::testing::Eventually;
+using ::dtrust::testing::MakeTestCert;
+using ::dtrust::testing::SlapdFixture;
+using ::dtrust::testing::StderrDuring;
+using ::dtrust::testing::TempDir;
+using ::dtrust::testing::TestCert;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class DtrustdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start();
+    ASSERT_TRUE(slapd.ok()) << slapd.status();
+    slapd_ = *std::move(slapd);
+  }
+
+  // dtrustd on slapd_, serving gRPC on unix:DIR/NAME.
+  DtrustdOptions Options(const std::string& name) const {
+    DtrustdOptions options;
+    options.listen = {Endpoint(name)};
+    options.ldap_uris = {slapd_->uri()};
+    options.base_dn = slapd_->suffix();
+    options.bind_dn = slapd_->bind_dn();
+    options.bind_password = slapd_->bind_password();
+    return options;
+  }
+
+  std::string Endpoint(const std::string& name) const {
+    return "unix:" + dir_.path() + "/" + name;
+  }
+
+  static std::unique_ptr<v1::DirectTrust::Stub> Connect(
+      const std::string& endpoint) {
+    return v1::DirectTrust::NewStub(
+        grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+  }
+
+  static grpc::Status Verify(v1::DirectTrust::Stub& stub, const TestCert& cert,
+                             v1::VerifyResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    v1::VerifyRequest request;
+    request.set_certificate_der(cert.der);
+    return stub.Verify(&context, request, response);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SlapdFixture> slapd_;
+};
+
+TEST_F(DtrustdTest, StartsServesOverGrpcAndStops) {
+  absl::StatusOr<std::unique_ptr<Dtrustd>> dtrustd;
+  const std::string start_log =
+      StderrDuring([&] { dtrustd = Dtrustd::Start(Options("dtrustd.sock")); });
+  ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
+  EXPECT_THAT(start_log, HasSubstr("dtrustd ready: serving on " +
+                                   Endpoint("dtrustd.sock")));
+  EXPECT_THAT((*dtrustd)->grpc_addresses(),
+              ElementsAre(Endpoint("dtrustd.sock")));
+
+  // This process's uid is admin over the unix socket: it may publish.
+  std::unique_ptr<v1::DirectTrust::Stub> stub =
+      Connect(Endpoint("dtrustd.sock"));
+  const TestCert cert = MakeTestCert();
+  v1::PublishRequest publish;
+  publish.set_server("mx1.org-b.example");
+  publish.add_domains("org-b.example");
+  publish.set_certificate_der(cert.der);
+  grpc::ClientContext context;
+  v1::PublishResponse published;
+  const grpc::Status status = stub->Publish(&context, publish, &published);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::VerifyResponse verified;
+  EXPECT_TRUE(Eventually([&] {
+    return Verify(*stub, cert, &verified).ok() &&
+           verified.verdict() == v1::TRUSTED;
+  })) << verified.reason();
+
+  const std::string stop_log = StderrDuring([&] { (*dtrustd)->Stop(); });
+  EXPECT_THAT(stop_log, HasSubstr("dtrustd stopped"));
+  EXPECT_EQ(StderrDuring([&] { (*dtrustd)->Stop(); }), "");  // Idempotent.
+  EXPECT_EQ(
+      Verify(*Connect(Endpoint("dtrustd.sock")), cert, &verified).error_code(),
+      grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(DtrustdTest, AnAddressInUseFailsTheStartAndStopsWhatStarted) {
+  const std::string policy = "unix:" + dir_.path() + "/policy.sock";
+  DtrustdOptions first_options = Options("first.sock");
+  first_options.policy_listen = {*ParseListenAddress(policy)};
+  absl::StatusOr<std::unique_ptr<Dtrustd>> first =
+      Dtrustd::Start(first_options);
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  DtrustdOptions second_options = Options("second.sock");
+  second_options.policy_listen = first_options.policy_listen;
+  absl::StatusOr<std::unique_ptr<Dtrustd>> second;
+  const std::string log =
+      StderrDuring([&] { second = Dtrustd::Start(second_options); });
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(second.status().message(),
+              HasSubstr("cannot serve policy: " + policy +
+                        ": a server is already listening there"));
+  EXPECT_THAT(log, Not(HasSubstr("dtrustd ready")));
+  // The first one still serves gRPC; the second never listened there.
+  v1::VerifyResponse verified;
+  EXPECT_TRUE(
+      Verify(*Connect(Endpoint("first.sock")), MakeTestCert(), &verified).ok());
+  EXPECT_EQ(verified.verdict(), v1::NOT_PUBLISHED);
+  EXPECT_FALSE(
+      Verify(*Connect(Endpoint("second.sock")), MakeTestCert(), &verified)
+          .ok());
+}
+
+TEST_F(DtrustdTest, ADirectoryThatDoesNotAnswerFailsTheStartWithoutAMirror) {
+  DtrustdOptions options = Options("dtrustd.sock");
+  options.directory_sync = SyncMode::kNone;
+  options.ldap_uris = {"ldap://127.0.0.1:1"};
+  options.ldap_timeout = absl::Seconds(1);
+  absl::StatusOr<std::unique_ptr<Dtrustd>> dtrustd = Dtrustd::Start(options);
+  ASSERT_FALSE(dtrustd.ok());
+  EXPECT_THAT(dtrustd.status().message(),
+              HasSubstr("cannot use the directory at ldap://127.0.0.1:1 "
+                        "under " +
+                        slapd_->suffix()));
+}
+
+}  // namespace
+}  // namespace dtrust
