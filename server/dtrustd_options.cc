@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "server/base/command_line.h"
 #include "server/base/files.h"
 #include "server/core/certificate.h"
 #include "server/core/dns_name.h"
@@ -81,11 +82,7 @@ void AddValueFlag(CLI::App& app, const std::string& name, std::string& value,
 void AddRepeatableFlag(CLI::App& app, const std::string& name,
                        std::vector<std::string>& values,
                        const std::string& value_name, const std::string& help) {
-  app.add_option(name, values, help)
-      ->type_name(value_name)
-      ->take_all()
-      ->expected(1)
-      ->allow_extra_args(false);
+  AddRepeatableOption(app, name, values, help)->type_name(value_name);
 }
 
 void DeclareAccessFlags(CLI::App& app, DtrustdFlags& flags) {
