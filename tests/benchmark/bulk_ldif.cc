@@ -26,11 +26,11 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/core/certificate.h"
+#include "tests/benchmark/bench_flags.h"
 
 namespace dtrust::bench {
 namespace {
@@ -55,15 +55,6 @@ using FilePtr = std::unique_ptr<FILE, FileCloser>;
   std::exit(1);
 }
 
-[[noreturn]] void Usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "bulk_ldif: %s\nusage: bulk_ldif --certs N --base-dn DN --out "
-               "FILE.ldif --digests FILE [--certs-per-server 4] "
-               "[--servers-per-domain 2]\n",
-               problem.c_str());
-  std::exit(2);
-}
-
 void Check(bool ok, const char* what) {
   if (!ok) Die(absl::StrCat("OpenSSL failed: ", what));
 }
@@ -79,35 +70,27 @@ struct Options {
 
 Options ParseOptions(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) Usage(absl::StrCat(flag, " needs a value"));
-    const std::string value = argv[++i];
-    auto positive = [&](int64_t* target) {
-      if (!absl::SimpleAtoi(value, target) || *target < 1) {
-        Usage(absl::StrCat(flag, ": \"", value, "\" is not a positive number"));
-      }
-    };
-    if (flag == "--certs") {
-      positive(&options.certs);
-    } else if (flag == "--certs-per-server") {
-      positive(&options.certs_per_server);
-    } else if (flag == "--servers-per-domain") {
-      positive(&options.servers_per_domain);
-    } else if (flag == "--base-dn") {
-      options.base_dn = value;
-    } else if (flag == "--out") {
-      options.out = value;
-    } else if (flag == "--digests") {
-      options.digests = value;
-    } else {
-      Usage(absl::StrCat("unknown option ", flag));
-    }
-  }
-  if (options.certs == 0 || options.base_dn.empty() || options.out.empty() ||
-      options.digests.empty()) {
-    Usage("--certs, --base-dn, --out and --digests are required");
-  }
+  CLI::App app(
+      "Writes an LDIF of N published certificates in dtrustd's directory\n"
+      "layout, for slapadd -q, and their digests for grpc_bench --digests.",
+      "bulk_ldif");
+  AddPositiveOption(app, "--certs", options.certs, "N", "how many certificates")
+      ->required();
+  app.add_option("--base-dn", options.base_dn, "the directory's base DN")
+      ->type_name("DN")
+      ->required();
+  app.add_option("--out", options.out, "the LDIF to write")
+      ->type_name("FILE.ldif")
+      ->required();
+  app.add_option("--digests", options.digests,
+                 "the digest list to write, \"<sha256 hex> <domain>\"")
+      ->type_name("FILE")
+      ->required();
+  AddPositiveOption(app, "--certs-per-server", options.certs_per_server, "N",
+                    "(default 4)");
+  AddPositiveOption(app, "--servers-per-domain", options.servers_per_domain,
+                    "N", "(default 2)");
+  ParseFlagsOrExit(app, argc, argv);
   return options;
 }
 

@@ -1,5 +1,5 @@
 // gRPC load generator for dtrustd's DirectTrust service: Verify and Ping,
-// closed loop, side by side. See Usage() below and tests/benchmark/
+// closed loop, side by side. See grpc_bench --help and tests/benchmark/
 // run_mirror_bench.sh, which drives it.
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +18,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/base/command_line.h"
+#include "tests/benchmark/bench_flags.h"
 #include "tests/benchmark/bench_stats.h"
 #include "tests/benchmark/grpc_load.h"
 #include "tests/benchmark/verify_set.h"
@@ -25,38 +27,10 @@
 namespace dtrust::bench {
 namespace {
 
-constexpr char kUsage[] =
-    R"(usage: grpc_bench [TARGET...] [LOAD OPTIONS]    load, report
-       grpc_bench --endpoint E --status             print GetStatus as JSON
-       grpc_bench --endpoint E --wait-serving D     wait (at most D) until
-                                                    GetStatus says serving
-Targets (at least one):
-  --endpoint E --rpc verify|ping [--server-pid P]...
-                        one target, labelled by its RPC
-  --target label=L,rpc=R,endpoint=E[,pid=P]...[,digests=FILE]
-                        repeatable; pid: a server process (dtrustd, slapd)
-                        whose CPU time is charged to the calls; digests:
-                        this target's certificates (default: --digests)
-Load options:
-  --concurrency N       calls outstanding (default 1)
-  --channels M          connections per target (default 1)
-  --threads T           client threads (default 1)
-  --duration D          measured time per round and target (default 2s)
-  --warmup D            unmeasured time before it (default 500ms)
-  --rounds R            rounds; each runs every target in turn, the order
-                        reversed every other round (default 1)
-  --digests FILE        published certificates, "<sha256 hex> <domain>" per
-                        line (bulk_ldif --digests); verify needs them
-  --unpublished F       share of Verify calls for unpublished digests (0..1)
-  --ratio A/B           also report A's figures over B's, per round
-                        (repeatable; A and B are target labels)
-Prints a Markdown report, then one line of JSON. Exit status 1 if any call
-failed or answered an unexpected verdict, 2 on bad usage.
-)";
+constexpr char kProgram[] = "grpc_bench";
 
 [[noreturn]] void Usage(const std::string& problem) {
-  std::fprintf(stderr, "grpc_bench: %s\n%s", problem.c_str(), kUsage);
-  std::exit(2);
+  UsageError(kProgram, problem);
 }
 
 struct TargetOption {
@@ -78,6 +52,16 @@ struct Options {
   std::optional<absl::Duration> wait_serving;
 };
 
+// The flags that Options holds parsed, as given.
+struct TextFlags {
+  std::string rpc;
+  std::vector<std::string> targets;
+  std::string duration;
+  std::string warmup;
+  std::vector<std::string> ratios;
+  std::string wait_serving;
+};
+
 absl::Duration ParseDurationFlag(const std::string& flag,
                                  const std::string& text) {
   absl::Duration duration;
@@ -88,16 +72,12 @@ absl::Duration ParseDurationFlag(const std::string& flag,
   return duration;
 }
 
-int ParsePositive(const std::string& flag, const std::string& text) {
+pid_t ParsePid(const std::string& flag, const std::string& text) {
   int value = 0;
   if (!absl::SimpleAtoi(text, &value) || value < 1) {
     Usage(absl::StrCat(flag, ": \"", text, "\" is not a positive integer"));
   }
-  return value;
-}
-
-pid_t ParsePid(const std::string& flag, const std::string& text) {
-  return static_cast<pid_t>(ParsePositive(flag, text));
+  return static_cast<pid_t>(value);
 }
 
 TargetOption ParseTarget(const std::string& text) {
@@ -130,79 +110,100 @@ TargetOption ParseTarget(const std::string& text) {
   return target;
 }
 
-Options ParseOptions(int argc, char** argv) {
-  Options options;
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i];
-    std::string value;
-    const size_t eq = flag.find('=');
-    const bool has_inline = flag.rfind("--", 0) == 0 && eq != std::string::npos;
-    if (has_inline) {
-      value = flag.substr(eq + 1);
-      flag.resize(eq);
-    }
-    if (flag == "--status") {
-      options.status = true;
-      continue;
-    }
-    if (flag == "--help") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (!has_inline) {
-      if (i + 1 >= argc) Usage(absl::StrCat(flag, " needs a value"));
-      value = argv[++i];
-    }
-    if (flag == "--endpoint") {
-      options.endpoint = value;
-    } else if (flag == "--rpc") {
-      options.rpc = RpcFromName(value);
-      if (!options.rpc) Usage(absl::StrCat("--rpc: unknown \"", value, "\""));
-    } else if (flag == "--server-pid") {
-      options.server_pids.push_back(ParsePid(flag, value));
-    } else if (flag == "--target") {
-      options.targets.push_back(ParseTarget(value));
-    } else if (flag == "--concurrency") {
-      options.round.concurrency = ParsePositive(flag, value);
-    } else if (flag == "--channels") {
-      options.channels = ParsePositive(flag, value);
-    } else if (flag == "--threads") {
-      options.round.threads = ParsePositive(flag, value);
-    } else if (flag == "--duration") {
-      options.round.duration = ParseDurationFlag(flag, value);
-      if (options.round.duration == absl::ZeroDuration()) {
-        Usage("--duration must be positive");
-      }
-    } else if (flag == "--warmup") {
-      options.round.warmup = ParseDurationFlag(flag, value);
-    } else if (flag == "--rounds") {
-      options.rounds = ParsePositive(flag, value);
-    } else if (flag == "--digests") {
-      options.digests = value;
-    } else if (flag == "--unpublished") {
-      double fraction = -1;
-      if (!absl::SimpleAtod(value, &fraction) || fraction < 0 || fraction > 1) {
-        Usage(absl::StrCat("--unpublished: \"", value, "\" is not in 0..1"));
-      }
-      options.round.unpublished_fraction = fraction;
-    } else if (flag == "--ratio") {
-      std::pair<std::string, std::string> ratio =
-          absl::StrSplit(value, absl::MaxSplits('/', 1));
-      if (ratio.first.empty() || ratio.second.empty()) {
-        Usage(absl::StrCat("--ratio: \"", value, "\" is not LABEL_A/LABEL_B"));
-      }
-      options.ratios.push_back(std::move(ratio));
-    } else if (flag == "--wait-serving") {
-      options.wait_serving = ParseDurationFlag(flag, value);
-    } else {
-      Usage(absl::StrCat("unknown option ", flag));
+void DeclareTargetFlags(CLI::App& app, Options& options, TextFlags& text) {
+  app.option_defaults()->group("Targets (at least one)");
+  app.add_option("--endpoint", options.endpoint,
+                 "one target (with --rpc), labelled by its RPC;\n"
+                 "or the dtrustd of --status/--wait-serving")
+      ->type_name("E");
+  app.add_option("--rpc", text.rpc, "verify or ping")->type_name("RPC");
+  AddRepeatableOption(app, "--server-pid", options.server_pids,
+                      "a server process (dtrustd, slapd) whose CPU\n"
+                      "time is charged to --endpoint's calls;\n"
+                      "repeatable")
+      ->type_name("P")
+      ->check(PositiveInteger());
+  AddRepeatableOption(app, "--target", text.targets,
+                      "repeatable; pid: a server process (dtrustd,\n"
+                      "slapd) whose CPU time is charged to the calls;\n"
+                      "digests: this target's certificates (default:\n"
+                      "--digests)")
+      ->type_name("label=L,rpc=R,endpoint=E[,pid=P]...[,digests=FILE]");
+}
+
+void DeclareLoadFlags(CLI::App& app, Options& options, TextFlags& text) {
+  app.option_defaults()->group("Load options");
+  AddPositiveOption(app, "--concurrency", options.round.concurrency, "N",
+                    "calls outstanding (default 1)");
+  AddPositiveOption(app, "--channels", options.channels, "M",
+                    "connections per target (default 1)");
+  AddPositiveOption(app, "--threads", options.round.threads, "T",
+                    "client threads (default 1)");
+  app.add_option("--duration", text.duration,
+                 "measured time per round and target (default 2s)")
+      ->type_name("D");
+  app.add_option("--warmup", text.warmup,
+                 "unmeasured time before it (default 500ms)")
+      ->type_name("D");
+  AddPositiveOption(app, "--rounds", options.rounds, "R",
+                    "rounds; each runs every target in turn, the\n"
+                    "order reversed every other round (default 1)");
+  app.add_option("--digests", options.digests,
+                 "published certificates, \"<sha256 hex> <domain>\"\n"
+                 "per line (bulk_ldif --digests); verify needs them")
+      ->type_name("FILE");
+  app.add_option("--unpublished", options.round.unpublished_fraction,
+                 "share of Verify calls for unpublished digests")
+      ->type_name("F")
+      ->check(CLI::Range(0.0, 1.0));
+  AddRepeatableOption(app, "--ratio", text.ratios,
+                      "also report A's figures over B's, per round\n"
+                      "(repeatable; A and B are target labels)")
+      ->type_name("A/B");
+}
+
+void DeclareStatusFlags(CLI::App& app, Options& options, TextFlags& text) {
+  app.option_defaults()->group("Status (with --endpoint)");
+  app.add_flag("--status", options.status, "print GetStatus as JSON");
+  app.add_option("--wait-serving", text.wait_serving,
+                 "wait (at most D) until GetStatus says serving")
+      ->type_name("D");
+}
+
+// Sets what `text` holds in `options`.
+void ApplyTextFlags(const TextFlags& text, Options& options) {
+  if (!text.rpc.empty()) {
+    options.rpc = RpcFromName(text.rpc);
+    if (!options.rpc) Usage(absl::StrCat("--rpc: unknown \"", text.rpc, "\""));
+  }
+  for (const std::string& target : text.targets) {
+    options.targets.push_back(ParseTarget(target));
+  }
+  if (!text.duration.empty()) {
+    options.round.duration = ParseDurationFlag("--duration", text.duration);
+    if (options.round.duration == absl::ZeroDuration()) {
+      Usage("--duration must be positive");
     }
   }
-  if (options.status || options.wait_serving) {
-    if (options.endpoint.empty())
-      Usage("--status/--wait-serving need --endpoint");
-    return options;
+  if (!text.warmup.empty()) {
+    options.round.warmup = ParseDurationFlag("--warmup", text.warmup);
   }
+  for (const std::string& value : text.ratios) {
+    std::pair<std::string, std::string> ratio =
+        absl::StrSplit(value, absl::MaxSplits('/', 1));
+    if (ratio.first.empty() || ratio.second.empty()) {
+      Usage(absl::StrCat("--ratio: \"", value, "\" is not LABEL_A/LABEL_B"));
+    }
+    options.ratios.push_back(std::move(ratio));
+  }
+  if (!text.wait_serving.empty()) {
+    options.wait_serving =
+        ParseDurationFlag("--wait-serving", text.wait_serving);
+  }
+}
+
+// Checks how the targets combine; --endpoint with --rpc becomes a target.
+void CheckTargets(Options& options) {
   if (!options.endpoint.empty() || options.rpc) {
     if (options.endpoint.empty() || !options.rpc) {
       Usage("--endpoint and --rpc go together");
@@ -226,6 +227,32 @@ Options ParseOptions(int argc, char** argv) {
       Usage(absl::StrCat("--ratio ", a, "/", b, ": no such target label"));
     }
   }
+}
+
+Options ParseOptions(int argc, char** argv) {
+  CLI::App app(
+      "gRPC load on dtrustd: Verify and Ping, closed loop, side by side.\n"
+      "grpc_bench TARGET... [LOAD OPTIONS] loads each target and reports;\n"
+      "grpc_bench --endpoint E --status|--wait-serving D asks GetStatus.",
+      kProgram);
+  app.footer(
+      "Prints a Markdown report, then one line of JSON. Exit status 1 if any "
+      "call\nfailed or answered an unexpected verdict, 2 on bad usage.");
+  app.get_formatter()->column_width(24);
+  Options options;
+  TextFlags text;
+  DeclareTargetFlags(app, options, text);
+  DeclareLoadFlags(app, options, text);
+  DeclareStatusFlags(app, options, text);
+  ParseFlagsOrExit(app, argc, argv);
+  ApplyTextFlags(text, options);
+  if (options.status || options.wait_serving) {
+    if (options.endpoint.empty()) {
+      Usage("--status/--wait-serving need --endpoint");
+    }
+    return options;
+  }
+  CheckTargets(options);
   return options;
 }
 

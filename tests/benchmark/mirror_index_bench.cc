@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/mirror/mirror_index.h"
+#include "tests/benchmark/bench_flags.h"
 #include "tests/benchmark/bench_stats.h"
 
 namespace dtrust::bench {
@@ -129,7 +130,12 @@ Result MeasureInChild(uint64_t pins, uint64_t pins_per_server) {
 }
 
 int Main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false;
+  CLI::App app(
+      "The mirror's index alone: memory per pin and lookup latency by size.",
+      "mirror_index_bench");
+  app.add_flag("--quick", quick, "small sizes only (a smoke test)");
+  ParseFlagsOrExit(app, argc, argv);
   const std::vector<uint64_t> sizes =
       quick ? std::vector<uint64_t>{1'000, 10'000}
             : std::vector<uint64_t>{1'000, 100'000, 1'000'000};

@@ -21,8 +21,10 @@
 #include "absl/time/clock.h"
 #include "dtrust/v1/dtrust.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "server/base/command_line.h"
 #include "server/core/certificate.h"
 #include "server/postfix/socketmap_protocol.h"
+#include "tests/benchmark/bench_flags.h"
 #include "tests/benchmark/load_client.h"
 #include "tests/testing/dtrustd_process.h"
 #include "tests/testing/slapd_fixture.h"
@@ -264,23 +266,19 @@ std::string Run(const Options& options) {
 
 int main(int argc, char** argv) {
   dtrust::bench::Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--quick") {
-      options.quick = true;
-    } else if (arg == "--domains" && i + 1 < argc &&
-               absl::SimpleAtoi(argv[i + 1], &options.domains) &&
-               options.domains > 0) {
-      ++i;
-    } else if (arg == "--dtrustd-arg" && i + 1 < argc) {
-      options.dtrustd_args.push_back(argv[++i]);
-    } else {
-      std::fprintf(stderr,
-                   "usage: postfix_bench [--quick] [--domains N] "
-                   "[--dtrustd-arg ARG]...\n");
-      return 2;
-    }
-  }
+  CLI::App app(
+      "Benchmarks dtrustd's socketmap and policy services, and Postfix's own\n"
+      "ldap: table, against its own slapd and dtrustd.",
+      "postfix_bench");
+  app.add_flag("--quick", options.quick,
+               "everything briefly (a smoke test, not a measurement)");
+  dtrust::bench::AddPositiveOption(app, "--domains", options.domains, "N",
+                                   "mail domains (default 100)");
+  dtrust::AddRepeatableOption(app, "--dtrustd-arg", options.dtrustd_args,
+                              "passed on to dtrustd (e.g.\n"
+                              "--directory-sync=none); repeatable")
+      ->type_name("ARG");
+  dtrust::bench::ParseFlagsOrExit(app, argc, argv);
   if (options.quick) options.domains = std::min(options.domains, 10);
   std::fputs(dtrust::bench::Run(options).c_str(), stdout);
   return 0;

@@ -27,17 +27,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "dtrust/v1/dtrust.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "server/base/command_line.h"
 #include "server/core/certificate.h"
 #include "server/core/status_macros.h"
 #include "server/ldap/ldap_connection.h"
 #include "server/ldap/ldap_records.h"
+#include "tests/benchmark/bench_flags.h"
 #include "tests/benchmark/bench_stats.h"
 #include "tests/testing/test_certs.h"
 
@@ -52,12 +53,7 @@ constexpr char kDomain[] = "bench.example";  // The mail domain kServer serves.
 constexpr char kListedDomain[] = "revocation-list.bench.example";
 
 [[noreturn]] void Usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "revocation_bench: %s\nusage: revocation_bench --endpoint E "
-               "--ldap-uri U --base-dn DN --bind-dn DN --bind-password-file F "
-               "[--trials 100] [--timeout 10s]\n",
-               problem.c_str());
-  std::exit(2);
+  UsageError("revocation_bench", problem);
 }
 
 struct Options {
@@ -79,36 +75,36 @@ std::string ReadPassword(const std::string& path) {
 
 Options ParseOptions(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) Usage(absl::StrCat(flag, " needs a value"));
-    const std::string value = argv[++i];
-    if (flag == "--endpoint") {
-      options.endpoint = value;
-    } else if (flag == "--ldap-uri") {
-      options.ldap.uris.push_back(value);
-    } else if (flag == "--base-dn") {
-      options.ldap.base_dn = value;
-    } else if (flag == "--bind-dn") {
-      options.ldap.bind_dn = value;
-    } else if (flag == "--bind-password-file") {
-      options.ldap.bind_password = ReadPassword(value);
-    } else if (flag == "--trials") {
-      if (!absl::SimpleAtoi(value, &options.trials) || options.trials < 1) {
-        Usage(absl::StrCat("--trials: \"", value, "\" is not positive"));
-      }
-    } else if (flag == "--timeout") {
-      if (!absl::ParseDuration(value, &options.timeout) ||
-          options.timeout <= absl::ZeroDuration()) {
-        Usage(absl::StrCat("--timeout: \"", value, "\" is not a duration"));
-      }
-    } else {
-      Usage(absl::StrCat("unknown option ", flag));
-    }
+  std::string password_file;
+  std::string timeout;
+  CLI::App app(
+      "How soon a dtrustd sees changes written straight into its directory.",
+      "revocation_bench");
+  app.add_option("--endpoint", options.endpoint, "the dtrustd measured")
+      ->type_name("E")
+      ->required();
+  AddRepeatableOption(app, "--ldap-uri", options.ldap.uris,
+                      "its directory; repeatable")
+      ->type_name("U")
+      ->required();
+  app.add_option("--base-dn", options.ldap.base_dn, "")
+      ->type_name("DN")
+      ->required();
+  app.add_option("--bind-dn", options.ldap.bind_dn, "")
+      ->type_name("DN")
+      ->required();
+  app.add_option("--bind-password-file", password_file, "")->type_name("F");
+  AddPositiveOption(app, "--trials", options.trials, "N", "(default 100)");
+  app.add_option("--timeout", timeout,
+                 "longest wait for an answer to change (default 10s)")
+      ->type_name("D");
+  ParseFlagsOrExit(app, argc, argv);
+  if (!password_file.empty()) {
+    options.ldap.bind_password = ReadPassword(password_file);
   }
-  if (options.endpoint.empty() || options.ldap.uris.empty() ||
-      options.ldap.base_dn.empty() || options.ldap.bind_dn.empty()) {
-    Usage("--endpoint, --ldap-uri, --base-dn and --bind-dn are required");
+  if (!timeout.empty() && (!absl::ParseDuration(timeout, &options.timeout) ||
+                           options.timeout <= absl::ZeroDuration())) {
+    Usage(absl::StrCat("--timeout: \"", timeout, "\" is not a duration"));
   }
   return options;
 }
