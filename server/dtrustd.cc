@@ -49,10 +49,18 @@ constexpr absl::Duration kGrantRefresh = absl::Seconds(1);
 // How often writes retry connecting to a directory that was down at start.
 constexpr absl::Duration kDirectoryRetryInterval = absl::Seconds(2);
 
-// `cause`'s code with `message`, which says what could not start and why.
-absl::Status StartFailure(const absl::Status& cause,
-                          absl::string_view message) {
-  return absl::Status(cause.code(), message);
+// An error with `cause`'s code: `what` could not be done, and why.
+absl::Status CannotStart(absl::string_view what, const absl::Status& cause) {
+  return absl::Status(cause.code(), absl::StrCat(what, ": ", cause.ToString()));
+}
+
+// Moves what `started` holds into `*part`; if it failed, CannotStart(what).
+template <typename T>
+absl::Status TakeStarted(absl::StatusOr<std::unique_ptr<T>> started,
+                         absl::string_view what, std::unique_ptr<T>* part) {
+  if (!started.ok()) return CannotStart(what, started.status());
+  *part = *std::move(started);
+  return absl::OkStatus();
 }
 
 // Creates the missing parent directory (mode 0755) of each unix socket
@@ -78,7 +86,7 @@ absl::Status StartPostfixServers(
     absl::StatusOr<std::unique_ptr<StreamServer>> server =
         StreamServer::Start(address, options, factory);
     if (!server.ok()) {
-      return StartFailure(server.status(),
+      return absl::Status(server.status().code(),
                           absl::StrCat("cannot serve ", options.name, ": ",
                                        server.status().message()));
     }
@@ -155,15 +163,11 @@ absl::Status Dtrustd::StartDirectory() {
   EmbeddedDirectoryOptions embedded_options;
   embedded_options.data_dir = options_.data_dir;
   embedded_options.base_dn = options_.base_dn;
-  absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> embedded =
-      EmbeddedDirectory::Start(embedded_options);
-  if (!embedded.ok()) {
-    return StartFailure(
-        embedded.status(),
-        absl::StrCat("cannot start the embedded directory in ",
-                     options_.data_dir, ": ", embedded.status().ToString()));
-  }
-  embedded_ = *std::move(embedded);
+  DTRUST_RETURN_IF_ERROR(
+      TakeStarted(EmbeddedDirectory::Start(embedded_options),
+                  absl::StrCat("cannot start the embedded directory in ",
+                               options_.data_dir),
+                  &embedded_));
   ldap_.uris = {embedded_->ldap_uri()};
   ldap_.sasl_external = true;
   return absl::OkStatus();
@@ -184,10 +188,10 @@ absl::StatusOr<std::unique_ptr<LdapDirectory>> Dtrustd::ConnectLdap() const {
 // the directory answers) and connects when it can.
 absl::Status Dtrustd::ConnectDirectory() {
   const auto cannot_use = [this](const absl::Status& cause) {
-    return StartFailure(cause,
-                        absl::StrCat("cannot use the directory at ",
-                                     absl::StrJoin(ldap_.uris, " "), " under ",
-                                     ldap_.base_dn, ": ", cause.ToString()));
+    return CannotStart(
+        absl::StrCat("cannot use the directory at ",
+                     absl::StrJoin(ldap_.uris, " "), " under ", ldap_.base_dn),
+        cause);
   };
   if (options_.directory_sync == SyncMode::kNone) {
     absl::StatusOr<std::unique_ptr<LdapDirectory>> connected = ConnectLdap();
@@ -252,26 +256,14 @@ void Dtrustd::StartDirectMonitor() {
 
 absl::Status Dtrustd::StartMirrorSource() {
   if (options_.directory_sync == SyncMode::kPoll) {
-    absl::StatusOr<std::unique_ptr<LdapPoller>> poller =
+    return TakeStarted(
         LdapPoller::Start(ldap_, options_.directory_mapping,
-                          options_.poll_interval, mirror_.get(), Clock::Real());
-    if (!poller.ok()) {
-      return StartFailure(poller.status(),
-                          absl::StrCat("cannot poll the directory: ",
-                                       poller.status().ToString()));
-    }
-    poller_ = *std::move(poller);
-    return absl::OkStatus();
+                          options_.poll_interval, mirror_.get(), Clock::Real()),
+        "cannot poll the directory", &poller_);
   }
-  absl::StatusOr<std::unique_ptr<LdapSyncSource>> source =
-      LdapSyncSource::Start({.ldap = ldap_}, mirror_.get(), Clock::Real());
-  if (!source.ok()) {
-    return StartFailure(source.status(),
-                        absl::StrCat("cannot follow the directory: ",
-                                     source.status().ToString()));
-  }
-  sync_source_ = *std::move(source);
-  return absl::OkStatus();
+  return TakeStarted(
+      LdapSyncSource::Start({.ldap = ldap_}, mirror_.get(), Clock::Real()),
+      "cannot follow the directory", &sync_source_);
 }
 
 void Dtrustd::StartTrustService() {

@@ -250,7 +250,10 @@ void DeclareOtherFlags(CLI::App& app, DtrustdFlags& flags) {
   app.set_help_flag("-h,--help", "this text")->group("Other");
 }
 
-// Builds dtrustd's command line on `app`, its values bound to `flags`.
+// Builds dtrustd's whole command line on `app`, its values bound to
+// `flags`: the one place where flags are declared (a config file read by
+// CLI11 would fill the same fields; ParseCommandLine counts its values as
+// given too).
 void DeclareFlags(CLI::App& app, DtrustdFlags& flags) {
   app.name("dtrustd");
   app.description(

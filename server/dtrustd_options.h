@@ -68,7 +68,7 @@ struct DtrustdOptions {
   // published with proof of possession (--require-proof-for).
   std::vector<std::string> require_proof_for;
   LogLevel log_level = LogLevel::kInfo;
-  bool help = false;  // --help: print Usage() and exit 0.
+  bool help = false;  // --help or -h: print DtrustdUsage() and exit 0.
 };
 
 // Parses argv (argv[0] is skipped) on CLI11: `--flag value` and
