@@ -1,6 +1,9 @@
 // A whole dtrustd started in this process through Dtrustd::Start, against
-// a real slapd, called over gRPC on a unix socket, and stopped.
+// a real slapd, called over gRPC on a unix socket, and stopped; and the
+// binary's exit status on --help and bad usage.
 #include "server/dtrustd.h"
+
+#include <sys/wait.h>
 
 #include <memory>
 #include <string>
@@ -11,14 +14,17 @@
 #include "gtest/gtest.h"
 #include "tests/server/postfix/test_client.h"
 #include "tests/testing/eventually.h"
+#include "tests/testing/run_command.h"
 #include "tests/testing/slapd_fixture.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust {
 namespace {
 
+using ::dtrust::testing::CommandResult;
 using ::dtrust::testing::Eventually;
 using ::dtrust::testing::MakeTestCert;
+using ::dtrust::testing::RunCommand;
 using ::dtrust::testing::SlapdFixture;
 using ::dtrust::testing::StderrDuring;
 using ::dtrust::testing::TempDir;
@@ -145,6 +151,30 @@ TEST_F(DtrustdTest, ADirectoryThatDoesNotAnswerFailsTheStartWithoutAMirror) {
               HasSubstr("cannot use the directory at ldap://127.0.0.1:1 "
                         "under " +
                         slapd_->suffix()));
+}
+
+TEST(DtrustdBinaryTest, HelpExitsZeroAndBadUsageTwo) {
+  TempDir dir;
+  const auto run = [&dir](std::vector<std::string> args) {
+    args.insert(args.begin(), DTRUST_BINARY_DIR "/server/dtrustd");
+    absl::StatusOr<CommandResult> result = RunCommand(dir.path(), args);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.value_or(CommandResult{});
+  };
+  for (const char* help : {"--help", "-h"}) {
+    const CommandResult r = run({help});
+    EXPECT_TRUE(r.ok()) << r.Describe(help);
+    EXPECT_THAT(r.out, HasSubstr("Usage: dtrustd [OPTIONS]"));
+    EXPECT_THAT(r.out, HasSubstr("--require-proof-for DOMAIN"));
+  }
+  const CommandResult unknown = run({"--listen=unix:/run/x.sock", "--bogus"});
+  EXPECT_TRUE(WIFEXITED(unknown.status) && WEXITSTATUS(unknown.status) == 2)
+      << unknown.Describe("dtrustd --bogus");
+  EXPECT_EQ(unknown.err,
+            "dtrustd: unknown option \"--bogus\" (see dtrustd --help)\n");
+  const CommandResult missing = run({"--data-dir"});
+  EXPECT_TRUE(WIFEXITED(missing.status) && WEXITSTATUS(missing.status) == 2);
+  EXPECT_THAT(missing.err, HasSubstr("--data-dir needs a value"));
 }
 
 }  // namespace
