@@ -25,17 +25,14 @@ Manages who may do what through dtrustd (admin only). Grants live in the
 directory, so every dtrustd sharing it enforces the same ones; a change
 applies within about a second everywhere.
 
-  grant    gives SUBJECT a role (replacing its grant, if any):
-             reader     Verify, Ping, GetStatus, health
-             publisher  also list, publish, unpublish, domain list; with
-                        --scope (repeatable) only for servers named in or
-                        below a scope, and only mail domains in or below one
-             admin      everything, including Domain Security lists and
-                        grants
-           A TLS client is its certificate (CERT-FILE, or --sha256 of its
-           DER); a local user or group connects over the unix socket.
-  revoke   removes SUBJECT's grant
-  list     shows every grant
+Roles:
+  reader     Verify, Ping, GetStatus, health
+  publisher  also list, publish, unpublish, domain list; with --scope
+             (repeatable) only for servers named in or below a scope, and
+             only mail domains in or below one
+  admin      everything, including Domain Security lists and grants
+A TLS client is its certificate (CERT-FILE, or --sha256 of its DER); a
+local user or group connects over the unix socket.
 
 Local root and dtrustd's own user are always admin over the unix socket,
 as are dtrustd's --admin-client certificates.
@@ -44,9 +41,9 @@ as are dtrustd's --admin-client certificates.
 absl::StatusOr<v1::ClientSubject> SubjectFromArgs(const ParsedArgs& args,
                                                   absl::string_view sub) {
   const std::vector<std::string>& positionals = args.positionals();
-  const int given = (positionals.size() > 1) + args.Has("sha256") +
+  const int given = !positionals.empty() + args.Has("sha256") +
                     args.Has("unix-user") + args.Has("unix-group");
-  if (given != 1 || positionals.size() > 2) {
+  if (given != 1 || positionals.size() > 1) {
     return UsageError(
         kCommand,
         absl::StrCat("client ", sub,
@@ -54,9 +51,9 @@ absl::StatusOr<v1::ClientSubject> SubjectFromArgs(const ParsedArgs& args,
                      "--unix-group"));
   }
   v1::ClientSubject subject;
-  if (positionals.size() == 2) {
+  if (positionals.size() == 1) {
     DTRUST_ASSIGN_OR_RETURN(Certificate certificate,
-                            ReadCertificateFile(positionals[1]));
+                            ReadCertificateFile(positionals[0]));
     subject.set_cert_sha256(std::string(certificate.sha256().bytes()));
   } else if (std::optional<std::string> hex = args.Value("sha256")) {
     DTRUST_ASSIGN_OR_RETURN(Sha256Digest digest,
@@ -184,7 +181,7 @@ absl::StatusOr<ExitCode> Revoke(const Invocation& invocation) {
 }
 
 absl::StatusOr<ExitCode> List(const Invocation& invocation) {
-  if (invocation.args.positionals().size() != 1) {
+  if (!invocation.args.positionals().empty()) {
     return UsageError(kCommand, "client list takes no arguments");
   }
   DTRUST_ASSIGN_OR_RETURN(v1::ListClientsResponse response,
@@ -214,14 +211,15 @@ absl::StatusOr<ExitCode> List(const Invocation& invocation) {
 }
 
 absl::StatusOr<ExitCode> RunClient(const Invocation& invocation) {
-  const std::vector<std::string>& positionals = invocation.args.positionals();
-  const std::string sub = positionals.empty() ? "" : positionals[0];
+  const absl::string_view sub = invocation.subcommand;
   if (sub == "grant") return Grant(invocation);
   if (sub == "revoke") return Revoke(invocation);
   if (sub == "list") return List(invocation);
-  return UsageError(kCommand,
-                    sub.empty() ? "client needs grant, revoke or list"
-                                : absl::StrCat("unknown client command ", sub));
+  const std::vector<std::string>& positionals = invocation.args.positionals();
+  return UsageError(
+      kCommand, positionals.empty()
+                    ? "client needs grant, revoke or list"
+                    : absl::StrCat("unknown client command ", positionals[0]));
 }
 
 }  // namespace
@@ -231,12 +229,32 @@ Command ClientCommand() {
       .name = kCommand,
       .summary = "manage who may do what (client grants; admin)",
       .help = kHelp,
-      .options = {{.name = "role", .takes_value = true},
-                  {.name = "scope", .takes_value = true, .repeatable = true},
-                  {.name = "label", .takes_value = true},
-                  {.name = "sha256", .takes_value = true},
-                  {.name = "unix-user", .takes_value = true},
-                  {.name = "unix-group", .takes_value = true}},
+      .options = {{.name = "role",
+                   .value_name = "reader|publisher|admin",
+                   .description = "grant: the role (see Roles)"},
+                  {.name = "scope",
+                   .value_name = "DNS-SUFFIX",
+                   .description = "grant: publisher only in or below this "
+                                  "name\n(repeatable)",
+                   .repeatable = true},
+                  {.name = "label",
+                   .value_name = "TEXT",
+                   .description = "grant: a note kept with the grant"},
+                  {.name = "sha256",
+                   .value_name = "HEX",
+                   .description = "SUBJECT: the TLS client certificate with "
+                                  "this\nSHA-256 (of its DER)"},
+                  {.name = "unix-user",
+                   .value_name = "NAME",
+                   .description = "SUBJECT: a local user (unix socket)"},
+                  {.name = "unix-group",
+                   .value_name = "NAME",
+                   .description = "SUBJECT: a local group (unix socket)"}},
+      .subcommands =
+          {{.name = "grant",
+            .summary = "gives SUBJECT a role (replacing its grant, if any)"},
+           {.name = "revoke", .summary = "removes SUBJECT's grant"},
+           {.name = "list", .summary = "shows every grant"}},
       .run = RunClient};
 }
 

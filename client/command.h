@@ -7,25 +7,37 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "client/args.h"
 #include "client/dtrustd_client.h"
 #include "client/exit_code.h"
+#include "client/options.h"
 
 namespace dtrust::cli {
 
 // One run of a command. Not owned; valid for the duration of Command::run.
 struct Invocation {
   const ParsedArgs& args;  // Global and command options, positionals.
+  // The subcommand word ("add" in `dtrust domain add`); empty if none.
+  absl::string_view subcommand;
   DtrustdClient& dtrustd;
   bool json;         // --json: write one JSON document.
   std::string* out;  // Everything for stdout; written only on success.
 };
 
+// A word after the command's name selecting what it does (`domain add`).
+struct SubcommandSpec {
+  absl::string_view name;
+  absl::string_view summary;  // One line for the command's help.
+};
+
 struct Command {
   absl::string_view name;
   absl::string_view summary;  // One line for the command overview.
-  absl::string_view help;     // Usage lines and options, for `dtrust help`.
+  // Usage lines and what the command does, for `dtrust help COMMAND`, which
+  // lists the options (from their declarations) after it, then `notes`.
+  absl::string_view help;
   std::vector<OptionSpec> options;  // Besides the global ones.
+  absl::string_view notes = "";     // E.g. the --json format; may be empty.
+  std::vector<SubcommandSpec> subcommands = {};
   // Validates its input before calling dtrustd. Returns kOk, kNotTrusted,
   // or (status: answered "not serving") kUnavailable; errors map to exit
   // codes through ExitCodeForError.

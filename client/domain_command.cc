@@ -19,15 +19,6 @@ constexpr absl::string_view kHelp =
 Manages the Domain Security lists: partner mail domains whose mail must be
 domain-secured (mutually authenticated TLS with certificates published in
 the directory). All other domains get opportunistic TLS.
-
-  add      puts the domain on the send list (--send: mail TO it must reach a
-           server whose certificate is published for it), the receive list
-           (--receive: mail FROM it must come with a client certificate
-           published for one of its servers), or both; enforced, or with
-           --testing only checked and logged while mail flows
-  remove   takes the domain off the lists given (default: both)
-  list     shows every listed domain
-  show     shows a domain's lists and its published servers
 )";
 
 std::string ModeName(v1::SecureMode mode) {
@@ -56,11 +47,11 @@ void AppendPolicyText(const v1::DomainPolicy& policy, std::string* out) {
 
 absl::StatusOr<std::string> DomainArgument(const ParsedArgs& args,
                                            absl::string_view sub) {
-  if (args.positionals().size() != 2) {
+  if (args.positionals().size() != 1) {
     return UsageError(kCommand, absl::StrCat("domain ", sub,
                                              " needs exactly one MAIL-DOMAIN"));
   }
-  return NormalizeDnsName(args.positionals()[1], "MAIL-DOMAIN");
+  return NormalizeDnsName(args.positionals()[0], "MAIL-DOMAIN");
 }
 
 absl::StatusOr<ExitCode> Change(const Invocation& invocation, bool add) {
@@ -98,7 +89,7 @@ absl::StatusOr<ExitCode> Change(const Invocation& invocation, bool add) {
 }
 
 absl::StatusOr<ExitCode> List(const Invocation& invocation) {
-  if (invocation.args.positionals().size() != 1) {
+  if (!invocation.args.positionals().empty()) {
     return UsageError(kCommand, "domain list takes no arguments");
   }
   DTRUST_ASSIGN_OR_RETURN(v1::ListDomainPoliciesResponse response,
@@ -167,15 +158,16 @@ absl::StatusOr<ExitCode> Show(const Invocation& invocation) {
 }
 
 absl::StatusOr<ExitCode> RunDomain(const Invocation& invocation) {
-  const std::vector<std::string>& positionals = invocation.args.positionals();
-  const std::string sub = positionals.empty() ? "" : positionals[0];
+  const absl::string_view sub = invocation.subcommand;
   if (sub == "add") return Change(invocation, /*add=*/true);
   if (sub == "remove") return Change(invocation, /*add=*/false);
   if (sub == "list") return List(invocation);
   if (sub == "show") return Show(invocation);
-  return UsageError(kCommand,
-                    sub.empty() ? "domain needs add, remove, list or show"
-                                : absl::StrCat("unknown domain command ", sub));
+  const std::vector<std::string>& positionals = invocation.args.positionals();
+  return UsageError(
+      kCommand, positionals.empty()
+                    ? "domain needs add, remove, list or show"
+                    : absl::StrCat("unknown domain command ", positionals[0]));
 }
 
 }  // namespace
@@ -185,7 +177,28 @@ Command DomainCommand() {
       .name = kCommand,
       .summary = "manage the Domain Security lists (send/receive)",
       .help = kHelp,
-      .options = {{.name = "send"}, {.name = "receive"}, {.name = "testing"}},
+      .options = {{.name = "send",
+                   .description = "add/remove: the send list (mail TO the "
+                                  "domain)"},
+                  {.name = "receive",
+                   .description = "add/remove: the receive list (mail FROM "
+                                  "the\ndomain)"},
+                  {.name = "testing",
+                   .description = "add: only check and log, do not "
+                                  "enforce"}},
+      .subcommands =
+          {{.name = "add",
+            .summary = "puts the domain on the send list (--send: mail TO it\n"
+                       "must reach a server whose certificate is published\n"
+                       "for it), the receive list (--receive: mail FROM it\n"
+                       "must come with a client certificate published for\n"
+                       "one of its servers), or both; enforced, or with\n"
+                       "--testing only checked and logged while mail flows"},
+           {.name = "remove",
+            .summary = "takes the domain off the lists given (default: both)"},
+           {.name = "list", .summary = "shows every listed domain"},
+           {.name = "show",
+            .summary = "shows a domain's lists and its published servers"}},
       .run = RunDomain};
 }
 

@@ -1,81 +1,49 @@
-// The CLI's connection to dtrustd: synchronous gRPC calls with a deadline.
+// What the dtrust commands ask of dtrustd: one method per RPC they use. The
+// real implementation is GrpcDtrustdClient (grpc_dtrustd_client.h); unit
+// tests of the commands give them a fake.
 #ifndef DTRUST_CLIENT_DTRUSTD_CLIENT_H_
 #define DTRUST_CLIENT_DTRUSTD_CLIENT_H_
 
-#include <memory>
-#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
-#include "client/channel_security.h"
-#include "dtrust/v1/dtrust.grpc.pb.h"
+#include "dtrust/v1/dtrust.pb.h"
 
 namespace dtrust::cli {
 
-// Calls the DirectTrust service at one endpoint. Connects lazily (on the
-// first call), so constructing one never fails or blocks.
-//
-// Every call has a deadline of `timeout` from its start. Errors are the
-// gRPC status as absl::Status with the same code; dtrustd's own message is
-// kept verbatim for the "bad input" codes (InvalidArgument, NotFound,
-// AlreadyExists, FailedPrecondition) and for refusals (PermissionDenied,
-// Unauthenticated), and prefixed with the endpoint for the rest (Unavailable,
-// DeadlineExceeded, connection failures, ...).
-//
-// Thread-safe.
+// Calls the DirectTrust service of one dtrustd. Each call either returns
+// dtrustd's answer or an error whose code is the RPC's status code: the
+// "bad input" codes (InvalidArgument, NotFound, AlreadyExists,
+// FailedPrecondition) and refusals (PermissionDenied, Unauthenticated) carry
+// dtrustd's own message; the rest (Unavailable, DeadlineExceeded, ...) say
+// which dtrustd failed. Implementations are thread-safe.
 class DtrustdClient {
  public:
-  // `endpoint` is a gRPC target: "HOST:PORT" or "unix:PATH"; `security`
-  // the channel's credentials (channel_security.h).
-  DtrustdClient(std::string endpoint, absl::Duration timeout,
-                ChannelSecurity security);
+  virtual ~DtrustdClient() = default;
 
-  absl::StatusOr<v1::PublishResponse> Publish(
-      const v1::PublishRequest& request);
-  absl::StatusOr<v1::PublishChallenge> GetPublishChallenge(
-      const v1::PublishChallengeRequest& request);
-  absl::StatusOr<v1::UnpublishResponse> Unpublish(
-      const v1::UnpublishRequest& request);
-  // All entries of the stream, in the order dtrustd sent them.
-  absl::StatusOr<std::vector<v1::ServerEntry>> List(
-      const v1::ListRequest& request);
-  absl::StatusOr<v1::VerifyResponse> Verify(const v1::VerifyRequest& request);
-  absl::StatusOr<v1::DomainPolicy> SetDomainPolicy(
-      const v1::SetDomainPolicyRequest& request);
-  absl::StatusOr<v1::ListDomainPoliciesResponse> ListDomainPolicies(
-      const v1::ListDomainPoliciesRequest& request);
-  absl::StatusOr<v1::ServiceStatus> GetStatus();
-  absl::StatusOr<v1::ClientGrant> GrantClient(
-      const v1::GrantClientRequest& request);
-  absl::StatusOr<v1::ClientGrant> RevokeClient(
-      const v1::RevokeClientRequest& request);
-  absl::StatusOr<v1::ListClientsResponse> ListClients();
-  absl::StatusOr<v1::HistoryResponse> GetHistory(
-      const v1::HistoryRequest& request);
-
- private:
-  // One unary call of `method` with the deadline, status mapped.
-  template <typename Request, typename Response>
-  absl::StatusOr<Response> Unary(
-      grpc::Status (v1::DirectTrust::Stub::*method)(grpc::ClientContext*,
-                                                    const Request&, Response*),
-      const Request& request) {
-    grpc::ClientContext context;
-    SetDeadline(&context);
-    Response response;
-    grpc::Status status = (stub_.get()->*method)(&context, request, &response);
-    if (!status.ok()) return ToStatus(status);
-    return response;
-  }
-
-  void SetDeadline(grpc::ClientContext* context) const;
-  absl::Status ToStatus(const grpc::Status& status) const;
-
-  const std::string endpoint_;
-  const absl::Duration timeout_;
-  const std::shared_ptr<ServerCheckRecord> server_check_;  // May be null.
-  const std::unique_ptr<v1::DirectTrust::Stub> stub_;
+  virtual absl::StatusOr<v1::PublishResponse> Publish(
+      const v1::PublishRequest& request) = 0;
+  virtual absl::StatusOr<v1::PublishChallenge> GetPublishChallenge(
+      const v1::PublishChallengeRequest& request) = 0;
+  virtual absl::StatusOr<v1::UnpublishResponse> Unpublish(
+      const v1::UnpublishRequest& request) = 0;
+  // All entries of the List stream, in the order dtrustd sent them.
+  virtual absl::StatusOr<std::vector<v1::ServerEntry>> List(
+      const v1::ListRequest& request) = 0;
+  virtual absl::StatusOr<v1::VerifyResponse> Verify(
+      const v1::VerifyRequest& request) = 0;
+  virtual absl::StatusOr<v1::DomainPolicy> SetDomainPolicy(
+      const v1::SetDomainPolicyRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListDomainPoliciesResponse> ListDomainPolicies(
+      const v1::ListDomainPoliciesRequest& request) = 0;
+  virtual absl::StatusOr<v1::ServiceStatus> GetStatus() = 0;
+  virtual absl::StatusOr<v1::ClientGrant> GrantClient(
+      const v1::GrantClientRequest& request) = 0;
+  virtual absl::StatusOr<v1::ClientGrant> RevokeClient(
+      const v1::RevokeClientRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListClientsResponse> ListClients() = 0;
+  virtual absl::StatusOr<v1::HistoryResponse> GetHistory(
+      const v1::HistoryRequest& request) = 0;
 };
 
 }  // namespace dtrust::cli

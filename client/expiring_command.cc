@@ -33,13 +33,10 @@ pins are marked "lapsed". For monitoring, e.g. from cron:
 
 Exit status: 0 no pin lapses within DURATION; 1 some do (or did); 2, 3 as
 for every command (bad usage; dtrustd or the directory unavailable).
+)";
 
-Options:
-  --within DURATION     how far ahead to look (default 30d): days as 30d,
-                        or hours, minutes, seconds as 12h, 1h30m, 90s
-  --server FQDN         only this server's pins
-  --domain MAIL-DOMAIN  only pins of servers serving this mail domain
-With --json: {"now":..,"until":..,"pins":[{"server":..,"domains":[..],
+constexpr absl::string_view kNotes =
+    R"(With --json: {"now":..,"until":..,"pins":[{"server":..,"domains":[..],
 "lapses_at":..,"state":"lapsed"|"lapsing","cause":"certificate"|"pin-window",
 "pin":{as in list}}]}.
 )";
@@ -148,9 +145,20 @@ Command ExpiringCommand() {
   return {.name = "expiring",
           .summary = "list pins whose trust lapses soon (for monitoring)",
           .help = kHelp,
-          .options = {{.name = "within", .takes_value = true},
-                      {.name = "server", .takes_value = true},
-                      {.name = "domain", .takes_value = true}},
+          .options = {{.name = "within",
+                       .value_name = "DURATION",
+                       .description =
+                           "how far ahead to look (default 30d): days as "
+                           "30d,\nor hours, minutes, seconds as 12h, 1h30m, "
+                           "90s"},
+                      {.name = "server",
+                       .value_name = "FQDN",
+                       .description = "only this server's pins"},
+                      {.name = "domain",
+                       .value_name = "MAIL-DOMAIN",
+                       .description =
+                           "only pins of servers serving this mail domain"}},
+          .notes = kNotes,
           .run = RunExpiring};
 }
 

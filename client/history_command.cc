@@ -22,13 +22,10 @@ unpublish, domain list changes, client grants and revocations - and every
 refused write, oldest first, with who asked (the identity dtrustd
 established), from where, what changed (before -> after) and the outcome.
 Kept in the directory, so every dtrustd sharing it shows the same.
+)";
 
-  --server FQDN        only events naming this transport server
-  --domain D           only events naming this mail domain (or grant scope)
-  --since DURATION     only the last DURATION, e.g. 7d, 12h (default: all)
-  --limit N            at most N events, the newest (default 1000)
-
-With --json: {"events":[{"time":..,"actor":..,"from":..,"action":..,
+constexpr absl::string_view kNotes =
+    R"(With --json: {"events":[{"time":..,"actor":..,"from":..,"action":..,
 "servers":[..],"domains":[..],"detail":..,"outcome":..}],"truncated":bool}.
 )";
 
@@ -124,10 +121,23 @@ Command HistoryCommand() {
   return {.name = kCommand,
           .summary = "show the audit trail of writes and refusals (admin)",
           .help = kHelp,
-          .options = {{.name = "server", .takes_value = true},
-                      {.name = "domain", .takes_value = true},
-                      {.name = "since", .takes_value = true},
-                      {.name = "limit", .takes_value = true}},
+          .options = {{.name = "server",
+                       .value_name = "FQDN",
+                       .description = "only events naming this transport "
+                                      "server"},
+                      {.name = "domain",
+                       .value_name = "D",
+                       .description = "only events naming this mail domain "
+                                      "(or grant\nscope)"},
+                      {.name = "since",
+                       .value_name = "DURATION",
+                       .description = "only the last DURATION, e.g. 7d, 12h "
+                                      "(default:\nall)"},
+                      {.name = "limit",
+                       .value_name = "N",
+                       .description =
+                           "at most N events, the newest (default 1000)"}},
+          .notes = kNotes,
           .run = RunHistory};
 }
 

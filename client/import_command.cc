@@ -45,25 +45,6 @@ KEY-FILE); otherwise the first one, as chain files list the leaf first (a
 first certificate that issued another one in FILE is refused). The rest of
 a chain is ignored: direct trust needs no CA. A private key that does not
 belong to the certificate is an error.
-
-Options:
-  --key KEY-FILE        the certificate's private key (PEM or DER), e.g.
-                        from dtrust request; checked against it
-  --password-file PW-FILE
-                        the password of a PKCS#12 FILE or an encrypted
-                        key: the file's first line
-  --enable smtp         publish the certificate for the mail server, as
-                        dtrust publish does (same output and exit codes);
-                        with its private key (in FILE or KEY-FILE) dtrust
-                        proves possession of it, as publish --key does
-  --server FQDN         with --enable: the transport server presenting it
-  --domain MAIL-DOMAIN  with --enable: a mail domain it serves (repeatable;
-                        needed when the server is not published yet)
-  --pin cert|key        with --enable: what to trust (see dtrust help
-                        publish)
-  --not-before TIME, --not-after TIME
-                        with --enable: the pin window (see dtrust help
-                        publish)
 )";
 
 // The certificate and key found, validated.
@@ -87,7 +68,7 @@ absl::Status CheckEnableOptions(const ParsedArgs& args) {
     }
     return absl::OkStatus();
   }
-  for (const OptionSpec& option : PublishTargetOptions()) {
+  for (const OptionSpec& option : PublishTargetOptions(/*for_import=*/true)) {
     if (args.Has(option.name)) {
       return UsageError(
           kCommand, absl::StrCat("--", option.name, " is for --enable smtp"));
@@ -294,10 +275,24 @@ absl::StatusOr<ExitCode> RunImport(const Invocation& invocation) {
 }  // namespace
 
 Command ImportCommand() {
-  std::vector<OptionSpec> options = PublishTargetOptions();
-  options.push_back({.name = "key", .takes_value = true});
-  options.push_back({.name = "password-file", .takes_value = true});
-  options.push_back({.name = "enable", .takes_value = true});
+  std::vector<OptionSpec> options = {
+      {.name = "key",
+       .value_name = "KEY-FILE",
+       .description = "the certificate's private key (PEM or DER), e.g.\n"
+                      "from dtrust request; checked against it"},
+      {.name = "password-file",
+       .value_name = "PW-FILE",
+       .description = "the password of a PKCS#12 FILE or an encrypted\n"
+                      "key: the file's first line"},
+      {.name = "enable",
+       .value_name = "smtp",
+       .description = "publish the certificate for the mail server, as\n"
+                      "dtrust publish does (same output and exit codes);\n"
+                      "with its private key (in FILE or KEY-FILE) dtrust\n"
+                      "proves possession of it, as publish --key does"}};
+  for (const OptionSpec& option : PublishTargetOptions(/*for_import=*/true)) {
+    options.push_back(option);
+  }
   return {.name = "import",
           .summary = "check a certificate file; --enable smtp publishes it",
           .help = kHelp,

@@ -32,26 +32,8 @@ constexpr int kMaxDays = 3650;
 // do not see a brand-new certificate as not yet valid.
 constexpr absl::Duration kBackdate = absl::Hours(1);
 
-constexpr absl::string_view kSubjectHelp =
-    R"(  --subject DN       the subject name in RFC 4514 form, the most
-                     significant part LAST, e.g.
-                     "CN=mx1.org-b.example,OU=Mail,O=Org B,L=Berlin,ST=Berlin,C=DE,DC=org-b,DC=example"
-                     (escape , + " \ ; < > with a backslash). Types, and
-                     their length in characters (X.520 bounds): C exactly
-                     2 letters; ST, L 1-128; O, OU, CN 1-64 (any Unicode,
-                     stored as UTF8String); DC 1-255 ASCII. OU and DC may
-                     repeat, the others appear at most once.
-  --dns-name NAME    a subjectAltName DNS name (repeatable; "*.DOMAIN" is
-                     allowed). Give the server's FQDN here, not only as CN.
-  --key KEY-FILE     where to write the new private key (unencrypted PEM,
-                     mode 0600)
-  --key-type TYPE    ec-p256 (default), rsa-2048, rsa-3072 or rsa-4096
-  --reuse-key        certify the existing key in KEY-FILE instead of making
-                     one (a renewal that keeps the key, so a key pin stays
-                     valid); --password-file F if that key is encrypted
-  --force            replace existing output files (otherwise they are
-                     never overwritten)
-
+constexpr absl::string_view kNotes =
+    R"(
 Nothing is written unless everything succeeds. Nothing is sent to dtrustd.
 )";
 
@@ -63,9 +45,6 @@ constexpr absl::string_view kRequestUsage =
 Makes a private key and a PKCS#10 certificate request (PEM) for a mail
 server, to have a CA issue the certificate (Exchange: New-ExchangeCertificate
 -GenerateRequest). Import the issued certificate with dtrust import.
-
-Options:
-  --out CSR-FILE     where to write the request
 )";
 
 constexpr absl::string_view kSelfsignUsage =
@@ -77,11 +56,6 @@ Makes a private key and a self-signed certificate (PEM) for a mail server.
 Direct trust needs no CA: publish the certificate with dtrust publish (or
 give it to the partner organization to publish), and configure the MTA
 with the key and the certificate.
-
-Options:
-  --out CERT-FILE    where to write the certificate
-  --days N           valid for N days from now (1-3650, default 365); it
-                     is valid from an hour ago, for clocks running behind
 )";
 
 enum class Output { kRequest, kSelfSigned };
@@ -267,18 +241,54 @@ absl::StatusOr<ExitCode> RunKeygen(const Invocation& invocation,
 }
 
 std::vector<OptionSpec> KeygenOptions(Output output) {
+  const bool request = output == Output::kRequest;
   std::vector<OptionSpec> options = {
-      {.name = "subject", .takes_value = true},
-      {.name = "dns-name", .takes_value = true, .repeatable = true},
-      {.name = "key", .takes_value = true},
-      {.name = "out", .takes_value = true},
-      {.name = "key-type", .takes_value = true},
-      {.name = "reuse-key"},
-      {.name = "password-file", .takes_value = true},
-      {.name = "force"},
+      {.name = "subject",
+       .value_name = "DN",
+       .description =
+           "the subject name in RFC 4514 form, the most\n"
+           "significant part LAST, e.g.\n"
+           "\"CN=mx1.org-b.example,OU=Mail,O=Org B,L=Berlin,ST=Berlin,"
+           "C=DE,DC=org-b,DC=example\"\n"
+           "(escape , + \" \\ ; < > with a backslash). Types, and\n"
+           "their length in characters (X.520 bounds): C exactly\n"
+           "2 letters; ST, L 1-128; O, OU, CN 1-64 (any Unicode,\n"
+           "stored as UTF8String); DC 1-255 ASCII. OU and DC may\n"
+           "repeat, the others appear at most once."},
+      {.name = "dns-name",
+       .value_name = "NAME",
+       .description = "a subjectAltName DNS name (repeatable; \"*.DOMAIN\" is\n"
+                      "allowed). Give the server's FQDN here, not only as CN.",
+       .repeatable = true},
+      {.name = "key",
+       .value_name = "KEY-FILE",
+       .description = "where to write the new private key (unencrypted PEM,\n"
+                      "mode 0600)"},
+      {.name = "out",
+       .value_name = request ? "CSR-FILE" : "CERT-FILE",
+       .description = request ? "where to write the request"
+                              : "where to write the certificate"},
+      {.name = "key-type",
+       .value_name = "TYPE",
+       .description = "ec-p256 (default), rsa-2048, rsa-3072 or rsa-4096"},
+      {.name = "reuse-key",
+       .description = "certify the existing key in KEY-FILE instead of making\n"
+                      "one (a renewal that keeps the key, so a key pin stays\n"
+                      "valid); --password-file F if that key is encrypted"},
+      {.name = "password-file",
+       .value_name = "F",
+       .description = "with --reuse-key: the password of an encrypted key"},
+      {.name = "force",
+       .description = "replace existing output files (otherwise they are\n"
+                      "never overwritten)"},
   };
-  if (output == Output::kSelfSigned) {
-    options.push_back({.name = "days", .takes_value = true});
+  if (!request) {
+    options.push_back(
+        {.name = "days",
+         .value_name = "N",
+         .description =
+             "valid for N days from now (1-3650, default 365); it\n"
+             "is valid from an hour ago, for clocks running behind"});
   }
   return options;
 }
@@ -286,24 +296,22 @@ std::vector<OptionSpec> KeygenOptions(Output output) {
 }  // namespace
 
 Command RequestCommand() {
-  static const std::string* const kHelp =
-      new std::string(absl::StrCat(kRequestUsage, kSubjectHelp));
   return {.name = "request",
           .summary = "make a key and a certificate request for a CA",
-          .help = *kHelp,
+          .help = kRequestUsage,
           .options = KeygenOptions(Output::kRequest),
+          .notes = kNotes,
           .run = [](const Invocation& invocation) {
             return RunKeygen(invocation, Output::kRequest);
           }};
 }
 
 Command SelfsignCommand() {
-  static const std::string* const kHelp =
-      new std::string(absl::StrCat(kSelfsignUsage, kSubjectHelp));
   return {.name = "selfsign",
           .summary = "make a key and a self-signed certificate",
-          .help = *kHelp,
+          .help = kSelfsignUsage,
           .options = KeygenOptions(Output::kSelfSigned),
+          .notes = kNotes,
           .run = [](const Invocation& invocation) {
             return RunKeygen(invocation, Output::kSelfSigned);
           }};

@@ -13,10 +13,6 @@ constexpr absl::string_view kHelp =
 Lists the published transport servers (sorted by name), the mail domains each
 serves and its pins: sha256 and spki-sha256 fingerprints, pin kind
 (certificate or public-key), validity and subject.
-
-Options:
-  --server FQDN         only this server
-  --domain MAIL-DOMAIN  only servers serving this mail domain
 )";
 
 absl::StatusOr<ExitCode> RunList(const Invocation& invocation) {
@@ -59,8 +55,12 @@ Command ListCommand() {
   return {.name = "list",
           .summary = "show published servers, their mail domains and pins",
           .help = kHelp,
-          .options = {{.name = "server", .takes_value = true},
-                      {.name = "domain", .takes_value = true}},
+          .options = {{.name = "server",
+                       .value_name = "FQDN",
+                       .description = "only this server"},
+                      {.name = "domain",
+                       .value_name = "MAIL-DOMAIN",
+                       .description = "only servers serving this mail domain"}},
           .run = RunList};
 }
 

@@ -105,12 +105,44 @@ void AppendText(absl::string_view label, const v1::PublishResponse& response,
 
 }  // namespace
 
-std::vector<OptionSpec> PublishTargetOptions() {
-  return {{.name = "server", .takes_value = true},
-          {.name = "domain", .takes_value = true, .repeatable = true},
-          {.name = "pin", .takes_value = true},
-          {.name = "not-before", .takes_value = true},
-          {.name = "not-after", .takes_value = true}};
+std::vector<OptionSpec> PublishTargetOptions(bool for_import) {
+  struct TargetOption {
+    OptionSpec spec;
+    absl::string_view import_description;
+  };
+  static constexpr TargetOption kOptions[] = {
+      {{.name = "server",
+        .value_name = "FQDN",
+        .description = "the transport server presenting this certificate"},
+       "with --enable: the transport server presenting it"},
+      {{.name = "domain",
+        .value_name = "MAIL-DOMAIN",
+        .description = "a mail domain the server serves (repeatable; needed\n"
+                       "when the server is not published yet)",
+        .repeatable = true},
+       "with --enable: a mail domain it serves (repeatable;\n"
+       "needed when the server is not published yet)"},
+      {{.name = "pin",
+        .value_name = "cert|key",
+        .description = "cert (default): trust exactly this certificate;\n"
+                       "key: trust any certificate with this public key, so\n"
+                       "renewals that keep the key stay trusted"},
+       "with --enable: what to trust (see dtrust help\npublish)"},
+      {{.name = "not-before",
+        .value_name = "TIME",
+        .description = "the pin trusts only from TIME on"},
+       "with --enable: the pin window (see dtrust help\npublish)"},
+      {{.name = "not-after",
+        .value_name = "TIME",
+        .description = "the pin trusts only until TIME"},
+       "with --enable: the pin window (see dtrust help\npublish)"},
+  };
+  std::vector<OptionSpec> options;
+  for (const TargetOption& option : kOptions) {
+    options.push_back(option.spec);
+    if (for_import) options.back().description = option.import_description;
+  }
+  return options;
 }
 
 absl::StatusOr<v1::PublishRequest> MakePublishRequest(const ParsedArgs& args,

@@ -8,7 +8,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "client/args.h"
 #include "client/command.h"
 #include "dtrust/v1/dtrust.pb.h"
 
@@ -17,8 +16,9 @@ namespace dtrust::cli {
 // The options saying where and how to publish: --server FQDN, --domain
 // MAIL-DOMAIN (repeatable), --pin cert|key, --not-before TIME and
 // --not-after TIME (the pin window; RFC 3339, e.g. 2026-12-01T00:00:00Z, or
-// a date 2026-12-01 meaning 00:00 UTC).
-std::vector<OptionSpec> PublishTargetOptions();
+// a date 2026-12-01 meaning 00:00 UTC), described for `dtrust publish` or,
+// `for_import`, for `dtrust import --enable smtp`.
+std::vector<OptionSpec> PublishTargetOptions(bool for_import);
 
 // A request from those options in `args` (certificate_der still unset),
 // validated locally (whether the window fits the certificate is dtrustd's

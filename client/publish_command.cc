@@ -28,21 +28,10 @@ normal case for a partner organization's certificate, whose key you do not
 have. dtrustd may require proof for its organization's own domains
 (dtrustd --require-proof-for). Republishing with --key upgrades an asserted
 pin to possession-proven.
+)";
 
-Options:
-  --server FQDN         the transport server presenting this certificate
-  --domain MAIL-DOMAIN  a mail domain the server serves (repeatable; needed
-                        when the server is not published yet)
-  --pin cert|key        cert (default): trust exactly this certificate;
-                        key: trust any certificate with this public key, so
-                        renewals that keep the key stay trusted
-  --not-before TIME     the pin trusts only from TIME on
-  --not-after TIME      the pin trusts only until TIME
-  --key KEY-FILE        the certificate's private key (PEM, DER or PKCS#12):
-                        prove possession of it; it must match the certificate
-  --password-file PW-FILE
-                        the password of an encrypted KEY-FILE: its first line
-TIME is RFC 3339 (2026-12-01T00:00:00Z) or a date (2026-12-01, 00:00 UTC)
+constexpr absl::string_view kNotes =
+    R"(TIME is RFC 3339 (2026-12-01T00:00:00Z) or a date (2026-12-01, 00:00 UTC)
 and must lie within the certificate's validity. The pin window is for
 rollover: end the current certificate's pin at the switch-over, start the
 next one's a little earlier. Outside its window a pin is not trusted
@@ -78,13 +67,21 @@ absl::StatusOr<ExitCode> RunPublish(const Invocation& invocation) {
 }  // namespace
 
 Command PublishCommand() {
-  std::vector<OptionSpec> options = PublishTargetOptions();
-  options.push_back({.name = "key", .takes_value = true});
-  options.push_back({.name = "password-file", .takes_value = true});
+  std::vector<OptionSpec> options = PublishTargetOptions(/*for_import=*/false);
+  options.push_back(
+      {.name = "key",
+       .value_name = "KEY-FILE",
+       .description = "the certificate's private key (PEM, DER or PKCS#12):\n"
+                      "prove possession of it; it must match the certificate"});
+  options.push_back(
+      {.name = "password-file",
+       .value_name = "PW-FILE",
+       .description = "the password of an encrypted KEY-FILE: its first line"});
   return {.name = "publish",
           .summary = "publish a server's certificate (or its key)",
           .help = kHelp,
           .options = std::move(options),
+          .notes = kNotes,
           .run = RunPublish};
 }
 

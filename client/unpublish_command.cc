@@ -18,11 +18,6 @@ Removes the certificate in CERT-FILE (PEM or DER), or the one with the given
 SHA-256 fingerprint, from FQDN, or from every server it is published for when
 --server is not given. A server entry whose last certificate this was is
 removed too. Unpublishing what is not published fails (exit code 2).
-
-Options:
-  --server FQDN   only from this server
-  --sha256 HEX    SHA-256 of the certificate (DER): 64 hex digits, any case,
-                  with or without colons
 )";
 
 // The request for `args`, validated locally.
@@ -91,8 +86,14 @@ Command UnpublishCommand() {
   return {.name = "unpublish",
           .summary = "remove a published certificate",
           .help = kHelp,
-          .options = {{.name = "server", .takes_value = true},
-                      {.name = "sha256", .takes_value = true}},
+          .options = {{.name = "server",
+                       .value_name = "FQDN",
+                       .description = "only from this server"},
+                      {.name = "sha256",
+                       .value_name = "HEX",
+                       .description =
+                           "SHA-256 of the certificate (DER): 64 hex digits,\n"
+                           "any case, with or without colons"}},
           .run = RunUnpublish};
 }
 

@@ -30,13 +30,6 @@ with the given fingerprints, is published, and prints the verdict first:
 followed by the server and its mail domains, the fingerprints, pin kind,
 validity, the pin window (if any), the pin's provenance (possession-proven,
 or asserted by whom) and, unless TRUSTED, the reason.
-
-Options:
-  --sha256 HEX          SHA-256 of the certificate (DER)
-  --spki-sha256 HEX     SHA-256 of its public key (SubjectPublicKeyInfo)
-  --server FQDN         the server the peer claims to be
-  --domain MAIL-DOMAIN  a mail domain the peer must serve
-HEX is 64 hex digits, any case, with or without colons.
 )";
 
 absl::Status ReadSubject(const ParsedArgs& args, v1::VerifyRequest& request) {
@@ -185,10 +178,20 @@ Command VerifyCommand() {
   return {.name = "verify",
           .summary = "check whether a certificate is published, and for whom",
           .help = kHelp,
-          .options = {{.name = "sha256", .takes_value = true},
-                      {.name = "spki-sha256", .takes_value = true},
-                      {.name = "server", .takes_value = true},
-                      {.name = "domain", .takes_value = true}},
+          .options = {{.name = "sha256",
+                       .value_name = "HEX",
+                       .description = "SHA-256 of the certificate (DER)"},
+                      {.name = "spki-sha256",
+                       .value_name = "HEX",
+                       .description = "SHA-256 of its public key "
+                                      "(SubjectPublicKeyInfo)"},
+                      {.name = "server",
+                       .value_name = "FQDN",
+                       .description = "the server the peer claims to be"},
+                      {.name = "domain",
+                       .value_name = "MAIL-DOMAIN",
+                       .description = "a mail domain the peer must serve"}},
+          .notes = "HEX is 64 hex digits, any case, with or without colons.\n",
           .run = RunVerify};
 }
 

@@ -1,4 +1,4 @@
-#include "client/dtrustd_client.h"
+#include "client/grpc_dtrustd_client.h"
 
 #include <chrono>
 
@@ -9,19 +9,20 @@
 
 namespace dtrust::cli {
 
-DtrustdClient::DtrustdClient(std::string endpoint, absl::Duration timeout,
-                             ChannelSecurity security)
+GrpcDtrustdClient::GrpcDtrustdClient(std::string endpoint,
+                                     absl::Duration timeout,
+                                     ChannelSecurity security)
     : endpoint_(std::move(endpoint)),
       timeout_(timeout),
       server_check_(std::move(security.server_check)),
       stub_(v1::DirectTrust::NewStub(
           grpc::CreateChannel(endpoint_, security.credentials))) {}
 
-void DtrustdClient::SetDeadline(grpc::ClientContext* context) const {
+void GrpcDtrustdClient::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
 }
 
-absl::Status DtrustdClient::ToStatus(const grpc::Status& status) const {
+absl::Status GrpcDtrustdClient::ToStatus(const grpc::Status& status) const {
   const auto code = static_cast<absl::StatusCode>(status.error_code());
   std::string message = status.error_message();
   switch (status.error_code()) {
@@ -48,22 +49,22 @@ absl::Status DtrustdClient::ToStatus(const grpc::Status& status) const {
   }
 }
 
-absl::StatusOr<v1::PublishResponse> DtrustdClient::Publish(
+absl::StatusOr<v1::PublishResponse> GrpcDtrustdClient::Publish(
     const v1::PublishRequest& request) {
   return Unary(&v1::DirectTrust::Stub::Publish, request);
 }
 
-absl::StatusOr<v1::PublishChallenge> DtrustdClient::GetPublishChallenge(
+absl::StatusOr<v1::PublishChallenge> GrpcDtrustdClient::GetPublishChallenge(
     const v1::PublishChallengeRequest& request) {
   return Unary(&v1::DirectTrust::Stub::GetPublishChallenge, request);
 }
 
-absl::StatusOr<v1::UnpublishResponse> DtrustdClient::Unpublish(
+absl::StatusOr<v1::UnpublishResponse> GrpcDtrustdClient::Unpublish(
     const v1::UnpublishRequest& request) {
   return Unary(&v1::DirectTrust::Stub::Unpublish, request);
 }
 
-absl::StatusOr<std::vector<v1::ServerEntry>> DtrustdClient::List(
+absl::StatusOr<std::vector<v1::ServerEntry>> GrpcDtrustdClient::List(
     const v1::ListRequest& request) {
   grpc::ClientContext context;
   SetDeadline(&context);
@@ -80,41 +81,41 @@ absl::StatusOr<std::vector<v1::ServerEntry>> DtrustdClient::List(
   return entries;
 }
 
-absl::StatusOr<v1::VerifyResponse> DtrustdClient::Verify(
+absl::StatusOr<v1::VerifyResponse> GrpcDtrustdClient::Verify(
     const v1::VerifyRequest& request) {
   return Unary(&v1::DirectTrust::Stub::Verify, request);
 }
 
-absl::StatusOr<v1::DomainPolicy> DtrustdClient::SetDomainPolicy(
+absl::StatusOr<v1::DomainPolicy> GrpcDtrustdClient::SetDomainPolicy(
     const v1::SetDomainPolicyRequest& request) {
   return Unary(&v1::DirectTrust::Stub::SetDomainPolicy, request);
 }
 
 absl::StatusOr<v1::ListDomainPoliciesResponse>
-DtrustdClient::ListDomainPolicies(
+GrpcDtrustdClient::ListDomainPolicies(
     const v1::ListDomainPoliciesRequest& request) {
   return Unary(&v1::DirectTrust::Stub::ListDomainPolicies, request);
 }
 
-absl::StatusOr<v1::ServiceStatus> DtrustdClient::GetStatus() {
+absl::StatusOr<v1::ServiceStatus> GrpcDtrustdClient::GetStatus() {
   return Unary(&v1::DirectTrust::Stub::GetStatus, v1::GetStatusRequest());
 }
 
-absl::StatusOr<v1::ClientGrant> DtrustdClient::GrantClient(
+absl::StatusOr<v1::ClientGrant> GrpcDtrustdClient::GrantClient(
     const v1::GrantClientRequest& request) {
   return Unary(&v1::DirectTrust::Stub::GrantClient, request);
 }
 
-absl::StatusOr<v1::ClientGrant> DtrustdClient::RevokeClient(
+absl::StatusOr<v1::ClientGrant> GrpcDtrustdClient::RevokeClient(
     const v1::RevokeClientRequest& request) {
   return Unary(&v1::DirectTrust::Stub::RevokeClient, request);
 }
 
-absl::StatusOr<v1::ListClientsResponse> DtrustdClient::ListClients() {
+absl::StatusOr<v1::ListClientsResponse> GrpcDtrustdClient::ListClients() {
   return Unary(&v1::DirectTrust::Stub::ListClients, v1::ListClientsRequest());
 }
 
-absl::StatusOr<v1::HistoryResponse> DtrustdClient::GetHistory(
+absl::StatusOr<v1::HistoryResponse> GrpcDtrustdClient::GetHistory(
     const v1::HistoryRequest& request) {
   return Unary(&v1::DirectTrust::Stub::GetHistory, request);
 }
