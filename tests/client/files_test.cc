@@ -12,7 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/client/scratch_dir.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace dtrust::cli {
 namespace {

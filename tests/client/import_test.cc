@@ -11,8 +11,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/cli_test_util.h"
-#include "tests/client/scratch_dir.h"
 #include "tests/testing/dtrustd_process.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace dtrust::testing {
 namespace {

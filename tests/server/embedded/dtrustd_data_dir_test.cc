@@ -21,9 +21,9 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/client/scratch_dir.h"
 #include "tests/testing/dtrustd_process.h"
 #include "tests/testing/run_command.h"
+#include "tests/testing/scratch_dir.h"
 
 namespace dtrust::testing {
 namespace {

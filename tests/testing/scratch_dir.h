@@ -1,6 +1,6 @@
 // A fresh directory per test for the files the lifecycle commands write.
-#ifndef DTRUST_TESTS_CLIENT_SCRATCH_DIR_H_
-#define DTRUST_TESTS_CLIENT_SCRATCH_DIR_H_
+#ifndef DTRUST_TESTS_TESTING_SCRATCH_DIR_H_
+#define DTRUST_TESTS_TESTING_SCRATCH_DIR_H_
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -74,4 +74,4 @@ class ScratchDir {
 
 }  // namespace dtrust::testing
 
-#endif  // DTRUST_TESTS_CLIENT_SCRATCH_DIR_H_
+#endif  // DTRUST_TESTS_TESTING_SCRATCH_DIR_H_
