@@ -44,7 +44,7 @@ class SharedFiles {
         "ec_paramgen_curve:P-256 -nodes -days 30 -subj '",
         subject, "' ", extra, " -keyout ", name, ".key -out ", name,
         ".pem 2>/dev/null && chmod 644 ", name, ".key ", name, ".pem"));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code(), 0) << r.err;
   }
 
  private:
@@ -152,7 +152,7 @@ TEST_F(AuthorizationTest, RootOverTheUnixSocketIsAdmin) {
       DtrustCli(dtrustd_->endpoint())
           .Run({"publish", "--server", "mx1.org-b.example", "--domain",
                 "org-b.example", files_->Path("mx1.pem")});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("asserted by unix user root (uid 0)"));
 }
 
@@ -164,7 +164,7 @@ TEST_F(AuthorizationTest, AnUnprivilegedUserCannotChangeTrust) {
   writes.push_back({"history"});
   for (const std::vector<std::string>& write : writes) {
     const CommandResult r = RunAsNobody(endpoint, write);
-    EXPECT_EQ(r.exit_code, 4) << write[0] << ": " << r.out << r.err;
+    EXPECT_EQ(r.exit_code(), 4) << write[0] << ": " << r.out << r.err;
     EXPECT_THAT(r.err, HasSubstr("unix user nobody (uid 65534)"));
     EXPECT_THAT(r.err, HasSubstr("role reader"));
   }
@@ -172,7 +172,7 @@ TEST_F(AuthorizationTest, AnUnprivilegedUserCannotChangeTrust) {
   // Reading is what a reader may do.
   const CommandResult verify =
       RunAsNobody(endpoint, {"verify", files_->Path("evil.pem")});
-  EXPECT_EQ(verify.exit_code, 1) << verify.err;
+  EXPECT_EQ(verify.exit_code(), 1) << verify.err;
   EXPECT_THAT(verify.out, HasSubstr("NOT_PUBLISHED"));
 }
 
@@ -186,12 +186,12 @@ TEST_F(AuthorizationTest, AnonymousLoopbackCallersOnlyRead) {
   CommandResult r;
   for (const std::vector<std::string>& write : EveryWrite(*files_)) {
     r = tcp.Run(write);
-    EXPECT_EQ(r.exit_code, 4) << write[0] << ": " << r.out << r.err;
+    EXPECT_EQ(r.exit_code(), 4) << write[0] << ": " << r.out << r.err;
     EXPECT_THAT(r.err, HasSubstr("anonymous client"));
   }
   EXPECT_EQ(DtrustCli((*plain)->endpoint()).Run({"list"}).out, before);
   r = tcp.Run({"verify", files_->Path("evil.pem")});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_THAT(r.out, HasSubstr("NOT_PUBLISHED"));
 }
 
@@ -202,7 +202,7 @@ TEST_F(AuthorizationTest, AnonymousNoneRefusesEvenReads) {
   ASSERT_TRUE(closed.ok()) << closed.status();
   const CommandResult r =
       DtrustCli(TcpAddress(**closed)).Run({"verify", files_->Path("mx1.pem")});
-  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 4) << r.out << r.err;
   EXPECT_THAT(r.out, Not(HasSubstr("NOT_PUBLISHED")));
 }
 
@@ -210,12 +210,12 @@ TEST_F(AuthorizationTest, TheBootstrapAdminCertificatePublishesOverTls) {
   CommandResult r =
       RunTls("admin", {"publish", "--server", "mx2.org-b.example", "--domain",
                        "org-b.example", files_->Path("client.pem")});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("client certificate sha256 " +
                                OpensslSha256(files_->Path("admin.pem"))));
   r = RunTls("admin", {"unpublish", "--server", "mx2.org-b.example",
                        files_->Path("client.pem")});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
 }
 
 TEST_F(AuthorizationTest, OtherCertificatesAreReadersOnly) {
@@ -224,20 +224,20 @@ TEST_F(AuthorizationTest, OtherCertificatesAreReadersOnly) {
     CommandResult r;
     for (const std::vector<std::string>& write : EveryWrite(*files_)) {
       r = RunTls(name, write);
-      EXPECT_EQ(r.exit_code, 4)
+      EXPECT_EQ(r.exit_code(), 4)
           << name << " " << write[0] << ": " << r.out << r.err;
       EXPECT_THAT(r.err, HasSubstr("client certificate sha256 " +
                                    OpensslSha256(files_->Path(name + ".pem"))));
     }
     r = RunTls(name, {"verify", files_->Path("mx1.pem")});
-    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_EQ(r.exit_code(), 0) << name << ": " << r.err;
   }
   EXPECT_EQ(Listing(), before);
 }
 
 TEST_F(AuthorizationTest, TlsNeedsAClientCertificate) {
   const CommandResult r = RunTls("", {"verify", files_->Path("mx1.pem")});
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 3) << r.out << r.err;
   EXPECT_THAT(r.out, Not(HasSubstr("TRUSTED")));
 }
 
@@ -248,7 +248,7 @@ TEST_F(AuthorizationTest, AWrongServerPinFailsBeforeAnyRequest) {
              {"publish", "--server", "mx3.org-b.example", "--domain",
               "org-b.example", files_->Path("client.pem")},
              wrong);
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 3) << r.out << r.err;
   EXPECT_THAT(r.err, HasSubstr("did not match --server-sha256"));
   EXPECT_THAT(Listing(), Not(HasSubstr("mx3.org-b.example")));
 }
@@ -258,13 +258,13 @@ TEST_F(AuthorizationTest, AScopedPublisherStaysInItsScopes) {
   CommandResult r = root.Run({"client", "grant", "--role", "publisher",
                               "--scope", "org-b.example", "--unix-user",
                               "nobody", "--label", "org-b admins"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("scopes:     org-b.example"));
   const std::string endpoint = dtrustd_->endpoint();
   const std::string cert = files_->Path("client.pem");
   r = RunAsNobody(endpoint, {"publish", "--server", "mx9.org-b.example",
                              "--domain", "org-b.example", cert});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("unix user nobody (uid 65534), granted "
                                "publisher \"org-b admins\""));
   const std::string before = Listing();
@@ -277,20 +277,20 @@ TEST_F(AuthorizationTest, AScopedPublisherStaysInItsScopes) {
            {"unpublish", cert},
            {"domain", "add", "org-b.example", "--send"}}) {
     r = RunAsNobody(endpoint, write);
-    EXPECT_EQ(r.exit_code, 4) << write[0] << ": " << r.out << r.err;
+    EXPECT_EQ(r.exit_code(), 4) << write[0] << ": " << r.out << r.err;
   }
   EXPECT_EQ(Listing(), before);
   r = RunAsNobody(endpoint,
                   {"unpublish", "--server", "mx9.org-b.example", cert});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
 
   r = root.Run({"client", "revoke", "--unix-user", "nobody"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   r = RunAsNobody(endpoint, {"publish", "--server", "mx9.org-b.example",
                              "--domain", "org-b.example", cert});
-  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 4) << r.out << r.err;
   r = root.Run({"client", "revoke", "--unix-user", "nobody"});
-  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.exit_code(), 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("has no grant"));
 }
 
@@ -298,20 +298,20 @@ TEST_F(AuthorizationTest, AGrantedCertificateIsAdmin) {
   const DtrustCli root(dtrustd_->endpoint());
   CommandResult r = root.Run(
       {"client", "grant", "--role", "admin", files_->Path("client.pem")});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   r = RunTls("client", {"domain", "add", "org-z.example", "--send"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   r = RunTls("client", {"client", "list", "--json"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"role\":\"admin\""));
   // The forged twin of the granted certificate is still nobody.
   r = RunTls("forged", {"domain", "remove", "org-z.example"});
-  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_EQ(r.exit_code(), 4) << r.err;
   r = root.Run({"client", "revoke", files_->Path("client.pem")});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   r = RunTls("client", {"domain", "remove", "org-z.example"});
-  EXPECT_EQ(r.exit_code, 4) << r.err;
-  EXPECT_EQ(root.Run({"domain", "remove", "org-z.example"}).exit_code, 0);
+  EXPECT_EQ(r.exit_code(), 4) << r.err;
+  EXPECT_EQ(root.Run({"domain", "remove", "org-z.example"}).exit_code(), 0);
 }
 
 TEST_F(AuthorizationTest, BadGrantsAreRefused) {
@@ -329,7 +329,7 @@ TEST_F(AuthorizationTest, BadGrantsAreRefused) {
       {"client", "grant", "--role", "reader", "--sha256", "abcd"}};
   for (const std::vector<std::string>& args : bad) {
     const CommandResult r = root.Run(args);
-    EXPECT_EQ(r.exit_code, 2) << args[3] << ": " << r.out << r.err;
+    EXPECT_EQ(r.exit_code(), 2) << args[3] << ": " << r.out << r.err;
   }
   EXPECT_THAT(root.Run({"client", "list"}).out, HasSubstr("no grants"));
 }
@@ -339,18 +339,18 @@ TEST_F(AuthorizationTest, HistoryShowsEveryWriteAndRefusalWithItsIdentity) {
   const std::string cert = files_->Path("client.pem");
   ASSERT_EQ(root.Run({"publish", "--server", "mx7.org-b.example", "--domain",
                       "org-b.example", cert})
-                .exit_code,
+                .exit_code(),
             0);
   EXPECT_EQ(RunAsNobody(dtrustd_->endpoint(),
                         {"unpublish", "--server", "mx7.org-b.example", cert})
-                .exit_code,
+                .exit_code(),
             4);
-  ASSERT_EQ(
-      root.Run({"unpublish", "--server", "mx7.org-b.example", cert}).exit_code,
-      0);
+  ASSERT_EQ(root.Run({"unpublish", "--server", "mx7.org-b.example", cert})
+                .exit_code(),
+            0);
   const CommandResult history = root.Run(
       {"history", "--server", "mx7.org-b.example", "--since", "1h", "--json"});
-  ASSERT_EQ(history.exit_code, 0) << history.err;
+  ASSERT_EQ(history.exit_code(), 0) << history.err;
   const google::protobuf::Value json = ParseJson(history.out);
   const auto& events = Field(json, "events").list_value().values();
   ASSERT_EQ(events.size(), 3) << history.out;
@@ -370,13 +370,13 @@ TEST_F(AuthorizationTest, HistoryShowsEveryWriteAndRefusalWithItsIdentity) {
   EXPECT_THAT(dtrustd_->Log(), HasSubstr("audit: {\"time\":"));
   // Only admins read the history.
   const CommandResult refused = RunAsNobody(dtrustd_->endpoint(), {"history"});
-  EXPECT_EQ(refused.exit_code, 4) << refused.err;
+  EXPECT_EQ(refused.exit_code(), 4) << refused.err;
 }
 
 TEST_F(AuthorizationTest, PlainTcpOffLoopbackIsRefusedAtStart) {
   const CommandResult r = RunCommand(
       {DTRUST_BINARY_DIR "/server/dtrustd", "--listen", "0.0.0.0:0"});
-  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.exit_code(), 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("--tls-cert"));
 }
 
@@ -398,27 +398,27 @@ TEST(SharedDirectoryTest, ARevocationReachesTheOtherDtrustdWithinTwoSeconds) {
   CommandResult r = DtrustCli((*first)->endpoint())
                         .Run({"client", "grant", "--role", "publisher",
                               "--unix-user", "nobody"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   absl::Time deadline = absl::Now() + absl::Seconds(2);
-  while ((r = RunAsNobody(other, {"list"})).exit_code != 0) {
-    ASSERT_EQ(r.exit_code, 4) << r.err;
+  while ((r = RunAsNobody(other, {"list"})).exit_code() != 0) {
+    ASSERT_EQ(r.exit_code(), 4) << r.err;
     ASSERT_LT(absl::Now(), deadline) << "the grant did not reach the other";
     absl::SleepFor(absl::Milliseconds(50));
   }
 
   r = DtrustCli((*first)->endpoint())
           .Run({"client", "revoke", "--unix-user", "nobody"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   const absl::Time revoked = absl::Now();
   deadline = revoked + absl::Seconds(2);
-  while ((r = RunAsNobody(other, {"list"})).exit_code != 4) {
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+  while ((r = RunAsNobody(other, {"list"})).exit_code() != 4) {
+    ASSERT_EQ(r.exit_code(), 0) << r.err;
     ASSERT_LT(absl::Now(), deadline) << "the revocation did not arrive";
     absl::SleepFor(absl::Milliseconds(50));
   }
   // Both changes are in the shared audit trail, whichever dtrustd shows it.
   r = DtrustCli(other).Run({"history", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"action\":\"GrantClient\""));
   EXPECT_THAT(r.out, HasSubstr("\"action\":\"RevokeClient\""));
   std::cout << "revocation applied on the other dtrustd after "

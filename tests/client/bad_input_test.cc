@@ -29,7 +29,7 @@ class BadInputTest : public ::testing::Test {
     const CommandResult r =
         Cli().Run({"publish", "--server", "mx1.org-b.example", "--domain",
                    "org-b.example", WriteTempFile("mx1.pem", published_->pem)});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code(), 0) << r.err;
   }
 
   static void TearDownTestSuite() {
@@ -55,7 +55,7 @@ class BadInputTest : public ::testing::Test {
 
   static std::string List() {
     const CommandResult r = Cli().Run({"list", "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.exit_code(), 0) << r.err;
     return r.out;
   }
 
@@ -64,7 +64,7 @@ class BadInputTest : public ::testing::Test {
   void ExpectRejected(const std::vector<std::string>& args,
                       const std::string& message) {
     const CommandResult r = Cli().Run(args);
-    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_EQ(r.exit_code(), 2) << r.out << r.err;
     EXPECT_THAT(r.err, StartsWith("dtrust: "));
     EXPECT_THAT(r.err, HasSubstr(message));
     EXPECT_EQ(r.out, "");
@@ -168,7 +168,7 @@ TEST_F(BadInputTest, PublishingTwiceSucceedsAsAlreadyPublished) {
   const CommandResult r =
       Cli().Run({"publish", file, "--server", "MX1.org-b.example.", "--domain",
                  "org-b.example"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(FirstLine(r.out),
             absl::StrCat("already published ", file, " for mx1.org-b.example"));
   EXPECT_EQ(DetailValue(r.out, "domains added"), "-");
@@ -210,7 +210,7 @@ TEST_F(BadInputTest, UsageErrors) {
 
 TEST(CliUsageTest, HelpDocumentsCommandsOptionsAndExitCodes) {
   CommandResult r = RunDtrust({"--help"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   for (const char* text :
        {"publish", "verify", "list", "unpublish", "--endpoint",
         "DTRUST_ENDPOINT", "--json", "--timeout", "Exit codes:", "  0 ", "  1 ",
@@ -221,7 +221,7 @@ TEST(CliUsageTest, HelpDocumentsCommandsOptionsAndExitCodes) {
   EXPECT_EQ(RunDtrust({"-h"}).out, r.out);
 
   r = RunDtrust({"help", "publish"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   for (const char* text : {"usage: dtrust publish", "--server", "--domain",
                            "--pin cert|key", "Exit codes:"}) {
     EXPECT_THAT(r.out, HasSubstr(text));
@@ -232,13 +232,13 @@ TEST(CliUsageTest, HelpDocumentsCommandsOptionsAndExitCodes) {
               HasSubstr("dtrust verify --sha256 HEX | --spki-sha256 HEX"));
 
   r = RunDtrust({});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, StartsWith("dtrust: missing command"));
   r = RunDtrust({"help", "frobnicate"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, StartsWith("dtrust: no help for frobnicate"));
   r = RunDtrust({"--server", "x", "publish"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, HasSubstr("unknown option --server"));
 }
 

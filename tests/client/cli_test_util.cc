@@ -1,10 +1,7 @@
 #include "tests/client/cli_test_util.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,8 +20,6 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-
-extern char** environ;
 
 namespace dtrust::testing {
 namespace {
@@ -66,82 +61,14 @@ std::string NewTempDir() {
   return dir.NewSubdir();
 }
 
-// An unlinked temporary file to capture output in.
-int CaptureFile() {
-  char pattern[] = "/tmp/dtrust-cli-capture-XXXXXX";
-  const int fd = mkostemp(pattern, O_CLOEXEC);
-  if (fd < 0) Die("mkostemp");
-  unlink(pattern);
-  return fd;
-}
-
-std::string ReadAll(int fd) {
-  std::string contents;
-  char buffer[4096];
-  if (lseek(fd, 0, SEEK_SET) < 0) Die("lseek");
-  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) Die("read");
-    contents.append(buffer, static_cast<size_t>(n));
-  }
-  return contents;
-}
-
-std::string EnvName(absl::string_view entry) {
-  return std::string(entry.substr(0, entry.find('=')));
-}
-
 }  // namespace
 
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env) {
-  std::vector<std::string> env_strings;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string name = EnvName(*entry);
-    const bool overridden =
-        std::any_of(env.begin(), env.end(), [&name](const std::string& e) {
-          return EnvName(e) == name || e == name;
-        });
-    if (!overridden) env_strings.push_back(*entry);
-  }
-  for (const std::string& entry : env) {
-    // A bare "NAME" (no '=') only removes the variable.
-    if (absl::StrContains(entry, '=')) env_strings.push_back(entry);
-  }
-  std::vector<std::string> argv_strings = argv;
-  std::vector<char*> argv_pointers, env_pointers;
-  for (std::string& arg : argv_strings) argv_pointers.push_back(arg.data());
-  argv_pointers.push_back(nullptr);
-  for (std::string& entry : env_strings) env_pointers.push_back(entry.data());
-  env_pointers.push_back(nullptr);
-
-  const int out_fd = CaptureFile();
-  const int err_fd = CaptureFile();
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-  pid_t pid;
-  const int spawn_error =
-      posix_spawnp(&pid, argv_pointers[0], &actions, nullptr,
-                   argv_pointers.data(), env_pointers.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawn_error != 0) {
-    errno = spawn_error;
-    Die("cannot run " + argv[0]);
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) Die("waitpid");
-  }
-  CommandResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = ReadAll(out_fd);
-  result.err = ReadAll(err_fd);
-  close(out_fd);
-  close(err_fd);
-  return result;
+  absl::StatusOr<CommandResult> result =
+      RunCommand(NewTempDir(), argv, /*stdin_path=*/"", env);
+  if (!result.ok()) Die(std::string(result.status().message()));
+  return *std::move(result);
 }
 
 CommandResult RunShell(const std::string& script) {
@@ -179,8 +106,8 @@ OpensslCert MakeOpensslCert(const std::string& common_name,
   argv.insert(argv.end(), {"-subj", "/CN=" + common_name, "-days", "365",
                            "-out", cert.cert_path});
   const CommandResult result = RunCommand(argv);
-  EXPECT_EQ(result.exit_code, 0) << absl::StrJoin(argv, " ") << "\n"
-                                 << result.err;
+  EXPECT_EQ(result.exit_code(), 0) << absl::StrJoin(argv, " ") << "\n"
+                                   << result.err;
   return cert;
 }
 
@@ -188,7 +115,7 @@ std::string OpensslSha256(const std::string& cert_path) {
   const CommandResult result =
       RunCommand({"openssl", "x509", "-in", cert_path, "-noout", "-fingerprint",
                   "-sha256"});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.exit_code(), 0) << result.err;
   // "sha256 Fingerprint=AB:CD:...\n" (the label's case varies by version).
   absl::string_view line = absl::StripAsciiWhitespace(result.out);
   return std::string(line.substr(line.find('=') + 1));
@@ -199,7 +126,7 @@ std::string OpensslSpkiSha256(const std::string& cert_path) {
       absl::StrCat("openssl x509 -in '", cert_path,
                    "' -pubkey -noout | openssl pkey -pubin -outform DER | "
                    "openssl dgst -sha256"));
-  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.exit_code(), 0) << result.err;
   // "SHA2-256(stdin)= abcd...\n"
   absl::string_view line = absl::StripAsciiWhitespace(result.out);
   return std::string(

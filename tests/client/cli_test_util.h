@@ -8,18 +8,14 @@
 #include <vector>
 
 #include "google/protobuf/struct.pb.h"
+#include "tests/testing/run_command.h"
 
 namespace dtrust::testing {
 
-struct CommandResult {
-  int exit_code = -1;  // -1 if it did not exit normally.
-  std::string out;     // stdout
-  std::string err;     // stderr
-};
-
 // Runs argv[0] (a path, or a name looked up in PATH) with the environment
-// of this process plus `env` ("NAME=value" entries, overriding), stdin from
-// /dev/null, and waits for it. Aborts the test binary if it cannot run it.
+// of this process plus `env` ("NAME=value" entries, overriding; a bare
+// "NAME" removes it), stdin from /dev/null, and waits for it (RunCommand in
+// run_command.h). Aborts the test binary if it cannot run it.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {});
 

@@ -25,17 +25,17 @@ TEST(DomainTest, AddShowListRemove) {
   const DtrustCli cli((*dtrustd)->endpoint());
 
   CommandResult r = cli.Run({"domain", "list"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(r.out, "no domains listed: every domain gets opportunistic TLS\n");
 
   r = cli.Run(
       {"domain", "add", "Org-B.example", "--send", "--receive", "--testing"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(r.out, "org-b.example  send=testing  receive=testing\n");
   r = cli.Run({"domain", "add", "org-b.example", "--receive"});
   EXPECT_EQ(r.out, "org-b.example  send=testing  receive=enforce\n");
   r = cli.Run({"domain", "add", "org-c.example", "--send"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
 
   r = cli.Run({"domain", "list", "--json"});
   EXPECT_EQ(r.out,
@@ -52,9 +52,9 @@ TEST(DomainTest, AddShowListRemove) {
   const TestCert cert = MakeTestCert();
   r = cli.Run({"publish", "--server", "mx1.org-b.example", "--domain",
                "org-b.example", WriteTempFile("mx1.pem", cert.pem)});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   r = cli.Run({"domain", "show", "org-b.example"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("org-b.example  send=testing  receive=enforce"));
   EXPECT_THAT(r.out, HasSubstr("mx1.org-b.example"));
 
@@ -63,7 +63,7 @@ TEST(DomainTest, AddShowListRemove) {
   r = cli.Run({"domain", "remove", "org-b.example"});
   EXPECT_EQ(r.out, "org-b.example  send=off  receive=off\n");
   r = cli.Run({"domain", "remove", "org-b.example"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, HasSubstr("org-b.example is on no Domain Security list"));
 }
 
@@ -82,7 +82,7 @@ TEST(DomainTest, BadInputIsRefusedLocally) {
            {{"domain", "show"}, "exactly one MAIL-DOMAIN"},
        }) {
     const CommandResult r = cli.Run(args);
-    EXPECT_EQ(r.exit_code, 2) << args[1] << ": " << r.err;
+    EXPECT_EQ(r.exit_code(), 2) << args[1] << ": " << r.err;
     EXPECT_THAT(r.err, HasSubstr(message));
   }
 }
@@ -98,10 +98,11 @@ TEST(DomainTest, DirectoryDownIsUnavailable) {
   const absl::Time stopped = absl::Now();
   // The lists are read from the mirror until its data is older than
   // --max-staleness; writes need the directory.
-  EXPECT_EQ(cli.Run({"domain", "list"}).exit_code, 0);
-  EXPECT_EQ(cli.Run({"domain", "add", "org-b.example", "--send"}).exit_code, 3);
+  EXPECT_EQ(cli.Run({"domain", "list"}).exit_code(), 0);
+  EXPECT_EQ(cli.Run({"domain", "add", "org-b.example", "--send"}).exit_code(),
+            3);
   absl::SleepFor(stopped + absl::Seconds(4) - absl::Now());
-  EXPECT_EQ(cli.Run({"domain", "list"}).exit_code, 3);
+  EXPECT_EQ(cli.Run({"domain", "list"}).exit_code(), 3);
 }
 
 }  // namespace

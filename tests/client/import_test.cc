@@ -25,7 +25,7 @@ void Openssl(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"openssl"};
   argv.insert(argv.end(), args.begin(), args.end());
   const CommandResult r = RunCommand(argv);
-  EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(argv, " ") << "\n" << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << absl::StrJoin(argv, " ") << "\n" << r.err;
 }
 
 // "abcd..." -> "AB:CD:...".
@@ -67,7 +67,7 @@ class ImportTest : public ::testing::Test {
     const CommandResult r = RunDtrust(
         {"request", "--subject", "CN=mx1.org-b.example,O=Org B,C=DE",
          "--dns-name", "mx1.org-b.example", "--key", leaf_key_, "--out", csr_});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code(), 0) << r.err;
     Openssl({"x509", "-req", "-in", csr_, "-CA", ca_, "-CAkey", ca_key_,
              "-set_serial", "4096", "-days", "30", "-copy_extensions", "copy",
              "-out", leaf_});
@@ -104,7 +104,7 @@ DtrustdProcess* ImportTest::dtrustd_ = nullptr;
 TEST_F(ImportTest, ShowsWhatAPemCertificateHolds) {
   const OpensslCert cert = MakeOpensslCert("mx1.org-b.example");
   CommandResult r = RunDtrust({"import", cert.cert_path});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(FirstLine(r.out), cert.cert_path + ": certificate (PEM)");
   EXPECT_EQ(DetailValue(r.out, "subject"), "CN=mx1.org-b.example");
@@ -117,14 +117,14 @@ TEST_F(ImportTest, ShowsWhatAPemCertificateHolds) {
   EXPECT_EQ(DetailValue(r.out, "chain"), "-");
 
   r = RunDtrust({"import", cert.cert_path, "--key", cert.key_path});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(FirstLine(r.out),
             cert.cert_path + ": certificate (PEM), with its private key");
   EXPECT_EQ(DetailValue(r.out, "private key"),
             "matches (" + cert.key_path + ")");
 
   r = RunDtrust({"import", cert.cert_path, "--key", cert.key_path, "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   const google::protobuf::Value json = ParseJson(r.out);
   EXPECT_EQ(Field(json, "format").string_value(), "PEM");
   EXPECT_EQ(Field(json, "sha256").string_value(),
@@ -138,7 +138,7 @@ TEST_F(ImportTest, ReadsDer) {
   const std::string der = scratch_.Path("cert.der");
   Openssl({"x509", "-in", cert.cert_path, "-outform", "DER", "-out", der});
   const CommandResult r = RunDtrust({"import", der, "--key", cert.key_path});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(FirstLine(r.out),
             der + ": certificate (DER), with its private key");
   EXPECT_EQ(DetailValue(r.out, "sha256"), OpensslSha256(cert.cert_path));
@@ -151,7 +151,7 @@ TEST_F(ImportTest, RefusesAKeyThatIsNotTheCertificates) {
       LowerToColonHex(OpensslSpkiSha256(other.cert_path));
   CommandResult r =
       RunDtrust({"import", cert.cert_path, "--key", other.key_path});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_EQ(r.err, absl::StrCat("dtrust: the private key in ", other.key_path,
                                 " (spki-sha256 ", other_spki,
                                 ") does not belong to the certificate in ",
@@ -163,14 +163,14 @@ TEST_F(ImportTest, RefusesAKeyThatIsNotTheCertificates) {
       scratch_.Write("combined.pem", ScratchDir::Read(other.key_path) +
                                          ScratchDir::Read(cert.cert_path));
   r = RunDtrust({"import", combined});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, StartsWith(absl::StrCat("dtrust: the private key in ",
                                              combined, " (spki-sha256 ",
                                              other_spki, ") does not belong")));
 
   // A key in the file and another one given.
   r = RunDtrust({"import", combined, "--key", cert.key_path});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_EQ(r.err, absl::StrCat("dtrust: ", combined, " and ", cert.key_path,
                                 " hold different private keys\n"));
 }
@@ -183,19 +183,19 @@ TEST_F(ImportTest, ReadsPkcs12WithItsPassword) {
   const std::string wrong = scratch_.Write("wrong", "secret\n");
 
   CommandResult r = RunDtrust({"import", p12, "--password-file", password});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(FirstLine(r.out),
             p12 + ": certificate (PKCS#12), with its private key");
   EXPECT_EQ(DetailValue(r.out, "sha256"), OpensslSha256(cert.cert_path));
   EXPECT_EQ(DetailValue(r.out, "private key"), "matches (" + p12 + ")");
 
   r = RunDtrust({"import", p12});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_EQ(r.err, absl::StrCat("dtrust: ", p12,
                                 ": the PKCS#12 file is password-protected; "
                                 "give its password with --password-file\n"));
   r = RunDtrust({"import", p12, "--password-file", wrong});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_EQ(r.err, absl::StrCat("dtrust: ", p12,
                                 ": wrong password for the PKCS#12 file "
                                 "(--password-file)\n"));
@@ -203,7 +203,7 @@ TEST_F(ImportTest, ReadsPkcs12WithItsPassword) {
   const OpensslCert other = MakeOpensslCert("mx9.org-b.example");
   r = RunDtrust(
       {"import", p12, "--password-file", password, "--key", other.key_path});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, HasSubstr("hold different private keys"));
 }
 
@@ -212,7 +212,7 @@ TEST_F(ImportTest, ReadsPkcs12WithoutPassword) {
   const std::string p12 =
       MakePkcs12("nopass.p12", cert.cert_path, cert.key_path, "");
   const CommandResult r = RunDtrust({"import", p12});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(DetailValue(r.out, "sha256"), OpensslSha256(cert.cert_path));
   EXPECT_EQ(DetailValue(r.out, "private key"), "matches (" + p12 + ")");
 }
@@ -225,7 +225,7 @@ TEST_F(ImportTest, TakesTheLeafOfAChain) {
   const std::string p12 = MakePkcs12("chain.p12", leaf_, leaf_key_, "pw", ca_);
   const std::string password = scratch_.Write("pw", "pw");
   CommandResult r = RunDtrust({"import", p12, "--password-file", password});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(DetailValue(r.out, "sha256"), leaf_sha256);
   EXPECT_EQ(DetailValue(r.out, "subject"), "CN=mx1.org-b.example,O=Org B,C=DE");
   EXPECT_EQ(DetailValue(r.out, "chain"), "1 more, ignored: CN=Org B CA");
@@ -234,7 +234,7 @@ TEST_F(ImportTest, TakesTheLeafOfAChain) {
   const std::string chain = scratch_.Write(
       "chain.pem", ScratchDir::Read(leaf_) + ScratchDir::Read(ca_));
   r = RunDtrust({"import", chain});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(DetailValue(r.out, "sha256"), leaf_sha256);
   EXPECT_EQ(DetailValue(r.out, "chain"), "1 more, ignored: CN=Org B CA");
 
@@ -242,7 +242,7 @@ TEST_F(ImportTest, TakesTheLeafOfAChain) {
   const std::string reversed = scratch_.Write(
       "reversed.pem", ScratchDir::Read(ca_) + ScratchDir::Read(leaf_));
   r = RunDtrust({"import", reversed});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_EQ(r.err,
             absl::StrCat("dtrust: ", reversed,
                          ": its first certificate (CN=Org B CA) issued another "
@@ -250,7 +250,7 @@ TEST_F(ImportTest, TakesTheLeafOfAChain) {
                          "server's certificate first or give its key with "
                          "--key\n"));
   r = RunDtrust({"import", reversed, "--key", leaf_key_});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(DetailValue(r.out, "sha256"), leaf_sha256);
 }
 
@@ -263,19 +263,19 @@ TEST_F(ImportTest, DecryptsAnEncryptedKeyWithThePasswordFile) {
   const std::string wrong = scratch_.Write("wrong", "key\n");
 
   CommandResult r = RunDtrust({"import", cert.cert_path, "--key", encrypted});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_EQ(r.err, absl::StrCat("dtrust: ", encrypted,
                                 ": the private key is encrypted; give its "
                                 "password with --password-file\n"));
   r = RunDtrust(
       {"import", cert.cert_path, "--key", encrypted, "--password-file", wrong});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_EQ(r.err, absl::StrCat("dtrust: ", encrypted,
                                 ": cannot decrypt the private key: wrong "
                                 "password (--password-file)\n"));
   r = RunDtrust({"import", cert.cert_path, "--key", encrypted,
                  "--password-file", password});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(DetailValue(r.out, "private key"), "matches (" + encrypted + ")");
 }
 
@@ -283,7 +283,7 @@ TEST_F(ImportTest, RefusesWhatIsNotACertificate) {
   const OpensslCert cert = MakeOpensslCert("mx1.org-b.example");
   ASSERT_EQ(RunDtrust({"request", "--subject", "CN=mx1", "--key", leaf_key_,
                        "--out", csr_})
-                .exit_code,
+                .exit_code(),
             0);
   struct Case {
     std::string path;
@@ -302,7 +302,7 @@ TEST_F(ImportTest, RefusesWhatIsNotACertificate) {
   };
   for (const Case& c : cases) {
     const CommandResult r = RunDtrust({"import", c.path});
-    EXPECT_EQ(r.exit_code, 2) << c.path;
+    EXPECT_EQ(r.exit_code(), 2) << c.path;
     EXPECT_EQ(r.err, "dtrust: " + c.error + "\n");
   }
 }
@@ -313,7 +313,7 @@ TEST_F(ImportTest, RequestIssueImportEnableVerify) {
   CommandResult r =
       Dtrust({"import", leaf_, "--key", leaf_key_, "--enable", "smtp",
               "--server", "mx1.org-b.example", "--domain", "org-b.example"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(FirstLine(r.out),
             absl::StrCat("published ", leaf_, " for mx1.org-b.example"));
   EXPECT_EQ(DetailValue(r.out, "sha256"), OpensslSha256(leaf_));
@@ -321,7 +321,7 @@ TEST_F(ImportTest, RequestIssueImportEnableVerify) {
   EXPECT_EQ(DetailValue(r.out, "domains added"), "org-b.example");
 
   r = Dtrust({"verify", leaf_});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_EQ(FirstLine(r.out), "TRUSTED (mx1.org-b.example, org-b.example)");
 }
 
@@ -333,10 +333,10 @@ TEST_F(ImportTest, EnableGivesPublishsRequestAndOutput) {
   CommandResult r = Dtrust({"import", p12, "--password-file", password,
                             "--enable", "smtp", "--server", "mx2.org-b.example",
                             "--domain", "org-b.example", "--pin", "key"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(DetailValue(r.out, "pin"), "public-key");
   r = Dtrust({"verify", "--spki-sha256", OpensslSpkiSha256(cert.cert_path)});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_EQ(FirstLine(r.out), "TRUSTED (mx2.org-b.example, org-b.example)");
 
   // Again, now already published: the same JSON as publish prints.
@@ -349,8 +349,8 @@ TEST_F(ImportTest, EnableGivesPublishsRequestAndOutput) {
   publish_args.insert(publish_args.end(), target.begin(), target.end());
   const CommandResult imported = Dtrust(import_args);
   const CommandResult published = Dtrust(publish_args);
-  ASSERT_EQ(imported.exit_code, 0) << imported.err;
-  ASSERT_EQ(published.exit_code, 0) << published.err;
+  ASSERT_EQ(imported.exit_code(), 0) << imported.err;
+  ASSERT_EQ(published.exit_code(), 0) << published.err;
   EXPECT_EQ(imported.out, published.out);
   EXPECT_EQ(Field(ParseJson(imported.out), "outcome").string_value(),
             "ALREADY_PUBLISHED");
@@ -363,10 +363,10 @@ TEST_F(ImportTest, EnableChecksBeforePublishing) {
   CommandResult r = Dtrust({"import", cert.cert_path, "--key", other.key_path,
                             "--enable", "smtp", "--server", "mx3.org-b.example",
                             "--domain", "org-b.example"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, HasSubstr("does not belong to the certificate"));
   r = Dtrust({"verify", cert.cert_path});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code(), 1);
   EXPECT_EQ(FirstLine(r.out), "NOT_PUBLISHED");
 
   struct Case {
@@ -390,7 +390,7 @@ TEST_F(ImportTest, EnableChecksBeforePublishing) {
   };
   for (const Case& c : cases) {
     r = Dtrust(c.args);
-    EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(c.args, " ");
+    EXPECT_EQ(r.exit_code(), 2) << absl::StrJoin(c.args, " ");
     EXPECT_EQ(r.err, "dtrust: " + c.error + "\n");
   }
 }
@@ -402,7 +402,7 @@ TEST_F(ImportTest, EnableWithDtrustdUnavailableExits3) {
       RunDtrust({"import", cert.cert_path, "--enable", "smtp", "--server",
                  "mx4.org-b.example", "--domain", "org-b.example", "--endpoint",
                  endpoint, "--timeout", "2s"});
-  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.exit_code(), 3) << r.err;
   EXPECT_THAT(r.err, HasSubstr(endpoint));
 }
 

@@ -38,7 +38,7 @@ std::string Openssl(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"openssl"};
   argv.insert(argv.end(), args.begin(), args.end());
   const CommandResult r = RunCommand(argv);
-  EXPECT_EQ(r.exit_code, 0) << absl::StrJoin(argv, " ") << "\n" << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << absl::StrJoin(argv, " ") << "\n" << r.err;
   return r.out;
 }
 
@@ -48,7 +48,7 @@ std::string OpensslKeySpkiSha256(const std::string& key_path) {
   const CommandResult r =
       RunShell(absl::StrCat("openssl pkey -in '", key_path,
                             "' -pubout -outform DER | openssl dgst -sha256"));
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   absl::string_view line = absl::StripAsciiWhitespace(r.out);
   return std::string(
       absl::StripAsciiWhitespace(line.substr(line.find('=') + 1)));
@@ -104,7 +104,7 @@ TEST_F(KeygenTest, RequestMakesAKeyAndARequestOpensslAccepts) {
   const CommandResult r =
       Request({"--subject", kSubject, "--dns-name", "mx1.org-b.example",
                "--dns-name", "Mail.Org-B.example."});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(FirstLine(r.out),
             absl::StrCat("wrote ", key_, " (private key, ec-p256, mode 0600)"));
@@ -118,7 +118,7 @@ TEST_F(KeygenTest, RequestMakesAKeyAndARequestOpensslAccepts) {
   // `openssl req -verify` checks the request's signature.
   const CommandResult verify =
       RunCommand({"openssl", "req", "-verify", "-noout", "-text", "-in", csr_});
-  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  ASSERT_EQ(verify.exit_code(), 0) << verify.err;
   EXPECT_THAT(verify.err, HasSubstr("verify OK"));
   EXPECT_THAT(verify.out,
               HasSubstr("DNS:mx1.org-b.example, DNS:mail.org-b.example"));
@@ -142,7 +142,7 @@ TEST_F(KeygenTest, RequestMakesAKeyAndARequestOpensslAccepts) {
 }
 
 TEST_F(KeygenTest, EncodesTheNameWithTable1StringTypes) {
-  ASSERT_EQ(Request({"--subject", kSubject}).exit_code, 0);
+  ASSERT_EQ(Request({"--subject", kSubject}).exit_code(), 0);
   EXPECT_THAT(NameEncoding(Openssl({"asn1parse", "-in", csr_})),
               ElementsAre("domainComponent IA5STRING:example",
                           "domainComponent IA5STRING:org-b",
@@ -157,7 +157,7 @@ TEST_F(KeygenTest, EncodesTheNameWithTable1StringTypes) {
 TEST_F(KeygenTest, CountsUnicodeInCharacters) {
   const std::string cn = Repeat("ä", 64);  // 128 bytes.
   const CommandResult r = Request({"--subject", "CN=" + cn + ",O=Zürich AG"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(Openssl({"req", "-noout", "-subject", "-nameopt",
                      "rfc2253,-esc_msb", "-in", csr_}),
             absl::StrCat("subject=CN=", cn, ",O=Zürich AG\n"));
@@ -190,7 +190,7 @@ TEST_F(KeygenTest, ABoundViolationWritesNothing) {
     for (const std::string command : {"request", "selfsign"}) {
       const CommandResult r = RunDtrust(
           {command, "--subject", c.subject, "--key", key_, "--out", csr_});
-      EXPECT_EQ(r.exit_code, 2) << command << " " << c.subject;
+      EXPECT_EQ(r.exit_code(), 2) << command << " " << c.subject;
       EXPECT_EQ(r.err, absl::StrCat("dtrust: ", c.error, "\n"));
       EXPECT_EQ(r.out, "");
       EXPECT_THAT(scratch_.Listing(), IsEmpty()) << c.subject;
@@ -200,7 +200,7 @@ TEST_F(KeygenTest, ABoundViolationWritesNothing) {
 
 TEST_F(KeygenTest, EscapedCommasStayInTheValue) {
   const std::string subject = R"(CN=mx1,O=Org\, B \"Mail\" \+ more,C=DE)";
-  ASSERT_EQ(Request({"--subject", subject}).exit_code, 0);
+  ASSERT_EQ(Request({"--subject", subject}).exit_code(), 0);
   EXPECT_THAT(NameEncoding(Openssl({"asn1parse", "-in", csr_})),
               ElementsAre("countryName PRINTABLESTRING:DE",
                           "organizationName UTF8STRING:Org, B \"Mail\" + more",
@@ -214,7 +214,7 @@ TEST_F(KeygenTest, RsaKeyTypes) {
   for (const std::string bits : {"2048", "3072"}) {
     const CommandResult r = Selfsign(
         {"--subject", "CN=mx1", "--key-type", "rsa-" + bits, "--force"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code(), 0) << r.err;
     EXPECT_EQ(FirstLine(r.out),
               absl::StrCat("wrote ", key_, " (private key, rsa-", bits,
                            ", mode 0600)"));
@@ -226,7 +226,7 @@ TEST_F(KeygenTest, RsaKeyTypes) {
   }
   const CommandResult r =
       Request({"--subject", "CN=mx1", "--key-type", "rsa-1024"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_EQ(r.err,
             "dtrust: --key-type rsa-1024: must be ec-p256, rsa-2048, rsa-3072 "
             "or rsa-4096\n");
@@ -235,7 +235,7 @@ TEST_F(KeygenTest, RsaKeyTypes) {
 TEST_F(KeygenTest, NeverOverwritesWithoutForce) {
   scratch_.Write("mx1.key", "old key");
   CommandResult r = Request({"--subject", "CN=mx1"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_EQ(r.err,
             absl::StrCat("dtrust: ", key_,
                          ": already exists; use --force to replace it\n"));
@@ -245,7 +245,7 @@ TEST_F(KeygenTest, NeverOverwritesWithoutForce) {
   std::filesystem::remove(key_);
   scratch_.Write("mx1.csr", "old request");
   r = Request({"--subject", "CN=mx1"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_EQ(r.err,
             absl::StrCat("dtrust: ", csr_,
                          ": already exists; use --force to replace it\n"));
@@ -255,7 +255,7 @@ TEST_F(KeygenTest, NeverOverwritesWithoutForce) {
   scratch_.Write("mx1.key", "old key");
   ASSERT_EQ(chmod(key_.c_str(), 0644), 0);
   r = Request({"--subject", "CN=mx1", "--force"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(ScratchDir::Read(key_),
               StartsWith("-----BEGIN PRIVATE KEY-----"));
   EXPECT_EQ(ScratchDir::Mode(key_), 0600u);
@@ -268,7 +268,7 @@ TEST_F(KeygenTest, KeyIsPrivateWhateverTheUmask) {
   const CommandResult r = RunShell(
       absl::StrCat("umask 000 && exec ", kDtrust, " selfsign --subject CN=mx1 ",
                    "--key ", key_, " --out ", cert_));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(ScratchDir::Mode(key_), 0600u);
   EXPECT_EQ(ScratchDir::Mode(cert_), 0644u);
 }
@@ -277,7 +277,7 @@ TEST_F(KeygenTest, SelfsignMakesACertificateOpensslParses) {
   const CommandResult r =
       Selfsign({"--subject", kSubject, "--dns-name", "mx1.org-b.example",
                 "--dns-name", "*.org-b.example", "--days", "30"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(ScratchDir::Mode(key_), 0600u);
   EXPECT_EQ(Openssl({"x509", "-in", cert_, "-noout", "-subject", "-ext",
                      "subjectAltName", "-nameopt", "rfc2253"}),
@@ -304,11 +304,11 @@ TEST_F(KeygenTest, SelfsignMakesACertificateOpensslParses) {
   // Valid for 30 days from now.
   EXPECT_EQ(RunCommand({"openssl", "x509", "-in", cert_, "-noout", "-checkend",
                         std::to_string(29 * 86400)})
-                .exit_code,
+                .exit_code(),
             0);
   EXPECT_EQ(RunCommand({"openssl", "x509", "-in", cert_, "-noout", "-checkend",
                         std::to_string(31 * 86400)})
-                .exit_code,
+                .exit_code(),
             1);
   // What dtrust shows is what openssl computes.
   EXPECT_EQ(DetailValue(r.out, "sha256"), OpensslSha256(cert_));
@@ -318,16 +318,16 @@ TEST_F(KeygenTest, SelfsignMakesACertificateOpensslParses) {
 }
 
 TEST_F(KeygenTest, TwoSelfsignedCertificatesDiffer) {
-  ASSERT_EQ(Selfsign({"--subject", "CN=mx1"}).exit_code, 0);
+  ASSERT_EQ(Selfsign({"--subject", "CN=mx1"}).exit_code(), 0);
   const std::string first_serial =
       Openssl({"x509", "-in", cert_, "-noout", "-serial"});
-  ASSERT_EQ(Selfsign({"--subject", "CN=mx1", "--force"}).exit_code, 0);
+  ASSERT_EQ(Selfsign({"--subject", "CN=mx1", "--force"}).exit_code(), 0);
   EXPECT_NE(Openssl({"x509", "-in", cert_, "-noout", "-serial"}), first_serial);
 }
 
 TEST_F(KeygenTest, ReuseKeyCertifiesTheSameKeyAgain) {
   CommandResult r = Selfsign({"--subject", "CN=mx1"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   const std::string key_pem = ScratchDir::Read(key_);
   const std::string first_sha256 = DetailValue(r.out, "sha256");
   const std::string first_spki = DetailValue(r.out, "spki-sha256");
@@ -335,7 +335,7 @@ TEST_F(KeygenTest, ReuseKeyCertifiesTheSameKeyAgain) {
   const std::string renewed = scratch_.Path("renewed.pem");
   r = RunDtrust({"selfsign", "--reuse-key", "--key", key_, "--out", renewed,
                  "--subject", "CN=mx1"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(FirstLine(r.out),
             absl::StrCat("used the private key in ", key_, " (ec-p256)"));
   EXPECT_EQ(DetailValue(r.out, "spki-sha256"), first_spki);
@@ -345,18 +345,18 @@ TEST_F(KeygenTest, ReuseKeyCertifiesTheSameKeyAgain) {
 
   r = RunDtrust({"request", "--reuse-key", "--key", scratch_.Path("none.key"),
                  "--out", csr_, "--subject", "CN=mx1"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, HasSubstr("none.key: cannot open"));
   r = RunDtrust({"request", "--reuse-key", "--key", key_, "--key-type",
                  "rsa-2048", "--out", csr_, "--subject", "CN=mx1"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, HasSubstr("--key-type makes a new key"));
 }
 
 TEST_F(KeygenTest, JsonOutput) {
   CommandResult r = Request({"--subject", "CN=mx1,O=Org B", "--dns-name",
                              "mx1.org-b.example", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   google::protobuf::Value json = ParseJson(r.out);
   EXPECT_EQ(Field(json, "key_file").string_value(), key_);
   EXPECT_EQ(Field(json, "key_source").string_value(), "generated");
@@ -369,7 +369,7 @@ TEST_F(KeygenTest, JsonOutput) {
               ElementsAre("mx1.org-b.example"));
 
   r = Selfsign({"--subject", "CN=mx1", "--json", "--force"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   json = ParseJson(r.out);
   EXPECT_EQ(Field(json, "certificate_file").string_value(), cert_);
   EXPECT_EQ(Field(json, "sha256").string_value(),
@@ -409,7 +409,7 @@ TEST_F(KeygenTest, UsageErrors) {
   };
   for (const Case& c : cases) {
     const CommandResult r = RunDtrust(c.args);
-    EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(c.args, " ");
+    EXPECT_EQ(r.exit_code(), 2) << absl::StrJoin(c.args, " ");
     EXPECT_EQ(r.err, absl::StrCat("dtrust: ", c.error, "\n"));
     EXPECT_THAT(scratch_.Listing(), IsEmpty());
   }

@@ -56,7 +56,7 @@ class PinningTest : public ::testing::Test {
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back(WriteTempFile("cert.pem", cert.pem));
     const CommandResult r = Run(args);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.exit_code(), 0) << r.err;
   }
 
   // `dtrust verify` of `cert`; returns the result.
@@ -84,7 +84,7 @@ TEST_F(PinningTest, FingerprintsMatchOpenssl) {
   const std::string path = WriteTempFile("mx0.pem", cert.pem);
   Publish(cert, "mx0.org-b.example");
   const CommandResult r = Run({"verify", path});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_EQ(DetailValue(r.out, "sha256"), OpensslSha256(path));
   EXPECT_EQ(ColonHexToLower(DetailValue(r.out, "spki-sha256")),
             OpensslSpkiSha256(path));
@@ -97,14 +97,14 @@ TEST_F(PinningTest, RolloverKeepsBothTrustedUntilOneIsUnpublished) {
   // The server is known: the next certificate needs no --domain.
   CommandResult r = Run({"publish", "--server", "mx2.org-b.example",
                          WriteTempFile("new.pem", new_cert.pem)});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   r = Verify(old_cert);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   r = Verify(new_cert);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
 
   r = Run({"list", "--server", "mx2.org-b.example", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   google::protobuf::Value json = ParseJson(r.out);
   ASSERT_EQ(Field(json, "servers").list_value().values_size(), 1);
   EXPECT_EQ(Field(Field(json, "servers").list_value().values(0), "pins")
@@ -114,20 +114,20 @@ TEST_F(PinningTest, RolloverKeepsBothTrustedUntilOneIsUnpublished) {
 
   r = Run({"unpublish", "--server", "mx2.org-b.example",
            WriteTempFile("old.pem", old_cert.pem)});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(r.out, "unpublished " +
                        DetailValue(Verify(old_cert).out, "sha256") +
                        " from mx2.org-b.example\n");
   r = Verify(old_cert);
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code(), 1);
   EXPECT_EQ(FirstLine(r.out), "NOT_PUBLISHED");
   r = Verify(new_cert);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
 
   // Unpublishing the last one removes the server entry.
   const std::string new_path = WriteTempFile("new.pem", new_cert.pem);
   r = Run({"unpublish", new_path, "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   json = ParseJson(r.out);
   EXPECT_EQ(Field(json, "sha256").string_value(),
             ColonHexToLower(OpensslSha256(new_path)));
@@ -136,7 +136,7 @@ TEST_F(PinningTest, RolloverKeepsBothTrustedUntilOneIsUnpublished) {
   EXPECT_THAT(StringList(Field(json, "servers_removed")),
               ElementsAre("mx2.org-b.example"));
   r = Run({"list", "--server", "mx2.org-b.example"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(r.out, "no published server matches\n");
 }
 
@@ -150,7 +150,7 @@ TEST_F(PinningTest, KeyPinTrustsRenewalsWithTheSameKey) {
   Publish(original, "mx3.org-b.example", {"--pin", "key"});
 
   CommandResult r = Verify(renewed);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_EQ(FirstLine(r.out), "TRUSTED (mx3.org-b.example, org-b.example)");
   EXPECT_EQ(DetailValue(r.out, "pin"), "public-key");
   // What was presented, not what was published.
@@ -160,7 +160,7 @@ TEST_F(PinningTest, KeyPinTrustsRenewalsWithTheSameKey) {
   // By key fingerprint alone.
   r = Run(
       {"verify", "--spki-sha256", OpensslSpkiSha256(renewed_path), "--json"});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_EQ(Field(ParseJson(r.out), "pin_kind").string_value(), "public-key");
 }
 
@@ -171,22 +171,22 @@ TEST_F(PinningTest, CertificatePinDoesNotTrustRenewalsWithTheSameKey) {
   Publish(original, "mx4.org-b.example", {"--pin", "cert"});
 
   CommandResult r = Verify(renewed);
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_EQ(FirstLine(r.out), "NOT_PUBLISHED");
   r = Run({"verify", "--spki-sha256",
            OpensslSpkiSha256(WriteTempFile("o.pem", original.pem))});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_EQ(FirstLine(r.out), "NOT_PUBLISHED");
 
   // Switching the pin to the key trusts the renewal.
   r = Run({"publish", "--server", "mx4.org-b.example", "--domain",
            "org-b.example", "--pin", "key",
            WriteTempFile("o.pem", original.pem)});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(FirstLine(r.out), StartsWith("published "));
   EXPECT_EQ(DetailValue(r.out, "pin"), "public-key");
   r = Verify(renewed);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
 }
 
 TEST_F(PinningTest, ForgeryWithSameIssuerAndSerialIsNotPublished) {
@@ -209,18 +209,18 @@ TEST_F(PinningTest, ForgeryWithSameIssuerAndSerialIsNotPublished) {
   }
 
   CommandResult r = Run({"verify", forged_path});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_EQ(FirstLine(r.out), "NOT_PUBLISHED");
   r = Run({"verify", "--sha256", OpensslSha256(forged_path)});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_EQ(FirstLine(r.out), "NOT_PUBLISHED");
   r = Run({"verify", genuine_path});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   // Nor can the forgery unpublish the genuine certificate.
   r = Run({"unpublish", forged_path});
-  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.exit_code(), 2) << r.out;
   r = Run({"verify", genuine_path});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
 }
 
 TEST_F(PinningTest, WrongServer) {
@@ -228,7 +228,7 @@ TEST_F(PinningTest, WrongServer) {
   Publish(cert, "mx6.org-b.example");
   const CommandResult r = Run({"verify", "--server", "mx7.org-b.example",
                                WriteTempFile("mx6.pem", cert.pem)});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_THAT(FirstLine(r.out), StartsWith("WRONG_SERVER"));
 }
 
@@ -242,14 +242,14 @@ TEST_F(PinningTest, PinWindowDecidesTrust) {
   Publish(next, "mx8.org-b.example", {"--not-before", starts});
 
   CommandResult r = Run({"verify", path});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_EQ(FirstLine(r.out),
             "PIN_NOT_YET_ACTIVE (mx8.org-b.example, org-b.example)");
   EXPECT_THAT(DetailValue(r.out, "reason"),
               HasSubstr("its pin is not active before " + starts));
   EXPECT_EQ(DetailValue(r.out, "pin window"), "from " + starts);
   r = Run({"verify", path, "--json"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   google::protobuf::Value json = ParseJson(r.out);
   EXPECT_EQ(Field(json, "verdict").string_value(), "PIN_NOT_YET_ACTIVE");
   EXPECT_EQ(Field(json, "pin_not_before").string_value(), starts);
@@ -259,7 +259,7 @@ TEST_F(PinningTest, PinWindowDecidesTrust) {
   const std::string date = Date(now + absl::Hours(24 * 30));
   r = Run({"publish", "--server", "mx8.org-b.example", "--not-before",
            Rfc3339(now - absl::Minutes(10)), "--not-after", date, path});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(FirstLine(r.out),
               AllOf(StartsWith("published " + path +
                                " for mx8.org-b.example (updated: pin window "
@@ -267,7 +267,7 @@ TEST_F(PinningTest, PinWindowDecidesTrust) {
                                starts + " -> from "),
                     HasSubstr(" until " + date + "T00:00:00Z)")));
   r = Run({"verify", path});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_EQ(FirstLine(r.out), "TRUSTED (mx8.org-b.example, org-b.example)");
   r = Run({"list", "--server", "mx8.org-b.example", "--json"});
   json = ParseJson(r.out);
@@ -282,7 +282,7 @@ TEST_F(PinningTest, PinWindowDecidesTrust) {
   r = Run({"publish", "--server", "mx8.org-b.example", "--not-before",
            Rfc3339(now - absl::Minutes(10)), "--not-after", date, path,
            "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(Field(ParseJson(r.out), "outcome").string_value(),
             "ALREADY_PUBLISHED");
 }
@@ -293,20 +293,20 @@ TEST_F(PinningTest, BadPinWindowsAreRefused) {
   const std::string beyond = Date(absl::Now() + absl::Hours(24 * 400));
   CommandResult r = Run({"publish", "--server", "mx9.org-b.example", "--domain",
                          "org-b.example", "--not-after", beyond, path});
-  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.exit_code(), 2) << r.out;
   EXPECT_THAT(r.err, AllOf(HasSubstr(beyond + "T00:00:00Z"),
                            HasSubstr("outside the certificate's validity")));
   const std::string soon = Rfc3339(absl::Now() + absl::Hours(2));
   r = Run({"publish", "--server", "mx9.org-b.example", "--domain",
            "org-b.example", "--not-before", soon, "--not-after", soon, path});
-  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.exit_code(), 2) << r.out;
   EXPECT_THAT(r.err, HasSubstr("is not before its end " + soon));
   r = Run({"publish", "--server", "mx9.org-b.example", "--domain",
            "org-b.example", "--not-after", "2026-13-01", path});
-  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.exit_code(), 2) << r.out;
   EXPECT_THAT(r.err, HasSubstr("--not-after 2026-13-01: not an RFC 3339"));
   r = Run({"import", path, "--not-after", soon});
-  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.exit_code(), 2) << r.out;
   EXPECT_THAT(r.err, HasSubstr("--not-after is for --enable smtp"));
   // Nothing was published.
   r = Run({"list", "--server", "mx9.org-b.example"});
@@ -315,7 +315,7 @@ TEST_F(PinningTest, BadPinWindowsAreRefused) {
   // import --enable smtp takes the window as publish does.
   r = Run({"import", path, "--enable", "smtp", "--server", "mx9.org-b.example",
            "--domain", "org-b.example", "--not-after", soon});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(DetailValue(r.out, "pin window"), "until " + soon);
 }
 
@@ -338,14 +338,14 @@ TEST_F(PinningTest, ExpiringListsLapsingPinsForMonitoring) {
   // Within a day: the lapsed pin only.
   CommandResult r =
       Run({"expiring", "--server", "mx10.org-b.example", "--within", "1d"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_THAT(r.out, AllOf(StartsWith("lapsed "), HasSubstr(retired_sha256),
                            HasSubstr("pin window ends"),
                            Not(HasSubstr(current_sha256))));
 
   // Within 30 days (the default): both, sorted by when they lapse.
   r = Run({"expiring", "--server", "mx10.org-b.example", "--json"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   google::protobuf::Value json = ParseJson(r.out);
   const auto& pins = Field(json, "pins").list_value();
   ASSERT_EQ(pins.values_size(), 2) << r.out;
@@ -362,21 +362,21 @@ TEST_F(PinningTest, ExpiringListsLapsingPinsForMonitoring) {
 
   // The certificate's own notAfter counts, too (a year away).
   r = Run({"expiring", "--server", "mx10.org-b.example", "--within", "400d"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_THAT(r.out, HasSubstr("certificate expires"));
 
   // Nothing lapsing: exit 0.
   const TestCert fresh = MakeTestCert({.common_name = "mx11.org-b.example"});
   Publish(fresh, "mx11.org-b.example");
   r = Run({"expiring", "--server", "mx11.org-b.example", "--within", "30d"});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_EQ(r.out, "no pin lapses within 30d\n");
   r = Run({"expiring", "--server", "mx11.org-b.example", "--json"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(Field(ParseJson(r.out), "pins").list_value().values_size(), 0);
 
   r = Run({"expiring", "--within", "soon"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, HasSubstr("--within soon"));
 }
 

@@ -46,7 +46,7 @@ class PossessionTest : public ::testing::Test {
   static std::pair<std::string, std::string> ListedProvenance(
       const std::string& server) {
     const CommandResult r = Dtrust({"list", "--json", "--server", server});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.exit_code(), 0) << r.err;
     const google::protobuf::Value json = ParseJson(r.out);
     const auto& servers = Field(json, "servers").list_value();
     if (servers.values_size() != 1) {
@@ -63,7 +63,7 @@ class PossessionTest : public ::testing::Test {
   }
   static bool Listed(const std::string& server) {
     const CommandResult r = Dtrust({"list", "--server", server});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.exit_code(), 0) << r.err;
     return r.out.find(server) != std::string::npos;
   }
 
@@ -80,7 +80,7 @@ TEST_F(PossessionTest, PublishWithKeyIsPossessionProven) {
   const CommandResult r =
       Dtrust({"publish", "--server", "mx1.org-b.example", "--domain",
               kOwnDomain, "--key", mx1.key_path, mx1.cert_path});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(
       DetailValue(r.out, "provenance"),
       StartsWith("possession-proven (published by unix user root (uid 0))"));
@@ -94,7 +94,7 @@ TEST_F(PossessionTest, PublishWithKeyIsPossessionProven) {
               StartsWith("possession-proven"));
 
   const CommandResult verified = Dtrust({"verify", mx1.cert_path});
-  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_EQ(verified.exit_code(), 0) << verified.err;
   EXPECT_THAT(DetailValue(verified.out, "provenance"),
               StartsWith("possession-proven"));
   const CommandResult json = Dtrust({"verify", "--json", mx1.cert_path});
@@ -107,11 +107,11 @@ TEST_F(PossessionTest, RsaKeysProvePossessionToo) {
       RunDtrust({"selfsign", "--subject", "CN=mx2.org-b.example", "--key-type",
                  "rsa-2048", "--key", scratch_.Path("mx2.key"), "--out",
                  scratch_.Path("mx2.pem")});
-  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ASSERT_EQ(made.exit_code(), 0) << made.err;
   const CommandResult r = Dtrust(
       {"publish", "--server", "mx2.org-b.example", "--domain", kOwnDomain,
        "--key", scratch_.Path("mx2.key"), scratch_.Path("mx2.pem")});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(ListedProvenance("mx2.org-b.example").first, "possession-proven");
 }
 
@@ -119,7 +119,7 @@ TEST_F(PossessionTest, OwnDomainWithoutKeyIsRefused) {
   const OpensslCert mx3 = MakeOpensslCert("mx3.org-b.example");
   const CommandResult r = Dtrust({"publish", "--server", "mx3.org-b.example",
                                   "--domain", kOwnDomain, mx3.cert_path});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, HasSubstr("org-b.example"));
   EXPECT_THAT(r.err, HasSubstr("proof of possession"));
   EXPECT_FALSE(Listed("mx3.org-b.example"));
@@ -130,7 +130,7 @@ TEST_F(PossessionTest, PartnerCertificateWithoutKeyIsAssertedByThePeer) {
   const CommandResult r =
       Dtrust({"publish", "--server", "mx1.org-a.example", "--domain",
               "org-a.example", partner.cert_path});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(DetailValue(r.out, "provenance"),
               StartsWith("asserted by unix user root (uid 0)"));
   const auto [provenance, publisher] = ListedProvenance("mx1.org-a.example");
@@ -138,7 +138,7 @@ TEST_F(PossessionTest, PartnerCertificateWithoutKeyIsAssertedByThePeer) {
   EXPECT_EQ(publisher, "unix user root (uid 0)");
 
   const CommandResult verified = Dtrust({"verify", partner.cert_path});
-  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_EQ(verified.exit_code(), 0) << verified.err;
   EXPECT_THAT(DetailValue(verified.out, "provenance"),
               StartsWith("asserted by unix user root (uid 0)"));
   const google::protobuf::Value json =
@@ -154,13 +154,13 @@ TEST_F(PossessionTest, RepublishingWithTheKeyUpgradesAnAssertedPin) {
                                             "--domain", "org-c.example"};
   std::vector<std::string> asserted = publish;
   asserted.push_back(mx.cert_path);
-  ASSERT_EQ(Dtrust(asserted).exit_code, 0);
+  ASSERT_EQ(Dtrust(asserted).exit_code(), 0);
   EXPECT_EQ(ListedProvenance("mx1.org-c.example").first, "asserted");
 
   std::vector<std::string> proven = publish;
   proven.insert(proven.end(), {"--key", mx.key_path, mx.cert_path});
   const CommandResult r = Dtrust(proven);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   const google::protobuf::Value json = ParseJson(r.out);
   EXPECT_EQ(Field(json, "outcome").string_value(), "PIN_UPDATED");
   EXPECT_EQ(Field(Field(json, "pin"), "provenance").string_value(),
@@ -172,11 +172,11 @@ TEST_F(PossessionTest, RepublishingWithTheKeyUpgradesAnAssertedPin) {
   const OpensslCert next = MakeOpensslCert("mx2.org-c.example");
   ASSERT_EQ(Dtrust({"publish", "--server", "mx2.org-c.example", "--domain",
                     "org-c.example", next.cert_path})
-                .exit_code,
+                .exit_code(),
             0);
   const CommandResult text = Dtrust({"publish", "--server", "mx2.org-c.example",
                                      "--key", next.key_path, next.cert_path});
-  ASSERT_EQ(text.exit_code, 0) << text.err;
+  ASSERT_EQ(text.exit_code(), 0) << text.err;
   EXPECT_THAT(FirstLine(text.out),
               HasSubstr("(updated: provenance asserted -> possession-proven)"));
 }
@@ -187,16 +187,16 @@ TEST_F(PossessionTest, WrongKeyIsRefusedAndNothingIsWritten) {
   const CommandResult r =
       Dtrust({"publish", "--server", "mx4.org-b.example", "--domain",
               kOwnDomain, "--key", other.key_path, mx4.cert_path});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code(), 2);
   EXPECT_THAT(r.err, HasSubstr("does not belong to the certificate"));
   EXPECT_THAT(r.err, HasSubstr(other.key_path));
   EXPECT_FALSE(Listed("mx4.org-b.example"));
-  EXPECT_EQ(Dtrust({"verify", mx4.cert_path}).exit_code, 1);
+  EXPECT_EQ(Dtrust({"verify", mx4.cert_path}).exit_code(), 1);
 
   const CommandResult no_key =
       Dtrust({"publish", "--server", "mx4.org-b.example", "--domain",
               kOwnDomain, "--key", mx4.cert_path, mx4.cert_path});
-  EXPECT_EQ(no_key.exit_code, 2);
+  EXPECT_EQ(no_key.exit_code(), 2);
   EXPECT_THAT(no_key.err, HasSubstr("holds no private key"));
   EXPECT_FALSE(Listed("mx4.org-b.example"));
 }
@@ -206,7 +206,7 @@ TEST_F(PossessionTest, ImportWithKeyAndEnableSmtpIsPossessionProven) {
   const CommandResult r =
       Dtrust({"import", mx5.cert_path, "--key", mx5.key_path, "--enable",
               "smtp", "--server", "mx5.org-b.example", "--domain", kOwnDomain});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(ListedProvenance("mx5.org-b.example").first, "possession-proven");
 
   // Without a key there is nothing to prove: refused for the own domain.
@@ -214,7 +214,7 @@ TEST_F(PossessionTest, ImportWithKeyAndEnableSmtpIsPossessionProven) {
   const CommandResult unproven =
       Dtrust({"import", mx6.cert_path, "--enable", "smtp", "--server",
               "mx6.org-b.example", "--domain", kOwnDomain});
-  EXPECT_EQ(unproven.exit_code, 2);
+  EXPECT_EQ(unproven.exit_code(), 2);
   EXPECT_THAT(unproven.err, HasSubstr("proof of possession"));
   EXPECT_THAT(Dtrust({"list"}).out, Not(HasSubstr("mx6.org-b.example")));
 }

@@ -47,7 +47,7 @@ CommandResult AwaitStatus(const DtrustCli& cli, int exit_code,
   argv.insert(argv.end(), args.begin(), args.end());
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   CommandResult r = cli.Run(argv);
-  while (r.exit_code != exit_code && absl::Now() < deadline) {
+  while (r.exit_code() != exit_code && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(100));
     r = cli.Run(argv);
   }
@@ -65,7 +65,7 @@ TEST(StatusTest, NoMirrorServingThenDirectoryDownThenBack) {
   const std::string uri = (*slapd)->uri();
 
   CommandResult r = cli.Run({"status"});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_THAT(r.err, IsEmpty());
   EXPECT_THAT(r.out, StartsWith("serving:"));
   EXPECT_EQ(DetailValue(r.out, "serving"), "yes");
@@ -78,7 +78,7 @@ TEST(StatusTest, NoMirrorServingThenDirectoryDownThenBack) {
   EXPECT_THAT(DetailValue(r.out, "started"), StartsWith("20"));
 
   r = cli.Run({"status", "--json"});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   google::protobuf::Value json = ParseJson(r.out);
   EXPECT_TRUE(Field(json, "serving").bool_value());
   EXPECT_EQ(Field(json, "sync_mode").string_value(), "none");
@@ -98,13 +98,13 @@ TEST(StatusTest, NoMirrorServingThenDirectoryDownThenBack) {
   const absl::Time stopped = absl::Now();
   r = AwaitStatus(cli, 3);
   EXPECT_LT(absl::Now() - stopped, absl::Seconds(3));
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 3) << r.out << r.err;
   EXPECT_EQ(DetailValue(r.out, "serving"), "no");
   EXPECT_EQ(DetailValue(r.out, "connected"), "no");
   EXPECT_EQ(DetailValue(r.out, "directory"), uri);
   EXPECT_THAT(DetailValue(r.out, "last error"), HasSubstr(uri));
   r = cli.Run({"status", "--json"});
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 3) << r.out << r.err;
   json = ParseJson(r.out);
   EXPECT_FALSE(Field(json, "serving").bool_value());
   EXPECT_FALSE(Field(json, "connected").bool_value());
@@ -122,7 +122,7 @@ TEST(StatusTest, NoMirrorServingThenDirectoryDownThenBack) {
   // Back.
   ASSERT_TRUE((*slapd)->Restart().ok());
   r = AwaitStatus(cli, 0);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_EQ(DetailValue(r.out, "last error"), "-");
   EXPECT_TRUE((*dtrustd)->Stop().ok()) << (*dtrustd)->Log();
 }
@@ -137,7 +137,7 @@ TEST(StatusTest, MirrorShowsItsDataAndItsStaleness) {
   const std::string cert = MakeOpensslCert("mx1.org-b.example").cert_path;
   CommandResult r = cli.Run({"publish", "--server", "mx1.org-b.example",
                              "--domain", "org-b.example", cert});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.out << r.err;
 
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   r = cli.Run({"status"});
@@ -145,7 +145,7 @@ TEST(StatusTest, MirrorShowsItsDataAndItsStaleness) {
     absl::SleepFor(absl::Milliseconds(50));
     r = cli.Run({"status"});
   }
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_EQ(DetailValue(r.out, "serving"), "yes");
   EXPECT_EQ(DetailValue(r.out, "sync mode"), "refresh-and-persist");
   EXPECT_EQ(DetailValue(r.out, "directory"), (*slapd)->uri());
@@ -160,7 +160,7 @@ TEST(StatusTest, MirrorShowsItsDataAndItsStaleness) {
   EXPECT_THAT(DetailValue(r.out, "initial load"), Not("-"));
 
   r = cli.Run({"status", "--json"});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   const google::protobuf::Value json = ParseJson(r.out);
   EXPECT_EQ(Field(json, "sync_mode").string_value(), "refresh-and-persist");
   EXPECT_EQ(Field(json, "snapshot_age_ms").number_value(), 0);
@@ -175,7 +175,7 @@ TEST(StatusTest, MirrorShowsItsDataAndItsStaleness) {
   const absl::Time stopped = absl::Now();
   r = AwaitStatus(cli, 3);
   EXPECT_LT(absl::Now() - stopped, absl::Seconds(4));
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 3) << r.out << r.err;
   EXPECT_EQ(DetailValue(r.out, "serving"), "no");
   EXPECT_EQ(DetailValue(r.out, "connected"), "no");
   EXPECT_EQ(DetailValue(r.out, "pins"), "1");
@@ -188,7 +188,7 @@ TEST(StatusTest, DtrustdUnreachable) {
     std::vector<std::string> args = {"status", "--timeout", "2s"};
     if (*json != '\0') args.push_back(json);
     const CommandResult r = cli.Run(args);
-    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_EQ(r.exit_code(), 3) << r.out << r.err;
     EXPECT_THAT(r.out, IsEmpty());
     EXPECT_THAT(r.err, StartsWith("dtrust: "));
     EXPECT_THAT(r.err, HasSubstr("/nonexistent/dtrustd.sock"));
@@ -197,13 +197,13 @@ TEST(StatusTest, DtrustdUnreachable) {
 
 TEST(StatusTest, TakesNoArguments) {
   const CommandResult r = RunDtrust({"status", "extra"});
-  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 2) << r.out << r.err;
   EXPECT_THAT(r.err, HasSubstr("status takes no arguments, got extra"));
 }
 
 TEST(StatusTest, ListedInHelp) {
   const CommandResult r = RunDtrust({"--help"});
-  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code(), 0);
   EXPECT_THAT(r.out, HasSubstr("  status "));
 }
 

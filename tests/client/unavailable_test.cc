@@ -23,7 +23,7 @@ using ::testing::Not;
 using ::testing::StartsWith;
 
 void ExpectUnavailable(const CommandResult& r, const std::string& endpoint) {
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 3) << r.out << r.err;
   EXPECT_THAT(r.out, IsEmpty());
   EXPECT_THAT(r.err, StartsWith("dtrust: "));
   EXPECT_THAT(r.err, HasSubstr(endpoint));
@@ -43,7 +43,7 @@ TEST(UnavailableTest, DirectoryDownWithoutMirror) {
   const std::string other = WriteTempFile("other.pem", MakeTestCert().pem);
   CommandResult r = cli.Run({"publish", "--server", "mx1.org-b.example",
                              "--domain", "org-b.example", published});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
 
   ASSERT_TRUE((*slapd)->Stop().ok());
   ExpectUnavailable(cli.Run({"verify", published}), endpoint);
@@ -58,7 +58,7 @@ TEST(UnavailableTest, DirectoryDownWithoutMirror) {
   // Once the directory is back, so is the service, with the data intact.
   ASSERT_TRUE((*slapd)->Restart().ok());
   r = cli.Run({"verify", published});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_THAT(r.out, StartsWith("TRUSTED (mx1.org-b.example"));
   EXPECT_TRUE((*dtrustd)->Stop().ok()) << (*dtrustd)->Log();
 }
@@ -77,7 +77,7 @@ TEST(UnavailableTest, DirectoryDownWithMirror) {
   const std::string other = WriteTempFile("other.pem", MakeTestCert().pem);
   CommandResult r = cli.Run({"publish", "--server", "mx1.org-b.example",
                              "--domain", "org-b.example", published});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
 
   ASSERT_TRUE((*slapd)->Stop().ok());
   const absl::Time stopped = absl::Now();
@@ -87,11 +87,11 @@ TEST(UnavailableTest, DirectoryDownWithMirror) {
     r = cli.Run({"verify", published});
   } while (r.out.find("snapshot-age:") == std::string::npos &&
            absl::Now() < stopped + absl::Seconds(1));
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_THAT(r.out, StartsWith("TRUSTED (mx1.org-b.example"));
   EXPECT_THAT(r.out, HasSubstr("snapshot-age:"));
   r = cli.Run({"verify", other});
-  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.out << r.err;
   EXPECT_THAT(r.out, StartsWith("NOT_PUBLISHED"));
   ExpectUnavailable(cli.Run({"list"}), endpoint);
   ExpectUnavailable(cli.Run({"publish", "--server", "mx2.org-b.example",
@@ -107,7 +107,7 @@ TEST(UnavailableTest, DirectoryDownWithMirror) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   do {
     r = cli.Run({"verify", published});
-  } while (r.exit_code != 0 && absl::Now() < deadline);
+  } while (r.exit_code() != 0 && absl::Now() < deadline);
   EXPECT_THAT(r.out, StartsWith("TRUSTED (mx1.org-b.example"));
   EXPECT_TRUE((*dtrustd)->Stop().ok()) << (*dtrustd)->Log();
 }
@@ -127,7 +127,7 @@ TEST(UnavailableTest, DtrustdNotRunning) {
   EXPECT_THAT(r.err, HasSubstr("within 300ms"));
   ASSERT_EQ(kill((*dtrustd)->pid(), SIGCONT), 0);
   r = cli.Run({"verify", file});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
 
   // Gone.
   ASSERT_TRUE((*dtrustd)->Stop().ok()) << (*dtrustd)->Log();

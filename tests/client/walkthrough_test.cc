@@ -36,7 +36,7 @@ void RunWalkthrough(const DtrustCli& cli, const SlapdFixture* slapd) {
   // dtrust publish --server mx1.org-b.example --domain org-b.example mx1.pem
   CommandResult r = cli.Run({"publish", "--server", "mx1.org-b.example",
                              "--domain", "org-b.example", mx1.cert_path});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(FirstLine(r.out), absl::StrCat("published ", mx1.cert_path,
                                            " for mx1.org-b.example"));
   EXPECT_EQ(DetailValue(r.out, "sha256"), sha256);
@@ -64,7 +64,7 @@ void RunWalkthrough(const DtrustCli& cli, const SlapdFixture* slapd) {
 
   // dtrust verify mx1.pem  ->  TRUSTED (mx1.org-b.example, org-b.example)
   r = cli.Run({"verify", mx1.cert_path});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_EQ(FirstLine(r.out), "TRUSTED (mx1.org-b.example, org-b.example)");
   EXPECT_EQ(DetailValue(r.out, "sha256"), sha256);
   EXPECT_EQ(ColonHexToLower(DetailValue(r.out, "spki-sha256")), spki_sha256);
@@ -73,7 +73,7 @@ void RunWalkthrough(const DtrustCli& cli, const SlapdFixture* slapd) {
   EXPECT_THAT(DetailValue(r.out, "not-after"), MatchesRegex(kRfc3339));
 
   r = cli.Run({"verify", mx1.cert_path, "--json"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   google::protobuf::Value json = ParseJson(r.out);
   EXPECT_EQ(Field(json, "verdict").string_value(), "TRUSTED");
   EXPECT_EQ(Field(json, "sha256").string_value(), ColonHexToLower(sha256));
@@ -87,28 +87,28 @@ void RunWalkthrough(const DtrustCli& cli, const SlapdFixture* slapd) {
 
   // By fingerprint, as openssl prints it and in lower case without colons.
   r = cli.Run({"verify", "--sha256", sha256, "--server", "mx1.org-b.example"});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
   EXPECT_THAT(r.out, StartsWith("TRUSTED (mx1.org-b.example"));
   r = cli.Run({"verify", "--sha256", ColonHexToLower(sha256)});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.out << r.err;
 
   // dtrust verify mx1.pem --domain org-c.example  ->  WRONG_DOMAIN
   r = cli.Run({"verify", mx1.cert_path, "--domain", "org-c.example"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_THAT(FirstLine(r.out), StartsWith("WRONG_DOMAIN"));
   EXPECT_NE(DetailValue(r.out, "reason"), "-");
   EXPECT_EQ(r.err, "");
 
   // dtrust verify other.pem  ->  NOT_PUBLISHED
   r = cli.Run({"verify", other.cert_path});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_EQ(FirstLine(r.out), "NOT_PUBLISHED");
   EXPECT_EQ(DetailValue(r.out, "sha256"), OpensslSha256(other.cert_path));
   EXPECT_NE(DetailValue(r.out, "reason"), "-");
 
   // dtrust list --json
   r = cli.Run({"list", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   json = ParseJson(r.out);
   const auto& servers = Field(json, "servers").list_value().values();
   ASSERT_EQ(servers.size(), 1) << r.out;
@@ -129,7 +129,7 @@ void RunWalkthrough(const DtrustCli& cli, const SlapdFixture* slapd) {
 
   // The same as text.
   r = cli.Run({"list"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(FirstLine(r.out), "mx1.org-b.example");
   EXPECT_EQ(DetailValue(r.out, "domains"), "org-b.example");
   EXPECT_EQ(DetailValue(r.out, "sha256"), sha256);
@@ -137,17 +137,17 @@ void RunWalkthrough(const DtrustCli& cli, const SlapdFixture* slapd) {
 
   // dtrust unpublish mx1.pem
   r = cli.Run({"unpublish", mx1.cert_path});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(FirstLine(r.out),
             absl::StrCat("unpublished ", sha256, " from mx1.org-b.example"));
 
   // dtrust verify mx1.pem  ->  NOT_PUBLISHED
   r = cli.Run({"verify", mx1.cert_path});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code(), 1) << r.err;
   EXPECT_EQ(FirstLine(r.out), "NOT_PUBLISHED");
 
   r = cli.Run({"list", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(r.out, "{\"servers\":[]}\n");
   if (slapd != nullptr) {
     absl::StatusOr<std::string> ldif = slapd->LdapSearch(
@@ -181,12 +181,12 @@ TEST(WalkthroughTest, EndpointFromEnvironmentUnlessGiven) {
   ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
   const std::string env = "DTRUST_ENDPOINT=" + (*dtrustd)->endpoint();
   CommandResult r = RunDtrust({"list"}, {env});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(r.out, "no servers published\n");
   // --endpoint wins over the environment.
   r = RunDtrust({"list", "--endpoint", "unix:/nonexistent/dtrustd.sock"},
                 {env});
-  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_EQ(r.exit_code(), 3) << r.out;
   EXPECT_THAT(r.err, HasSubstr("unix:/nonexistent/dtrustd.sock"));
 }
 

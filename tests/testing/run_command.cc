@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -17,9 +18,13 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "server/core/status_macros.h"
+
+extern char** environ;
 
 namespace dtrust::testing {
 namespace {
@@ -40,19 +45,63 @@ absl::StatusOr<std::pair<std::string, int>> MakeTempFile(
   return std::make_pair(path, fd);
 }
 
+std::string EnvName(absl::string_view entry) {
+  return std::string(entry.substr(0, entry.find('=')));
+}
+
+// This process's environment with `changes` ("NAME=value" sets, a bare
+// "NAME" removes) applied.
+std::vector<std::string> ChangedEnvironment(
+    const std::vector<std::string>& changes) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string name = EnvName(*entry);
+    const bool changed = std::any_of(
+        changes.begin(), changes.end(),
+        [&name](const std::string& c) { return EnvName(c) == name; });
+    if (!changed) env.push_back(*entry);
+  }
+  for (const std::string& change : changes) {
+    if (absl::StrContains(change, '=')) env.push_back(change);
+  }
+  return env;
+}
+
+// `program` if it names a path, else the first executable of that name in
+// PATH; NotFound if there is none.
+absl::StatusOr<std::string> FindProgram(const std::string& program) {
+  if (absl::StrContains(program, '/')) return program;
+  const char* path = std::getenv("PATH");
+  for (absl::string_view dir :
+       absl::StrSplit(path == nullptr ? "/usr/bin:/bin" : path, ':')) {
+    const std::string candidate = absl::StrCat(dir, "/", program);
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return absl::NotFoundError(absl::StrCat(program, " is not in PATH"));
+}
+
 }  // namespace
 
 ScopedFd::~ScopedFd() {
   if (fd_ >= 0) close(fd_);
 }
 
-absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
-                                   int stdin_fd, int stdout_fd, int stderr_fd) {
+absl::StatusOr<pid_t> SpawnProcess(
+    const std::vector<std::string>& argv, int stdin_fd, int stdout_fd,
+    int stderr_fd, const std::optional<std::vector<std::string>>& env) {
   std::vector<char*> args;
   for (const std::string& arg : argv) {
     args.push_back(const_cast<char*>(arg.c_str()));
   }
   args.push_back(nullptr);
+  std::vector<char*> env_entries;
+  if (env.has_value()) {
+    for (const std::string& entry : *env) {
+      env_entries.push_back(const_cast<char*>(entry.c_str()));
+    }
+    env_entries.push_back(nullptr);
+  }
+  char** const child_env = env.has_value() ? env_entries.data() : environ;
   const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError(ErrnoMessage("fork"));
@@ -64,7 +113,7 @@ absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
       _exit(127);
     }
     syscall(SYS_close_range, 3U, ~0U, 0U);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), child_env);
     _exit(127);
   }
   return pid;
@@ -114,13 +163,20 @@ bool CommandResult::ok() const {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+int CommandResult::exit_code() const {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 std::string CommandResult::Describe(absl::string_view command) const {
   return absl::StrCat(command, " ", DescribeExit(status), ": ", err, out);
 }
 
-absl::StatusOr<CommandResult> RunCommand(const std::string& scratch_dir,
-                                         const std::vector<std::string>& argv,
-                                         const std::string& stdin_path) {
+absl::StatusOr<CommandResult> RunCommand(
+    const std::string& scratch_dir, const std::vector<std::string>& argv,
+    const std::string& stdin_path,
+    const std::vector<std::string>& env_changes) {
+  std::vector<std::string> resolved_argv = argv;
+  DTRUST_ASSIGN_OR_RETURN(resolved_argv[0], FindProgram(argv[0]));
   DTRUST_ASSIGN_OR_RETURN(auto out, MakeTempFile(scratch_dir + "/stdout-"));
   ScopedFd out_fd(out.second);
   DTRUST_ASSIGN_OR_RETURN(auto err, MakeTempFile(scratch_dir + "/stderr-"));
@@ -129,7 +185,8 @@ absl::StatusOr<CommandResult> RunCommand(const std::string& scratch_dir,
   ScopedFd in_fd(open(input.c_str(), O_RDONLY | O_CLOEXEC));
   if (in_fd.get() < 0) return absl::InternalError(ErrnoMessage(input));
   DTRUST_ASSIGN_OR_RETURN(
-      pid_t pid, SpawnProcess(argv, in_fd.get(), out_fd.get(), err_fd.get()));
+      pid_t pid, SpawnProcess(resolved_argv, in_fd.get(), out_fd.get(),
+                              err_fd.get(), ChangedEnvironment(env_changes)));
   std::optional<int> status = WaitForExit(pid, kCommandTimeout);
   if (!status.has_value()) {
     kill(pid, SIGKILL);

@@ -30,10 +30,13 @@ class ScopedFd {
 };
 
 // Forks and execs argv[0] (an absolute path) with the given standard
-// descriptors and no others. The child gets SIGKILL when the calling thread
-// exits (PR_SET_PDEATHSIG). The caller must reap it (WaitForExit).
-absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
-                                   int stdin_fd, int stdout_fd, int stderr_fd);
+// descriptors and no others, and this process's environment or, if `env` is
+// given, exactly those "NAME=value" entries. The child gets SIGKILL when the
+// calling thread exits (PR_SET_PDEATHSIG). The caller must reap it
+// (WaitForExit).
+absl::StatusOr<pid_t> SpawnProcess(
+    const std::vector<std::string>& argv, int stdin_fd, int stdout_fd,
+    int stderr_fd, const std::optional<std::vector<std::string>>& env = {});
 
 // Waits up to `timeout` for child `pid` to exit and reaps it; its wait
 // status, or nullopt if it still runs. A pid that is no longer our child
@@ -54,17 +57,22 @@ struct CommandResult {
   std::string out;
   std::string err;
   bool ok() const;
+  // The exit status, or -1 if it did not exit normally.
+  int exit_code() const;
   // "<command> exited with 1: <stderr><stdout>".
   std::string Describe(absl::string_view command) const;
 };
 
 // Runs `argv` to completion (SIGKILLed after 30 s: DeadlineExceeded) with
 // stdin from `stdin_path` ("" for /dev/null), capturing its output through
-// temporary files in `scratch_dir`. A non-zero exit is not an error here:
-// see CommandResult::ok().
-absl::StatusOr<CommandResult> RunCommand(const std::string& scratch_dir,
-                                         const std::vector<std::string>& argv,
-                                         const std::string& stdin_path = "");
+// temporary files in `scratch_dir`. argv[0] without a '/' is looked up in
+// PATH. The command gets this process's environment changed by
+// `env_changes`: "NAME=value" sets NAME, a bare "NAME" removes it. A non-zero
+// exit is not an error here: see CommandResult::ok().
+absl::StatusOr<CommandResult> RunCommand(
+    const std::string& scratch_dir, const std::vector<std::string>& argv,
+    const std::string& stdin_path = "",
+    const std::vector<std::string>& env_changes = {});
 
 // Creates or truncates `path` and writes `contents`.
 absl::Status WriteTestFile(const std::string& path, absl::string_view contents);

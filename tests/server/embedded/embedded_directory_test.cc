@@ -35,6 +35,7 @@
 #include "gtest/gtest.h"
 #include "server/embedded/schema.h"
 #include "server/embedded/slapd_config.h"
+#include "tests/testing/run_command.h"
 
 namespace dtrust {
 namespace {
@@ -46,26 +47,17 @@ std::string ShellQuote(const std::string& arg) {
   return absl::StrCat("'", absl::StrReplaceAll(arg, {{"'", "'\\''"}}), "'");
 }
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr.
-};
+using testing::CommandResult;
 
+// Runs `argv`, its stderr merged into its stdout.
 CommandResult RunCommand(const std::vector<std::string>& argv) {
   std::vector<std::string> quoted;
   for (const std::string& arg : argv) quoted.push_back(ShellQuote(arg));
-  const std::string command = absl::StrCat(absl::StrJoin(quoted, " "), " 2>&1");
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    result.output.append(buffer, n);
-  }
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  absl::StatusOr<CommandResult> result = testing::RunCommand(
+      "/tmp",
+      {"/bin/sh", "-c", absl::StrCat(absl::StrJoin(quoted, " "), " 2>&1")});
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.value_or(CommandResult());
 }
 
 int CountOf(absl::string_view text, absl::string_view needle) {
@@ -238,8 +230,8 @@ class EmbeddedDirectoryTest : public ::testing::Test {
   void ExpectServerPresent(const std::string& uri, const std::string& base) {
     CommandResult found =
         Search(uri, absl::StrCat("cn=mx.example.org,ou=servers,", base));
-    EXPECT_EQ(found.exit_code, 0) << found.output;
-    EXPECT_THAT(found.output, HasSubstr("dn: cn=mx.example.org,ou=servers"));
+    EXPECT_EQ(found.exit_code(), 0) << found.out;
+    EXPECT_THAT(found.out, HasSubstr("dn: cn=mx.example.org,ou=servers"));
   }
 
   // Forks a process that starts an EmbeddedDirectory on data_dir_ and then
@@ -323,7 +315,7 @@ class EmbeddedDirectoryTest : public ::testing::Test {
                         << kOldUuid << "\n";
     const CommandResult added =
         RunCommand({"/usr/sbin/slapadd", "-f", conf, "-l", ldif});
-    ASSERT_EQ(added.exit_code, 0) << added.output;
+    ASSERT_EQ(added.exit_code(), 0) << added.out;
   }
 
   static constexpr char kOldUuid[] = "4d1c9a52-7e0b-4f3a-9c61-2b8e5f0a7d13";
@@ -349,14 +341,14 @@ TEST_F(EmbeddedDirectoryTest, ServesTheBaseEntryOnlyOnItsSocket) {
 
   CommandResult whoami =
       RunCommand({"ldapwhoami", "-Q", "-Y", "EXTERNAL", "-H", uri});
-  EXPECT_EQ(whoami.exit_code, 0) << whoami.output;
-  EXPECT_EQ(whoami.output, "dn:cn=dtrustd,o=dtrust\n");
+  EXPECT_EQ(whoami.exit_code(), 0) << whoami.out;
+  EXPECT_EQ(whoami.out, "dn:cn=dtrustd,o=dtrust\n");
 
   CommandResult base = RunCommand({"ldapsearch", "-LLL", "-Q", "-Y", "EXTERNAL",
                                    "-H", uri, "-b", "o=dtrust", "-s", "base"});
-  EXPECT_EQ(base.exit_code, 0) << base.output;
-  EXPECT_THAT(base.output, HasSubstr("dn: o=dtrust\nobjectClass: organization"
-                                     "\no: dtrust\n"));
+  EXPECT_EQ(base.exit_code(), 0) << base.out;
+  EXPECT_THAT(base.out, HasSubstr("dn: o=dtrust\nobjectClass: organization"
+                                  "\no: dtrust\n"));
 
   // The only listener is the ldapi socket.
   const pid_t pid = (*directory)->slapd_pid();
@@ -379,7 +371,7 @@ TEST_F(EmbeddedDirectoryTest, ServiceIdentityCanWriteAndSearchUnlimited) {
   ASSERT_TRUE(directory.ok()) << directory.status();
   const std::string& uri = (*directory)->ldap_uri();
   CommandResult added = AddServer(uri, "o=dtrust");
-  ASSERT_EQ(added.exit_code, 0) << added.output;
+  ASSERT_EQ(added.exit_code(), 0) << added.out;
   ExpectServerPresent(uri, "o=dtrust");
 
   // More entries than slapd's default size limit (500) in one search.
@@ -390,10 +382,10 @@ TEST_F(EmbeddedDirectoryTest, ServiceIdentityCanWriteAndSearchUnlimited) {
                     ".example.org\n\n");
   }
   added = Add(uri, ldif);
-  ASSERT_EQ(added.exit_code, 0) << added.output;
+  ASSERT_EQ(added.exit_code(), 0) << added.out;
   CommandResult all = Search(uri, "ou=servers,o=dtrust", "one");
-  EXPECT_EQ(all.exit_code, 0) << all.output.substr(0, 300);
-  EXPECT_EQ(CountOf(all.output, "dn: cn="), 501);
+  EXPECT_EQ(all.exit_code(), 0) << all.out.substr(0, 300);
+  EXPECT_EQ(CountOf(all.out, "dn: cn="), 501);
 }
 
 // The rules of deploy/ldap/acl.conf: the service identity writes below the
@@ -403,7 +395,7 @@ TEST_F(EmbeddedDirectoryTest, ServiceIdentityWritesBelowTheBaseEntryOnly) {
       EmbeddedDirectory::Start(Options());
   ASSERT_TRUE(directory.ok()) << directory.status();
   const std::string& uri = (*directory)->ldap_uri();
-  ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code, 0);
+  ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code(), 0);
   const std::string ldif = tmp_.path() + "/modify.ldif";
   std::ofstream(ldif) << "dn: cn=mx.example.org,ou=servers,o=dtrust\n"
                          "changetype: modify\nadd: dtrustMailDomain\n"
@@ -412,24 +404,23 @@ TEST_F(EmbeddedDirectoryTest, ServiceIdentityWritesBelowTheBaseEntryOnly) {
                          "replace: o\no: dtrust\n";
   const CommandResult modified = RunCommand(
       {"ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", uri, "-c", "-f", ldif});
-  EXPECT_EQ(modified.exit_code, 50) << modified.output;  // insufficientAccess
+  EXPECT_EQ(modified.exit_code(), 50) << modified.out;  // insufficientAccess
   // Only the second change (-c: go on after errors) was refused.
-  EXPECT_EQ(CountOf(modified.output, "Insufficient access"), 1)
-      << modified.output;
+  EXPECT_EQ(CountOf(modified.out, "Insufficient access"), 1) << modified.out;
   const CommandResult server =
       RunCommand({"ldapsearch", "-LLL", "-Q", "-Y", "EXTERNAL", "-H", uri, "-b",
                   "cn=mx.example.org,ou=servers,o=dtrust", "-s", "base",
                   "dtrustMailDomain"});
-  EXPECT_THAT(server.output, HasSubstr("dtrustMailDomain: example.net\n"));
+  EXPECT_THAT(server.out, HasSubstr("dtrustMailDomain: example.net\n"));
   const CommandResult deleted =
       RunCommand({"ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", uri, "o=dtrust"});
-  EXPECT_EQ(deleted.exit_code, 50) << deleted.output;
+  EXPECT_EQ(deleted.exit_code(), 50) << deleted.out;
   ExpectServerPresent(uri, "o=dtrust");
   const CommandResult removed =
       RunCommand({"ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", uri,
                   "cn=mx.example.org,ou=servers,o=dtrust"});
-  EXPECT_EQ(removed.exit_code, 0) << removed.output;
-  EXPECT_EQ(Search(uri, "o=dtrust").exit_code, 0);
+  EXPECT_EQ(removed.exit_code(), 0) << removed.out;
+  EXPECT_EQ(Search(uri, "o=dtrust").exit_code(), 0);
 }
 
 // dtrustd follows the directory with RFC 4533 refreshAndPersist.
@@ -449,7 +440,7 @@ TEST_F(EmbeddedDirectoryTest, ServiceIdentityCanFollowChangesWithContentSync) {
   EXPECT_THAT(search.output(), HasSubstr("# cookie: rid=000,csn="));
 
   const CommandResult added = AddServer(uri, "o=dtrust");
-  ASSERT_EQ(added.exit_code, 0) << added.output;
+  ASSERT_EQ(added.exit_code(), 0) << added.out;
   EXPECT_TRUE(search.ReadUntil("dn: cn=mx.example.org,ou=servers,o=dtrust\n",
                                absl::Seconds(5)))
       << search.output();
@@ -462,31 +453,31 @@ TEST_F(EmbeddedDirectoryTest, ReturningConsumerGetsDeletesFromTheSessionLog) {
       EmbeddedDirectory::Start(Options());
   ASSERT_TRUE(directory.ok()) << directory.status();
   const std::string& uri = (*directory)->ldap_uri();
-  ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code, 0);
+  ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code(), 0);
   const std::vector<std::string> sync_search = {
       "ldapsearch", "-Q",           "-Y", "EXTERNAL", "-H", uri,
       "-o",         "ldif-wrap=no", "-b", "o=dtrust", "-E"};
   std::vector<std::string> first = sync_search;
   first.insert(first.end(), {"!sync=ro", "(objectClass=*)", "1.1"});
   const CommandResult refresh = RunCommand(first);
-  ASSERT_EQ(refresh.exit_code, 0) << refresh.output;
-  const size_t at = refresh.output.rfind("# cookie: ");
-  ASSERT_NE(at, std::string::npos) << refresh.output;
+  ASSERT_EQ(refresh.exit_code(), 0) << refresh.out;
+  const size_t at = refresh.out.rfind("# cookie: ");
+  ASSERT_NE(at, std::string::npos) << refresh.out;
   const std::string cookie =
-      refresh.output.substr(at + 10, refresh.output.find('\n', at) - at - 10);
+      refresh.out.substr(at + 10, refresh.out.find('\n', at) - at - 10);
 
   const CommandResult deleted =
       RunCommand({"ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", uri,
                   "cn=mx.example.org,ou=servers,o=dtrust"});
-  ASSERT_EQ(deleted.exit_code, 0) << deleted.output;
+  ASSERT_EQ(deleted.exit_code(), 0) << deleted.out;
   std::vector<std::string> again = sync_search;
   again.insert(again.end(),
                {absl::StrCat("!sync=ro/", cookie), "(objectClass=*)", "1.1"});
   const CommandResult changes = RunCommand(again);
-  ASSERT_EQ(changes.exit_code, 0) << changes.output;
-  EXPECT_THAT(changes.output,
+  ASSERT_EQ(changes.exit_code(), 0) << changes.out;
+  EXPECT_THAT(changes.out,
               HasSubstr("# following UUIDs no longer match the search"));
-  EXPECT_THAT(changes.output, Not(HasSubstr("dn: ")));
+  EXPECT_THAT(changes.out, Not(HasSubstr("dn: ")));
 }
 
 TEST_F(EmbeddedDirectoryTest, AnonymousAndOtherUsersSeeNothing) {
@@ -494,23 +485,23 @@ TEST_F(EmbeddedDirectoryTest, AnonymousAndOtherUsersSeeNothing) {
       EmbeddedDirectory::Start(Options());
   ASSERT_TRUE(directory.ok()) << directory.status();
   const std::string& uri = (*directory)->ldap_uri();
-  ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code, 0);
+  ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code(), 0);
 
   CommandResult anonymous =
       RunCommand({"ldapsearch", "-LLL", "-x", "-H", uri, "-b", "o=dtrust", "-s",
                   "sub", "(objectClass=*)"});
-  EXPECT_EQ(anonymous.exit_code, 32) << anonymous.output;  // noSuchObject
-  EXPECT_THAT(anonymous.output, Not(HasSubstr("dn:")));
+  EXPECT_EQ(anonymous.exit_code(), 32) << anonymous.out;  // noSuchObject
+  EXPECT_THAT(anonymous.out, Not(HasSubstr("dn:")));
   CommandResult root_dse = RunCommand(
       {"ldapsearch", "-LLL", "-x", "-H", uri, "-b", "", "-s", "base", "+"});
-  EXPECT_THAT(root_dse.output, Not(HasSubstr("namingContexts")));
+  EXPECT_THAT(root_dse.out, Not(HasSubstr("namingContexts")));
   const std::string ldif = tmp_.path() + "/anonymous.ldif";
   std::ofstream(ldif) << "dn: ou=anonymous,o=dtrust\n"
                          "objectClass: organizationalUnit\nou: anonymous\n";
   CommandResult anonymous_write =
       RunCommand({"ldapadd", "-x", "-H", uri, "-f", ldif});
-  EXPECT_EQ(anonymous_write.exit_code, 8)  // strongerAuthRequired
-      << anonymous_write.output;
+  EXPECT_EQ(anonymous_write.exit_code(), 8)  // strongerAuthRequired
+      << anonymous_write.out;
 
   if (geteuid() != 0) GTEST_SKIP() << "needs root to act as another uid";
   // Let uid 65534 reach the socket (DIR 0700 and the socket's 0600 keep it
@@ -525,8 +516,8 @@ TEST_F(EmbeddedDirectoryTest, AnonymousAndOtherUsersSeeNothing) {
   whoami.insert(whoami.end(),
                 {"ldapwhoami", "-Q", "-Y", "EXTERNAL", "-H", uri});
   CommandResult identity = RunCommand(whoami);
-  ASSERT_EQ(identity.exit_code, 0) << identity.output;
-  EXPECT_EQ(identity.output,
+  ASSERT_EQ(identity.exit_code(), 0) << identity.out;
+  EXPECT_EQ(identity.out,
             "dn:gidNumber=65534+uidNumber=65534,cn=peercred,cn=external,"
             "cn=auth\n");
   std::vector<std::string> search = as_nobody;
@@ -534,14 +525,14 @@ TEST_F(EmbeddedDirectoryTest, AnonymousAndOtherUsersSeeNothing) {
                 {"ldapsearch", "-LLL", "-Q", "-Y", "EXTERNAL", "-H", uri, "-b",
                  "o=dtrust", "-s", "sub", "(objectClass=*)"});
   CommandResult other = RunCommand(search);
-  EXPECT_EQ(other.exit_code, 32) << other.output;
-  EXPECT_THAT(other.output, Not(HasSubstr("dn:")));
+  EXPECT_EQ(other.exit_code(), 32) << other.out;
+  EXPECT_THAT(other.out, Not(HasSubstr("dn:")));
   std::vector<std::string> add = as_nobody;
   add.insert(add.end(),
              {"ldapadd", "-Q", "-Y", "EXTERNAL", "-H", uri, "-f", ldif});
   CommandResult other_write = RunCommand(add);
-  EXPECT_EQ(other_write.exit_code, 50)  // insufficientAccess
-      << other_write.output;
+  EXPECT_EQ(other_write.exit_code(), 50)  // insufficientAccess
+      << other_write.out;
 }
 
 TEST_F(EmbeddedDirectoryTest, DataPersistsAcrossStopAndStart) {
@@ -553,14 +544,14 @@ TEST_F(EmbeddedDirectoryTest, DataPersistsAcrossStopAndStart) {
     ASSERT_TRUE(directory.ok()) << directory.status();
     uri = (*directory)->ldap_uri();
     first_pid = (*directory)->slapd_pid();
-    ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code, 0);
+    ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code(), 0);
     (*directory)->Stop();
     EXPECT_EQ((*directory)->slapd_pid(), -1);
     (*directory)->Stop();  // Idempotent.
   }
   ASSERT_GT(first_pid, 0);
   EXPECT_EQ(kill(first_pid, 0), -1);
-  EXPECT_NE(Search(uri, "o=dtrust").exit_code, 0);
+  EXPECT_NE(Search(uri, "o=dtrust").exit_code(), 0);
 
   // Same base DN spelt differently is the same directory.
   absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> again =
@@ -588,8 +579,8 @@ TEST_F(EmbeddedDirectoryTest, IndexesAPreSyncDatabaseForContentSyncOnce) {
         EmbeddedDirectory::Start(Options());
     ASSERT_TRUE(unindexed.ok()) << unindexed.status();
     const CommandResult missed = Find((*unindexed)->ldap_uri(), by_uuid);
-    EXPECT_EQ(missed.exit_code, 0) << missed.output;
-    ASSERT_THAT(missed.output, Not(HasSubstr("dn:")));
+    EXPECT_EQ(missed.exit_code(), 0) << missed.out;
+    ASSERT_THAT(missed.out, Not(HasSubstr("dn:")));
     ASSERT_EQ(unlink(marker_.c_str()), 0);
   }
 
@@ -604,20 +595,20 @@ TEST_F(EmbeddedDirectoryTest, IndexesAPreSyncDatabaseForContentSyncOnce) {
                       "slapindex of entryUUID entryCSN"),
               1);
     const CommandResult found = Find(uri, by_uuid);
-    EXPECT_EQ(found.exit_code, 0) << found.output;
-    EXPECT_EQ(found.output, old_dn + "\n");
+    EXPECT_EQ(found.exit_code(), 0) << found.out;
+    EXPECT_EQ(found.out, old_dn + "\n");
 
     const CommandResult entry = RunCommand(
         {"ldapsearch", "-LLL", "-Q", "-Y", "EXTERNAL", "-H", uri, "-b",
          "cn=mx.example.org,ou=servers,o=dtrust", "-s", "base", "entryCSN"});
-    const size_t at = entry.output.find("entryCSN: ");
-    ASSERT_NE(at, std::string::npos) << entry.output;
+    const size_t at = entry.out.find("entryCSN: ");
+    ASSERT_NE(at, std::string::npos) << entry.out;
     const std::string csn =
-        entry.output.substr(at + 10, entry.output.find('\n', at) - at - 10);
+        entry.out.substr(at + 10, entry.out.find('\n', at) - at - 10);
     const CommandResult by_csn =
         Find(uri, absl::StrCat("(entryCSN=", csn, ")"));
-    EXPECT_EQ(by_csn.exit_code, 0) << by_csn.output;
-    EXPECT_EQ(by_csn.output, old_dn + "\n");
+    EXPECT_EQ(by_csn.exit_code(), 0) << by_csn.out;
+    EXPECT_EQ(by_csn.out, old_dn + "\n");
   }
 
   // Indexed once: the marker stops a second slapindex.
@@ -627,7 +618,7 @@ TEST_F(EmbeddedDirectoryTest, IndexesAPreSyncDatabaseForContentSyncOnce) {
   const std::string log = ReadFile(data_dir_ + "/slapd.log");
   EXPECT_EQ(CountOf(log, "slapindex"), 1);
   EXPECT_EQ(CountOf(log, "starting slapd"), 3);
-  EXPECT_EQ(Find(uri, by_uuid).output, old_dn + "\n");
+  EXPECT_EQ(Find(uri, by_uuid).out, old_dn + "\n");
 }
 
 TEST_F(EmbeddedDirectoryTest, FailedReindexKeepsSlapdFromStarting) {
@@ -650,7 +641,7 @@ TEST_F(EmbeddedDirectoryTest, FailedReindexKeepsSlapdFromStarting) {
   EXPECT_TRUE(std::filesystem::exists(marker_));
   EXPECT_EQ(
       Find((*directory)->ldap_uri(), absl::StrCat("(entryUUID=", kOldUuid, ")"))
-          .output,
+          .out,
       "dn: cn=mx.example.org,ou=servers,o=dtrust\n\n");
 }
 
@@ -663,7 +654,7 @@ TEST_F(EmbeddedDirectoryTest, SecondInstanceOnTheSameDirIsRefused) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(second.status().message(), HasSubstr("is in use"));
   EXPECT_THAT(second.status().message(), HasSubstr(data_dir_));
-  EXPECT_EQ(Search((*first)->ldap_uri(), "o=dtrust").exit_code, 0);
+  EXPECT_EQ(Search((*first)->ldap_uri(), "o=dtrust").exit_code(), 0);
 }
 
 TEST_F(EmbeddedDirectoryTest, RestartsSlapdWhenItDies) {
@@ -671,7 +662,7 @@ TEST_F(EmbeddedDirectoryTest, RestartsSlapdWhenItDies) {
       EmbeddedDirectory::Start(Options());
   ASSERT_TRUE(directory.ok()) << directory.status();
   const std::string& uri = (*directory)->ldap_uri();
-  ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code, 0);
+  ASSERT_EQ(AddServer(uri, "o=dtrust").exit_code(), 0);
   const pid_t killed = (*directory)->slapd_pid();
   ASSERT_EQ(KillPid(killed, SIGKILL), 0);
 
@@ -680,7 +671,7 @@ TEST_F(EmbeddedDirectoryTest, RestartsSlapdWhenItDies) {
   while (absl::Now() < deadline) {
     restarted = (*directory)->slapd_pid();
     if (restarted > 0 && restarted != killed &&
-        Search(uri, "o=dtrust").exit_code == 0) {
+        Search(uri, "o=dtrust").exit_code() == 0) {
       break;
     }
     absl::SleepFor(absl::Milliseconds(50));
@@ -699,9 +690,9 @@ TEST_F(EmbeddedDirectoryTest, DataDirKeepsItsBaseDn) {
         RunCommand({"ldapsearch", "-LLL", "-Q", "-Y", "EXTERNAL", "-H",
                     (*directory)->ldap_uri(), "-b", "dc=example,dc=org", "-s",
                     "base", "objectClass"});
-    EXPECT_EQ(base.exit_code, 0) << base.output;
-    EXPECT_THAT(base.output, HasSubstr("objectClass: domain\n"));
-    EXPECT_THAT(base.output, HasSubstr("objectClass: dcObject\n"));
+    EXPECT_EQ(base.exit_code(), 0) << base.out;
+    EXPECT_THAT(base.out, HasSubstr("objectClass: domain\n"));
+    EXPECT_THAT(base.out, HasSubstr("objectClass: dcObject\n"));
     EXPECT_EQ((*directory)->service_dn(), "cn=dtrustd,dc=example,dc=org");
   }
   absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> other =
@@ -717,9 +708,9 @@ TEST_F(EmbeddedDirectoryTest, BaseDnWithSpecialCharacters) {
       EmbeddedDirectory::Start(Options(base));
   ASSERT_TRUE(directory.ok()) << directory.status();
   CommandResult found = Search((*directory)->ldap_uri(), base);
-  EXPECT_EQ(found.exit_code, 0) << found.output;
+  EXPECT_EQ(found.exit_code(), 0) << found.out;
   CommandResult added = AddServer((*directory)->ldap_uri(), base);
-  EXPECT_EQ(added.exit_code, 0) << added.output;
+  EXPECT_EQ(added.exit_code(), 0) << added.out;
 }
 
 TEST_F(EmbeddedDirectoryTest, RejectsBadOptionsBeforeTouchingTheDisk) {
@@ -747,7 +738,7 @@ TEST_F(EmbeddedDirectoryTest, FailedStartReleasesTheDataDir) {
 
   directory = EmbeddedDirectory::Start(Options());
   ASSERT_TRUE(directory.ok()) << directory.status();
-  EXPECT_EQ(Search((*directory)->ldap_uri(), "o=dtrust").exit_code, 0);
+  EXPECT_EQ(Search((*directory)->ldap_uri(), "o=dtrust").exit_code(), 0);
 }
 
 TEST_F(EmbeddedDirectoryTest, SlapdDiesWithItsOwner) {
@@ -808,7 +799,7 @@ TEST_F(EmbeddedDirectoryTest, ReplacesTheStaleSocketOfAKilledRun) {
   absl::StatusOr<std::unique_ptr<EmbeddedDirectory>> directory =
       EmbeddedDirectory::Start(Options());
   ASSERT_TRUE(directory.ok()) << directory.status();
-  EXPECT_EQ(Search((*directory)->ldap_uri(), "o=dtrust").exit_code, 0);
+  EXPECT_EQ(Search((*directory)->ldap_uri(), "o=dtrust").exit_code(), 0);
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "tests/server/postfix/test_client.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_directory.h"
+#include "tests/testing/run_command.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust {
@@ -191,24 +192,12 @@ TEST_P(SocketmapServiceTest, AnswerOverPostfixsLimitIsTemporary) {
   EXPECT_THAT(reply, HasSubstr("over the socketmap limit of 100000"));
 }
 
-// Runs `command` through the shell; its exit status and output (both
-// streams).
-struct CommandResult {
-  int exit_status = -1;
-  std::string output{};
-};
-CommandResult RunCommand(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    result.output.append(buffer, n);
-  }
-  const int status = pclose(pipe);
-  result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+// Runs `command` through the shell, its stderr merged into its stdout.
+testing::CommandResult RunShellCommand(const std::string& command) {
+  absl::StatusOr<testing::CommandResult> result =
+      testing::RunCommand("/tmp", {"/bin/sh", "-c", command + " 2>&1"});
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.value_or(testing::CommandResult());
 }
 
 TEST_P(SocketmapServiceTest, RealPostmapGetsTheAnswers) {
@@ -231,23 +220,23 @@ TEST_P(SocketmapServiceTest, RealPostmapGetsTheAnswers) {
                        : absl::StrCat("inet:", address.host, ":", address.port),
                    ":", kMapName);
   const auto postmap = [&](const std::string& key) {
-    return RunCommand(
+    return RunShellCommand(
         absl::StrCat(kPostmap, " -c ", dir_.path(), " -q '", key, "' ", table));
   };
-  CommandResult listed = postmap(kOrgB);
-  EXPECT_EQ(listed.exit_status, 0) << listed.output;
-  EXPECT_EQ(listed.output, absl::StrCat("fingerprint match=", Mx1Pin(), "\n"));
+  testing::CommandResult listed = postmap(kOrgB);
+  EXPECT_EQ(listed.exit_code(), 0) << listed.out;
+  EXPECT_EQ(listed.out, absl::StrCat("fingerprint match=", Mx1Pin(), "\n"));
 
-  CommandResult unlisted = postmap("org-c.example");
-  EXPECT_EQ(unlisted.exit_status, 1) << unlisted.output;
-  EXPECT_EQ(unlisted.output, "");
-  CommandResult parent = postmap(".org-b.example");
-  EXPECT_EQ(parent.exit_status, 1) << parent.output;
+  testing::CommandResult unlisted = postmap("org-c.example");
+  EXPECT_EQ(unlisted.exit_code(), 1) << unlisted.out;
+  EXPECT_EQ(unlisted.out, "");
+  testing::CommandResult parent = postmap(".org-b.example");
+  EXPECT_EQ(parent.exit_code(), 1) << parent.out;
 
   directory_.SetUnavailable(true);
-  CommandResult down = postmap(kOrgB);
-  EXPECT_NE(down.exit_status, 0) << down.output;
-  EXPECT_THAT(down.output, HasSubstr("directory unavailable"));
+  testing::CommandResult down = postmap(kOrgB);
+  EXPECT_NE(down.exit_code(), 0) << down.out;
+  EXPECT_THAT(down.out, HasSubstr("directory unavailable"));
 }
 
 TEST_P(SocketmapServiceTest, AnswerAndFailureLinesAreLimitedApart) {
