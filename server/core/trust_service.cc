@@ -98,6 +98,196 @@ bool PinMatches(const PinRecord& pin,
          *spki_sha256 == pin.spki_sha256;
 }
 
+// What was presented for verification: the certificate's fingerprints and,
+// when the certificate itself was presented, its validity.
+struct Presented {
+  std::optional<Sha256Digest> cert_sha256;
+  std::optional<Sha256Digest> spki_sha256;
+  std::optional<absl::Time> not_before;
+  std::optional<absl::Time> not_after;
+};
+
+// The presented certificate or fingerprints of `request`; InvalidArgument if
+// it gives neither or both.
+absl::StatusOr<Presented> ReadPresented(const VerifyRequest& request) {
+  Presented presented;
+  if (!request.certificate_der.empty()) {
+    if (request.cert_sha256 || request.spki_sha256) {
+      return absl::InvalidArgumentError(
+          "give the presented certificate or its fingerprints, not both");
+    }
+    DTRUST_ASSIGN_OR_RETURN(const Certificate certificate,
+                            Certificate::FromDer(request.certificate_der));
+    presented.cert_sha256 = certificate.sha256();
+    presented.spki_sha256 = certificate.spki_sha256();
+    presented.not_before = certificate.not_before();
+    presented.not_after = certificate.not_after();
+  } else if (request.cert_sha256 || request.spki_sha256) {
+    presented.cert_sha256 = request.cert_sha256;
+    presented.spki_sha256 = request.spki_sha256;
+  } else {
+    return absl::InvalidArgumentError(
+        "nothing to verify: give the presented certificate or its sha256 "
+        "and/or spki-sha256 fingerprint");
+  }
+  return presented;
+}
+
+// The server and mail domain a verification expects, normalized; empty
+// expects nothing.
+struct Expectation {
+  std::string server;
+  std::string domain;
+};
+
+absl::StatusOr<Expectation> ReadExpectation(const VerifyRequest& request) {
+  Expectation expected;
+  DTRUST_ASSIGN_OR_RETURN(
+      expected.server,
+      NormalizeOptional(request.expected_server, "expected server name"));
+  DTRUST_ASSIGN_OR_RETURN(
+      expected.domain,
+      NormalizeOptional(request.expected_domain, "expected mail domain"));
+  return expected;
+}
+
+// What one matching pin says about the presented certificate.
+struct PinJudgement {
+  Verdict verdict = Verdict::kTrusted;
+  // Validity of the certificate in question, when known.
+  std::optional<absl::Time> not_before;
+  std::optional<absl::Time> not_after;
+  // Whether the presented sha256 names the pinned certificate exactly.
+  bool same_certificate = false;
+};
+
+// Judges `pin` of `server`, which matches what was `presented`, at `now`.
+PinJudgement JudgePin(const ServerRecord& server, const PinRecord& pin,
+                      const Presented& presented, const Expectation& expected,
+                      absl::Time now) {
+  PinJudgement judgement;
+  // Dates are those of the certificate in question: the presented one,
+  // or the published one when the presented digest names it exactly.
+  // A key pin matched by its key alone has no certificate dates to check.
+  judgement.same_certificate =
+      presented.cert_sha256 && *presented.cert_sha256 == pin.cert_sha256;
+  judgement.not_before = presented.not_before;
+  judgement.not_after = presented.not_after;
+  if (!judgement.not_before && judgement.same_certificate) {
+    judgement.not_before = pin.not_before;
+    judgement.not_after = pin.not_after;
+  }
+  const std::optional<absl::Time>& not_before = judgement.not_before;
+  const std::optional<absl::Time>& not_after = judgement.not_after;
+  if (!expected.server.empty() && server.name != expected.server) {
+    judgement.verdict = Verdict::kWrongServer;
+  } else if (!expected.domain.empty() &&
+             !std::binary_search(server.domains.begin(), server.domains.end(),
+                                 expected.domain)) {
+    judgement.verdict = Verdict::kWrongDomain;
+  } else if (not_before && now < *not_before) {
+    judgement.verdict = Verdict::kNotYetValid;
+  } else if (not_after && now > *not_after) {
+    judgement.verdict = Verdict::kExpired;
+  } else if (pin.window.not_before && now < *pin.window.not_before) {
+    judgement.verdict = Verdict::kPinNotYetActive;
+  } else if (pin.window.not_after && now > *pin.window.not_after) {
+    judgement.verdict = Verdict::kPinExpired;
+  }
+  return judgement;
+}
+
+// The matching pin that came closest to trusting what was presented.
+struct BestMatch {
+  ServerRecord* server = nullptr;  // Null: no pin matched.
+  PinRecord* pin = nullptr;
+  PinJudgement judgement;
+  // The first server with a pin that did not match (its key is published,
+  // but pinned by certificate); empty if none.
+  std::string key_only_server;
+};
+
+// Judges every pin of `candidates` (sorted by name); the first of the
+// best-ranked wins.
+BestMatch FindBestMatch(std::vector<ServerRecord>& candidates,
+                        const Presented& presented, const Expectation& expected,
+                        absl::Time now) {
+  BestMatch best;
+  for (ServerRecord& candidate : candidates) {
+    for (PinRecord& pin : candidate.pins) {
+      if (!PinMatches(pin, presented.cert_sha256, presented.spki_sha256)) {
+        if (best.key_only_server.empty()) best.key_only_server = candidate.name;
+        continue;
+      }
+      PinJudgement judgement =
+          JudgePin(candidate, pin, presented, expected, now);
+      if (best.pin == nullptr ||
+          Rank(judgement.verdict) < Rank(best.judgement.verdict)) {
+        best.server = &candidate;
+        best.pin = &pin;
+        best.judgement = std::move(judgement);
+      }
+    }
+  }
+  return best;
+}
+
+// The reason for kNotPublished.
+std::string ExplainNotPublished(const Presented& presented,
+                                absl::string_view key_only_server) {
+  std::string reason =
+      absl::StrCat(Describe(presented.cert_sha256, presented.spki_sha256),
+                   " is not published");
+  if (!key_only_server.empty()) {
+    absl::StrAppend(&reason, "; its public key is published for ",
+                    key_only_server, " but pinned by certificate, not by key");
+  }
+  return reason;
+}
+
+// The reason for the `judgement` of `pin` of `server`.
+std::string ExplainVerdict(const Presented& presented,
+                           const Expectation& expected,
+                           const ServerRecord& server, const PinRecord& pin,
+                           const PinJudgement& judgement) {
+  std::string reason = absl::StrCat(
+      Describe(presented.cert_sha256, presented.spki_sha256),
+      " is published for ", server.name, " (pinned by ",
+      pin.kind == PinKind::kPublicKey ? "public key" : "certificate", ")");
+  switch (judgement.verdict) {
+    case Verdict::kTrusted:
+    case Verdict::kNotPublished:
+      break;
+    case Verdict::kWrongServer:
+      absl::StrAppend(&reason, ", not for ", expected.server);
+      break;
+    case Verdict::kWrongDomain:
+      absl::StrAppend(&reason, ", which serves ",
+                      server.domains.empty()
+                          ? "no mail domain"
+                          : absl::StrJoin(server.domains, ", "),
+                      ", not ", expected.domain);
+      break;
+    case Verdict::kExpired:
+      absl::StrAppend(&reason, " but expired at ",
+                      Rfc3339(*judgement.not_after));
+      break;
+    case Verdict::kNotYetValid:
+      absl::StrAppend(&reason, " but is not valid before ",
+                      Rfc3339(*judgement.not_before));
+      break;
+    case Verdict::kPinNotYetActive:
+      absl::StrAppend(&reason, " but its pin is not active before ",
+                      Rfc3339(*pin.window.not_before));
+      break;
+    case Verdict::kPinExpired:
+      absl::StrAppend(&reason, " but its pin window ended at ",
+                      Rfc3339(*pin.window.not_after));
+      break;
+  }
+  return reason;
+}
+
 }  // namespace
 
 std::optional<std::string> TrustService::ProofRequiredBecause(
@@ -146,51 +336,44 @@ absl::string_view VerdictName(Verdict verdict) {
   return "NOT_PUBLISHED";
 }
 
-absl::StatusOr<PublishResult> TrustService::Publish(
-    const PublishRequest& request) {
-  // Validate everything before writing anything.
-  DTRUST_ASSIGN_OR_RETURN(const std::string server,
-                          NormalizeDnsName(request.server, "server name"));
-  DTRUST_ASSIGN_OR_RETURN(const std::vector<std::string> domains,
-                          NormalizeDomains(request.domains));
-  DTRUST_ASSIGN_OR_RETURN(const Certificate certificate,
-                          Certificate::FromDer(request.certificate_der));
-  DTRUST_RETURN_IF_ERROR(CheckWindow(request.window, certificate));
-  PinProvenance provenance = PinProvenance::kAsserted;
-  if (!request.challenge.empty() || !request.possession_signature.empty()) {
-    if (request.challenge.empty() || request.possession_signature.empty()) {
-      return absl::InvalidArgumentError(
-          "proof of possession needs both the challenge and the signature");
-    }
-    DTRUST_RETURN_IF_ERROR(
-        challenges_.Verify(request.challenge,
-                           PossessionTerms{.server = server,
-                                           .domains = domains,
-                                           .kind = request.kind,
-                                           .window = request.window,
-                                           .cert_sha256 = certificate.sha256()},
-                           certificate, request.possession_signature));
-    provenance = PinProvenance::kPossessionProven;
+absl::StatusOr<PinProvenance> TrustService::CheckPossession(
+    const PublishRequest& request, const PossessionTerms& terms,
+    const Certificate& certificate) {
+  if (request.challenge.empty() && request.possession_signature.empty()) {
+    return PinProvenance::kAsserted;
   }
+  if (request.challenge.empty() || request.possession_signature.empty()) {
+    return absl::InvalidArgumentError(
+        "proof of possession needs both the challenge and the signature");
+  }
+  DTRUST_RETURN_IF_ERROR(challenges_.Verify(
+      request.challenge, terms, certificate, request.possession_signature));
+  return PinProvenance::kPossessionProven;
+}
 
-  PublishResult result;
-  DTRUST_ASSIGN_OR_RETURN(std::optional<ServerRecord> existing,
-                          directory_->GetServer(server));
-  if (provenance == PinProvenance::kAsserted) {
-    std::vector<std::string> served = domains;
-    if (existing) {
-      served.insert(served.end(), existing->domains.begin(),
-                    existing->domains.end());
-    }
-    if (std::optional<std::string> because =
-            ProofRequiredBecause(server, served)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          *because,
-          ", whose servers need proof of possession (dtrustd "
-          "--require-proof-for): publish it with the certificate's private "
-          "key (dtrust publish --key KEY-FILE)"));
-    }
+absl::Status TrustService::CheckProofNotRequired(
+    absl::string_view server, const std::vector<std::string>& domains,
+    const std::optional<ServerRecord>& existing) const {
+  std::vector<std::string> served = domains;
+  if (existing) {
+    served.insert(served.end(), existing->domains.begin(),
+                  existing->domains.end());
   }
+  if (std::optional<std::string> because =
+          ProofRequiredBecause(server, served)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        *because,
+        ", whose servers need proof of possession (dtrustd "
+        "--require-proof-for): publish it with the certificate's private "
+        "key (dtrust publish --key KEY-FILE)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerRecord> TrustService::EnsureServerServes(
+    const std::string& server, const std::vector<std::string>& domains,
+    std::optional<ServerRecord> existing,
+    std::vector<std::string>* domains_added) {
   if (!existing) {
     if (domains.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -199,7 +382,7 @@ absl::StatusOr<PublishResult> TrustService::Publish(
     }
     const absl::Status created = directory_->CreateServer(server, domains);
     if (created.ok()) {
-      result.domains_added = domains;
+      *domains_added = domains;
     } else if (!absl::IsAlreadyExists(created)) {  // Else a concurrent publish.
       return created;
     }
@@ -214,10 +397,67 @@ absl::StatusOr<PublishResult> TrustService::Publish(
                       existing->domains.end(), std::back_inserter(missing));
   if (!missing.empty()) {
     DTRUST_RETURN_IF_ERROR(directory_->AddDomains(server, missing));
-    result.domains_added.insert(result.domains_added.end(), missing.begin(),
-                                missing.end());
+    domains_added->insert(domains_added->end(), missing.begin(), missing.end());
   }
+  return *std::move(existing);
+}
 
+absl::Status TrustService::StorePin(const ServerRecord& existing,
+                                    const PinRecord& pin,
+                                    PublishResult* result) {
+  const auto published = std::find_if(
+      existing.pins.begin(), existing.pins.end(),
+      [&](const PinRecord& p) { return p.cert_sha256 == pin.cert_sha256; });
+  if (published == existing.pins.end()) {
+    const absl::Status added = directory_->AddPin(existing.name, pin);
+    if (absl::IsAlreadyExists(added)) {
+      result->outcome = PublishResult::Outcome::kAlreadyPublished;
+    } else if (!added.ok()) {
+      return added;
+    }
+  } else if (published->kind == pin.kind && published->window == pin.window &&
+             published->provenance >= pin.provenance) {
+    result->outcome = PublishResult::Outcome::kAlreadyPublished;
+  } else {
+    // A change without proof is asserted by whoever made it: a proof covers
+    // exactly the request it was given with.
+    DTRUST_RETURN_IF_ERROR(directory_->UpdatePin(existing.name, pin));
+    result->outcome = PublishResult::Outcome::kPinUpdated;
+    result->previous = *published;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PublishResult> TrustService::Publish(
+    const PublishRequest& request) {
+  // Validate everything before writing anything.
+  DTRUST_ASSIGN_OR_RETURN(const std::string server,
+                          NormalizeDnsName(request.server, "server name"));
+  DTRUST_ASSIGN_OR_RETURN(const std::vector<std::string> domains,
+                          NormalizeDomains(request.domains));
+  DTRUST_ASSIGN_OR_RETURN(const Certificate certificate,
+                          Certificate::FromDer(request.certificate_der));
+  DTRUST_RETURN_IF_ERROR(CheckWindow(request.window, certificate));
+  DTRUST_ASSIGN_OR_RETURN(
+      const PinProvenance provenance,
+      CheckPossession(request,
+                      PossessionTerms{.server = server,
+                                      .domains = domains,
+                                      .kind = request.kind,
+                                      .window = request.window,
+                                      .cert_sha256 = certificate.sha256()},
+                      certificate));
+
+  PublishResult result;
+  DTRUST_ASSIGN_OR_RETURN(std::optional<ServerRecord> existing,
+                          directory_->GetServer(server));
+  if (provenance == PinProvenance::kAsserted) {
+    DTRUST_RETURN_IF_ERROR(CheckProofNotRequired(server, domains, existing));
+  }
+  DTRUST_ASSIGN_OR_RETURN(
+      const ServerRecord serving,
+      EnsureServerServes(server, domains, std::move(existing),
+                         &result.domains_added));
   PinRecord pin{certificate.sha256(),
                 certificate.spki_sha256(),
                 request.kind,
@@ -228,26 +468,7 @@ absl::StatusOr<PublishResult> TrustService::Publish(
                 request.window,
                 provenance,
                 request.publisher};
-  const auto published = std::find_if(
-      existing->pins.begin(), existing->pins.end(),
-      [&](const PinRecord& p) { return p.cert_sha256 == pin.cert_sha256; });
-  if (published == existing->pins.end()) {
-    const absl::Status added = directory_->AddPin(server, pin);
-    if (absl::IsAlreadyExists(added)) {
-      result.outcome = PublishResult::Outcome::kAlreadyPublished;
-    } else if (!added.ok()) {
-      return added;
-    }
-  } else if (published->kind == pin.kind && published->window == pin.window &&
-             published->provenance >= pin.provenance) {
-    result.outcome = PublishResult::Outcome::kAlreadyPublished;
-  } else {
-    // A change without proof is asserted by whoever made it: a proof covers
-    // exactly the request it was given with.
-    DTRUST_RETURN_IF_ERROR(directory_->UpdatePin(server, pin));
-    result.outcome = PublishResult::Outcome::kPinUpdated;
-    result.previous = *published;
-  }
+  DTRUST_RETURN_IF_ERROR(StorePin(serving, pin, &result));
 
   DTRUST_ASSIGN_OR_RETURN(std::optional<ServerRecord> after,
                           directory_->GetServer(server));
@@ -333,149 +554,45 @@ absl::StatusOr<std::vector<ServerRecord>> TrustService::List(
 
 absl::StatusOr<VerifyResult> TrustService::Verify(
     const VerifyRequest& request) {
-  VerifyResult result;
-  if (!request.certificate_der.empty()) {
-    if (request.cert_sha256 || request.spki_sha256) {
-      return absl::InvalidArgumentError(
-          "give the presented certificate or its fingerprints, not both");
-    }
-    DTRUST_ASSIGN_OR_RETURN(const Certificate certificate,
-                            Certificate::FromDer(request.certificate_der));
-    result.cert_sha256 = certificate.sha256();
-    result.spki_sha256 = certificate.spki_sha256();
-    result.not_before = certificate.not_before();
-    result.not_after = certificate.not_after();
-  } else if (request.cert_sha256 || request.spki_sha256) {
-    result.cert_sha256 = request.cert_sha256;
-    result.spki_sha256 = request.spki_sha256;
-  } else {
-    return absl::InvalidArgumentError(
-        "nothing to verify: give the presented certificate or its sha256 "
-        "and/or spki-sha256 fingerprint");
-  }
-  DTRUST_ASSIGN_OR_RETURN(
-      const std::string expected_server,
-      NormalizeOptional(request.expected_server, "expected server name"));
-  DTRUST_ASSIGN_OR_RETURN(
-      const std::string expected_domain,
-      NormalizeOptional(request.expected_domain, "expected mail domain"));
-
-  const std::optional<Sha256Digest> presented_cert = result.cert_sha256;
-  const std::optional<Sha256Digest> presented_spki = result.spki_sha256;
-  const std::optional<absl::Time> presented_not_before = result.not_before;
-  const std::optional<absl::Time> presented_not_after = result.not_after;
+  DTRUST_ASSIGN_OR_RETURN(const Presented presented, ReadPresented(request));
+  DTRUST_ASSIGN_OR_RETURN(const Expectation expected, ReadExpectation(request));
   DTRUST_ASSIGN_OR_RETURN(
       std::vector<ServerRecord> candidates,
-      directory_->FindByDigest(presented_cert ? &*presented_cert : nullptr,
-                               presented_spki ? &*presented_spki : nullptr));
+      directory_->FindByDigest(
+          presented.cert_sha256 ? &*presented.cert_sha256 : nullptr,
+          presented.spki_sha256 ? &*presented.spki_sha256 : nullptr));
   std::sort(candidates.begin(), candidates.end(),
             [](const ServerRecord& a, const ServerRecord& b) {
               return a.name < b.name;
             });
+  const BestMatch best =
+      FindBestMatch(candidates, presented, expected, clock_->Now());
 
-  const absl::Time now = clock_->Now();
-  ServerRecord* best_server = nullptr;
-  PinRecord* best_pin = nullptr;
-  std::string key_only_server;  // Key published, but pinned by certificate.
-  result.verdict = Verdict::kNotPublished;
-  for (ServerRecord& candidate : candidates) {
-    for (PinRecord& pin : candidate.pins) {
-      if (!PinMatches(pin, presented_cert, presented_spki)) {
-        if (key_only_server.empty()) key_only_server = candidate.name;
-        continue;
-      }
-      // Dates are those of the certificate in question: the presented one,
-      // or the published one when the presented digest names it exactly.
-      // A key pin matched by its key alone has no certificate dates to check.
-      const bool same_certificate =
-          presented_cert && *presented_cert == pin.cert_sha256;
-      std::optional<absl::Time> not_before = presented_not_before;
-      std::optional<absl::Time> not_after = presented_not_after;
-      if (!not_before && same_certificate) {
-        not_before = pin.not_before;
-        not_after = pin.not_after;
-      }
-      Verdict verdict = Verdict::kTrusted;
-      if (!expected_server.empty() && candidate.name != expected_server) {
-        verdict = Verdict::kWrongServer;
-      } else if (!expected_domain.empty() &&
-                 !std::binary_search(candidate.domains.begin(),
-                                     candidate.domains.end(),
-                                     expected_domain)) {
-        verdict = Verdict::kWrongDomain;
-      } else if (not_before && now < *not_before) {
-        verdict = Verdict::kNotYetValid;
-      } else if (not_after && now > *not_after) {
-        verdict = Verdict::kExpired;
-      } else if (pin.window.not_before && now < *pin.window.not_before) {
-        verdict = Verdict::kPinNotYetActive;
-      } else if (pin.window.not_after && now > *pin.window.not_after) {
-        verdict = Verdict::kPinExpired;
-      }
-      if (best_pin == nullptr || Rank(verdict) < Rank(result.verdict)) {
-        result.verdict = verdict;
-        best_server = &candidate;
-        best_pin = &pin;
-        result.not_before = not_before;
-        result.not_after = not_after;
-        if (same_certificate) result.spki_sha256 = pin.spki_sha256;
-      }
-    }
-  }
-
-  result.reason = Describe(presented_cert, presented_spki);
-  if (best_pin == nullptr) {
-    absl::StrAppend(&result.reason, " is not published");
-    if (!key_only_server.empty()) {
-      absl::StrAppend(&result.reason, "; its public key is published for ",
-                      key_only_server,
-                      " but pinned by certificate, not by key");
-    }
+  VerifyResult result;
+  result.cert_sha256 = presented.cert_sha256;
+  result.spki_sha256 = presented.spki_sha256;
+  result.not_before = presented.not_before;
+  result.not_after = presented.not_after;
+  if (best.pin == nullptr) {
+    result.verdict = Verdict::kNotPublished;
+    result.reason = ExplainNotPublished(presented, best.key_only_server);
     return result;
   }
-  absl::StrAppend(
-      &result.reason, " is published for ", best_server->name, " (pinned by ",
-      best_pin->kind == PinKind::kPublicKey ? "public key" : "certificate",
-      ")");
-  switch (result.verdict) {
-    case Verdict::kTrusted:
-      break;
-    case Verdict::kWrongServer:
-      absl::StrAppend(&result.reason, ", not for ", expected_server);
-      break;
-    case Verdict::kWrongDomain:
-      absl::StrAppend(&result.reason, ", which serves ",
-                      best_server->domains.empty()
-                          ? "no mail domain"
-                          : absl::StrJoin(best_server->domains, ", "),
-                      ", not ", expected_domain);
-      break;
-    case Verdict::kExpired:
-      absl::StrAppend(&result.reason, " but expired at ",
-                      Rfc3339(*result.not_after));
-      break;
-    case Verdict::kNotYetValid:
-      absl::StrAppend(&result.reason, " but is not valid before ",
-                      Rfc3339(*result.not_before));
-      break;
-    case Verdict::kPinNotYetActive:
-      absl::StrAppend(&result.reason, " but its pin is not active before ",
-                      Rfc3339(*best_pin->window.not_before));
-      break;
-    case Verdict::kPinExpired:
-      absl::StrAppend(&result.reason, " but its pin window ended at ",
-                      Rfc3339(*best_pin->window.not_after));
-      break;
-    case Verdict::kNotPublished:
-      break;
+  result.verdict = best.judgement.verdict;
+  result.not_before = best.judgement.not_before;
+  result.not_after = best.judgement.not_after;
+  if (best.judgement.same_certificate) {
+    result.spki_sha256 = best.pin->spki_sha256;
   }
+  result.reason = ExplainVerdict(presented, expected, *best.server, *best.pin,
+                                 best.judgement);
   // The candidates are ours: move what the answer carries out of them.
-  result.server = std::move(best_server->name);
-  result.domains = std::move(best_server->domains);
-  result.pin_kind = best_pin->kind;
-  result.pin_window = best_pin->window;
-  result.provenance = best_pin->provenance;
-  result.publisher = std::move(best_pin->publisher);
+  result.server = std::move(best.server->name);
+  result.domains = std::move(best.server->domains);
+  result.pin_kind = best.pin->kind;
+  result.pin_window = best.pin->window;
+  result.provenance = best.pin->provenance;
+  result.publisher = std::move(best.pin->publisher);
   return result;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/core/certificate.h"
 #include "server/core/clock.h"
 #include "server/core/digest.h"
 #include "server/core/directory.h"
@@ -182,6 +183,29 @@ class TrustService {
   // need proof of possession, with the reason; nullopt if none does.
   std::optional<std::string> ProofRequiredBecause(
       absl::string_view server, const std::vector<std::string>& domains) const;
+  // FailedPrecondition if `server`, serving `domains` and those of its
+  // `existing` entry, may only be published with proof of possession.
+  absl::Status CheckProofNotRequired(
+      absl::string_view server, const std::vector<std::string>& domains,
+      const std::optional<ServerRecord>& existing) const;
+  // kPossessionProven if `request` carries a valid proof of possession for
+  // `terms`, kAsserted if it carries none; InvalidArgument for a partial or
+  // invalid proof.
+  absl::StatusOr<PinProvenance> CheckPossession(const PublishRequest& request,
+                                                const PossessionTerms& terms,
+                                                const Certificate& certificate);
+  // The entry of `server` (`existing`, or created now if absent, which needs
+  // `domains`) after adding the `domains` it does not serve yet; appends the
+  // domains added to `domains_added`.
+  absl::StatusOr<ServerRecord> EnsureServerServes(
+      const std::string& server, const std::vector<std::string>& domains,
+      std::optional<ServerRecord> existing,
+      std::vector<std::string>* domains_added);
+  // Adds `pin` to `existing`'s entry, or updates the pin stored there for
+  // the same certificate if it differs in kind or window or has less
+  // provenance; sets `result`'s outcome (and previous pin).
+  absl::Status StorePin(const ServerRecord& existing, const PinRecord& pin,
+                        PublishResult* result);
 
   Directory* const directory_;
   const Clock* const clock_;
