@@ -22,6 +22,23 @@ struct berval ToBerval(const std::string& text) {
   return value;
 }
 
+// Attribute names as the null-terminated list libldap's searches take.
+class AttributeList {
+ public:
+  // Points into `attributes`, which must outlive it.
+  explicit AttributeList(const std::vector<std::string>& attributes) {
+    for (const std::string& attribute : attributes) {
+      list_.push_back(const_cast<char*>(attribute.c_str()));
+    }
+    list_.push_back(nullptr);
+  }
+  // The list; null (all user attributes) when no attribute was given.
+  char** get() { return list_.size() == 1 ? nullptr : list_.data(); }
+
+ private:
+  std::vector<char*> list_;
+};
+
 // The server's diagnostic message for the last operation on `ld`.
 std::string Diagnostic(LDAP* ld) {
   char* message = nullptr;
@@ -304,17 +321,12 @@ absl::Status LdapConnection::Fail(int code, absl::string_view operation,
 absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
     const std::string& base, LdapScope scope, const std::string& filter,
     const std::vector<std::string>& attributes) {
-  std::vector<char*> attribute_list;
-  for (const std::string& attribute : attributes) {
-    attribute_list.push_back(const_cast<char*>(attribute.c_str()));
-  }
-  attribute_list.push_back(nullptr);
+  AttributeList attribute_list(attributes);
   struct timeval timeout = absl::ToTimeval(timeout_);
   LDAPMessage* raw = nullptr;
   const int rc = ldap_search_ext_s(
       ld_.get(), base.c_str(), ToLdapScope(scope), filter.c_str(),
-      attributes.empty() ? nullptr : attribute_list.data(), 0, nullptr, nullptr,
-      &timeout, LDAP_NO_LIMIT, &raw);
+      attribute_list.get(), 0, nullptr, nullptr, &timeout, LDAP_NO_LIMIT, &raw);
   LdapMessagePtr result(raw);
   if (rc != LDAP_SUCCESS) {
     return Fail(rc, absl::StrCat("search for ", filter, " under"), base);
@@ -333,68 +345,67 @@ absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
   return entries;
 }
 
+int LdapConnection::SearchPage(const PagedSearch& search, int size,
+                               const std::string& cookie,
+                               LdapMessagePtr* result) {
+  struct berval cookie_value = ToBerval(cookie);
+  LDAPControl* raw_control = nullptr;
+  const int rc = ldap_create_page_control(
+      ld_.get(), size, cookie.empty() ? nullptr : &cookie_value,
+      /*iscritical=*/0, &raw_control);
+  if (rc != LDAP_SUCCESS) return rc;
+  const std::unique_ptr<LDAPControl, void (*)(LDAPControl*)> control(
+      raw_control, ldap_control_free);
+  LDAPControl* controls[] = {control.get(), nullptr};
+  struct timeval timeout = absl::ToTimeval(timeout_);
+  LDAPMessage* raw = nullptr;
+  const int search_rc = ldap_search_ext_s(
+      ld_.get(), search.base.c_str(), ToLdapScope(search.scope),
+      search.filter.c_str(), search.attributes, 0, controls, nullptr, &timeout,
+      LDAP_NO_LIMIT, &raw);
+  result->reset(raw);
+  return search_rc;
+}
+
+absl::StatusOr<std::string> LdapConnection::NextPageCookie(
+    LDAPMessage* result, absl::string_view operation, const std::string& base) {
+  LDAPControl** raw_returned = nullptr;
+  const int parse_rc =
+      ldap_parse_result(ld_.get(), result, nullptr, nullptr, nullptr, nullptr,
+                        &raw_returned, /*freeit=*/0);
+  const std::unique_ptr<LDAPControl*, void (*)(LDAPControl**)> returned(
+      raw_returned, ldap_controls_free);
+  if (parse_rc != LDAP_SUCCESS) return Fail(parse_rc, operation, base);
+  LDAPControl* response =
+      ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, returned.get(), nullptr);
+  if (response == nullptr) return std::string();
+  ber_int_t estimate = 0;
+  struct berval next = {0, nullptr};
+  if (ldap_parse_pageresponse_control(ld_.get(), response, &estimate, &next) !=
+      LDAP_SUCCESS) {
+    return absl::InternalError(
+        absl::StrCat("LDAP ", operation, " \"", base,
+                     "\": unreadable paged results control [", uri_, "]"));
+  }
+  const BerStringPtr owner(next.bv_val);
+  return std::string(next.bv_val == nullptr ? "" : next.bv_val, next.bv_len);
+}
+
 absl::Status LdapConnection::SearchPaged(
     const std::string& base, LdapScope scope, const std::string& filter,
     const std::vector<std::string>& attributes, int page_size,
     absl::FunctionRef<absl::Status(const LdapEntry&)> on_entry) {
-  std::vector<char*> attribute_list;
-  for (const std::string& attribute : attributes) {
-    attribute_list.push_back(const_cast<char*>(attribute.c_str()));
-  }
-  attribute_list.push_back(nullptr);
+  AttributeList attribute_list(attributes);
+  const PagedSearch search{base, scope, filter, attribute_list.get()};
   const std::string operation =
       absl::StrCat("paged search for ", filter, " under");
-  // One page: the search with the paging control carrying `cookie` ("" for
-  // the first page), `size` entries at most.
-  auto search_page = [&](int size, const std::string& cookie,
-                         LdapMessagePtr* result) -> int {
-    struct berval cookie_value = ToBerval(cookie);
-    LDAPControl* raw_control = nullptr;
-    const int rc = ldap_create_page_control(
-        ld_.get(), size, cookie.empty() ? nullptr : &cookie_value,
-        /*iscritical=*/0, &raw_control);
-    if (rc != LDAP_SUCCESS) return rc;
-    const std::unique_ptr<LDAPControl, void (*)(LDAPControl*)> control(
-        raw_control, ldap_control_free);
-    LDAPControl* controls[] = {control.get(), nullptr};
-    struct timeval timeout = absl::ToTimeval(timeout_);
-    LDAPMessage* raw = nullptr;
-    const int search_rc = ldap_search_ext_s(
-        ld_.get(), base.c_str(), ToLdapScope(scope), filter.c_str(),
-        attributes.empty() ? nullptr : attribute_list.data(), 0, controls,
-        nullptr, &timeout, LDAP_NO_LIMIT, &raw);
-    result->reset(raw);
-    return search_rc;
-  };
   std::string cookie;
   do {
     LdapMessagePtr result;
-    const int rc = search_page(page_size, cookie, &result);
+    const int rc = SearchPage(search, page_size, cookie, &result);
     if (rc != LDAP_SUCCESS) return Fail(rc, operation, base);
-    // The cookie for the next page; none when this was the last one, or
-    // when the server does not page.
-    LDAPControl** raw_returned = nullptr;
-    const int parse_rc =
-        ldap_parse_result(ld_.get(), result.get(), nullptr, nullptr, nullptr,
-                          nullptr, &raw_returned, /*freeit=*/0);
-    const std::unique_ptr<LDAPControl*, void (*)(LDAPControl**)> returned(
-        raw_returned, ldap_controls_free);
-    if (parse_rc != LDAP_SUCCESS) return Fail(parse_rc, operation, base);
-    cookie.clear();
-    if (LDAPControl* response = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS,
-                                                  returned.get(), nullptr);
-        response != nullptr) {
-      ber_int_t estimate = 0;
-      struct berval next = {0, nullptr};
-      if (ldap_parse_pageresponse_control(ld_.get(), response, &estimate,
-                                          &next) != LDAP_SUCCESS) {
-        return absl::InternalError(
-            absl::StrCat("LDAP ", operation, " \"", base,
-                         "\": unreadable paged results control [", uri_, "]"));
-      }
-      const BerStringPtr owner(next.bv_val);
-      cookie.assign(next.bv_val == nullptr ? "" : next.bv_val, next.bv_len);
-    }
+    DTRUST_ASSIGN_OR_RETURN(cookie,
+                            NextPageCookie(result.get(), operation, base));
     for (LDAPMessage* message = ldap_first_entry(ld_.get(), result.get());
          message != nullptr; message = ldap_next_entry(ld_.get(), message)) {
       absl::StatusOr<LdapEntry> entry = ReadLdapEntry(ld_.get(), message);
@@ -406,7 +417,7 @@ absl::Status LdapConnection::SearchPaged(
       if (!status.ok()) {
         if (!cookie.empty()) {  // Lets the server drop the search's state.
           LdapMessagePtr ignored;
-          search_page(0, cookie, &ignored);
+          SearchPage(search, 0, cookie, &ignored);
         }
         return status;
       }

@@ -147,6 +147,25 @@ class LdapConnection {
   absl::Status Fail(int code, absl::string_view operation,
                     absl::string_view dn);
 
+  // The fixed parameters of one paged search; see SearchPaged.
+  struct PagedSearch {
+    const std::string& base;
+    LdapScope scope;
+    const std::string& filter;
+    char** attributes;  // Null-terminated; null for all user attributes.
+  };
+  // One page of `search`: the search with the paging control carrying
+  // `cookie` ("" for the first page), `size` entries at most. The LDAP
+  // result code; the result in `*result`.
+  int SearchPage(const PagedSearch& search, int size, const std::string& cookie,
+                 LdapMessagePtr* result);
+  // The paging cookie `result` returns for the next page of `operation` on
+  // `base`: empty when it was the last page, or when the server does not
+  // page.
+  absl::StatusOr<std::string> NextPageCookie(LDAPMessage* result,
+                                             absl::string_view operation,
+                                             const std::string& base);
+
   LdapPtr ld_;
   std::string uri_;
   std::string identity_;

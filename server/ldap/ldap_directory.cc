@@ -74,6 +74,105 @@ absl::Status ContainerGone(const std::string& container_dn,
                    status.message()));
 }
 
+// The entries found searching `container_dn` (ou=servers or ou=domains)
+// with `scope`, `filter` and `attributes`; NotFound there is ContainerGone.
+absl::StatusOr<std::vector<LdapEntry>> SearchContainer(
+    LdapConnection& connection, const std::string& container_dn,
+    LdapScope scope, const std::string& filter,
+    const std::vector<std::string>& attributes) {
+  absl::StatusOr<std::vector<LdapEntry>> entries =
+      connection.Search(container_dn, scope, filter, attributes);
+  if (absl::IsNotFound(entries.status())) {
+    return ContainerGone(container_dn, entries.status());
+  }
+  return entries;
+}
+
+// The parent DN of the pin entry `entry` as read, and its DnKey; nullopt,
+// logged, if the DN does not parse.
+struct ParentDn {
+  std::string dn;
+  std::string key;
+};
+std::optional<ParentDn> PinEntryParent(const LdapEntry& entry) {
+  absl::StatusOr<SplitDn> split = SplitFirstRdn(entry.dn);
+  absl::StatusOr<std::string> key =
+      split.ok() ? DnKey(split->parent) : split.status();
+  if (!key.ok()) {
+    LogWarning("ignoring pinned certificate entry \"", entry.dn,
+               "\": ", key.status().message());
+    return std::nullopt;
+  }
+  return ParentDn{std::move(split->parent), *std::move(key)};
+}
+
+// A filter for the pin entries storing `cert_sha256` or `spki_sha256`
+// (either may be null, not both).
+absl::StatusOr<std::string> PinDigestFilter(const Sha256Digest* cert_sha256,
+                                            const Sha256Digest* spki_sha256) {
+  std::string alternatives;
+  for (const auto& [attribute, digest] :
+       {std::make_pair(kCertSha256, cert_sha256),
+        std::make_pair(kSpkiSha256, spki_sha256)}) {
+    if (digest == nullptr) continue;
+    DTRUST_ASSIGN_OR_RETURN(std::string value,
+                            EscapeFilterValue(digest->ToHex()));
+    absl::StrAppend(&alternatives, "(", attribute, "=", value, ")");
+  }
+  return absl::StrCat("(&", ClassFilter(kPinClass), "(|", alternatives, "))");
+}
+
+// Pins grouped by their server's DN key: that DN as read, and the pins.
+using PinsByServer =
+    std::map<std::string, std::pair<std::string, std::vector<PinRecord>>>;
+
+// The usable pins among `entries` whose certificate digests, recomputed
+// from the certificate, are `cert_sha256` or `spki_sha256` (null matches
+// nothing), grouped by server.
+PinsByServer GroupMatchingPins(const std::vector<LdapEntry>& entries,
+                               const Sha256Digest* cert_sha256,
+                               const Sha256Digest* spki_sha256) {
+  PinsByServer by_server;
+  for (const LdapEntry& entry : entries) {
+    std::optional<PinRecord> pin = UsablePinEntry(entry);
+    if (!pin.has_value()) continue;
+    // The filter matched the stored attributes; trust only the digests
+    // recomputed from the certificate.
+    if (!(cert_sha256 != nullptr && pin->cert_sha256 == *cert_sha256) &&
+        !(spki_sha256 != nullptr && pin->spki_sha256 == *spki_sha256)) {
+      continue;
+    }
+    std::optional<ParentDn> parent = PinEntryParent(entry);
+    if (!parent.has_value()) continue;
+    auto& [server_dn, pins] = by_server[parent->key];
+    server_dn = std::move(parent->dn);
+    pins.push_back(*std::move(pin));
+  }
+  return by_server;
+}
+
+// Sets the pins of every one of `servers`, read with one search of the whole
+// `servers_dn`.
+absl::Status ReadAllPins(LdapConnection& connection,
+                         const std::string& servers_dn,
+                         std::vector<ServerEntry>& servers) {
+  DTRUST_ASSIGN_OR_RETURN(
+      std::vector<LdapEntry> pin_entries,
+      SearchContainer(connection, servers_dn, LdapScope::kSubtree,
+                      ClassFilter(kPinClass), PinAttributes()));
+  std::map<std::string, std::vector<LdapEntry>> by_parent;
+  for (LdapEntry& entry : pin_entries) {
+    std::optional<ParentDn> parent = PinEntryParent(entry);
+    if (parent.has_value()) {
+      by_parent[parent->key].push_back(std::move(entry));
+    }
+  }
+  for (ServerEntry& server : servers) {
+    server.record.pins = ParsePinEntries(by_parent[server.key]);
+  }
+  return absl::OkStatus();
+}
+
 // Creates the `containers` (each "ou=<name>,<base>") that are missing and, if
 // need be, `base` (see Connect).
 absl::Status EnsureBaseEntries(LdapConnection& connection,
@@ -211,56 +310,19 @@ absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::FindByDigest(
   if (cert_sha256 == nullptr && spki_sha256 == nullptr) {
     return std::vector<ServerRecord>();
   }
-  std::string alternatives;
-  if (cert_sha256 != nullptr) {
-    DTRUST_ASSIGN_OR_RETURN(std::string value,
-                            EscapeFilterValue(cert_sha256->ToHex()));
-    absl::StrAppend(&alternatives, "(", kCertSha256, "=", value, ")");
-  }
-  if (spki_sha256 != nullptr) {
-    DTRUST_ASSIGN_OR_RETURN(std::string value,
-                            EscapeFilterValue(spki_sha256->ToHex()));
-    absl::StrAppend(&alternatives, "(", kSpkiSha256, "=", value, ")");
-  }
-  const std::string filter =
-      absl::StrCat("(&", ClassFilter(kPinClass), "(|", alternatives, "))");
-
+  DTRUST_ASSIGN_OR_RETURN(const std::string filter,
+                          PinDigestFilter(cert_sha256, spki_sha256));
   std::vector<ServerRecord> result;
   DTRUST_RETURN_IF_ERROR(pool_.Run(
       LdapPool::Retry::kOnceIfStale,
       [&](LdapConnection& connection) -> absl::Status {
-        absl::StatusOr<std::vector<LdapEntry>> entries = connection.Search(
-            servers_dn_, LdapScope::kSubtree, filter, PinAttributes());
-        if (absl::IsNotFound(entries.status())) {
-          return ContainerGone(servers_dn_, entries.status());
-        }
-        if (!entries.ok()) return entries.status();
-        // Pins grouped by their server's DN key, and that DN as read.
-        std::map<std::string, std::pair<std::string, std::vector<PinRecord>>>
-            by_server;
-        for (const LdapEntry& entry : *entries) {
-          std::optional<PinRecord> pin = ParsePinEntry(entry);
-          if (!pin.has_value()) continue;
-          // The filter matched the stored attributes; trust only the
-          // digests recomputed from the certificate.
-          if (!(cert_sha256 != nullptr && pin->cert_sha256 == *cert_sha256) &&
-              !(spki_sha256 != nullptr && pin->spki_sha256 == *spki_sha256)) {
-            continue;
-          }
-          absl::StatusOr<SplitDn> split = SplitFirstRdn(entry.dn);
-          absl::StatusOr<std::string> key =
-              split.ok() ? DnKey(split->parent) : split.status();
-          if (!key.ok()) {
-            LogWarning("ignoring pinned certificate entry \"", entry.dn,
-                       "\": ", key.status().message());
-            continue;
-          }
-          auto& [server_dn, pins] = by_server[*key];
-          server_dn = split->parent;
-          pins.push_back(*std::move(pin));
-        }
+        DTRUST_ASSIGN_OR_RETURN(
+            const std::vector<LdapEntry> entries,
+            SearchContainer(connection, servers_dn_, LdapScope::kSubtree,
+                            filter, PinAttributes()));
         std::vector<ServerRecord> found;
-        for (auto& [key, server_pins] : by_server) {
+        for (auto& [key, server_pins] :
+             GroupMatchingPins(entries, cert_sha256, spki_sha256)) {
           auto& [server_dn, pins] = server_pins;
           DTRUST_ASSIGN_OR_RETURN(
               std::optional<ServerEntry> server,
@@ -327,15 +389,12 @@ absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::ListServers(
   DTRUST_RETURN_IF_ERROR(pool_.Run(
       LdapPool::Retry::kOnceIfStale,
       [&](LdapConnection& connection) -> absl::Status {
-        absl::StatusOr<std::vector<LdapEntry>> entries =
-            connection.Search(servers_dn_, LdapScope::kOneLevel, server_filter,
-                              ServerAttributes());
-        if (absl::IsNotFound(entries.status())) {
-          return ContainerGone(servers_dn_, entries.status());
-        }
-        if (!entries.ok()) return entries.status();
+        DTRUST_ASSIGN_OR_RETURN(
+            const std::vector<LdapEntry> entries,
+            SearchContainer(connection, servers_dn_, LdapScope::kOneLevel,
+                            server_filter, ServerAttributes()));
         std::vector<ServerEntry> servers;
-        for (const LdapEntry& entry : *entries) {
+        for (const LdapEntry& entry : entries) {
           std::optional<ServerEntry> server =
               ParseServerEntry(entry, servers_key_);
           if (server.has_value()) servers.push_back(*std::move(server));
@@ -348,25 +407,7 @@ absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::ListServers(
           }
         } else {
           // Everything: one search for all pins, sorted out by parent.
-          DTRUST_ASSIGN_OR_RETURN(
-              std::vector<LdapEntry> pin_entries,
-              connection.Search(servers_dn_, LdapScope::kSubtree,
-                                ClassFilter(kPinClass), PinAttributes()));
-          std::map<std::string, std::vector<LdapEntry>> by_parent;
-          for (LdapEntry& entry : pin_entries) {
-            absl::StatusOr<SplitDn> split = SplitFirstRdn(entry.dn);
-            absl::StatusOr<std::string> key =
-                split.ok() ? DnKey(split->parent) : split.status();
-            if (!key.ok()) {
-              LogWarning("ignoring pinned certificate entry \"", entry.dn,
-                         "\": ", key.status().message());
-              continue;
-            }
-            by_parent[*key].push_back(std::move(entry));
-          }
-          for (ServerEntry& server : servers) {
-            server.record.pins = ParsePinEntries(by_parent[server.key]);
-          }
+          DTRUST_RETURN_IF_ERROR(ReadAllPins(connection, servers_dn_, servers));
         }
         std::vector<ServerRecord> records;
         for (ServerEntry& server : servers) {
@@ -523,15 +564,12 @@ absl::StatusOr<std::vector<DomainPolicy>> LdapDirectory::ListDomainPolicies() {
   DTRUST_RETURN_IF_ERROR(pool_.Run(
       LdapPool::Retry::kOnceIfStale,
       [&](LdapConnection& connection) -> absl::Status {
-        absl::StatusOr<std::vector<LdapEntry>> entries =
-            connection.Search(domains_dn_, LdapScope::kOneLevel,
-                              ClassFilter(kDomainClass), DomainAttributes());
-        if (absl::IsNotFound(entries.status())) {
-          return ContainerGone(domains_dn_, entries.status());
-        }
-        if (!entries.ok()) return entries.status();
+        DTRUST_ASSIGN_OR_RETURN(
+            const std::vector<LdapEntry> entries,
+            SearchContainer(connection, domains_dn_, LdapScope::kOneLevel,
+                            ClassFilter(kDomainClass), DomainAttributes()));
         std::vector<DomainPolicy> policies;
-        for (const LdapEntry& entry : *entries) {
+        for (const LdapEntry& entry : entries) {
           std::optional<DomainPolicy> policy =
               ParseDomainEntry(entry, domains_key_);
           if (policy.has_value()) policies.push_back(*std::move(policy));

@@ -1,6 +1,7 @@
 #include "server/ldap/ldap_records.h"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -59,6 +60,122 @@ bool ReadDigits(absl::string_view text, size_t count, size_t* pos, int* value) {
 
 bool DigitAt(absl::string_view text, size_t pos) {
   return pos < text.size() && absl::ascii_isdigit(text[pos]);
+}
+
+// The digests a pin entry stores, in the order of kDigestAttributes.
+constexpr absl::string_view kDigestAttributes[2] = {kCertSha256, kSpkiSha256};
+using StoredDigests = std::array<Sha256Digest, 2>;
+
+// The digests `entry` stores; InvalidArgument unless each has one value.
+absl::StatusOr<StoredDigests> ReadStoredDigests(const LdapEntry& entry) {
+  StoredDigests stored;
+  for (int i = 0; i < 2; ++i) {
+    const std::vector<std::string>& values = entry.Values(kDigestAttributes[i]);
+    if (values.size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("it has ", values.size(),
+                                                     " ", kDigestAttributes[i],
+                                                     " values instead of 1"));
+    }
+    DTRUST_ASSIGN_OR_RETURN(
+        stored[i], Sha256Digest::FromHex(values[0], kDigestAttributes[i]));
+  }
+  return stored;
+}
+
+// What ParsePinEntry needs of the certificate `der`; with kFull (or when
+// the quick reading disagrees with `stored`) parsed fully into
+// `*certificate`. InvalidArgument if it does not parse.
+absl::StatusOr<CertificateFacts> ReadCertificateFacts(
+    const std::string& der, const StoredDigests& stored, PinDetail detail,
+    std::optional<Certificate>* certificate) {
+  if (detail == PinDetail::kMatching) {
+    absl::StatusOr<CertificateFacts> quick =
+        Certificate::MatchingFacts(der, "userCertificate");
+    // Anything but agreement is decided by the full parse below.
+    if (quick.ok() && quick->sha256 == stored[0] &&
+        quick->spki_sha256 == stored[1]) {
+      return *quick;
+    }
+  }
+  absl::StatusOr<Certificate> parsed =
+      Certificate::FromDer(der, "userCertificate");
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "its userCertificate does not parse: ", parsed.status().message()));
+  }
+  *certificate = *std::move(parsed);
+  return CertificateFacts{
+      (*certificate)->sha256(), (*certificate)->spki_sha256(),
+      (*certificate)->not_before(), (*certificate)->not_after()};
+}
+
+// InvalidArgument unless the `stored` digests are those of the certificate.
+absl::Status CheckStoredDigests(const StoredDigests& stored,
+                                const CertificateFacts& facts) {
+  const Sha256Digest computed[2] = {facts.sha256, facts.spki_sha256};
+  for (int i = 0; i < 2; ++i) {
+    if (stored[i] != computed[i]) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          kDigestAttributes[i], " ", stored[i].ToHex(),
+          " does not match the stored certificate, whose digest is ",
+          computed[i].ToHex()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The entry's one dtrustPinKind; InvalidArgument if it has no valid one.
+absl::StatusOr<PinKind> ReadPinKind(const LdapEntry& entry) {
+  const std::vector<std::string>& kinds = entry.Values(kPinKind);
+  std::optional<PinKind> kind;
+  if (kinds.size() == 1) {
+    kind = PinKindFromName(absl::AsciiStrToLower(kinds[0]));
+  }
+  if (!kind.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "it has no valid ", kPinKind, " (\"certificate\" or \"public-key\")"));
+  }
+  return *kind;
+}
+
+// The entry's pin window; InvalidArgument for a bound with several values
+// or one that is not a GeneralizedTime.
+absl::StatusOr<PinWindow> ReadPinWindow(const LdapEntry& entry) {
+  PinWindow window;
+  for (const auto& [attribute, bound] :
+       {std::make_pair(kPinNotBefore, &window.not_before),
+        std::make_pair(kPinNotAfter, &window.not_after)}) {
+    const std::vector<std::string>& values = entry.Values(attribute);
+    if (values.size() > 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("it has ", values.size(), " ", attribute,
+                       " values instead of at most 1"));
+    }
+    if (values.empty()) continue;
+    *bound = ParseGeneralizedTime(values[0]);
+    if (!bound->has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(attribute, " \"", absl::CHexEscape(values[0]),
+                       "\" is not a GeneralizedTime"));
+    }
+  }
+  return window;
+}
+
+// The entry's provenance; see ParsePinEntry.
+PinProvenance ReadPinProvenance(const LdapEntry& entry) {
+  const std::vector<std::string>& values = entry.Values(kPinProvenance);
+  if (values.empty()) return PinProvenance::kAsserted;
+  std::optional<PinProvenance> parsed;
+  if (values.size() == 1) {
+    parsed = PinProvenanceFromName(absl::AsciiStrToLower(values[0]));
+  }
+  if (parsed.has_value()) return *parsed;
+  LogWarning("pinned certificate entry \"", entry.dn, "\": ", kPinProvenance,
+             " is \"", absl::CHexEscape(absl::StrJoin(values, "\", \"")),
+             "\" instead of \"asserted\" or \"possession-proven\"; "
+             "treating the pin as asserted");
+  return PinProvenance::kAsserted;
 }
 
 }  // namespace
@@ -177,116 +294,43 @@ std::vector<std::string> SortedUnique(std::vector<std::string> values) {
   return values;
 }
 
-std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry,
-                                       PinDetail detail) {
-  auto skip = [&entry](absl::string_view why) -> std::optional<PinRecord> {
-    LogWarning("ignoring pinned certificate entry \"", entry.dn, "\": ", why);
-    return std::nullopt;
-  };
+absl::StatusOr<PinRecord> ParsePinEntry(const LdapEntry& entry,
+                                        PinDetail detail) {
   const std::vector<std::string>& ders = entry.Values(kCertificate);
   if (ders.size() != 1) {
-    return skip(absl::StrCat("it has ", ders.size(),
-                             " userCertificate values instead of 1"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "it has ", ders.size(), " userCertificate values instead of 1"));
   }
-  // The stored digests, then what the certificate says.
-  Sha256Digest stored[2];
-  const absl::string_view attributes[2] = {kCertSha256, kSpkiSha256};
-  for (int i = 0; i < 2; ++i) {
-    const std::vector<std::string>& values = entry.Values(attributes[i]);
-    if (values.size() != 1) {
-      return skip(absl::StrCat("it has ", values.size(), " ", attributes[i],
-                               " values instead of 1"));
-    }
-    absl::StatusOr<Sha256Digest> digest =
-        Sha256Digest::FromHex(values[0], attributes[i]);
-    if (!digest.ok()) return skip(digest.status().message());
-    stored[i] = *digest;
-  }
-  std::optional<CertificateFacts> facts;
+  DTRUST_ASSIGN_OR_RETURN(const StoredDigests stored, ReadStoredDigests(entry));
   std::optional<Certificate> certificate;
-  if (detail == PinDetail::kMatching) {
-    absl::StatusOr<CertificateFacts> quick =
-        Certificate::MatchingFacts(ders[0], "userCertificate");
-    // Anything but agreement is decided by the full parse below.
-    if (quick.ok() && quick->sha256 == stored[0] &&
-        quick->spki_sha256 == stored[1]) {
-      facts = *quick;
-    }
-  }
-  if (!facts) {
-    absl::StatusOr<Certificate> parsed =
-        Certificate::FromDer(ders[0], "userCertificate");
-    if (!parsed.ok()) {
-      return skip(absl::StrCat("its userCertificate does not parse: ",
-                               parsed.status().message()));
-    }
-    certificate = *std::move(parsed);
-    facts =
-        CertificateFacts{certificate->sha256(), certificate->spki_sha256(),
-                         certificate->not_before(), certificate->not_after()};
-  }
-  const Sha256Digest computed[2] = {facts->sha256, facts->spki_sha256};
-  for (int i = 0; i < 2; ++i) {
-    if (stored[i] != computed[i]) {
-      return skip(absl::StrCat(attributes[i], " ", stored[i].ToHex(),
-                               " does not match the stored certificate, whose "
-                               "digest is ",
-                               computed[i].ToHex()));
-    }
-  }
-  const std::vector<std::string>& kinds = entry.Values(kPinKind);
-  std::optional<PinKind> kind;
-  if (kinds.size() == 1) {
-    kind = PinKindFromName(absl::AsciiStrToLower(kinds[0]));
-  }
-  if (!kind.has_value()) {
-    return skip(absl::StrCat("it has no valid ", kPinKind,
-                             " (\"certificate\" or \"public-key\")"));
-  }
-  PinWindow window;
-  for (const auto& [attribute, bound] :
-       {std::make_pair(kPinNotBefore, &window.not_before),
-        std::make_pair(kPinNotAfter, &window.not_after)}) {
-    const std::vector<std::string>& values = entry.Values(attribute);
-    if (values.size() > 1) {
-      return skip(absl::StrCat("it has ", values.size(), " ", attribute,
-                               " values instead of at most 1"));
-    }
-    if (values.empty()) continue;
-    *bound = ParseGeneralizedTime(values[0]);
-    if (!bound->has_value()) {
-      return skip(absl::StrCat(attribute, " \"", absl::CHexEscape(values[0]),
-                               "\" is not a GeneralizedTime"));
-    }
-  }
-  PinProvenance provenance = PinProvenance::kAsserted;
-  if (const std::vector<std::string>& values = entry.Values(kPinProvenance);
-      !values.empty()) {
-    std::optional<PinProvenance> parsed;
-    if (values.size() == 1) {
-      parsed = PinProvenanceFromName(absl::AsciiStrToLower(values[0]));
-    }
-    if (parsed.has_value()) {
-      provenance = *parsed;
-    } else {
-      LogWarning("pinned certificate entry \"", entry.dn,
-                 "\": ", kPinProvenance, " is \"",
-                 absl::CHexEscape(absl::StrJoin(values, "\", \"")),
-                 "\" instead of \"asserted\" or \"possession-proven\"; "
-                 "treating the pin as asserted");
-    }
-  }
+  DTRUST_ASSIGN_OR_RETURN(
+      const CertificateFacts facts,
+      ReadCertificateFacts(ders[0], stored, detail, &certificate));
+  DTRUST_RETURN_IF_ERROR(CheckStoredDigests(stored, facts));
+  DTRUST_ASSIGN_OR_RETURN(const PinKind kind, ReadPinKind(entry));
+  DTRUST_ASSIGN_OR_RETURN(const PinWindow window, ReadPinWindow(entry));
   const std::vector<std::string>& publishers = entry.Values(kPinPublisher);
-  return PinRecord{facts->sha256,
-                   facts->spki_sha256,
-                   *kind,
-                   facts->not_before,
-                   facts->not_after,
+  return PinRecord{facts.sha256,
+                   facts.spki_sha256,
+                   kind,
+                   facts.not_before,
+                   facts.not_after,
                    certificate ? certificate->subject() : "",
                    certificate ? certificate->der() : "",
                    window,
-                   provenance,
+                   ReadPinProvenance(entry),
                    publishers.empty() ? "" : publishers[0]};
+}
+
+std::optional<PinRecord> UsablePinEntry(const LdapEntry& entry,
+                                        PinDetail detail) {
+  absl::StatusOr<PinRecord> pin = ParsePinEntry(entry, detail);
+  if (!pin.ok()) {
+    LogWarning("ignoring pinned certificate entry \"", entry.dn,
+               "\": ", pin.status().message());
+    return std::nullopt;
+  }
+  return *std::move(pin);
 }
 
 std::optional<std::string> PinServerName(absl::string_view pin_dn,
@@ -317,7 +361,7 @@ std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
 std::vector<PinRecord> ParsePinEntries(const std::vector<LdapEntry>& entries) {
   std::vector<PinRecord> pins;
   for (const LdapEntry& entry : entries) {
-    std::optional<PinRecord> pin = ParsePinEntry(entry);
+    std::optional<PinRecord> pin = UsablePinEntry(entry);
     if (pin.has_value()) pins.push_back(*std::move(pin));
   }
   std::sort(pins.begin(), pins.end(),

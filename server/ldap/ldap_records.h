@@ -58,10 +58,10 @@ std::string ToGeneralizedTime(absl::Time time);
 std::optional<absl::Time> ParseGeneralizedTime(absl::string_view text);
 
 // The pin stored in `entry` (read with PinAttributes()), with `der` set; or
-// nullopt, logged as a warning naming the DN, when the entry is malformed or
-// its digest attributes disagree with the certificate it stores (both
-// digests are recomputed from the DER). A pin window bound that is not a
-// GeneralizedTime also makes the entry malformed: such a pin is never
+// InvalidArgument saying why the entry is unusable: it is malformed or its
+// digest attributes disagree with the certificate it stores (both digests
+// are recomputed from the DER). A pin window bound that is not a
+// GeneralizedTime also makes the entry unusable: such a pin is never
 // trusted, rather than trusted without its window. Without
 // dtrustPinProvenance (entries from before dtrust recorded it) the pin is
 // kAsserted; a value other than "asserted" or "possession-proven" is logged
@@ -75,8 +75,13 @@ std::optional<absl::Time> ParseGeneralizedTime(absl::string_view text);
 // refuse further on is accepted (only an entry written around dtrustd can
 // hold one, and its writer could as well store any real certificate).
 enum class PinDetail { kFull, kMatching };
-std::optional<PinRecord> ParsePinEntry(const LdapEntry& entry,
-                                       PinDetail detail = PinDetail::kFull);
+absl::StatusOr<PinRecord> ParsePinEntry(const LdapEntry& entry,
+                                        PinDetail detail = PinDetail::kFull);
+
+// ParsePinEntry for readers that skip unusable entries: nullopt for one,
+// logged as a warning naming the DN and the reason.
+std::optional<PinRecord> UsablePinEntry(const LdapEntry& entry,
+                                        PinDetail detail = PinDetail::kFull);
 
 // The valid pins among `entries`, sorted by cert_sha256.
 std::vector<PinRecord> ParsePinEntries(const std::vector<LdapEntry>& entries);

@@ -26,7 +26,7 @@ void ApplyDtrustEntry(const LdapEntry& entry, const EntryUuid& uuid,
     const std::optional<std::string> server =
         PinServerName(entry.dn, servers_key);
     const std::optional<PinRecord> pin =
-        ParsePinEntry(entry, PinDetail::kMatching);
+        UsablePinEntry(entry, PinDetail::kMatching);
     if (server && pin) {
       index.PutPin(uuid, *server, *pin);
       return;

@@ -261,12 +261,12 @@ LdapEntry PinEntry(const testing::TestCert& cert,
 
 TEST(ParsePinEntryTest, ReadsThePinWindow) {
   const testing::TestCert cert = testing::MakeTestCert();
-  std::optional<PinRecord> pin = ParsePinEntry(PinEntry(cert, {}));
-  ASSERT_TRUE(pin.has_value());
+  absl::StatusOr<PinRecord> pin = ParsePinEntry(PinEntry(cert, {}));
+  ASSERT_TRUE(pin.ok()) << pin.status();
   EXPECT_EQ(pin->window, PinWindow{});
   pin = ParsePinEntry(
       PinEntry(cert, {{"dtrustpinnotafter", {"20270115080000Z"}}}));
-  ASSERT_TRUE(pin.has_value());
+  ASSERT_TRUE(pin.ok()) << pin.status();
   EXPECT_EQ(pin->window,
             (PinWindow{.not_after = absl::FromUnixSeconds(1800000000)}));
 }
@@ -279,11 +279,15 @@ TEST(ParsePinEntryTest, MalformedWindowSkipsThePinWithAWarning) {
            {"dtrustpinnotbefore", {"2027-01-15"}},
            {"dtrustpinnotafter", {"20271315080000Z"}},
            {"dtrustpinnotafter", {"20270115080000Z", "20280115080000Z"}}}) {
+    const absl::StatusOr<PinRecord> parsed =
+        ParsePinEntry(PinEntry(cert, {{attribute, values}}));
+    EXPECT_TRUE(absl::IsInvalidArgument(parsed.status())) << parsed.status();
     ::testing::internal::CaptureStderr();
     const std::optional<PinRecord> pin =
-        ParsePinEntry(PinEntry(cert, {{attribute, values}}));
+        UsablePinEntry(PinEntry(cert, {{attribute, values}}));
     const std::string log = ::testing::internal::GetCapturedStderr();
     EXPECT_FALSE(pin.has_value()) << values[0];
+    EXPECT_THAT(log, HasSubstr(parsed.status().message()));
     EXPECT_THAT(log, AllOf(HasSubstr("WARNING"), HasSubstr(hex),
                            HasSubstr("cn=mx1.org-b.example,ou=servers,o=x"),
                            HasSubstr(values.size() == 1 ? values[0] : "2 "),
