@@ -26,6 +26,8 @@
 #include "server/mirror/mirror.h"
 #include "server/mirror/mirrored_directory.h"
 #include "tests/server/ldap/ldap_directory_fixture.h"
+#include "tests/testing/eventually.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/slapd_fixture.h"
 #include "tests/testing/test_certs.h"
 
@@ -33,6 +35,8 @@ namespace dtrust {
 namespace {
 
 using ::dtrust::testing::CertSpec;
+using ::dtrust::testing::Eventually;
+using ::dtrust::testing::FakeClock;
 using ::dtrust::testing::LdapDirectoryFixture;
 using ::dtrust::testing::MakeTestCert;
 using ::dtrust::testing::SlapdFixture;
@@ -182,8 +186,8 @@ class LdapPollerTest : public LdapDirectoryFixture {
   }
 
   void StartPoller(const DirectoryMapping& mapping) {
-    absl::StatusOr<std::unique_ptr<LdapPoller>> poller = LdapPoller::Start(
-        Options(), mapping, kInterval, &mirror_, Clock::Real());
+    absl::StatusOr<std::unique_ptr<LdapPoller>> poller =
+        LdapPoller::Start(Options(), mapping, kInterval, &mirror_, &clock_);
     ASSERT_TRUE(poller.ok()) << poller.status();
     poller_ = *std::move(poller);
   }
@@ -200,16 +204,10 @@ class LdapPollerTest : public LdapDirectoryFixture {
   // if it never holds.
   bool WaitFor(const std::string& what,
                const std::function<bool()>& condition) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (!condition()) {
-      if (absl::Now() > deadline) {
-        ADD_FAILURE() << "timed out waiting for " << what
-                      << "; mirror error: " << mirror_.Status().last_error;
-        return false;
-      }
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return true;
+    if (Eventually(condition, absl::Seconds(10))) return true;
+    ADD_FAILURE() << "timed out waiting for " << what
+                  << "; mirror error: " << mirror_.Status().last_error;
+    return false;
   }
 
   bool Serving() { return mirror_.CheckServing().ok(); }
@@ -229,8 +227,11 @@ class LdapPollerTest : public LdapDirectoryFixture {
     ASSERT_TRUE(directory_->AddPin(server, PinFor(cert)).ok());
   }
 
-  Mirror mirror_{MirrorOptions{SyncMode::kPoll, absl::Minutes(5)},
-                 Clock::Real()};
+  // The mirror's and the poller's clock: snapshot ages and the times of
+  // MarkCurrent. (Polling intervals and the change window follow real time
+  // and the directory's timestamps.)
+  FakeClock clock_;
+  Mirror mirror_{MirrorOptions{SyncMode::kPoll, absl::Minutes(5)}, &clock_};
   std::unique_ptr<LdapPoller> poller_;  // Stopped before the mirror goes.
 };
 
@@ -350,7 +351,8 @@ TEST_F(LdapPollerTest, EntriesOlderThanTheChangeWindowStay) {
   ASSERT_TRUE(WaitFor("the first load", [&] { return Serving(); }));
   // Past the change window (the newest timestamp seen, less the search
   // time and a second): the change searches no longer return these
-  // entries, only the id listing vouches for them.
+  // entries, only the id listing vouches for them. The window follows the
+  // directory's own timestamps, so this waits for slapd's clock.
   absl::SleepFor(absl::Milliseconds(3500));
   EXPECT_THAT(ServersOf(old), ElementsAre(kServer));
   EXPECT_EQ(mirror_.index().Counts().servers, 1u);
@@ -443,13 +445,14 @@ TEST_F(LdapPollerTest, KeepsItsDataWhileTheDirectoryIsDownAndCatchesUp) {
   // The old data still answers (within --max-staleness) and ages.
   EXPECT_TRUE(Serving());
   EXPECT_THAT(ServersOf(first), ElementsAre(kServer));
-  absl::SleepFor(3 * kInterval);
-  EXPECT_GT(*mirror_.SnapshotAge(), kInterval);
+  clock_.Set(clock_.Now() + 3 * kInterval);
+  EXPECT_EQ(*mirror_.SnapshotAge(), 3 * kInterval);
 
   // Back: current again, and what changed meanwhile (here: by a writer that
   // got through first) arrives.
   ASSERT_TRUE(slapd_->Restart().ok());
-  const absl::Time restarted = absl::Now();
+  clock_.Set(clock_.Now() + kInterval);
+  const absl::Time restarted = clock_.Now();
   Connect();
   const TestCert second = MakeTestCert();
   Publish(kServer, second);
@@ -469,8 +472,8 @@ TEST_F(LdapPollerTest, FailsOverToTheNextUri) {
   // A URI nothing listens on first: the poller goes on to the next one.
   LdapOptions options = Options();
   options.uris = {"ldap://127.0.0.1:1/", slapd_->uri()};
-  absl::StatusOr<std::unique_ptr<LdapPoller>> poller = LdapPoller::Start(
-      options, ChangesOnly(), kInterval, &mirror_, Clock::Real());
+  absl::StatusOr<std::unique_ptr<LdapPoller>> poller =
+      LdapPoller::Start(options, ChangesOnly(), kInterval, &mirror_, &clock_);
   ASSERT_TRUE(poller.ok()) << poller.status();
   poller_ = *std::move(poller);
   ASSERT_TRUE(WaitFor("the first load", [&] { return Serving(); }));
@@ -506,16 +509,16 @@ TEST_F(LdapPollerTest, RefusesUnusableMappings) {
   DirectoryMapping mapping;
   mapping.id_attribute = "entry UUID";
   EXPECT_TRUE(absl::IsInvalidArgument(
-      LdapPoller::Start(Options(), mapping, kInterval, &mirror_, Clock::Real())
+      LdapPoller::Start(Options(), mapping, kInterval, &mirror_, &clock_)
           .status()));
   mapping = DirectoryMapping();
   mapping.foreign = ForeignMapping{.server_filter = "objectClass=computer"};
   EXPECT_TRUE(absl::IsInvalidArgument(
-      LdapPoller::Start(Options(), mapping, kInterval, &mirror_, Clock::Real())
+      LdapPoller::Start(Options(), mapping, kInterval, &mirror_, &clock_)
           .status()));
   EXPECT_TRUE(absl::IsInvalidArgument(
       LdapPoller::Start(Options(), DirectoryMapping(), absl::ZeroDuration(),
-                        &mirror_, Clock::Real())
+                        &mirror_, &clock_)
           .status()));
 }
 

@@ -265,7 +265,8 @@ TEST_F(LdapSyncSourceTest, ColdStartWithoutDirectoryIsNotServing) {
   Connect();
   ASSERT_TRUE(slapd_->Stop().ok());
   StartSource();
-  absl::SleepFor(absl::Milliseconds(300));
+  // Not serving once the source tried the directory and failed.
+  ASSERT_TRUE(Eventually([&] { return !mirror_.Status().last_error.empty(); }));
   EXPECT_FALSE(mirror_.Status().serving);
   EXPECT_TRUE(absl::IsUnavailable(mirror_.CheckServing()));
   ASSERT_TRUE(slapd_->Restart().ok());
