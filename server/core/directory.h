@@ -170,6 +170,52 @@ class Directory {
   virtual absl::Status RemoveDomainPolicy(absl::string_view domain) = 0;
 };
 
+// A Directory forwarding every method to another, so that a decorator states
+// only the methods it changes (as LevelDB's EnvWrapper does for Env). The
+// target is Target(): by default the Directory given at construction; a
+// decorator whose target comes later (LazyDirectory) overrides Target, and
+// its error is then each forwarded call's answer.
+//
+// Thread-safe if the target is. Does not own the target.
+class DirectoryWrapper : public Directory {
+ public:
+  // Forwards to `target`, which must outlive this object; null only for a
+  // subclass that overrides Target.
+  explicit DirectoryWrapper(Directory* target) : target_(target) {}
+
+  absl::StatusOr<std::vector<ServerRecord>> FindByDigest(
+      const Sha256Digest* cert_sha256,
+      const Sha256Digest* spki_sha256) override;
+  absl::StatusOr<std::optional<ServerRecord>> GetServer(
+      absl::string_view name) override;
+  absl::StatusOr<std::vector<ServerRecord>> ListServers(
+      const ServerFilter& filter) override;
+  absl::StatusOr<std::vector<ServerRecord>> FindServers(
+      const ServerFilter& filter) override;
+  absl::Status CreateServer(absl::string_view name,
+                            const std::vector<std::string>& domains) override;
+  absl::Status AddDomains(absl::string_view server,
+                          const std::vector<std::string>& domains) override;
+  absl::Status AddPin(absl::string_view server, const PinRecord& pin) override;
+  absl::Status UpdatePin(absl::string_view server,
+                         const PinRecord& pin) override;
+  absl::Status RemovePin(absl::string_view server,
+                         const Sha256Digest& cert_sha256) override;
+  absl::Status RemoveServer(absl::string_view name) override;
+  absl::StatusOr<std::vector<DomainPolicy>> ListDomainPolicies() override;
+  absl::StatusOr<std::optional<DomainPolicy>> GetDomainPolicy(
+      absl::string_view domain) override;
+  absl::Status PutDomainPolicy(const DomainPolicy& policy) override;
+  absl::Status RemoveDomainPolicy(absl::string_view domain) override;
+
+ protected:
+  // The Directory each call goes to.
+  virtual absl::StatusOr<Directory*> Target() { return target_; }
+
+ private:
+  Directory* const target_;
+};
+
 }  // namespace dtrust
 
 #endif  // DTRUST_SERVER_CORE_DIRECTORY_H_

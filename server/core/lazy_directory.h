@@ -6,9 +6,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
-#include <string>
-#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "server/core/clock.h"
@@ -23,43 +20,22 @@ namespace dtrust {
 //
 // Thread-safe if `connect` and the Directory it makes are. Does not own
 // `clock`, which must outlive it.
-class LazyDirectory : public Directory {
+class LazyDirectory : public DirectoryWrapper {
  public:
   using Connector = std::function<absl::StatusOr<std::unique_ptr<Directory>>()>;
 
   LazyDirectory(Connector connect, const Clock* clock,
                 absl::Duration retry_interval)
-      : connect_(std::move(connect)),
+      : DirectoryWrapper(nullptr),
+        connect_(std::move(connect)),
         clock_(clock),
         retry_interval_(retry_interval) {}
 
   // The connected Directory, connecting now if due; Unavailable otherwise.
   absl::StatusOr<Directory*> Get();
 
-  absl::StatusOr<std::vector<ServerRecord>> FindByDigest(
-      const Sha256Digest* cert_sha256,
-      const Sha256Digest* spki_sha256) override;
-  absl::StatusOr<std::optional<ServerRecord>> GetServer(
-      absl::string_view name) override;
-  absl::StatusOr<std::vector<ServerRecord>> ListServers(
-      const ServerFilter& filter) override;
-  absl::StatusOr<std::vector<ServerRecord>> FindServers(
-      const ServerFilter& filter) override;
-  absl::Status CreateServer(absl::string_view name,
-                            const std::vector<std::string>& domains) override;
-  absl::Status AddDomains(absl::string_view server,
-                          const std::vector<std::string>& domains) override;
-  absl::Status AddPin(absl::string_view server, const PinRecord& pin) override;
-  absl::Status UpdatePin(absl::string_view server,
-                         const PinRecord& pin) override;
-  absl::Status RemovePin(absl::string_view server,
-                         const Sha256Digest& cert_sha256) override;
-  absl::Status RemoveServer(absl::string_view name) override;
-  absl::StatusOr<std::vector<DomainPolicy>> ListDomainPolicies() override;
-  absl::StatusOr<std::optional<DomainPolicy>> GetDomainPolicy(
-      absl::string_view domain) override;
-  absl::Status PutDomainPolicy(const DomainPolicy& policy) override;
-  absl::Status RemoveDomainPolicy(absl::string_view domain) override;
+ protected:
+  absl::StatusOr<Directory*> Target() override { return Get(); }
 
  private:
   const Connector connect_;

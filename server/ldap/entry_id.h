@@ -3,7 +3,7 @@
 #define DTRUST_SERVER_LDAP_ENTRY_ID_H_
 
 #include "absl/strings/string_view.h"
-#include "server/mirror/mirror_index.h"
+#include "server/mirror/entry_uuid.h"
 
 namespace dtrust {
 

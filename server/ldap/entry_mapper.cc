@@ -57,6 +57,13 @@ std::vector<std::string> DnsNames(const LdapEntry& entry,
   return SortedUnique(std::move(names));
 }
 
+// InvalidArgument: the mapping's `what` is no attribute name.
+absl::Status NotAnAttribute(absl::string_view what, absl::string_view value) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("directory mapping: ", what, " \"", absl::CHexEscape(value),
+                   "\" is not an LDAP attribute name"));
+}
+
 absl::StatusOr<std::string> ContainerKey(absl::string_view ou,
                                          const std::string& base_dn) {
   DTRUST_ASSIGN_OR_RETURN(std::string rdn, MakeRdn("ou", ou));
@@ -67,13 +74,8 @@ absl::StatusOr<std::string> ContainerKey(absl::string_view ou,
 
 absl::StatusOr<std::unique_ptr<EntryMapper>> EntryMapper::Create(
     const DirectoryMapping& mapping, const std::string& base_dn) {
-  auto invalid = [](absl::string_view what, absl::string_view value) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "directory mapping: ", what, " \"", absl::CHexEscape(value),
-        "\" is not an LDAP attribute name"));
-  };
   if (!IsAttributeDescription(mapping.id_attribute)) {
-    return invalid("id attribute", mapping.id_attribute);
+    return NotAnAttribute("id attribute", mapping.id_attribute);
   }
   if (mapping.full_load_every < 1) {
     return absl::InvalidArgumentError(
@@ -84,64 +86,69 @@ absl::StatusOr<std::unique_ptr<EntryMapper>> EntryMapper::Create(
         "directory mapping: base DN \"", base_dn, "\" does not parse"));
   }
   auto mapper = absl::WrapUnique(new EntryMapper(mapping, base_dn));
-  std::vector<std::string>& attributes = mapper->attributes_;
-  if (!mapping.foreign) {
-    DTRUST_ASSIGN_OR_RETURN(mapper->servers_key_,
-                            ContainerKey("servers", base_dn));
-    DTRUST_ASSIGN_OR_RETURN(mapper->domains_key_,
-                            ContainerKey("domains", base_dn));
-    mapper->filter_ =
-        absl::StrCat("(|", ClassFilter(kServerClass), ClassFilter(kPinClass),
-                     ClassFilter(kDomainClass), ")");
-    attributes.push_back("objectClass");
-    for (const auto* list :
-         {&ServerAttributes(), &PinAttributes(), &DomainAttributes()}) {
-      attributes.insert(attributes.end(), list->begin(), list->end());
-    }
-  } else {
-    const ForeignMapping& foreign = *mapping.foreign;
-    const std::string& filter = foreign.server_filter;
-    if (filter.size() < 2 || filter.front() != '(' || filter.back() != ')') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("directory mapping: server filter \"", filter,
-                       "\" is not an LDAP filter in parentheses"));
-    }
-    mapper->filter_ = filter;
-    for (const auto& [what, attribute] :
-         {std::make_pair("server name attribute",
-                         &foreign.server_name_attribute),
-          std::make_pair("certificate attribute",
-                         &foreign.certificate_attribute)}) {
-      if (!IsAttributeDescription(*attribute)) return invalid(what, *attribute);
-      attributes.push_back(*attribute);
-    }
-    for (const auto& [what, attribute] :
-         {std::make_pair("domain attribute", &foreign.domain_attribute),
-          std::make_pair("send list attribute", &foreign.send_secure_attribute),
-          std::make_pair("receive list attribute",
-                         &foreign.receive_secure_attribute)}) {
-      if (!attribute->empty() && !IsAttributeDescription(*attribute)) {
-        return invalid(what, *attribute);
-      }
-    }
-    if (!foreign.domain_attribute.empty()) {
-      attributes.push_back(foreign.domain_attribute);
-    }
-    if (!foreign.domain_list_dn.empty()) {
-      if (!DnKey(foreign.domain_list_dn).ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("directory mapping: domain list DN \"",
-                         foreign.domain_list_dn, "\" does not parse"));
-      }
-      mapper->domain_list_dn_ = foreign.domain_list_dn;
-      mapper->domain_list_uuid_ = EntryIdToUuid(
-          absl::StrCat("dtrust domain lists ", foreign.domain_list_dn));
-    }
-  }
-  attributes.push_back(mapping.id_attribute);
-  attributes.push_back(
+  DTRUST_RETURN_IF_ERROR(mapping.foreign
+                             ? mapper->MapForeignTree(*mapping.foreign)
+                             : mapper->MapDtrustTree());
+  mapper->attributes_.push_back(mapping.id_attribute);
+  mapper->attributes_.push_back(
       std::string(ChangeAttributeName(mapping.change_attribute)));
   return mapper;
+}
+
+absl::Status EntryMapper::MapDtrustTree() {
+  DTRUST_ASSIGN_OR_RETURN(servers_key_, ContainerKey("servers", base_dn_));
+  DTRUST_ASSIGN_OR_RETURN(domains_key_, ContainerKey("domains", base_dn_));
+  filter_ =
+      absl::StrCat("(|", ClassFilter(kServerClass), ClassFilter(kPinClass),
+                   ClassFilter(kDomainClass), ")");
+  attributes_.push_back("objectClass");
+  for (const auto* list :
+       {&ServerAttributes(), &PinAttributes(), &DomainAttributes()}) {
+    attributes_.insert(attributes_.end(), list->begin(), list->end());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EntryMapper::MapForeignTree(const ForeignMapping& foreign) {
+  const std::string& filter = foreign.server_filter;
+  if (filter.size() < 2 || filter.front() != '(' || filter.back() != ')') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("directory mapping: server filter \"", filter,
+                     "\" is not an LDAP filter in parentheses"));
+  }
+  filter_ = filter;
+  for (const auto& [what, attribute] :
+       {std::make_pair("server name attribute", &foreign.server_name_attribute),
+        std::make_pair("certificate attribute",
+                       &foreign.certificate_attribute)}) {
+    if (!IsAttributeDescription(*attribute)) {
+      return NotAnAttribute(what, *attribute);
+    }
+    attributes_.push_back(*attribute);
+  }
+  for (const auto& [what, attribute] :
+       {std::make_pair("domain attribute", &foreign.domain_attribute),
+        std::make_pair("send list attribute", &foreign.send_secure_attribute),
+        std::make_pair("receive list attribute",
+                       &foreign.receive_secure_attribute)}) {
+    if (!attribute->empty() && !IsAttributeDescription(*attribute)) {
+      return NotAnAttribute(what, *attribute);
+    }
+  }
+  if (!foreign.domain_attribute.empty()) {
+    attributes_.push_back(foreign.domain_attribute);
+  }
+  if (!foreign.domain_list_dn.empty()) {
+    if (!DnKey(foreign.domain_list_dn).ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("directory mapping: domain list DN \"",
+                       foreign.domain_list_dn, "\" does not parse"));
+    }
+    domain_list_dn_ = foreign.domain_list_dn;
+    domain_list_uuid_ = EntryIdToUuid(
+        absl::StrCat("dtrust domain lists ", foreign.domain_list_dn));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<EntryUuid> EntryMapper::UuidOf(const LdapEntry& entry) const {

@@ -87,6 +87,12 @@ class EntryMapper {
   EntryMapper(const DirectoryMapping& mapping, std::string base_dn)
       : mapping_(mapping), base_dn_(std::move(base_dn)) {}
 
+  // Set the filter and attributes (and the container keys, or the domain
+  // list) for the dtrust schema's tree, or for `foreign`; InvalidArgument
+  // for a mapping that names no attribute or filter.
+  absl::Status MapDtrustTree();
+  absl::Status MapForeignTree(const ForeignMapping& foreign);
+
   void ApplyDtrust(const LdapEntry& entry, const EntryUuid& uuid,
                    MirrorIndex& index) const;
   void ApplyForeign(const LdapEntry& entry, const EntryUuid& uuid,

@@ -126,16 +126,18 @@ absl::Status LdapPoller::ReadDomainLists(std::vector<EntryUuid>* present) {
   return absl::OkStatus();
 }
 
-absl::Status LdapPoller::Poll() {
-  const absl::Time poll_start = clock_->Now();
-  if (connection_ == nullptr) {
-    DTRUST_ASSIGN_OR_RETURN(connection_, LdapConnection::Open(options_));
-    LogInfo("directory poll: connected to ", connection_->uri(), " as ",
-            connection_->identity(), ", base ", options_.base_dn);
-    mirror_->MarkConnected(connection_->uri());
-    reported_connected_ = true;
-    cursor_.Reset();  // Another server may number its changes differently.
-  }
+absl::Status LdapPoller::ConnectIfNeeded() {
+  if (connection_ != nullptr) return absl::OkStatus();
+  DTRUST_ASSIGN_OR_RETURN(connection_, LdapConnection::Open(options_));
+  LogInfo("directory poll: connected to ", connection_->uri(), " as ",
+          connection_->identity(), ", base ", options_.base_dn);
+  mirror_->MarkConnected(connection_->uri());
+  reported_connected_ = true;
+  cursor_.Reset();  // Another server may number its changes differently.
+  return absl::OkStatus();
+}
+
+absl::Status LdapPoller::BeginCursor() {
   std::vector<std::string> root_dse_values;
   if (const absl::string_view attribute = cursor_.RootDseAttribute();
       !attribute.empty()) {
@@ -145,7 +147,13 @@ absl::Status LdapPoller::Poll() {
                             {std::string(attribute)}));
     if (!root.empty()) root_dse_values = root.front().Values(attribute);
   }
-  DTRUST_RETURN_IF_ERROR(cursor_.BeginPoll(root_dse_values));
+  return cursor_.BeginPoll(root_dse_values);
+}
+
+absl::Status LdapPoller::Poll() {
+  const absl::Time poll_start = clock_->Now();
+  DTRUST_RETURN_IF_ERROR(ConnectIfNeeded());
+  DTRUST_RETURN_IF_ERROR(BeginCursor());
 
   const std::optional<std::string> changed_filter = cursor_.Filter();
   const bool full = !changed_filter ||

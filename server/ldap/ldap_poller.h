@@ -86,6 +86,10 @@ class LdapPoller {
   void Run();
   // One poll; connects first if needed.
   absl::Status Poll();
+  // Opens `connection_` unless it is open, and reports it to the mirror.
+  absl::Status ConnectIfNeeded();
+  // Starts the cursor's poll with the root DSE value it needs, if any.
+  absl::Status BeginCursor();
   // Reads the entries matching `filter` with `attributes` page by page,
   // calling `on_entry` with each one's uuid; stops when asked to.
   absl::Status ForEachEntry(

@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/mirror/mirror_index.h"
+#include "server/mirror/entry_uuid.h"
 
 namespace dtrust {
 

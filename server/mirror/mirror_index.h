@@ -18,7 +18,6 @@
 #ifndef DTRUST_SERVER_MIRROR_MIRROR_INDEX_H_
 #define DTRUST_SERVER_MIRROR_MIRROR_INDEX_H_
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -31,11 +30,9 @@
 #include "server/core/digest.h"
 #include "server/core/directory.h"
 #include "server/core/domain_security.h"
+#include "server/mirror/entry_uuid.h"
 
 namespace dtrust {
-
-// An entry's entryUUID (RFC 4530), 16 bytes. All zero: unknown.
-using EntryUuid = std::array<uint8_t, 16>;
 
 struct MirrorCounts {
   uint64_t servers = 0;

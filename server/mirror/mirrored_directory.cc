@@ -10,16 +10,6 @@ absl::StatusOr<std::vector<ServerRecord>> MirroredDirectory::FindByDigest(
   return mirror_->index().FindByDigest(cert_sha256, spki_sha256);
 }
 
-absl::StatusOr<std::optional<ServerRecord>> MirroredDirectory::GetServer(
-    absl::string_view name) {
-  return directory_->GetServer(name);
-}
-
-absl::StatusOr<std::vector<ServerRecord>> MirroredDirectory::ListServers(
-    const ServerFilter& filter) {
-  return directory_->ListServers(filter);
-}
-
 absl::StatusOr<std::vector<ServerRecord>> MirroredDirectory::FindServers(
     const ServerFilter& filter) {
   DTRUST_RETURN_IF_ERROR(mirror_->CheckServing());
@@ -28,35 +18,35 @@ absl::StatusOr<std::vector<ServerRecord>> MirroredDirectory::FindServers(
 
 absl::Status MirroredDirectory::CreateServer(
     absl::string_view name, const std::vector<std::string>& domains) {
-  DTRUST_RETURN_IF_ERROR(directory_->CreateServer(name, domains));
+  DTRUST_RETURN_IF_ERROR(DirectoryWrapper::CreateServer(name, domains));
   mirror_->index().AddServerDomains(name, domains);
   return absl::OkStatus();
 }
 
 absl::Status MirroredDirectory::AddDomains(
     absl::string_view server, const std::vector<std::string>& domains) {
-  DTRUST_RETURN_IF_ERROR(directory_->AddDomains(server, domains));
+  DTRUST_RETURN_IF_ERROR(DirectoryWrapper::AddDomains(server, domains));
   mirror_->index().AddServerDomains(server, domains);
   return absl::OkStatus();
 }
 
 absl::Status MirroredDirectory::AddPin(absl::string_view server,
                                        const PinRecord& pin) {
-  DTRUST_RETURN_IF_ERROR(directory_->AddPin(server, pin));
+  DTRUST_RETURN_IF_ERROR(DirectoryWrapper::AddPin(server, pin));
   mirror_->index().PutPinByName(server, pin);
   return absl::OkStatus();
 }
 
 absl::Status MirroredDirectory::UpdatePin(absl::string_view server,
                                           const PinRecord& pin) {
-  DTRUST_RETURN_IF_ERROR(directory_->UpdatePin(server, pin));
+  DTRUST_RETURN_IF_ERROR(DirectoryWrapper::UpdatePin(server, pin));
   mirror_->index().PutPinByName(server, pin);
   return absl::OkStatus();
 }
 
 absl::Status MirroredDirectory::RemovePin(absl::string_view server,
                                           const Sha256Digest& cert_sha256) {
-  const absl::Status removed = directory_->RemovePin(server, cert_sha256);
+  const absl::Status removed = DirectoryWrapper::RemovePin(server, cert_sha256);
   if (removed.ok() || absl::IsNotFound(removed)) {
     mirror_->index().RemovePinByName(server, cert_sha256);
   }
@@ -64,7 +54,7 @@ absl::Status MirroredDirectory::RemovePin(absl::string_view server,
 }
 
 absl::Status MirroredDirectory::RemoveServer(absl::string_view name) {
-  const absl::Status removed = directory_->RemoveServer(name);
+  const absl::Status removed = DirectoryWrapper::RemoveServer(name);
   if (removed.ok() || absl::IsNotFound(removed)) {
     mirror_->index().RemoveServerByName(name);
   }
@@ -84,13 +74,13 @@ absl::StatusOr<std::optional<DomainPolicy>> MirroredDirectory::GetDomainPolicy(
 }
 
 absl::Status MirroredDirectory::PutDomainPolicy(const DomainPolicy& policy) {
-  DTRUST_RETURN_IF_ERROR(directory_->PutDomainPolicy(policy));
+  DTRUST_RETURN_IF_ERROR(DirectoryWrapper::PutDomainPolicy(policy));
   mirror_->index().PutDomainPolicyByName(policy);
   return absl::OkStatus();
 }
 
 absl::Status MirroredDirectory::RemoveDomainPolicy(absl::string_view domain) {
-  const absl::Status removed = directory_->RemoveDomainPolicy(domain);
+  const absl::Status removed = DirectoryWrapper::RemoveDomainPolicy(domain);
   if (removed.ok() || absl::IsNotFound(removed)) {
     mirror_->index().RemoveDomainPolicyByName(domain);
   }

@@ -22,20 +22,22 @@ namespace dtrust {
 // directory reports as NotFound is applied too: the directory is right.)
 //
 // Thread-safe. Does not own `directory` or `mirror`; both must outlive it.
-class MirroredDirectory : public Directory {
+class MirroredDirectory : public DirectoryWrapper {
  public:
   MirroredDirectory(Directory* directory, Mirror* mirror)
-      : directory_(directory), mirror_(mirror) {}
+      : DirectoryWrapper(directory), mirror_(mirror) {}
 
+  // Reads from the mirror.
   absl::StatusOr<std::vector<ServerRecord>> FindByDigest(
       const Sha256Digest* cert_sha256,
       const Sha256Digest* spki_sha256) override;
-  absl::StatusOr<std::optional<ServerRecord>> GetServer(
-      absl::string_view name) override;
-  absl::StatusOr<std::vector<ServerRecord>> ListServers(
-      const ServerFilter& filter) override;
   absl::StatusOr<std::vector<ServerRecord>> FindServers(
       const ServerFilter& filter) override;
+  absl::StatusOr<std::vector<DomainPolicy>> ListDomainPolicies() override;
+  absl::StatusOr<std::optional<DomainPolicy>> GetDomainPolicy(
+      absl::string_view domain) override;
+
+  // Writes to the directory, then to the mirror.
   absl::Status CreateServer(absl::string_view name,
                             const std::vector<std::string>& domains) override;
   absl::Status AddDomains(absl::string_view server,
@@ -46,14 +48,10 @@ class MirroredDirectory : public Directory {
   absl::Status RemovePin(absl::string_view server,
                          const Sha256Digest& cert_sha256) override;
   absl::Status RemoveServer(absl::string_view name) override;
-  absl::StatusOr<std::vector<DomainPolicy>> ListDomainPolicies() override;
-  absl::StatusOr<std::optional<DomainPolicy>> GetDomainPolicy(
-      absl::string_view domain) override;
   absl::Status PutDomainPolicy(const DomainPolicy& policy) override;
   absl::Status RemoveDomainPolicy(absl::string_view domain) override;
 
  private:
-  Directory* const directory_;
   Mirror* const mirror_;
 };
 
