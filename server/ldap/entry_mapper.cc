@@ -222,19 +222,19 @@ void EntryMapper::ApplyForeign(const LdapEntry& entry, const EntryUuid& uuid,
                " instead of 1");
   }
   if (!name || pins.empty()) {  // Not (or no longer) a transport server.
-    index.Remove(uuid);
+    index.Write()->Remove(uuid);
     SetMade(uuid, {}, index);
     made_.erase(uuid);
     return;
   }
-  index.PutServer(uuid, *name,
-                  foreign.domain_attribute.empty()
-                      ? foreign.domains
-                      : DnsNames(entry, foreign.domain_attribute));
+  index.Write()->PutServer(uuid, *name,
+                           foreign.domain_attribute.empty()
+                               ? foreign.domains
+                               : DnsNames(entry, foreign.domain_attribute));
   std::vector<EntryUuid> children;
   for (const PinRecord& pin : pins) {
     children.push_back(ChildUuid(uuid, pin.cert_sha256.bytes()));
-    index.PutPin(children.back(), *name, pin);
+    index.Write()->PutPin(children.back(), *name, pin);
   }
   SetMade(uuid, std::move(children), index);
 }
@@ -276,7 +276,7 @@ void EntryMapper::ApplyDomainLists(const LdapEntry& entry, MirrorIndex& index) {
   std::vector<EntryUuid> children;
   for (const DomainPolicy& policy : policies) {
     children.push_back(ChildUuid(domain_list_uuid_, policy.domain));
-    index.PutDomainPolicy(children.back(), policy);
+    index.Write()->PutDomainPolicy(children.back(), policy);
   }
   SetMade(domain_list_uuid_, std::move(children), index);
 }
@@ -286,7 +286,7 @@ void EntryMapper::SetMade(const EntryUuid& parent,
   Made& made = made_[parent];
   const absl::flat_hash_set<EntryUuid> kept(children.begin(), children.end());
   for (const EntryUuid& old : made.children) {
-    if (!kept.contains(old)) index.Remove(old);
+    if (!kept.contains(old)) index.Write()->Remove(old);
   }
   made.children = std::move(children);
 }

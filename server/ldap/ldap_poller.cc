@@ -163,8 +163,8 @@ absl::Status LdapPoller::Poll() {
   MirrorIndex& index = mirror_->index();
   // A page read before a write made through dtrustd may be applied after
   // it: until the poll ends, the index keeps such writes as written.
-  index.BeginSourceRead();
-  const absl::Cleanup end_read = [&index] { index.EndSourceRead(); };
+  index.Write()->BeginSourceRead();
+  const absl::Cleanup end_read = [&index] { index.Write()->EndSourceRead(); };
   std::vector<EntryUuid> present;
   mapper_->BeginConfirm();
   size_t read = 0;
@@ -193,9 +193,9 @@ absl::Status LdapPoller::Poll() {
     DTRUST_RETURN_IF_ERROR(ReadDomainLists(&present));
   }
 
-  index.BeginReload();
-  for (const EntryUuid& uuid : present) index.MarkPresent(uuid);
-  const size_t removed = index.EndReload();
+  index.Write()->BeginReload();
+  for (const EntryUuid& uuid : present) index.Write()->MarkPresent(uuid);
+  const size_t removed = index.Write()->EndReload();
   mapper_->EndConfirm();
   cursor_.EndPoll(search_duration);
   polls_since_full_ = full ? 0 : polls_since_full_ + 1;

@@ -164,11 +164,11 @@ absl::Status LdapSyncSource::Session::SendProbe() {
 
 absl::Status LdapSyncSource::Session::Run() {
   // Everything not confirmed by a present phase goes at its end.
-  index_.BeginReload();
+  index_.Write()->BeginReload();
   // syncprov sends the refresh from a snapshot and queues the changes
   // committed meanwhile until refreshDone: until then an entry it sends may
   // predate a write made through dtrustd, which it must not undo.
-  index_.BeginSourceRead();
+  index_.Write()->BeginSourceRead();
   DTRUST_RETURN_IF_ERROR(SendSearch());
   last_heard_ = source_->clock_->Now();
   while (!source_->stop_.HasBeenNotified()) {
@@ -240,10 +240,10 @@ void LdapSyncSource::Session::ApplyEntry(const SyncStateControl& state,
                                          LDAPMessage* message) {
   switch (state.state) {
     case SyncStateControl::State::kDelete:
-      index_.Remove(state.uuid);
+      index_.Write()->Remove(state.uuid);
       return;
     case SyncStateControl::State::kPresent:
-      index_.MarkPresent(state.uuid);
+      index_.Write()->MarkPresent(state.uuid);
       return;
     case SyncStateControl::State::kAdd:
     case SyncStateControl::State::kModify:
@@ -253,7 +253,7 @@ void LdapSyncSource::Session::ApplyEntry(const SyncStateControl& state,
   if (!entry.ok()) {
     LogWarning("ignoring a synchronized entry from ", connection_->uri(), ": ",
                entry.status().message());
-    index_.Remove(state.uuid);
+    index_.Write()->Remove(state.uuid);
     return;
   }
   ApplyDtrustEntry(*entry, state.uuid, servers_key_, domains_key_, index_);
@@ -280,9 +280,9 @@ absl::Status LdapSyncSource::Session::HandleIntermediate(LDAPMessage* message) {
     case SyncInfo::Kind::kIdSet:
       for (const EntryUuid& uuid : info.uuids) {
         if (info.refresh_deletes) {
-          index_.Remove(uuid);
+          index_.Write()->Remove(uuid);
         } else {
-          index_.MarkPresent(uuid);
+          index_.Write()->MarkPresent(uuid);
         }
       }
       break;
@@ -297,7 +297,7 @@ absl::Status LdapSyncSource::Session::HandleIntermediate(LDAPMessage* message) {
         if (full_content_) {
           SweepUnconfirmed();
         } else {
-          index_.AbortReload();
+          index_.Write()->AbortReload();
         }
       }
       if (info.refresh_done) RefreshDone();
@@ -308,7 +308,7 @@ absl::Status LdapSyncSource::Session::HandleIntermediate(LDAPMessage* message) {
 }
 
 void LdapSyncSource::Session::SweepUnconfirmed() {
-  const size_t removed = index_.EndReload();
+  const size_t removed = index_.Write()->EndReload();
   if (removed > 0) {
     LogInfo("directory mirror: ", removed,
             full_content_ ? " entries no longer in the directory"
@@ -320,7 +320,7 @@ void LdapSyncSource::Session::RefreshDone() {
   if (!refreshing_) return;
   refreshing_ = false;
   reached_persist_ = true;
-  index_.EndSourceRead();
+  index_.Write()->EndSourceRead();
   LogInfo("directory mirror follows ", connection_->uri(), " (",
           refreshed_entries_, " entries refreshed)");
   source_->mirror_->MarkCurrent(source_->clock_->Now(), true);
@@ -401,8 +401,8 @@ void LdapSyncSource::Run() {
       reached_persist = session.reached_persist();
       if (reached_persist) last_logged.clear();
       // A reload cut short must not sweep later: the next one starts over.
-      mirror_->index().AbortReload();
-      mirror_->index().EndSourceRead();
+      mirror_->index().Write()->AbortReload();
+      mirror_->index().Write()->EndSourceRead();
     }
     if (stop_.HasBeenNotified()) break;
     if (absl::IsAborted(ended)) {  // e-syncRefreshRequired.

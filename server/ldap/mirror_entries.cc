@@ -28,7 +28,7 @@ void ApplyDtrustEntry(const LdapEntry& entry, const EntryUuid& uuid,
     const std::optional<PinRecord> pin =
         UsablePinEntry(entry, PinDetail::kMatching);
     if (server && pin) {
-      index.PutPin(uuid, *server, *pin);
+      index.Write()->PutPin(uuid, *server, *pin);
       return;
     }
     if (!server) {
@@ -38,17 +38,18 @@ void ApplyDtrustEntry(const LdapEntry& entry, const EntryUuid& uuid,
   } else if (HasClass(entry, kServerClass)) {
     std::optional<ServerEntry> server = ParseServerEntry(entry, servers_key);
     if (server) {
-      index.PutServer(uuid, server->record.name, server->record.domains);
+      index.Write()->PutServer(uuid, server->record.name,
+                               server->record.domains);
       return;
     }
   } else if (HasClass(entry, kDomainClass)) {
     std::optional<DomainPolicy> policy = ParseDomainEntry(entry, domains_key);
     if (policy) {
-      index.PutDomainPolicy(uuid, *policy);
+      index.Write()->PutDomainPolicy(uuid, *policy);
       return;
     }
   }
-  index.Remove(uuid);
+  index.Write()->Remove(uuid);
 }
 
 }  // namespace dtrust

@@ -20,7 +20,7 @@ void Mirror::MarkCurrent(absl::Time as_of, bool live) {
   if (!initial_load_) {
     initial_load_ = clock_->Now() - started_;
     LogInfo("directory mirror loaded in ", absl::FormatDuration(*initial_load_),
-            ": ", index_.Counts().pins, " pins");
+            ": ", index_.Read()->Counts().pins, " pins");
   }
   if (!last_current_ || as_of > *last_current_) last_current_ = as_of;
   live_.store(live, std::memory_order_release);
@@ -66,7 +66,7 @@ std::optional<absl::Duration> Mirror::SnapshotAge() const {
 }
 
 DirectoryStatus Mirror::Status() const {
-  const MirrorCounts counts = index_.Counts();
+  const MirrorCounts counts = index_.Read()->Counts();
   absl::MutexLock lock(&mutex_);
   DirectoryStatus status;
   status.mode = options_.mode;

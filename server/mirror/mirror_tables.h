@@ -1,5 +1,5 @@
-// The tables behind MirrorIndex (mirror_index.h), which documents the
-// operations; this class adds no locking (thread-compatible).
+// The tables behind MirrorIndex (mirror_index.h, which describes the index
+// and locks it): its operations. Thread-compatible.
 //
 // Layout, chosen for memory (issue 4: at most 150 bytes per pinned
 // certificate): pins live in fixed-size slots of 100 bytes (both digests,
@@ -25,11 +25,20 @@
 #include "server/core/digest.h"
 #include "server/core/directory.h"
 #include "server/core/domain_security.h"
-#include "server/mirror/mirror_index.h"
+#include "server/mirror/entry_uuid.h"
 #include "server/mirror/name_arena.h"
 #include "server/mirror/slot_index.h"
 
 namespace dtrust {
+
+// How much the index holds, for status and the benchmarks.
+struct MirrorCounts {
+  uint64_t servers = 0;
+  uint64_t pins = 0;
+  uint64_t domain_policies = 0;  // Domains on at least one list.
+  // Bytes the index's own tables occupy (capacity, not just size).
+  uint64_t bytes = 0;
+};
 
 class MirrorTables {
  public:
@@ -37,21 +46,60 @@ class MirrorTables {
   MirrorTables(const MirrorTables&) = delete;
   MirrorTables& operator=(const MirrorTables&) = delete;
 
+  // --- Changes from the directory's content (sync or poll) ---------------
+  // Each creates or replaces the entry `uuid` names (a non-zero uuid) with
+  // the given content; an entry the source renamed (same uuid, another
+  // name) moves. A pin whose server is not (yet) known creates it without
+  // domains, as its entry may come later.
   void PutServer(const EntryUuid& uuid, absl::string_view name,
                  const std::vector<std::string>& domains);
   void PutPin(const EntryUuid& uuid, absl::string_view server,
               const PinRecord& pin);
+  // A policy with both directions kOff puts the domain on no list.
   void PutDomainPolicy(const EntryUuid& uuid, const DomainPolicy& policy);
+  // Removes the entry `uuid` names, if any. Removing a server removes its
+  // pins too (the directory only deletes leaves, so they are gone already).
   void Remove(const EntryUuid& uuid);
+
+  // A full reload (RFC 4533 present phase, a poll): BeginReload, then every
+  // entry that still exists is Put or MarkPresent, then EndReload removes
+  // every entry with a uuid that was neither. Entries without a uuid (local
+  // writes not yet confirmed by the source) are kept. Returns how many
+  // entries EndReload removed.
   void BeginReload();
   void MarkPresent(const EntryUuid& uuid);
   size_t EndReload();
+  // Ends a reload without removing anything (the source said what was
+  // deleted itself: an RFC 4533 delete phase).
   void AbortReload();
+
+  // A source read (each poll, each RFC 4533 refresh): the source reads the
+  // directory after BeginSourceRead and applies what it read until
+  // EndSourceRead, possibly after local writes made meanwhile - a page read
+  // before an unpublish and applied after it would publish the pin again until
+  // the next read. So until EndSourceRead, the changes above (Put*, Remove,
+  // EndReload's removals) leave every entry written locally since
+  // BeginSourceRead as the write left it: the read cannot tell whether it saw
+  // the entry before or after the write, and the next read, begun after the
+  // write, brings any later change. Entries written locally: a pin by server
+  // and certificate digest (PutPinByName, RemovePinByName; the pin also keeps
+  // its server from being removed), a server entry by name
+  // (AddServerDomains, RemoveServerByName; a removal also covers all its
+  // pins), a domain policy by domain. Content for any other entry applies
+  // as usual. Content left alone for an entry without a uuid (a local write
+  // not yet confirmed) gives it the content's uuid, so that the source can
+  // still remove it later. Each entry left alone is logged (debug).
+  // One read at a time (a second BeginSourceRead starts afresh); local
+  // writes are recorded only while one is open and forgotten by
+  // EndSourceRead: nothing is kept between reads.
   void BeginSourceRead();
   void EndSourceRead();
 
+  // --- Local writes, by name (see the class comment) ----------------------
+  // Creates the server or adds `domains` to it.
   void AddServerDomains(absl::string_view name,
                         const std::vector<std::string>& domains);
+  // Creates or replaces the server's pin with pin.cert_sha256.
   void PutPinByName(absl::string_view server, const PinRecord& pin);
   void RemovePinByName(absl::string_view server,
                        const Sha256Digest& cert_sha256);
@@ -59,11 +107,15 @@ class MirrorTables {
   void PutDomainPolicyByName(const DomainPolicy& policy);
   void RemoveDomainPolicyByName(absl::string_view domain);
 
+  // --- Reads (Directory semantics; pins have no `der` and no `subject`) ---
   std::vector<ServerRecord> FindByDigest(const Sha256Digest* cert_sha256,
                                          const Sha256Digest* spki_sha256) const;
+  // Sorted by name.
   std::vector<ServerRecord> FindServers(const ServerFilter& filter) const;
   std::optional<DomainPolicy> GetDomainPolicy(absl::string_view domain) const;
+  // Sorted by domain.
   std::vector<DomainPolicy> ListDomainPolicies() const;
+
   MirrorCounts Counts() const;
 
  private:

@@ -8,7 +8,7 @@ namespace dtrust {
 absl::StatusOr<std::vector<ServerRecord>> ReadOnlyDirectory::FindByDigest(
     const Sha256Digest* cert_sha256, const Sha256Digest* spki_sha256) {
   DTRUST_RETURN_IF_ERROR(mirror_->CheckServing());
-  return mirror_->index().FindByDigest(cert_sha256, spki_sha256);
+  return mirror_->index().Read()->FindByDigest(cert_sha256, spki_sha256);
 }
 
 absl::StatusOr<std::optional<ServerRecord>> ReadOnlyDirectory::GetServer(
@@ -29,19 +29,19 @@ absl::StatusOr<std::vector<ServerRecord>> ReadOnlyDirectory::ListServers(
 absl::StatusOr<std::vector<ServerRecord>> ReadOnlyDirectory::FindServers(
     const ServerFilter& filter) {
   DTRUST_RETURN_IF_ERROR(mirror_->CheckServing());
-  return mirror_->index().FindServers(filter);
+  return mirror_->index().Read()->FindServers(filter);
 }
 
 absl::StatusOr<std::vector<DomainPolicy>>
 ReadOnlyDirectory::ListDomainPolicies() {
   DTRUST_RETURN_IF_ERROR(mirror_->CheckServing());
-  return mirror_->index().ListDomainPolicies();
+  return mirror_->index().Read()->ListDomainPolicies();
 }
 
 absl::StatusOr<std::optional<DomainPolicy>> ReadOnlyDirectory::GetDomainPolicy(
     absl::string_view domain) {
   DTRUST_RETURN_IF_ERROR(mirror_->CheckServing());
-  return mirror_->index().GetDomainPolicy(domain);
+  return mirror_->index().Read()->GetDomainPolicy(domain);
 }
 
 absl::Status ReadOnlyDirectory::Refuse() const {

@@ -63,8 +63,8 @@ Result Measure(uint64_t pins, uint64_t pins_per_server) {
     const std::string name =
         absl::StrCat("mx", server, ".org-", server / 4, ".example");
     if (n % pins_per_server == 0) {
-      index.PutServer(UuidOf(server, 1), name,
-                      {absl::StrCat("org-", server / 4, ".example")});
+      index.Write()->PutServer(UuidOf(server, 1), name,
+                               {absl::StrCat("org-", server / 4, ".example")});
     }
     PinRecord pin;
     pin.cert_sha256 = CertDigest(n);
@@ -72,14 +72,15 @@ Result Measure(uint64_t pins, uint64_t pins_per_server) {
     pin.not_before = not_before;
     pin.not_after = not_before + absl::Hours(24 * 365);
     pin.publisher = "unix:";
-    index.PutPin(UuidOf(n, 2), name, pin);
+    index.Write()->PutPin(UuidOf(n, 2), name, pin);
   }
   Result result;
   result.load_seconds =
       std::chrono::duration<double>(SteadyClock::now() - start).count();
   result.rss_bytes_per_pin =
       static_cast<double>(ResidentBytes() - rss_before) / pins;
-  result.index_bytes_per_pin = static_cast<double>(index.Counts().bytes) / pins;
+  result.index_bytes_per_pin =
+      static_cast<double>(index.Read()->Counts().bytes) / pins;
 
   std::mt19937_64 random(7);
   std::vector<Sha256Digest> probes;
@@ -90,7 +91,7 @@ Result Measure(uint64_t pins, uint64_t pins_per_server) {
   size_t found = 0;
   for (const Sha256Digest& digest : probes) {
     const SteadyClock::time_point t0 = SteadyClock::now();
-    found += index.FindByDigest(&digest, nullptr).size();
+    found += index.Read()->FindByDigest(&digest, nullptr).size();
     latencies.push_back(
         std::chrono::duration<double, std::nano>(SteadyClock::now() - t0)
             .count());

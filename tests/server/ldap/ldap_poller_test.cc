@@ -216,9 +216,10 @@ class LdapPollerTest : public LdapDirectoryFixture {
   std::vector<std::string> ServersOf(const TestCert& cert,
                                      bool by_key = false) {
     const PinRecord pin = PinFor(cert);
-    return Names(by_key
-                     ? mirror_.index().FindByDigest(nullptr, &pin.spki_sha256)
-                     : mirror_.index().FindByDigest(&pin.cert_sha256, nullptr));
+    return Names(
+        by_key
+            ? mirror_.index().Read()->FindByDigest(nullptr, &pin.spki_sha256)
+            : mirror_.index().Read()->FindByDigest(&pin.cert_sha256, nullptr));
   }
 
   void Publish(const std::string& server, const TestCert& cert) {
@@ -290,10 +291,11 @@ TEST_F(LdapPollerTest, LoadsTheTreeThenFollowsPublishesAndDeletes) {
   ASSERT_TRUE(WaitFor("the first load", [&] { return Serving(); }));
   EXPECT_THAT(ServersOf(first), ElementsAre(kServer));
   EXPECT_THAT(ServersOf(first, /*by_key=*/true), ElementsAre(kServer));
-  EXPECT_THAT(mirror_.index().FindServers({.server = kServer}),
+  EXPECT_THAT(mirror_.index().Read()->FindServers({.server = kServer}),
               ElementsAre(::testing::Field(&ServerRecord::domains,
                                            ElementsAre(kDomain))));
-  ASSERT_TRUE(mirror_.index().GetDomainPolicy("org-c.example").has_value());
+  ASSERT_TRUE(
+      mirror_.index().Read()->GetDomainPolicy("org-c.example").has_value());
   const DirectoryStatus status = mirror_.Status();
   EXPECT_TRUE(status.connected);
   EXPECT_EQ(status.uri, slapd_->uri());
@@ -315,11 +317,13 @@ TEST_F(LdapPollerTest, LoadsTheTreeThenFollowsPublishesAndDeletes) {
   ASSERT_TRUE(directory_->RemovePin(kServer, PinFor(first).cert_sha256).ok());
   ASSERT_TRUE(directory_->RemoveDomainPolicy("org-c.example").ok());
   ASSERT_TRUE(WaitFor("the unpublish", [&] {
-    return ServersOf(first).empty() &&
-           !mirror_.index().GetDomainPolicy("org-c.example").has_value();
+    return ServersOf(first).empty() && !mirror_.index()
+                                            .Read()
+                                            ->GetDomainPolicy("org-c.example")
+                                            .has_value();
   }));
   EXPECT_THAT(ServersOf(third), ElementsAre(kServer));
-  EXPECT_EQ(mirror_.index().Counts().pins, 2u);
+  EXPECT_EQ(mirror_.index().Read()->Counts().pins, 2u);
 
   // A changed entry is read again: a domain policy switched to testing.
   ASSERT_TRUE(directory_
@@ -328,7 +332,7 @@ TEST_F(LdapPollerTest, LoadsTheTreeThenFollowsPublishesAndDeletes) {
                                      .receive = SecureMode::kEnforce})
                   .ok());
   ASSERT_TRUE(WaitFor("the new policy", [&] {
-    return mirror_.index().GetDomainPolicy("org-d.example").has_value();
+    return mirror_.index().Read()->GetDomainPolicy("org-d.example").has_value();
   }));
   ASSERT_TRUE(directory_
                   ->PutDomainPolicy({.domain = "org-d.example",
@@ -337,7 +341,7 @@ TEST_F(LdapPollerTest, LoadsTheTreeThenFollowsPublishesAndDeletes) {
                   .ok());
   ASSERT_TRUE(WaitFor("the changed policy", [&] {
     const std::optional<DomainPolicy> policy =
-        mirror_.index().GetDomainPolicy("org-d.example");
+        mirror_.index().Read()->GetDomainPolicy("org-d.example");
     return policy && policy->send == SecureMode::kTesting &&
            policy->receive == SecureMode::kOff;
   }));
@@ -355,7 +359,7 @@ TEST_F(LdapPollerTest, EntriesOlderThanTheChangeWindowStay) {
   // directory's own timestamps, so this waits for slapd's clock.
   absl::SleepFor(absl::Milliseconds(3500));
   EXPECT_THAT(ServersOf(old), ElementsAre(kServer));
-  EXPECT_EQ(mirror_.index().Counts().servers, 1u);
+  EXPECT_EQ(mirror_.index().Read()->Counts().servers, 1u);
 
   const TestCert fresh = MakeTestCert();
   ASSERT_TRUE(directory_->AddPin(kServer, PinFor(fresh)).ok());
@@ -410,7 +414,7 @@ TEST_F(LdapPollerTest,
   EXPECT_THAT(ServersOf(claimed, /*by_key=*/true), IsEmpty());
   EXPECT_THAT(ServersOf(stored), IsEmpty());
   EXPECT_THAT(ServersOf(stored, /*by_key=*/true), IsEmpty());
-  EXPECT_EQ(mirror_.index().Counts().pins, 1u);
+  EXPECT_EQ(mirror_.index().Read()->Counts().pins, 1u);
 
   // A good pin whose certificate is swapped later drops out at the next
   // poll.
@@ -428,7 +432,7 @@ TEST_F(LdapPollerTest,
   ASSERT_TRUE(WaitFor("the tampered pin to go",
                       [&] { return ServersOf(good).empty(); }));
   EXPECT_THAT(ServersOf(stored), IsEmpty());
-  EXPECT_EQ(mirror_.index().Counts().pins, 0u);
+  EXPECT_EQ(mirror_.index().Read()->Counts().pins, 0u);
 }
 
 TEST_F(LdapPollerTest, KeepsItsDataWhileTheDirectoryIsDownAndCatchesUp) {
@@ -567,30 +571,30 @@ TEST_F(LdapPollerTest, WritesMadeDuringAPollAreNotUndoneByItsOlderPage) {
       (*mapper)->Apply(entry, uuid, index);
       (*mapper)->Confirm(uuid, &present);
     }
-    index.BeginReload();
-    for (const EntryUuid& uuid : present) index.MarkPresent(uuid);
-    index.EndReload();
+    index.Write()->BeginReload();
+    for (const EntryUuid& uuid : present) index.Write()->MarkPresent(uuid);
+    index.Write()->EndReload();
     (*mapper)->EndConfirm();
   };
   auto expect_writes_kept = [&](const PinRecord& windowed) {
     EXPECT_THAT(ServersOf(revoked), IsEmpty());
     const std::vector<ServerRecord> found =
-        index.FindByDigest(&windowed.cert_sha256, nullptr);
+        index.Read()->FindByDigest(&windowed.cert_sha256, nullptr);
     ASSERT_EQ(found.size(), 1u);
     ASSERT_EQ(found[0].pins.size(), 1u);
     EXPECT_EQ(found[0].pins[0].window, windowed.window);
     const std::optional<DomainPolicy> policy =
-        index.GetDomainPolicy("org-c.example");
+        index.Read()->GetDomainPolicy("org-c.example");
     ASSERT_TRUE(policy.has_value());
     EXPECT_EQ(policy->send, SecureMode::kTesting);
   };
-  index.BeginSourceRead();
+  index.Write()->BeginSourceRead();
   poll(read_page());  // The first load.
-  index.EndSourceRead();
+  index.Write()->EndSourceRead();
   ASSERT_THAT(ServersOf(revoked), ElementsAre(kServer));
   MirroredDirectory writer(directory_.get(), &mirror_);
 
-  index.BeginSourceRead();
+  index.Write()->BeginSourceRead();
   const Page older = read_page();
   // dtrust unpublish, a republish with a window, a Domain Security change.
   ASSERT_TRUE(writer.RemovePin(kServer, PinFor(revoked).cert_sha256).ok());
@@ -602,15 +606,15 @@ TEST_F(LdapPollerTest, WritesMadeDuringAPollAreNotUndoneByItsOlderPage) {
                       {.domain = "org-c.example", .send = SecureMode::kTesting})
                   .ok());
   poll(older);
-  index.EndSourceRead();
+  index.Write()->EndSourceRead();
   expect_writes_kept(windowed);
 
   // The next poll reads what the writes left.
-  index.BeginSourceRead();
+  index.Write()->BeginSourceRead();
   poll(read_page());
-  index.EndSourceRead();
+  index.Write()->EndSourceRead();
   expect_writes_kept(windowed);
-  EXPECT_EQ(index.Counts().pins, 1u);
+  EXPECT_EQ(index.Read()->Counts().pins, 1u);
 }
 
 // A tree without the dtrust schema, as Active Directory has computers:
@@ -643,7 +647,7 @@ class ForeignTreeTest : public LdapPollerTest {
   }
 
   std::optional<DomainPolicy> Policy(const std::string& domain) {
-    return mirror_.index().GetDomainPolicy(domain);
+    return mirror_.index().Read()->GetDomainPolicy(domain);
   }
 };
 
@@ -715,7 +719,8 @@ TEST_F(ForeignTreeTest, CertificatesOnComputerEntriesArePinsWithTheirDigests) {
     EXPECT_THAT(ServersOf(*cert), ElementsAre(kServer));
     EXPECT_THAT(ServersOf(*cert, /*by_key=*/true), ElementsAre(kServer));
   }
-  const std::vector<ServerRecord> servers = mirror_.index().FindServers({});
+  const std::vector<ServerRecord> servers =
+      mirror_.index().Read()->FindServers({});
   ASSERT_THAT(servers, SizeIs(1));  // Not ws7.
   EXPECT_EQ(servers[0].name, kServer);
   EXPECT_THAT(servers[0].domains,
@@ -727,7 +732,7 @@ TEST_F(ForeignTreeTest, CertificatesOnComputerEntriesArePinsWithTheirDigests) {
   }
   const PinRecord a_pin = PinFor(a);
   const std::vector<ServerRecord> found =
-      mirror_.index().FindByDigest(&a_pin.cert_sha256, nullptr);
+      mirror_.index().Read()->FindByDigest(&a_pin.cert_sha256, nullptr);
   ASSERT_THAT(found, SizeIs(1));
   ASSERT_THAT(found[0].pins, SizeIs(1));
   EXPECT_EQ(found[0].pins[0].not_after,
@@ -741,7 +746,7 @@ TEST_F(ForeignTreeTest, CertificatesOnComputerEntriesArePinsWithTheirDigests) {
   ASSERT_TRUE(org_c.has_value());
   EXPECT_EQ(org_c->send, SecureMode::kEnforce);
   EXPECT_EQ(org_c->receive, SecureMode::kOff);
-  EXPECT_THAT(mirror_.index().ListDomainPolicies(), SizeIs(2));
+  EXPECT_THAT(mirror_.index().Read()->ListDomainPolicies(), SizeIs(2));
 
   // The tree changes: a certificate is removed, a domain leaves the send
   // list.
@@ -776,8 +781,8 @@ TEST_F(ForeignTreeTest, CertificatesOnComputerEntriesArePinsWithTheirDigests) {
                                             "changetype: delete\n"))
                   .ok());
   ASSERT_TRUE(WaitFor("the deletion", [&] { return ServersOf(b).empty(); }));
-  EXPECT_THAT(mirror_.index().FindServers({}), IsEmpty());
-  EXPECT_EQ(mirror_.index().Counts().pins, 0u);
+  EXPECT_THAT(mirror_.index().Read()->FindServers({}), IsEmpty());
+  EXPECT_EQ(mirror_.index().Read()->Counts().pins, 0u);
 }
 
 TEST_F(ForeignTreeTest, AMissingListEntryFailsThePoll) {

@@ -65,7 +65,7 @@ class LdapSyncSourceTest : public LdapDirectoryFixture {
 
   bool Published(const TestCert& cert) {
     const Sha256Digest digest = Sha256Digest::Of(cert.der);
-    return !mirror_.index().FindByDigest(&digest, nullptr).empty();
+    return !mirror_.index().Read()->FindByDigest(&digest, nullptr).empty();
   }
 
   Mirror mirror_{{.mode = SyncMode::kRefreshAndPersist}, Clock::Real()};
@@ -85,8 +85,9 @@ TEST_F(LdapSyncSourceTest, LoadsWhatIsThereThenFollowsChanges) {
   StartSource();
   ASSERT_TRUE(Eventually([&] { return mirror_.Status().serving; }));
   EXPECT_TRUE(Published(before));
-  EXPECT_THAT(mirror_.index().FindServers({.domain = kDomain}), SizeIs(1));
-  EXPECT_TRUE(mirror_.index().GetDomainPolicy(kDomain).has_value());
+  EXPECT_THAT(mirror_.index().Read()->FindServers({.domain = kDomain}),
+              SizeIs(1));
+  EXPECT_TRUE(mirror_.index().Read()->GetDomainPolicy(kDomain).has_value());
   EXPECT_EQ(mirror_.SnapshotAge(), absl::ZeroDuration());
   EXPECT_EQ(mirror_.Status().uri, slapd_->uri());
 
@@ -98,12 +99,13 @@ TEST_F(LdapSyncSourceTest, LoadsWhatIsThereThenFollowsChanges) {
       directory_->RemovePin(kServer, Sha256Digest::Of(before.der)).ok());
   EXPECT_TRUE(Eventually([&] { return !Published(before); }));
   ASSERT_TRUE(directory_->RemoveDomainPolicy(kDomain).ok());
-  EXPECT_TRUE(Eventually(
-      [&] { return !mirror_.index().GetDomainPolicy(kDomain).has_value(); }));
+  EXPECT_TRUE(Eventually([&] {
+    return !mirror_.index().Read()->GetDomainPolicy(kDomain).has_value();
+  }));
   ASSERT_TRUE(directory_->RemovePin(kServer, Sha256Digest::Of(after.der)).ok());
   ASSERT_TRUE(directory_->RemoveServer(kServer).ok());
-  EXPECT_TRUE(
-      Eventually([&] { return mirror_.index().FindServers({}).empty(); }));
+  EXPECT_TRUE(Eventually(
+      [&] { return mirror_.index().Read()->FindServers({}).empty(); }));
 }
 
 TEST_F(LdapSyncSourceTest,
@@ -135,7 +137,7 @@ TEST_F(LdapSyncSourceTest,
   ASSERT_TRUE(Eventually([&] { return Published(real); }));
   EXPECT_FALSE(Published(claimed));
   EXPECT_FALSE(Published(actual));
-  EXPECT_EQ(mirror_.index().Counts().pins, 1u);
+  EXPECT_EQ(mirror_.index().Read()->Counts().pins, 1u);
 }
 
 TEST_F(LdapSyncSourceTest, KeepsServingWhileDownAndCatchesUpFromItsCookie) {
@@ -223,7 +225,7 @@ class LdapSyncSourceStaleCookieTest
         absl::Seconds(10));
     std::string logged = ::testing::internal::GetCapturedStderr();
     EXPECT_TRUE(converged) << logged;
-    EXPECT_EQ(mirror_.index().Counts().pins, 1u);
+    EXPECT_EQ(mirror_.index().Read()->Counts().pins, 1u);
     EXPECT_EQ(mirror_.Status().uri, (*rebuilt)->uri());
     source_.reset();  // Before `rebuilt` goes.
     return logged;

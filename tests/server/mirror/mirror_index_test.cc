@@ -45,20 +45,21 @@ std::vector<std::string> Names(const std::vector<ServerRecord>& servers) {
 
 TEST(MirrorIndexTest, FindsPinsByEitherDigestWithTheirServer) {
   MirrorIndex index;
-  index.PutServer(Uuid(1), "mx1.b.example", {"b.example", "a.example"});
+  index.Write()->PutServer(Uuid(1), "mx1.b.example",
+                           {"b.example", "a.example"});
   PinRecord pin = Pin("cert1");
   pin.kind = PinKind::kPublicKey;
   pin.provenance = PinProvenance::kPossessionProven;
   pin.publisher = "unix:";
   pin.window.not_after = absl::FromUnixSeconds(1'750'000'000);
-  index.PutPin(Uuid(2), "mx1.b.example", pin);
+  index.Write()->PutPin(Uuid(2), "mx1.b.example", pin);
 
   const Sha256Digest cert = Digest("cert1");
   const Sha256Digest spki = Digest("key of cert1");
   for (const auto& [c, s] :
        std::vector<std::pair<const Sha256Digest*, const Sha256Digest*>>{
            {&cert, nullptr}, {nullptr, &spki}, {&cert, &spki}}) {
-    const std::vector<ServerRecord> found = index.FindByDigest(c, s);
+    const std::vector<ServerRecord> found = index.Read()->FindByDigest(c, s);
     ASSERT_EQ(found.size(), 1u);
     EXPECT_EQ(found[0].name, "mx1.b.example");
     EXPECT_THAT(found[0].domains, ElementsAre("a.example", "b.example"));
@@ -74,141 +75,147 @@ TEST(MirrorIndexTest, FindsPinsByEitherDigestWithTheirServer) {
     EXPECT_EQ(got.not_after, pin.not_after);
   }
   const Sha256Digest other = Digest("other");
-  EXPECT_THAT(index.FindByDigest(&other, &other), IsEmpty());
-  EXPECT_THAT(index.FindByDigest(nullptr, nullptr), IsEmpty());
+  EXPECT_THAT(index.Read()->FindByDigest(&other, &other), IsEmpty());
+  EXPECT_THAT(index.Read()->FindByDigest(nullptr, nullptr), IsEmpty());
 }
 
 TEST(MirrorIndexTest, OneCertificateForSeveralServers) {
   MirrorIndex index;
   for (int i = 0; i < 3; ++i) {
-    index.PutPin(Uuid(10 + i), absl::StrCat("mx", i, ".example"),
-                 Pin("shared"));
+    index.Write()->PutPin(Uuid(10 + i), absl::StrCat("mx", i, ".example"),
+                          Pin("shared"));
   }
   const Sha256Digest cert = Digest("shared");
   EXPECT_THAT(
-      Names(index.FindByDigest(&cert, nullptr)),
+      Names(index.Read()->FindByDigest(&cert, nullptr)),
       UnorderedElementsAre("mx0.example", "mx1.example", "mx2.example"));
-  index.Remove(Uuid(11));  // Neither the first nor the last added.
-  EXPECT_THAT(Names(index.FindByDigest(&cert, nullptr)),
+  index.Write()->Remove(Uuid(11));  // Neither the first nor the last added.
+  EXPECT_THAT(Names(index.Read()->FindByDigest(&cert, nullptr)),
               UnorderedElementsAre("mx0.example", "mx2.example"));
-  index.Remove(Uuid(10));
-  index.Remove(Uuid(12));
-  EXPECT_THAT(index.FindByDigest(&cert, nullptr), IsEmpty());
-  EXPECT_EQ(index.Counts().pins, 0u);
+  index.Write()->Remove(Uuid(10));
+  index.Write()->Remove(Uuid(12));
+  EXPECT_THAT(index.Read()->FindByDigest(&cert, nullptr), IsEmpty());
+  EXPECT_EQ(index.Read()->Counts().pins, 0u);
 }
 
 TEST(MirrorIndexTest, PinBeforeItsServerAndServerRemoval) {
   MirrorIndex index;
-  index.PutPin(Uuid(2), "mx1.b.example", Pin("c"));  // Server entry later.
-  index.PutServer(Uuid(1), "mx1.b.example", {"b.example"});
-  EXPECT_THAT(Names(index.FindServers({.domain = "b.example"})),
+  index.Write()->PutPin(Uuid(2), "mx1.b.example",
+                        Pin("c"));  // Server entry later.
+  index.Write()->PutServer(Uuid(1), "mx1.b.example", {"b.example"});
+  EXPECT_THAT(Names(index.Read()->FindServers({.domain = "b.example"})),
               ElementsAre("mx1.b.example"));
-  EXPECT_EQ(index.Counts().servers, 1u);
+  EXPECT_EQ(index.Read()->Counts().servers, 1u);
 
-  index.Remove(Uuid(1));
+  index.Write()->Remove(Uuid(1));
   const Sha256Digest cert = Digest("c");
-  EXPECT_THAT(index.FindByDigest(&cert, nullptr), IsEmpty());
-  EXPECT_THAT(index.FindServers({.domain = "b.example"}), IsEmpty());
-  EXPECT_EQ(index.Counts().servers, 0u);
+  EXPECT_THAT(index.Read()->FindByDigest(&cert, nullptr), IsEmpty());
+  EXPECT_THAT(index.Read()->FindServers({.domain = "b.example"}), IsEmpty());
+  EXPECT_EQ(index.Read()->Counts().servers, 0u);
 }
 
 TEST(MirrorIndexTest, ChangesReplaceTheEntryTheUuidNames) {
   MirrorIndex index;
-  index.PutServer(Uuid(1), "mx1.b.example", {"b.example"});
-  index.PutServer(Uuid(1), "mx1.b.example", {"c.example"});
-  EXPECT_THAT(index.FindServers({.domain = "b.example"}), IsEmpty());
-  EXPECT_THAT(Names(index.FindServers({.domain = "c.example"})),
+  index.Write()->PutServer(Uuid(1), "mx1.b.example", {"b.example"});
+  index.Write()->PutServer(Uuid(1), "mx1.b.example", {"c.example"});
+  EXPECT_THAT(index.Read()->FindServers({.domain = "b.example"}), IsEmpty());
+  EXPECT_THAT(Names(index.Read()->FindServers({.domain = "c.example"})),
               ElementsAre("mx1.b.example"));
 
-  index.PutPin(Uuid(2), "mx1.b.example", Pin("old"));
-  index.PutPin(Uuid(2), "mx1.b.example", Pin("new"));  // Entry rewritten.
+  index.Write()->PutPin(Uuid(2), "mx1.b.example", Pin("old"));
+  index.Write()->PutPin(Uuid(2), "mx1.b.example",
+                        Pin("new"));  // Entry rewritten.
   const Sha256Digest old_cert = Digest("old");
   const Sha256Digest new_cert = Digest("new");
-  EXPECT_THAT(index.FindByDigest(&old_cert, nullptr), IsEmpty());
-  EXPECT_THAT(Names(index.FindByDigest(&new_cert, nullptr)),
+  EXPECT_THAT(index.Read()->FindByDigest(&old_cert, nullptr), IsEmpty());
+  EXPECT_THAT(Names(index.Read()->FindByDigest(&new_cert, nullptr)),
               ElementsAre("mx1.b.example"));
 
-  index.PutServer(Uuid(1), "mx9.b.example", {"c.example"});  // modrdn.
-  EXPECT_THAT(Names(index.FindByDigest(&new_cert, nullptr)),
+  index.Write()->PutServer(Uuid(1), "mx9.b.example", {"c.example"});  // modrdn.
+  EXPECT_THAT(Names(index.Read()->FindByDigest(&new_cert, nullptr)),
               ElementsAre("mx9.b.example"));
-  EXPECT_THAT(index.FindServers({.server = "mx1.b.example"}), IsEmpty());
+  EXPECT_THAT(index.Read()->FindServers({.server = "mx1.b.example"}),
+              IsEmpty());
 }
 
 TEST(MirrorIndexTest, LocalWritesMeetTheirNotifications) {
   MirrorIndex index;
-  index.AddServerDomains("mx1.b.example", {"b.example"});
-  index.PutPinByName("mx1.b.example", Pin("c"));
+  index.Write()->AddServerDomains("mx1.b.example", {"b.example"});
+  index.Write()->PutPinByName("mx1.b.example", Pin("c"));
   // The directory's notifications for the same entries, with uuids.
-  index.PutServer(Uuid(1), "mx1.b.example", {"b.example"});
-  index.PutPin(Uuid(2), "mx1.b.example", Pin("c"));
-  EXPECT_EQ(index.Counts().pins, 1u);
-  EXPECT_EQ(index.Counts().servers, 1u);
+  index.Write()->PutServer(Uuid(1), "mx1.b.example", {"b.example"});
+  index.Write()->PutPin(Uuid(2), "mx1.b.example", Pin("c"));
+  EXPECT_EQ(index.Read()->Counts().pins, 1u);
+  EXPECT_EQ(index.Read()->Counts().servers, 1u);
 
-  index.RemovePinByName("mx1.b.example", Digest("c"));
-  index.Remove(Uuid(2));  // Its notification: already gone.
-  index.RemoveServerByName("mx1.b.example");
-  EXPECT_EQ(index.Counts().pins, 0u);
-  EXPECT_EQ(index.Counts().servers, 0u);
+  index.Write()->RemovePinByName("mx1.b.example", Digest("c"));
+  index.Write()->Remove(Uuid(2));  // Its notification: already gone.
+  index.Write()->RemoveServerByName("mx1.b.example");
+  EXPECT_EQ(index.Read()->Counts().pins, 0u);
+  EXPECT_EQ(index.Read()->Counts().servers, 0u);
 }
 
 TEST(MirrorIndexTest, ReloadRemovesWhatWasNotConfirmed) {
   MirrorIndex index;
-  index.PutServer(Uuid(1), "keep.example", {"b.example"});
-  index.PutPin(Uuid(2), "keep.example", Pin("kept"));
-  index.PutServer(Uuid(3), "gone.example", {"b.example"});
-  index.PutPin(Uuid(4), "gone.example", Pin("gone"));
-  index.PutDomainPolicy(
+  index.Write()->PutServer(Uuid(1), "keep.example", {"b.example"});
+  index.Write()->PutPin(Uuid(2), "keep.example", Pin("kept"));
+  index.Write()->PutServer(Uuid(3), "gone.example", {"b.example"});
+  index.Write()->PutPin(Uuid(4), "gone.example", Pin("gone"));
+  index.Write()->PutDomainPolicy(
       Uuid(5), {.domain = "gone.example", .send = SecureMode::kEnforce});
-  index.PutPinByName("local.example", Pin("local"));  // Not yet confirmed.
+  index.Write()->PutPinByName("local.example",
+                              Pin("local"));  // Not yet confirmed.
 
-  index.BeginReload();
-  index.MarkPresent(Uuid(1));
-  index.PutPin(Uuid(2), "keep.example", Pin("kept"));
-  EXPECT_EQ(index.EndReload(), 3u);
+  index.Write()->BeginReload();
+  index.Write()->MarkPresent(Uuid(1));
+  index.Write()->PutPin(Uuid(2), "keep.example", Pin("kept"));
+  EXPECT_EQ(index.Write()->EndReload(), 3u);
 
-  EXPECT_THAT(Names(index.FindServers({})),
+  EXPECT_THAT(Names(index.Read()->FindServers({})),
               ElementsAre("keep.example", "local.example"));
-  EXPECT_THAT(index.ListDomainPolicies(), IsEmpty());
+  EXPECT_THAT(index.Read()->ListDomainPolicies(), IsEmpty());
   const Sha256Digest gone = Digest("gone");
-  EXPECT_THAT(index.FindByDigest(&gone, nullptr), IsEmpty());
-  EXPECT_EQ(index.Counts().pins, 2u);
+  EXPECT_THAT(index.Read()->FindByDigest(&gone, nullptr), IsEmpty());
+  EXPECT_EQ(index.Read()->Counts().pins, 2u);
 }
 
 TEST(MirrorIndexTest, DomainPolicies) {
   MirrorIndex index;
-  index.PutDomainPolicy(Uuid(1), {.domain = "b.example",
-                                  .send = SecureMode::kEnforce,
-                                  .receive = SecureMode::kTesting});
-  index.PutDomainPolicyByName(
+  index.Write()->PutDomainPolicy(Uuid(1), {.domain = "b.example",
+                                           .send = SecureMode::kEnforce,
+                                           .receive = SecureMode::kTesting});
+  index.Write()->PutDomainPolicyByName(
       {.domain = "a.example", .receive = SecureMode::kEnforce});
-  ASSERT_EQ(index.ListDomainPolicies().size(), 2u);
-  EXPECT_EQ(index.ListDomainPolicies()[0].domain, "a.example");
-  const std::optional<DomainPolicy> b = index.GetDomainPolicy("b.example");
+  ASSERT_EQ(index.Read()->ListDomainPolicies().size(), 2u);
+  EXPECT_EQ(index.Read()->ListDomainPolicies()[0].domain, "a.example");
+  const std::optional<DomainPolicy> b =
+      index.Read()->GetDomainPolicy("b.example");
   ASSERT_TRUE(b.has_value());
   EXPECT_EQ(b->send, SecureMode::kEnforce);
   EXPECT_EQ(b->receive, SecureMode::kTesting);
 
   // An entry with both directions off lists nothing but is still tracked.
-  index.PutDomainPolicy(Uuid(1), {.domain = "b.example"});
-  EXPECT_FALSE(index.GetDomainPolicy("b.example").has_value());
-  EXPECT_EQ(index.Counts().domain_policies, 1u);
-  index.PutDomainPolicy(Uuid(1),
-                        {.domain = "b.example", .send = SecureMode::kTesting});
-  EXPECT_TRUE(index.GetDomainPolicy("b.example").has_value());
-  index.Remove(Uuid(1));
-  EXPECT_FALSE(index.GetDomainPolicy("b.example").has_value());
-  index.RemoveDomainPolicyByName("a.example");
-  EXPECT_THAT(index.ListDomainPolicies(), IsEmpty());
-  EXPECT_FALSE(index.GetDomainPolicy("unknown.example").has_value());
+  index.Write()->PutDomainPolicy(Uuid(1), {.domain = "b.example"});
+  EXPECT_FALSE(index.Read()->GetDomainPolicy("b.example").has_value());
+  EXPECT_EQ(index.Read()->Counts().domain_policies, 1u);
+  index.Write()->PutDomainPolicy(
+      Uuid(1), {.domain = "b.example", .send = SecureMode::kTesting});
+  EXPECT_TRUE(index.Read()->GetDomainPolicy("b.example").has_value());
+  index.Write()->Remove(Uuid(1));
+  EXPECT_FALSE(index.Read()->GetDomainPolicy("b.example").has_value());
+  index.Write()->RemoveDomainPolicyByName("a.example");
+  EXPECT_THAT(index.Read()->ListDomainPolicies(), IsEmpty());
+  EXPECT_FALSE(index.Read()->GetDomainPolicy("unknown.example").has_value());
 }
 
 TEST(MirrorIndexTest, AUuidSeenAgainOnAnotherEntryReplacesTheStaleOne) {
   MirrorIndex index;
-  index.PutPin(Uuid(7), "mx1.example", Pin("first"));
-  index.PutPin(Uuid(7), "mx2.example", Pin("second"));  // Missed delete.
+  index.Write()->PutPin(Uuid(7), "mx1.example", Pin("first"));
+  index.Write()->PutPin(Uuid(7), "mx2.example",
+                        Pin("second"));  // Missed delete.
   const Sha256Digest first = Digest("first");
-  EXPECT_THAT(index.FindByDigest(&first, nullptr), IsEmpty());
-  EXPECT_EQ(index.Counts().pins, 1u);
+  EXPECT_THAT(index.Read()->FindByDigest(&first, nullptr), IsEmpty());
+  EXPECT_EQ(index.Read()->Counts().pins, 1u);
 }
 
 // --- Source reads: a poll's content against writes made during it ---------
@@ -216,7 +223,7 @@ TEST(MirrorIndexTest, AUuidSeenAgainOnAnotherEntryReplacesTheStaleOne) {
 std::vector<std::string> ServersOf(const MirrorIndex& index,
                                    absl::string_view cert) {
   const Sha256Digest digest = Digest(cert);
-  return Names(index.FindByDigest(&digest, nullptr));
+  return Names(index.Read()->FindByDigest(&digest, nullptr));
 }
 
 // The pins of `server`, by publisher (a field the tests change).
@@ -224,7 +231,7 @@ std::vector<std::string> Publishers(const MirrorIndex& index,
                                     absl::string_view server) {
   std::vector<std::string> publishers;
   for (const ServerRecord& record :
-       index.FindServers({.server = std::string(server)})) {
+       index.Read()->FindServers({.server = std::string(server)})) {
     for (const PinRecord& pin : record.pins) {
       publishers.push_back(pin.publisher);
     }
@@ -240,157 +247,163 @@ PinRecord PublishedBy(absl::string_view cert, absl::string_view publisher) {
 
 TEST(MirrorIndexSourceReadTest, AnUnpublishDuringAReadIsNotUndoneByIt) {
   MirrorIndex index;
-  index.PutServer(Uuid(1), "mx1.example", {"b.example"});
-  index.PutPin(Uuid(2), "mx1.example", Pin("revoked"));
-  index.PutPin(Uuid(3), "mx1.example", PublishedBy("other", "old"));
-  index.PutPin(Uuid(4), "mx2.example", Pin("elsewhere"));
+  index.Write()->PutServer(Uuid(1), "mx1.example", {"b.example"});
+  index.Write()->PutPin(Uuid(2), "mx1.example", Pin("revoked"));
+  index.Write()->PutPin(Uuid(3), "mx1.example", PublishedBy("other", "old"));
+  index.Write()->PutPin(Uuid(4), "mx2.example", Pin("elsewhere"));
 
-  index.BeginSourceRead();
-  index.RemovePinByName("mx1.example", Digest("revoked"));  // dtrust unpublish.
+  index.Write()->BeginSourceRead();
+  index.Write()->RemovePinByName("mx1.example",
+                                 Digest("revoked"));  // dtrust unpublish.
   // The read's page from before the unpublish, applied after it.
-  index.PutPin(Uuid(2), "mx1.example", Pin("revoked"));
+  index.Write()->PutPin(Uuid(2), "mx1.example", Pin("revoked"));
   EXPECT_THAT(ServersOf(index, "revoked"), IsEmpty());
   // What the read says about every other entry applies, the server's other
   // pin included.
-  index.PutPin(Uuid(3), "mx1.example", PublishedBy("other", "new"));
-  index.PutPin(Uuid(5), "mx2.example", Pin("added"));
-  index.Remove(Uuid(4));
-  index.PutServer(Uuid(1), "mx1.example", {"c.example"});
+  index.Write()->PutPin(Uuid(3), "mx1.example", PublishedBy("other", "new"));
+  index.Write()->PutPin(Uuid(5), "mx2.example", Pin("added"));
+  index.Write()->Remove(Uuid(4));
+  index.Write()->PutServer(Uuid(1), "mx1.example", {"c.example"});
   EXPECT_THAT(Publishers(index, "mx1.example"), ElementsAre("new"));
   EXPECT_THAT(ServersOf(index, "added"), ElementsAre("mx2.example"));
   EXPECT_THAT(ServersOf(index, "elsewhere"), IsEmpty());
-  EXPECT_THAT(Names(index.FindServers({.domain = "c.example"})),
+  EXPECT_THAT(Names(index.Read()->FindServers({.domain = "c.example"})),
               ElementsAre("mx1.example"));
   // The poll's reload: the unpublished pin is not listed.
-  index.BeginReload();
-  for (int present : {1, 3, 5}) index.MarkPresent(Uuid(present));
-  EXPECT_EQ(index.EndReload(), 0u);
-  index.EndSourceRead();
+  index.Write()->BeginReload();
+  for (int present : {1, 3, 5}) index.Write()->MarkPresent(Uuid(present));
+  EXPECT_EQ(index.Write()->EndReload(), 0u);
+  index.Write()->EndSourceRead();
   EXPECT_THAT(ServersOf(index, "revoked"), IsEmpty());
-  EXPECT_EQ(index.Counts().pins, 2u);
+  EXPECT_EQ(index.Read()->Counts().pins, 2u);
 }
 
 TEST(MirrorIndexSourceReadTest, ARepublishDuringAReadKeepsItsPin) {
   MirrorIndex index;
-  index.PutPin(Uuid(1), "mx1.example", PublishedBy("c", "before"));
-  index.BeginSourceRead();
-  index.PutPinByName("mx1.example", PublishedBy("c", "after"));  // UpdatePin.
-  index.PutPin(Uuid(1), "mx1.example", PublishedBy("c", "before"));
-  index.Remove(Uuid(1));  // E.g. an older read found the entry unusable.
+  index.Write()->PutPin(Uuid(1), "mx1.example", PublishedBy("c", "before"));
+  index.Write()->BeginSourceRead();
+  index.Write()->PutPinByName("mx1.example",
+                              PublishedBy("c", "after"));  // UpdatePin.
+  index.Write()->PutPin(Uuid(1), "mx1.example", PublishedBy("c", "before"));
+  index.Write()->Remove(
+      Uuid(1));  // E.g. an older read found the entry unusable.
   EXPECT_THAT(Publishers(index, "mx1.example"), ElementsAre("after"));
-  index.EndSourceRead();
+  index.Write()->EndSourceRead();
   // The entry keeps its uuid: the directory can still remove it.
-  index.Remove(Uuid(1));
+  index.Write()->Remove(Uuid(1));
   EXPECT_THAT(ServersOf(index, "c"), IsEmpty());
 }
 
 TEST(MirrorIndexSourceReadTest, ServersWrittenDuringAReadKeepTheirState) {
   MirrorIndex index;
-  index.PutServer(Uuid(1), "gone.example", {"b.example"});
-  index.PutPin(Uuid(2), "gone.example", Pin("gone"));
-  index.PutServer(Uuid(3), "grown.example", {"b.example"});
-  index.PutPin(Uuid(4), "grown.example", PublishedBy("grown", "old"));
-  index.PutServer(Uuid(5), "pinned.example", {"b.example"});
+  index.Write()->PutServer(Uuid(1), "gone.example", {"b.example"});
+  index.Write()->PutPin(Uuid(2), "gone.example", Pin("gone"));
+  index.Write()->PutServer(Uuid(3), "grown.example", {"b.example"});
+  index.Write()->PutPin(Uuid(4), "grown.example", PublishedBy("grown", "old"));
+  index.Write()->PutServer(Uuid(5), "pinned.example", {"b.example"});
 
-  index.BeginSourceRead();
-  index.RemovePinByName("gone.example", Digest("gone"));
-  index.RemoveServerByName("gone.example");
-  index.AddServerDomains("grown.example", {"c.example"});
-  index.PutPinByName("pinned.example", Pin("fresh"));
+  index.Write()->BeginSourceRead();
+  index.Write()->RemovePinByName("gone.example", Digest("gone"));
+  index.Write()->RemoveServerByName("gone.example");
+  index.Write()->AddServerDomains("grown.example", {"c.example"});
+  index.Write()->PutPinByName("pinned.example", Pin("fresh"));
   // The read's older content.
-  index.PutServer(Uuid(1), "gone.example", {"b.example"});
-  index.PutPin(Uuid(2), "gone.example", Pin("gone"));
-  index.PutPin(Uuid(6), "gone.example", Pin("another"));  // Removed along.
-  index.PutServer(Uuid(3), "grown.example", {"b.example"});
-  index.Remove(Uuid(5));  // Would take the pin just published with it.
+  index.Write()->PutServer(Uuid(1), "gone.example", {"b.example"});
+  index.Write()->PutPin(Uuid(2), "gone.example", Pin("gone"));
+  index.Write()->PutPin(Uuid(6), "gone.example",
+                        Pin("another"));  // Removed along.
+  index.Write()->PutServer(Uuid(3), "grown.example", {"b.example"});
+  index.Write()->Remove(Uuid(5));  // Would take the pin just published with it.
   // A pin of a server whose domains were written is content of its own.
-  index.PutPin(Uuid(4), "grown.example", PublishedBy("grown", "new"));
-  EXPECT_THAT(index.FindServers({.server = "gone.example"}), IsEmpty());
+  index.Write()->PutPin(Uuid(4), "grown.example", PublishedBy("grown", "new"));
+  EXPECT_THAT(index.Read()->FindServers({.server = "gone.example"}), IsEmpty());
   EXPECT_THAT(ServersOf(index, "gone"), IsEmpty());
   EXPECT_THAT(ServersOf(index, "another"), IsEmpty());
-  EXPECT_THAT(Names(index.FindServers({.domain = "c.example"})),
+  EXPECT_THAT(Names(index.Read()->FindServers({.domain = "c.example"})),
               ElementsAre("grown.example"));
   EXPECT_THAT(Publishers(index, "grown.example"), ElementsAre("new"));
   EXPECT_THAT(ServersOf(index, "fresh"), ElementsAre("pinned.example"));
   // Nor does the reload's sweep remove what was written (the server of
   // the new pin was not listed by this older read).
-  index.BeginReload();
-  for (int present : {3, 4}) index.MarkPresent(Uuid(present));
-  EXPECT_EQ(index.EndReload(), 0u);
+  index.Write()->BeginReload();
+  for (int present : {3, 4}) index.Write()->MarkPresent(Uuid(present));
+  EXPECT_EQ(index.Write()->EndReload(), 0u);
   EXPECT_THAT(ServersOf(index, "fresh"), ElementsAre("pinned.example"));
-  index.EndSourceRead();
+  index.Write()->EndSourceRead();
 
-  index.Remove(Uuid(5));  // The next read's removal applies.
+  index.Write()->Remove(Uuid(5));  // The next read's removal applies.
   EXPECT_THAT(ServersOf(index, "fresh"), IsEmpty());
 }
 
 TEST(MirrorIndexSourceReadTest, PoliciesWrittenDuringAReadKeepTheirState) {
   MirrorIndex index;
-  index.PutDomainPolicy(Uuid(1), {.domain = "a.example"});
-  index.PutDomainPolicy(
+  index.Write()->PutDomainPolicy(Uuid(1), {.domain = "a.example"});
+  index.Write()->PutDomainPolicy(
       Uuid(2), {.domain = "b.example", .receive = SecureMode::kEnforce});
-  index.BeginSourceRead();
-  index.PutDomainPolicyByName(
+  index.Write()->BeginSourceRead();
+  index.Write()->PutDomainPolicyByName(
       {.domain = "a.example", .send = SecureMode::kEnforce});
-  index.RemoveDomainPolicyByName("b.example");
-  index.PutDomainPolicy(Uuid(1), {.domain = "a.example"});
-  index.Remove(Uuid(1));
-  index.PutDomainPolicy(
+  index.Write()->RemoveDomainPolicyByName("b.example");
+  index.Write()->PutDomainPolicy(Uuid(1), {.domain = "a.example"});
+  index.Write()->Remove(Uuid(1));
+  index.Write()->PutDomainPolicy(
       Uuid(2), {.domain = "b.example", .receive = SecureMode::kEnforce});
-  index.PutDomainPolicy(Uuid(3),
-                        {.domain = "c.example", .send = SecureMode::kTesting});
-  index.EndSourceRead();
-  ASSERT_EQ(index.ListDomainPolicies().size(), 2u);
-  const std::optional<DomainPolicy> a = index.GetDomainPolicy("a.example");
+  index.Write()->PutDomainPolicy(
+      Uuid(3), {.domain = "c.example", .send = SecureMode::kTesting});
+  index.Write()->EndSourceRead();
+  ASSERT_EQ(index.Read()->ListDomainPolicies().size(), 2u);
+  const std::optional<DomainPolicy> a =
+      index.Read()->GetDomainPolicy("a.example");
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->send, SecureMode::kEnforce);
-  EXPECT_FALSE(index.GetDomainPolicy("b.example").has_value());
-  EXPECT_TRUE(index.GetDomainPolicy("c.example").has_value());
+  EXPECT_FALSE(index.Read()->GetDomainPolicy("b.example").has_value());
+  EXPECT_TRUE(index.Read()->GetDomainPolicy("c.example").has_value());
 }
 
 TEST(MirrorIndexSourceReadTest, OnlyWritesMadeDuringTheReadHoldItBack) {
   MirrorIndex index;
-  index.PutPin(Uuid(1), "mx1.example", Pin("c"));
+  index.Write()->PutPin(Uuid(1), "mx1.example", Pin("c"));
   // Written before the read began: the read is the newer state (the pin
   // was published again meanwhile).
-  index.RemovePinByName("mx1.example", Digest("c"));
-  index.BeginSourceRead();
-  index.PutPin(Uuid(1), "mx1.example", Pin("c"));
+  index.Write()->RemovePinByName("mx1.example", Digest("c"));
+  index.Write()->BeginSourceRead();
+  index.Write()->PutPin(Uuid(1), "mx1.example", Pin("c"));
   EXPECT_THAT(ServersOf(index, "c"), ElementsAre("mx1.example"));
-  index.EndSourceRead();
+  index.Write()->EndSourceRead();
 
   // Written between two reads: recorded by neither.
-  index.RemovePinByName("mx1.example", Digest("c"));
-  index.BeginSourceRead();
-  index.PutPin(Uuid(1), "mx1.example", Pin("c"));
+  index.Write()->RemovePinByName("mx1.example", Digest("c"));
+  index.Write()->BeginSourceRead();
+  index.Write()->PutPin(Uuid(1), "mx1.example", Pin("c"));
   EXPECT_THAT(ServersOf(index, "c"), ElementsAre("mx1.example"));
-  index.EndSourceRead();
+  index.Write()->EndSourceRead();
 
   // Written during a read: forgotten when it ends.
-  index.BeginSourceRead();
-  index.RemovePinByName("mx1.example", Digest("c"));
-  index.EndSourceRead();
-  index.BeginSourceRead();
-  index.PutPin(Uuid(1), "mx1.example", Pin("c"));
+  index.Write()->BeginSourceRead();
+  index.Write()->RemovePinByName("mx1.example", Digest("c"));
+  index.Write()->EndSourceRead();
+  index.Write()->BeginSourceRead();
+  index.Write()->PutPin(Uuid(1), "mx1.example", Pin("c"));
   EXPECT_THAT(ServersOf(index, "c"), ElementsAre("mx1.example"));
-  index.EndSourceRead();
+  index.Write()->EndSourceRead();
 }
 
 TEST(MirrorIndexSourceReadTest, ALocalWriteTakesTheUuidOfTheContentLeftAlone) {
   MirrorIndex index;
-  index.BeginSourceRead();
-  index.PutPinByName("mx1.example", PublishedBy("c", "local"));  // No uuid.
-  index.PutPin(Uuid(7), "mx1.example", PublishedBy("c", "read"));
+  index.Write()->BeginSourceRead();
+  index.Write()->PutPinByName("mx1.example",
+                              PublishedBy("c", "local"));  // No uuid.
+  index.Write()->PutPin(Uuid(7), "mx1.example", PublishedBy("c", "read"));
   EXPECT_THAT(Publishers(index, "mx1.example"), ElementsAre("local"));
-  index.BeginReload();  // Not listed by this read: kept all the same.
-  EXPECT_EQ(index.EndReload(), 0u);
-  index.EndSourceRead();
+  index.Write()->BeginReload();  // Not listed by this read: kept all the same.
+  EXPECT_EQ(index.Write()->EndReload(), 0u);
+  index.Write()->EndSourceRead();
   // A later read can delete it by that uuid: with none, only a full load
   // would ever find it again.
-  index.BeginSourceRead();
-  index.BeginReload();
-  EXPECT_EQ(index.EndReload(), 1u);
-  index.EndSourceRead();
+  index.Write()->BeginSourceRead();
+  index.Write()->BeginReload();
+  EXPECT_EQ(index.Write()->EndReload(), 1u);
+  index.Write()->EndSourceRead();
   EXPECT_THAT(ServersOf(index, "c"), IsEmpty());
 }
 
@@ -404,7 +417,7 @@ TEST(MirrorIndexTest, AgreesWithAModelUnderRandomChanges) {
   for (int step = 0; step < 20000; ++step) {
     const int uuid = pick(300);
     if (pick(3) == 0) {
-      index.Remove(Uuid(uuid));
+      index.Write()->Remove(Uuid(uuid));
       model.erase(uuid);
       continue;
     }
@@ -416,13 +429,13 @@ TEST(MirrorIndexTest, AgreesWithAModelUnderRandomChanges) {
     for (auto it = model.begin(); it != model.end();) {
       const auto& [s, c, k] = it->second;
       if (it->first != uuid && s == server && c == cert) {
-        index.Remove(Uuid(it->first));
+        index.Write()->Remove(Uuid(it->first));
         it = model.erase(it);
       } else {
         ++it;
       }
     }
-    index.PutPin(Uuid(uuid), server, Pin(cert, key));
+    index.Write()->PutPin(Uuid(uuid), server, Pin(cert, key));
     model[uuid] = {server, cert, key};
   }
   for (int c = 0; c < 60; ++c) {
@@ -434,7 +447,8 @@ TEST(MirrorIndexTest, AgreesWithAModelUnderRandomChanges) {
       }
     }
     std::multiset<std::string> got;
-    for (const ServerRecord& server : index.FindByDigest(&cert, nullptr)) {
+    for (const ServerRecord& server :
+         index.Read()->FindByDigest(&cert, nullptr)) {
       for (size_t i = 0; i < server.pins.size(); ++i) got.insert(server.name);
     }
     EXPECT_EQ(got, expected) << "cert" << c;
@@ -446,12 +460,13 @@ TEST(MirrorIndexTest, AgreesWithAModelUnderRandomChanges) {
       if (std::get<2>(entry) == absl::StrCat("key", k)) ++expected;
     }
     size_t got = 0;
-    for (const ServerRecord& server : index.FindByDigest(nullptr, &key)) {
+    for (const ServerRecord& server :
+         index.Read()->FindByDigest(nullptr, &key)) {
       got += server.pins.size();
     }
     EXPECT_EQ(got, expected) << "key" << k;
   }
-  EXPECT_EQ(index.Counts().pins, model.size());
+  EXPECT_EQ(index.Read()->Counts().pins, model.size());
 }
 
 }  // namespace

@@ -59,7 +59,7 @@ TEST_F(MirroredDirectoryTest, WritesAreReadBackAtOnceFromTheMirror) {
                             .certificate_der = cert.der})
                   .ok());
   // The fake directory holds it too; the mirror got it without a sync.
-  EXPECT_EQ(mirror_.index().Counts().pins, 1u);
+  EXPECT_EQ(mirror_.index().Read()->Counts().pins, 1u);
   absl::StatusOr<VerifyResult> verified = Verify(cert.der);
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_EQ(verified->verdict, Verdict::kTrusted);
@@ -75,12 +75,13 @@ TEST_F(MirroredDirectoryTest, WritesAreReadBackAtOnceFromTheMirror) {
                   .SetDomainPolicy(
                       {.domain = "b.example", .send = SecureMode::kEnforce})
                   .ok());
-  EXPECT_TRUE(mirror_.index().GetDomainPolicy("b.example").has_value());
+  EXPECT_TRUE(mirror_.index().Read()->GetDomainPolicy("b.example").has_value());
   ASSERT_TRUE(
       service_
           .SetDomainPolicy({.domain = "b.example", .send = SecureMode::kOff})
           .ok());
-  EXPECT_FALSE(mirror_.index().GetDomainPolicy("b.example").has_value());
+  EXPECT_FALSE(
+      mirror_.index().Read()->GetDomainPolicy("b.example").has_value());
 }
 
 TEST_F(MirroredDirectoryTest, ReadsDoNotTouchTheDirectory) {

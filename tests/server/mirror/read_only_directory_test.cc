@@ -46,9 +46,9 @@ class ReadOnlyDirectoryTest : public ::testing::Test {
     pin.spki_sha256 = certificate->spki_sha256();
     pin.not_before = certificate->not_before();
     pin.not_after = certificate->not_after();
-    mirror_.index().PutServer(Uuid(1), "mx1.b.example", {"b.example"});
-    mirror_.index().PutPin(Uuid(2), "mx1.b.example", pin);
-    mirror_.index().PutDomainPolicy(
+    mirror_.index().Write()->PutServer(Uuid(1), "mx1.b.example", {"b.example"});
+    mirror_.index().Write()->PutPin(Uuid(2), "mx1.b.example", pin);
+    mirror_.index().Write()->PutDomainPolicy(
         Uuid(3), {.domain = "c.example", .send = SecureMode::kEnforce});
     mirror_.MarkCurrent(clock_.Now(), /*live=*/false);
   }
@@ -139,9 +139,9 @@ TEST_F(ReadOnlyDirectoryTest, RefusesEveryWrite) {
                                "tools")));
   }
   // Nothing changed.
-  EXPECT_THAT(mirror_.index().FindServers({}), SizeIs(1));
-  EXPECT_EQ(mirror_.index().Counts().pins, 1u);
-  EXPECT_TRUE(mirror_.index().GetDomainPolicy("c.example").has_value());
+  EXPECT_THAT(mirror_.index().Read()->FindServers({}), SizeIs(1));
+  EXPECT_EQ(mirror_.index().Read()->Counts().pins, 1u);
+  EXPECT_TRUE(mirror_.index().Read()->GetDomainPolicy("c.example").has_value());
 }
 
 }  // namespace
