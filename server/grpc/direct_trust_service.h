@@ -101,7 +101,7 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   // Records `record` with the outcome `status` (`ok_outcome` when OK) and
   // returns `status` for gRPC.
   grpc::Status Finish(AuditRecord record, const absl::Status& status,
-                      std::string ok_outcome = "");
+                      absl::string_view ok_outcome = "");
   // The grant `subject` has now, if it can be read.
   std::optional<Grant> CurrentGrant(const GrantSubject& subject);
   // OK if the caller has `role`; otherwise the refusal (logged).

@@ -89,7 +89,7 @@ AuditRecord DirectTrustService::StartAudit(
 
 grpc::Status DirectTrustService::Finish(AuditRecord record,
                                         const absl::Status& status,
-                                        std::string ok_outcome) {
+                                        absl::string_view ok_outcome) {
   record.outcome =
       status.ok() ? absl::StrCat("ok: ", ok_outcome) : OutcomeOf(status);
   auditor_->Record(std::move(record));

@@ -186,7 +186,7 @@ absl::Status EnsureBaseEntries(LdapConnection& connection,
     return true;
   };
   auto create = [&connection](const std::string& dn,
-                              std::vector<LdapAttribute> attributes) {
+                              const std::vector<LdapAttribute>& attributes) {
     absl::Status status = connection.Add(dn, attributes);
     if (status.ok()) LogInfo("LDAP: created ", dn);
     return absl::IsAlreadyExists(status) ? absl::OkStatus() : status;

@@ -158,7 +158,7 @@ TEST_F(AuthorizationTest, RootOverTheUnixSocketIsAdmin) {
 
 TEST_F(AuthorizationTest, AnUnprivilegedUserCannotChangeTrust) {
   const std::string before = Listing();
-  const std::string endpoint = dtrustd_->endpoint();
+  const std::string& endpoint = dtrustd_->endpoint();
   std::vector<std::vector<std::string>> writes = EveryWrite(*files_);
   writes.push_back({"list"});
   writes.push_back({"history"});
@@ -260,7 +260,7 @@ TEST_F(AuthorizationTest, AScopedPublisherStaysInItsScopes) {
                               "nobody", "--label", "org-b admins"});
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("scopes:     org-b.example"));
-  const std::string endpoint = dtrustd_->endpoint();
+  const std::string& endpoint = dtrustd_->endpoint();
   const std::string cert = files_->Path("client.pem");
   r = RunAsNobody(endpoint, {"publish", "--server", "mx9.org-b.example",
                              "--domain", "org-b.example", cert});

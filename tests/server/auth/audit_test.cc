@@ -8,7 +8,6 @@
 namespace dtrust {
 namespace {
 
-using ::testing::HasSubstr;
 
 TEST(AuditTextTest, EscapesAndCuts) {
   EXPECT_EQ(AuditText("mx1.example"), "mx1.example");

@@ -10,7 +10,6 @@
 namespace dtrust {
 namespace {
 
-using ::dtrust::testing::CertSpec;
 using ::dtrust::testing::MakeTestCert;
 using ::dtrust::testing::TestCert;
 using ::testing::ElementsAre;

@@ -34,7 +34,6 @@
 namespace dtrust {
 namespace {
 
-using ::dtrust::testing::CertSpec;
 using ::dtrust::testing::Eventually;
 using ::dtrust::testing::FakeClock;
 using ::dtrust::testing::LdapDirectoryFixture;

@@ -24,7 +24,6 @@ using ::dtrust::testing::LdapDirectoryFixture;
 using ::dtrust::testing::MakeTestCert;
 using ::dtrust::testing::SlapdFixture;
 using ::dtrust::testing::TestCert;
-using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 constexpr char kServer[] = "mx1.org-b.example";
