@@ -10,9 +10,6 @@
 namespace dtrust::cli {
 namespace {
 
-using EvpMdCtxPtr =
-    std::unique_ptr<EVP_MD_CTX, OpenSslFree<EVP_MD_CTX, EVP_MD_CTX_free>>;
-
 absl::StatusOr<std::string> Sign(const EVP_PKEY* key,
                                  absl::string_view message) {
   EvpMdCtxPtr context(EVP_MD_CTX_new());

@@ -9,8 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "client/dtrustd_client.h"
-#include "client/openssl_types.h"
 #include "dtrust/v1/dtrust.pb.h"
+#include "server/base/openssl_types.h"
 #include "server/core/certificate.h"
 
 namespace dtrust::cli {

@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "client/openssl_types.h"
+#include "server/base/openssl_types.h"
 
 namespace dtrust::cli {
 

@@ -12,35 +12,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/base/openssl_types.h"
 #include "server/core/status_macros.h"
 
 namespace dtrust {
 namespace {
 
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct OpenSslDeleter {
-  void operator()(void* p) const { OPENSSL_free(p); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-
 constexpr absl::string_view kPemBegin = "-----BEGIN ";
 constexpr absl::string_view kPemCertificateLabel = "CERTIFICATE";
-
-// The first queued OpenSSL error as text (and clears the queue).
-std::string OpenSslError() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char buffer[256];
-  ERR_error_string_n(code, buffer, sizeof(buffer));
-  return buffer;
-}
 
 absl::StatusOr<absl::Time> ToTime(const ASN1_TIME* time,
                                   absl::string_view field,
@@ -58,9 +37,7 @@ std::string Rfc2253(const X509_NAME* name) {
   if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) {
     return "";
   }
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, size > 0 ? size : 0);
+  return std::string(BioContents(bio.get()));
 }
 
 absl::Status CheckSize(absl::string_view data, absl::string_view source) {
@@ -127,7 +104,7 @@ absl::StatusOr<Certificate> Certificate::FromDer(absl::string_view der,
         absl::StrCat(source, ": certificate has no usable public key (",
                      OpenSslError(), ")"));
   }
-  std::unique_ptr<unsigned char, OpenSslDeleter> spki_owner(spki);
+  OpenSslBytes spki_owner(spki);
   DTRUST_ASSIGN_OR_RETURN(
       absl::Time not_before,
       ToTime(X509_get0_notBefore(x509.get()), "notBefore", source));
@@ -185,9 +162,8 @@ absl::StatusOr<CertificateFacts> Certificate::MatchingFacts(
   absl::Time validity[2];
   const unsigned char* time_next = element.contents;
   for (absl::Time& bound : validity) {
-    std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> time(
-        d2i_ASN1_TIME(nullptr, &time_next, element.end() - time_next),
-        &ASN1_TIME_free);
+    Asn1TimePtr time(
+        d2i_ASN1_TIME(nullptr, &time_next, element.end() - time_next));
     if (time == nullptr) return malformed("validity");
     DTRUST_ASSIGN_OR_RETURN(bound, ToTime(time.get(), "validity", source));
   }
@@ -219,9 +195,9 @@ absl::StatusOr<Certificate> ParsePem(absl::string_view pem,
   unsigned char* body = nullptr;
   long body_size = 0;
   const int ok = PEM_read_bio(bio.get(), &name, &header, &body, &body_size);
-  std::unique_ptr<char, OpenSslDeleter> name_owner(name);
-  std::unique_ptr<char, OpenSslDeleter> header_owner(header);
-  std::unique_ptr<unsigned char, OpenSslDeleter> body_owner(body);
+  OpenSslChars name_owner(name);
+  OpenSslChars header_owner(header);
+  OpenSslBytes body_owner(body);
   if (ok != 1) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": malformed PEM (", OpenSslError(), ")"));
@@ -230,9 +206,7 @@ absl::StatusOr<Certificate> ParsePem(absl::string_view pem,
     return absl::InvalidArgumentError(absl::StrCat(
         source, ": the PEM block is a \"", name, "\", not a \"CERTIFICATE\""));
   }
-  char* rest = nullptr;
-  const long rest_size = BIO_get_mem_data(bio.get(), &rest);
-  const absl::string_view trailing(rest, rest_size > 0 ? rest_size : 0);
+  const absl::string_view trailing = BioContents(bio.get());
   if (!IsAllWhitespace(trailing)) {
     if (absl::StrContains(trailing, kPemBegin)) {
       return absl::InvalidArgumentError(

@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "server/base/openssl_types.h"
 #include "server/base/time_format.h"
 #include "server/core/dns_name.h"
 #include "server/core/status_macros.h"
@@ -31,13 +32,6 @@ constexpr size_t kChallengeSize = 1 + kNonceSize + kExpirySize + kMacSize;
 constexpr size_t kSecretSize = 32;
 constexpr absl::string_view kMacLabel("dtrust-challenge-v1\0", 20);
 constexpr absl::string_view kMessageLabel("dtrust-possession-v2\0", 21);
-
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 std::string Rfc3339(absl::Time time) { return FormatRfc3339Seconds(time); }
 
@@ -101,10 +95,10 @@ absl::Status VerifyPossessionSignature(const Certificate& certificate,
                                        absl::string_view signature) {
   const auto* der =
       reinterpret_cast<const unsigned char*>(certificate.der().data());
-  std::unique_ptr<X509, X509Deleter> x509(
+  X509Ptr x509(
       d2i_X509(nullptr, &der, static_cast<long>(certificate.der().size())));
   EVP_PKEY* key = x509 ? X509_get0_pubkey(x509.get()) : nullptr;
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> context(EVP_MD_CTX_new());
+  EvpMdCtxPtr context(EVP_MD_CTX_new());
   if (key == nullptr || !context) {
     ERR_clear_error();
     return absl::InternalError(

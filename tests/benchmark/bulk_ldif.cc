@@ -29,26 +29,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/base/openssl_types.h"
 #include "server/core/certificate.h"
 #include "tests/benchmark/bench_flags.h"
 
 namespace dtrust::bench {
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct OpenSslFree {
-  void operator()(T* p) const { Free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree<EVP_PKEY, EVP_PKEY_free>>;
-using PkeyCtxPtr =
-    std::unique_ptr<EVP_PKEY_CTX, OpenSslFree<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using MdCtxPtr =
-    std::unique_ptr<EVP_MD_CTX, OpenSslFree<EVP_MD_CTX, EVP_MD_CTX_free>>;
-
-struct FileCloser {
-  void operator()(FILE* f) const { std::fclose(f); }
-};
-using FilePtr = std::unique_ptr<FILE, FileCloser>;
+using FilePtr = std::unique_ptr<FILE, Deleter<fclose>>;
 
 [[noreturn]] void Die(const std::string& message) {
   std::fprintf(stderr, "bulk_ldif: %s\n", message.c_str());
@@ -184,7 +172,7 @@ class CertFactory {
   Made Make(int64_t index, const std::string& server) {
     EVP_PKEY* raw_key = nullptr;
     Check(EVP_PKEY_keygen(keygen_.get(), &raw_key) == 1, "EVP_PKEY_keygen");
-    PkeyPtr key(raw_key);
+    EvpPkeyPtr key(raw_key);
     unsigned char point[65];
     size_t point_size = 0;
     Check(EVP_PKEY_get_octet_string_param(
@@ -204,7 +192,7 @@ class CertFactory {
         Der(0x30, absl::StrCat("\xa0\x03\x02\x01\x02",  // [0] version v3
                                DerInteger(static_cast<uint64_t>(index) + 1),
                                kEcdsaSha256, name, validity_, name, made.spki));
-    MdCtxPtr md(EVP_MD_CTX_new());
+    EvpMdCtxPtr md(EVP_MD_CTX_new());
     unsigned char signature[80];  // An ECDSA P-256 signature: <= 72 bytes.
     size_t signature_size = sizeof(signature);
     Check(md != nullptr &&
@@ -226,7 +214,7 @@ class CertFactory {
   }
 
  private:
-  PkeyCtxPtr keygen_;
+  EvpPkeyCtxPtr keygen_;
   const std::string validity_;
 };
 

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "server/base/openssl_types.h"
+
 namespace dtrust::testing {
 namespace {
 
@@ -17,25 +19,13 @@ void Check(bool ok, const char* what) {
   }
 }
 
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
 }  // namespace
 
 std::string SignWithKey(const std::string& key_pem, absl::string_view message) {
-  std::unique_ptr<BIO, BioDeleter> bio(
-      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  BioPtr bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   Check(key != nullptr, "PEM_read_bio_PrivateKey");
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> context(EVP_MD_CTX_new());
+  EvpMdCtxPtr context(EVP_MD_CTX_new());
   const auto* data = reinterpret_cast<const unsigned char*>(message.data());
   size_t size = 0;
   Check(EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr,
@@ -54,15 +44,13 @@ std::string SignWithKey(const std::string& key_pem, absl::string_view message) {
 }
 
 std::string RsaKeyPem() {
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(EVP_RSA_gen(2048));
+  EvpPkeyPtr key(EVP_RSA_gen(2048));
   Check(key != nullptr, "EVP_RSA_gen");
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  BioPtr bio(BIO_new(BIO_s_mem()));
   Check(PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0,
                                  nullptr, nullptr) == 1,
         "PEM_write_bio_PrivateKey");
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(size));
+  return std::string(BioContents(bio.get()));
 }
 
 }  // namespace dtrust::testing

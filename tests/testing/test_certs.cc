@@ -14,20 +14,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "server/base/openssl_types.h"
 
 namespace dtrust::testing {
 namespace {
-
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 
 void Check(bool ok, const char* what) {
   if (!ok) {
@@ -36,21 +26,14 @@ void Check(bool ok, const char* what) {
   }
 }
 
-std::string BioContents(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return std::string(data, size);
-}
-
-PkeyPtr LoadOrGenerateKey(const std::string& pem) {
+EvpPkeyPtr LoadOrGenerateKey(const std::string& pem) {
   if (pem.empty()) {
-    PkeyPtr key(EVP_EC_gen("P-256"));
+    EvpPkeyPtr key(EVP_EC_gen("P-256"));
     Check(key != nullptr, "EVP_EC_gen");
     return key;
   }
-  std::unique_ptr<BIO, BioDeleter> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   Check(key != nullptr, "PEM_read_bio_PrivateKey");
   return key;
 }
@@ -80,8 +63,8 @@ class TempDirs {
 }  // namespace
 
 TestCert MakeTestCert(const CertSpec& spec) {
-  PkeyPtr key = LoadOrGenerateKey(spec.key_pem);
-  std::unique_ptr<X509, X509Deleter> x509(X509_new());
+  EvpPkeyPtr key = LoadOrGenerateKey(spec.key_pem);
+  X509Ptr x509(X509_new());
   Check(x509 != nullptr, "X509_new");
   Check(X509_set_version(x509.get(), X509_VERSION_3) == 1, "X509_set_version");
   uint64_t serial = spec.serial;
@@ -113,14 +96,14 @@ TestCert MakeTestCert(const CertSpec& spec) {
   cert.der.assign(reinterpret_cast<char*>(der), der_size);
   OPENSSL_free(der);
 
-  std::unique_ptr<BIO, BioDeleter> pem(BIO_new(BIO_s_mem()));
+  BioPtr pem(BIO_new(BIO_s_mem()));
   Check(PEM_write_bio_X509(pem.get(), x509.get()) == 1, "PEM_write_bio_X509");
-  cert.pem = BioContents(pem.get());
-  std::unique_ptr<BIO, BioDeleter> key_pem(BIO_new(BIO_s_mem()));
+  cert.pem = std::string(BioContents(pem.get()));
+  BioPtr key_pem(BIO_new(BIO_s_mem()));
   Check(PEM_write_bio_PrivateKey(key_pem.get(), key.get(), nullptr, nullptr, 0,
                                  nullptr, nullptr) == 1,
         "PEM_write_bio_PrivateKey");
-  cert.key_pem = BioContents(key_pem.get());
+  cert.key_pem = std::string(BioContents(key_pem.get()));
   return cert;
 }
 

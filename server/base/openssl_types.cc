@@ -1,8 +1,8 @@
-#include "client/openssl_types.h"
+#include "server/base/openssl_types.h"
 
 #include <openssl/err.h>
 
-namespace dtrust::cli {
+namespace dtrust {
 
 std::string OpenSslError() {
   const unsigned long code = ERR_get_error();
@@ -19,4 +19,4 @@ absl::string_view BioContents(BIO* bio) {
   return absl::string_view(data, size > 0 ? static_cast<size_t>(size) : 0);
 }
 
-}  // namespace dtrust::cli
+}  // namespace dtrust
