@@ -354,8 +354,7 @@ int LdapConnection::SearchPage(const PagedSearch& search, int size,
       ld_.get(), size, cookie.empty() ? nullptr : &cookie_value,
       /*iscritical=*/0, &raw_control);
   if (rc != LDAP_SUCCESS) return rc;
-  const std::unique_ptr<LDAPControl, void (*)(LDAPControl*)> control(
-      raw_control, ldap_control_free);
+  const LdapControlPtr control(raw_control);
   LDAPControl* controls[] = {control.get(), nullptr};
   struct timeval timeout = absl::ToTimeval(timeout_);
   LDAPMessage* raw = nullptr;
@@ -373,8 +372,7 @@ absl::StatusOr<std::string> LdapConnection::NextPageCookie(
   const int parse_rc =
       ldap_parse_result(ld_.get(), result, nullptr, nullptr, nullptr, nullptr,
                         &raw_returned, /*freeit=*/0);
-  const std::unique_ptr<LDAPControl*, void (*)(LDAPControl**)> returned(
-      raw_returned, ldap_controls_free);
+  const LdapControlsPtr returned(raw_returned);
   if (parse_rc != LDAP_SUCCESS) return Fail(parse_rc, operation, base);
   LDAPControl* response =
       ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, returned.get(), nullptr);

@@ -1,5 +1,5 @@
-// RAII owners for libldap / liblber objects. Each deleter calls the matching
-// libldap release function; all accept null.
+// RAII owners for libldap / liblber objects, over the generic Deleter
+// (server/base/deleter.h). Each calls the matching libldap release function.
 #ifndef DTRUST_SERVER_LDAP_LDAP_HANDLES_H_
 #define DTRUST_SERVER_LDAP_LDAP_HANDLES_H_
 
@@ -7,49 +7,50 @@
 
 #include <memory>
 
+#include "server/base/deleter.h"
+
 namespace dtrust {
 
 // Unbinds and closes the connection.
-struct LdapDeleter {
-  void operator()(LDAP* ld) const { ldap_unbind_ext_s(ld, nullptr, nullptr); }
-};
-using LdapPtr = std::unique_ptr<LDAP, LdapDeleter>;
+inline void UnbindLdap(LDAP* ld) { ldap_unbind_ext_s(ld, nullptr, nullptr); }
+using LdapPtr = std::unique_ptr<LDAP, Deleter<UnbindLdap>>;
 
 // A whole result chain (ldap_search_ext_s output).
-struct LdapMessageDeleter {
-  void operator()(LDAPMessage* message) const { ldap_msgfree(message); }
-};
-using LdapMessagePtr = std::unique_ptr<LDAPMessage, LdapMessageDeleter>;
+using LdapMessagePtr = std::unique_ptr<LDAPMessage, Deleter<ldap_msgfree>>;
 
 // The attribute iterator of ldap_first_attribute (buffer not freed).
-struct BerElementDeleter {
-  void operator()(BerElement* ber) const { ber_free(ber, 0); }
-};
-using BerElementPtr = std::unique_ptr<BerElement, BerElementDeleter>;
+inline void FreeBerElement(BerElement* ber) { ber_free(ber, 0); }
+using BerElementPtr = std::unique_ptr<BerElement, Deleter<FreeBerElement>>;
+
+// A BER encoder or decoder of ber_alloc_t / ber_init, with its buffer.
+inline void FreeBerElementAndBuffer(BerElement* ber) { ber_free(ber, 1); }
+using BerPtr = std::unique_ptr<BerElement, Deleter<FreeBerElementAndBuffer>>;
 
 // Strings libldap allocates (DNs, attribute names, diagnostics).
-struct LdapMemDeleter {
-  void operator()(char* p) const { ldap_memfree(p); }
-};
-using LdapStringPtr = std::unique_ptr<char, LdapMemDeleter>;
+using LdapStringPtr = std::unique_ptr<char, Deleter<ldap_memfree>>;
 
 // Strings liblber allocates (ldap_bv2escaped_filter_value output).
-struct BerMemDeleter {
-  void operator()(char* p) const { ber_memfree(p); }
-};
-using BerStringPtr = std::unique_ptr<char, BerMemDeleter>;
+using BerStringPtr = std::unique_ptr<char, Deleter<ber_memfree>>;
+
+// A single value liblber allocates (e.g. ldap_whoami_s output).
+using BervalPtr = std::unique_ptr<struct berval, Deleter<ber_bvfree>>;
+
+// A value array liblber allocates (ber_scanf "W" output).
+using BerVarrayPtr = std::unique_ptr<struct berval, Deleter<ber_bvarray_free>>;
 
 // Value arrays of ldap_get_values_len.
-struct BerValuesDeleter {
-  void operator()(struct berval** values) const { ldap_value_free_len(values); }
-};
-using BerValuesPtr = std::unique_ptr<struct berval*, BerValuesDeleter>;
+using BerValuesPtr =
+    std::unique_ptr<struct berval*, Deleter<ldap_value_free_len>>;
+
+// One control (ldap_create_*_control output).
+using LdapControlPtr = std::unique_ptr<LDAPControl, Deleter<ldap_control_free>>;
+
+// A null-terminated control list (ldap_parse_result, ldap_get_entry_controls).
+using LdapControlsPtr =
+    std::unique_ptr<LDAPControl*, Deleter<ldap_controls_free>>;
 
 // Parsed DNs of ldap_str2dn.
-struct LdapDnDeleter {
-  void operator()(LDAPDN dn) const { ldap_dnfree(dn); }
-};
-using LdapDnPtr = std::unique_ptr<LDAPRDN, LdapDnDeleter>;
+using LdapDnPtr = std::unique_ptr<LDAPRDN, Deleter<ldap_dnfree>>;
 
 }  // namespace dtrust
 

@@ -23,24 +23,13 @@ namespace {
 // Longest wait in ldap_result, so that a stop request is seen promptly.
 constexpr absl::Duration kMaxWait = absl::Milliseconds(250);
 
-struct ControlsFree {
-  void operator()(LDAPControl** controls) const {
-    ldap_controls_free(controls);
-  }
-};
-using ControlsPtr = std::unique_ptr<LDAPControl*, ControlsFree>;
-
 // The value of the control `oid` among `controls`, if present.
 std::optional<absl::string_view> FindControl(LDAPControl** controls,
                                              const char* oid) {
-  for (LDAPControl** control = controls;
-       control != nullptr && *control != nullptr; ++control) {
-    if (std::strcmp((*control)->ldctl_oid, oid) == 0) {
-      return absl::string_view((*control)->ldctl_value.bv_val,
-                               (*control)->ldctl_value.bv_len);
-    }
-  }
-  return std::nullopt;
+  const LDAPControl* control = ldap_control_find(oid, controls, nullptr);
+  if (control == nullptr) return std::nullopt;
+  return absl::string_view(control->ldctl_value.bv_val,
+                           control->ldctl_value.bv_len);
 }
 
 std::vector<std::string> SyncAttributes() {
@@ -217,7 +206,7 @@ absl::Status LdapSyncSource::Session::Handle(LDAPMessage* message) {
 absl::Status LdapSyncSource::Session::HandleEntry(LDAPMessage* message) {
   LDAPControl** raw = nullptr;
   ldap_get_entry_controls(ld_, message, &raw);
-  ControlsPtr controls(raw);
+  LdapControlsPtr controls(raw);
   const std::optional<absl::string_view> value =
       FindControl(controls.get(), LDAP_CONTROL_SYNC_STATE);
   if (!value) {
@@ -265,8 +254,7 @@ absl::Status LdapSyncSource::Session::HandleIntermediate(LDAPMessage* message) {
   const int rc =
       ldap_parse_intermediate(ld_, message, &raw_oid, &raw_data, nullptr, 0);
   LdapStringPtr oid(raw_oid);
-  std::unique_ptr<struct berval, void (*)(struct berval*)> data(
-      raw_data, [](struct berval* bv) { ber_bvfree(bv); });
+  BervalPtr data(raw_data);
   if (rc != LDAP_SUCCESS || oid == nullptr ||
       std::strcmp(oid.get(), LDAP_SYNC_INFO) != 0 || data == nullptr) {
     return absl::OkStatus();  // Not ours.
@@ -333,7 +321,7 @@ absl::Status LdapSyncSource::Session::HandleResult(LDAPMessage* message) {
   const int rc = ldap_parse_result(ld_, message, &code, nullptr,
                                    &raw_diagnostic, nullptr, &raw_controls, 0);
   LdapStringPtr diagnostic(raw_diagnostic);
-  ControlsPtr controls(raw_controls);
+  LdapControlsPtr controls(raw_controls);
   if (rc != LDAP_SUCCESS) return ConnectionError("content synchronization");
   if (code == LDAP_SYNC_REFRESH_REQUIRED) {
     source_->cookie_.reset();

@@ -8,15 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/ldap/ldap_handles.h"
 
 namespace dtrust {
 namespace {
-
-// Owns a BerElement made by ber_init/ber_alloc_t.
-struct BerFree {
-  void operator()(BerElement* ber) const { ber_free(ber, 1); }
-};
-using BerPtr = std::unique_ptr<BerElement, BerFree>;
 
 BerPtr Reader(absl::string_view value) {
   struct berval bv;
@@ -145,8 +140,7 @@ absl::StatusOr<SyncInfo> DecodeSyncInfo(absl::string_view value) {
           ber_scanf(ber.get(), "[W]}", &uuids) == LBER_ERROR) {
         return Malformed("sync info syncIdSet");
       }
-      std::unique_ptr<struct berval, void (*)(BerVarray)> owned(
-          uuids, [](BerVarray array) { ber_bvarray_free(array); });
+      BerVarrayPtr owned(uuids);
       for (BerVarray uuid = uuids; uuid != nullptr && uuid->bv_val != nullptr;
            ++uuid) {
         absl::StatusOr<EntryUuid> parsed = ToUuid(*uuid, "syncIdSet");

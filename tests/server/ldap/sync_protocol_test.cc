@@ -8,6 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/ldap/ldap_handles.h"
 
 namespace dtrust {
 namespace {
@@ -26,8 +27,7 @@ EntryUuid Uuid(const char* bytes) {
 // BER built with liblber, as the server would send it.
 template <typename... Args>
 std::string Ber(const char* format, Args... args) {
-  std::unique_ptr<BerElement, void (*)(BerElement*)> ber(
-      ber_alloc_t(LBER_USE_DER), [](BerElement* b) { ber_free(b, 1); });
+  BerPtr ber(ber_alloc_t(LBER_USE_DER));
   EXPECT_NE(ber_printf(ber.get(), format, args...), -1);
   struct berval flat {};
   EXPECT_NE(ber_flatten2(ber.get(), &flat, 0), -1);
