@@ -1,7 +1,5 @@
 #include "client/format.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -15,20 +13,6 @@ namespace {
 constexpr absl::string_view kNoValue = "-";
 
 }  // namespace
-
-std::string LowerHex(absl::string_view bytes) {
-  return absl::BytesToHexString(bytes);
-}
-
-std::string ColonHex(absl::string_view bytes) {
-  std::string out;
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    if (i > 0) out.push_back(':');
-    out.append(
-        absl::AsciiStrToUpper(absl::BytesToHexString(bytes.substr(i, 1))));
-  }
-  return out;
-}
 
 std::string Rfc3339(const google::protobuf::Timestamp& time) {
   const absl::Time t =

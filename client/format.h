@@ -10,14 +10,9 @@
 #include "client/json_writer.h"
 #include "dtrust/v1/dtrust.pb.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "server/base/hex.h"  // LowerHex, ColonHex for digests.
 
 namespace dtrust::cli {
-
-// Digest bytes as 64 lower-case hex digits (the JSON and directory form).
-std::string LowerHex(absl::string_view bytes);
-// Digest bytes as upper-case hex with colons, as `openssl x509 -fingerprint`
-// and Postfix print them.
-std::string ColonHex(absl::string_view bytes);
 
 // RFC 3339 UTC, e.g. "2025-01-31T12:00:00Z".
 std::string Rfc3339(const google::protobuf::Timestamp& time);

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/base/hex.h"
 #include "server/core/status_macros.h"
 
 namespace dtrust::cli {
@@ -168,13 +169,6 @@ absl::Status CheckValue(const AttributeRule& rule, absl::string_view what,
   return absl::OkStatus();
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Parses RFC 4514 text. Positions in errors are 1-based byte offsets.
 class SubjectParser {
  public:
@@ -280,8 +274,9 @@ class SubjectParser {
       pos_ += 2;
       return next;
     }
-    const int high = HexDigit(next);
-    const int low = pos_ + 2 < text_.size() ? HexDigit(text_[pos_ + 2]) : -1;
+    const int high = HexDigitValue(next);
+    const int low =
+        pos_ + 2 < text_.size() ? HexDigitValue(text_[pos_ + 2]) : -1;
     if (high < 0 || low < 0) {
       return ErrorAt(start,
                      absl::StrCat("bad escape \"", text_.substr(start, 3),

@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/base/hex.h"
 
 namespace dtrust {
 namespace {
@@ -14,26 +15,6 @@ namespace {
 const EVP_MD* Sha256() {
   static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   return md;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string ToHexWith(absl::string_view bytes, const char* digits,
-                      bool colons) {
-  std::string out;
-  out.reserve(bytes.size() * 3);
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    if (colons && i > 0) out.push_back(':');
-    const auto b = static_cast<unsigned char>(bytes[i]);
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 0xf]);
-  }
-  return out;
 }
 
 }  // namespace
@@ -81,8 +62,8 @@ absl::StatusOr<Sha256Digest> Sha256Digest::FromHex(absl::string_view text,
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": expected ':' at position ", pos, " of the fingerprint"));
     }
-    const int hi = HexValue(text[pos]);
-    const int lo = HexValue(text[pos + 1]);
+    const int hi = HexDigitValue(text[pos]);
+    const int lo = HexDigitValue(text[pos + 1]);
     if (hi < 0 || lo < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": '", text.substr(pos, 2), "' at position ",
@@ -93,12 +74,8 @@ absl::StatusOr<Sha256Digest> Sha256Digest::FromHex(absl::string_view text,
   return digest;
 }
 
-std::string Sha256Digest::ToHex() const {
-  return ToHexWith(bytes(), "0123456789abcdef", /*colons=*/false);
-}
+std::string Sha256Digest::ToHex() const { return LowerHex(bytes()); }
 
-std::string Sha256Digest::ToColonHex() const {
-  return ToHexWith(bytes(), "0123456789ABCDEF", /*colons=*/true);
-}
+std::string Sha256Digest::ToColonHex() const { return ColonHex(bytes()); }
 
 }  // namespace dtrust

@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/base/hex.h"
 #include "server/core/digest.h"
 
 namespace dtrust {
@@ -23,11 +24,6 @@ EntryUuid HashToUuid(absl::string_view data) {
   return uuid;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  return absl::ascii_tolower(c) - 'a' + 10;
-}
-
 // The 16 bytes of a text UUID, or false if `text` is not one.
 bool ParseTextUuid(absl::string_view text, EntryUuid* uuid) {
   std::string digits;
@@ -40,8 +36,8 @@ bool ParseTextUuid(absl::string_view text, EntryUuid* uuid) {
     return false;
   }
   for (size_t i = 0; i < uuid->size(); ++i) {
-    (*uuid)[i] = static_cast<uint8_t>(HexValue(digits[2 * i]) * 16 +
-                                      HexValue(digits[2 * i + 1]));
+    (*uuid)[i] = static_cast<uint8_t>(HexDigitValue(digits[2 * i]) * 16 +
+                                      HexDigitValue(digits[2 * i + 1]));
   }
   return true;
 }
