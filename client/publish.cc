@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "client/format.h"
+#include "server/base/time_format.h"
 #include "server/core/dns_name.h"
 #include "server/core/status_macros.h"
 
@@ -22,20 +23,18 @@ absl::StatusOr<v1::PinKind> ParsePinKind(absl::string_view text,
 absl::StatusOr<google::protobuf::Timestamp> ParseTimeOption(
     absl::string_view option, absl::string_view text,
     absl::string_view command) {
-  absl::Time time;
-  std::string error;
-  if (!absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &error) &&
-      !absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
+  const std::optional<absl::Time> time = ParseRfc3339OrDate(text);
+  if (!time) {
     return UsageError(
         command, absl::StrCat("--", option, " ", text,
                               ": not an RFC 3339 time (2026-12-01T00:00:00Z) "
                               "or a date (2026-12-01)"));
   }
   google::protobuf::Timestamp timestamp;
-  const int64_t seconds = absl::ToUnixSeconds(time);
+  const int64_t seconds = absl::ToUnixSeconds(*time);
   timestamp.set_seconds(seconds);
   timestamp.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+      absl::ToInt64Nanoseconds(*time - absl::FromUnixSeconds(seconds))));
   return timestamp;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "absl/time/clock.h"
+#include "server/base/time_format.h"
 #include "server/base/utf8.h"
 
 namespace dtrust {
@@ -96,9 +97,8 @@ std::string EscapeLogText(absl::string_view text) {
 
 std::string FormatLogLine(LogLevel level, absl::Time time,
                           absl::string_view message) {
-  return absl::StrCat(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone()), " ",
-      LevelName(level), " ", EscapeLogText(message), "\n");
+  return absl::StrCat(FormatRfc3339Millis(time), " ", LevelName(level), " ",
+                      EscapeLogText(message), "\n");
 }
 
 void SetMinLogLevel(LogLevel level) {

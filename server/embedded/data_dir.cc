@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "server/auth/authorizer.h"
 #include "server/base/files.h"
+#include "server/base/time_format.h"
 #include "server/core/log.h"
 #include "server/core/status_macros.h"
 #include "server/embedded/child_process.h"
@@ -352,9 +353,8 @@ absl::StatusOr<OwnedFd> DataDir::OpenLog(absl::string_view header) const {
   }
   DTRUST_ASSIGN_OR_RETURN(
       OwnedFd fd, OpenOwnFile(log_, O_WRONLY | O_CREAT | O_APPEND, 0600));
-  const std::string line = absl::StrCat(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()),
-      " dtrustd: ", header, "\n");
+  const std::string line = absl::StrCat(FormatRfc3339Seconds(absl::Now()),
+                                        " dtrustd: ", header, "\n");
   if (write(fd.get(), line.data(), line.size()) < 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("writing ", log_));
   }
