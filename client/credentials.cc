@@ -16,7 +16,6 @@ namespace dtrust::cli {
 namespace {
 
 constexpr absl::string_view kPemBegin = "-----BEGIN ";
-constexpr size_t kMaxPasswordFileBytes = 4096;
 
 constexpr absl::string_view kPrivateKeyLabels[] = {
     "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY",
@@ -217,14 +216,6 @@ absl::StatusOr<Credentials> ReadCredentialsFile(
     return Invalid(path, "holds no certificate and no private key");
   }
   return credentials;
-}
-
-absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
-  DTRUST_ASSIGN_OR_RETURN(std::string data,
-                          ReadSmallFile(path, kMaxPasswordFileBytes));
-  data.resize(std::min(data.size(), data.find('\n')));
-  if (!data.empty() && data.back() == '\r') data.pop_back();
-  return data;
 }
 
 }  // namespace dtrust::cli

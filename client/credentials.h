@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/base/files.h"  // ReadPasswordFile, for --password-file.
 #include "server/base/openssl_types.h"
 
 namespace dtrust::cli {
@@ -42,11 +43,6 @@ struct Credentials {
 // password.
 absl::StatusOr<Credentials> ReadCredentialsFile(
     const std::string& path, const std::optional<std::string>& password);
-
-// The password in `path`: its first line, without the line end (the rest of
-// the file is ignored; an empty first line is the empty password).
-// InvalidArgument naming the file if it cannot be read or exceeds 4 KiB.
-absl::StatusOr<std::string> ReadPasswordFile(const std::string& path);
 
 }  // namespace dtrust::cli
 

@@ -3,8 +3,6 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/algorithm/container.h"
@@ -314,20 +312,15 @@ absl::Status ParseCommandLine(CLI::App& app,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+// The password of --bind-password-file: ReadPasswordFile's, and not empty.
+absl::StatusOr<std::string> ReadBindPassword(const std::string& path) {
+  absl::StatusOr<std::string> password = ReadPasswordFile(path);
+  if (!password.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--bind-password-file ", path, ": cannot be read"));
+        absl::StrCat("--bind-password-file ", path, ": cannot be read (",
+                     password.status().message(), ")"));
   }
-  std::stringstream contents;
-  contents << in.rdbuf();
-  std::string password = contents.str();
-  while (!password.empty() &&
-         (password.back() == '\n' || password.back() == '\r')) {
-    password.pop_back();
-  }
-  if (password.empty()) {
+  if (password->empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--bind-password-file ", path, ": is empty"));
   }
@@ -574,7 +567,7 @@ absl::Status ApplyBindFlags(const DtrustdFlags& flags,
   options.sasl_external = flags.sasl_external;
   if (!flags.bind_password_file.empty()) {
     DTRUST_ASSIGN_OR_RETURN(options.bind_password,
-                            ReadPasswordFile(flags.bind_password_file));
+                            ReadBindPassword(flags.bind_password_file));
   }
   return absl::OkStatus();
 }

@@ -19,6 +19,7 @@ namespace dtrust {
 namespace {
 
 constexpr off_t kTailBytes = 4096;
+constexpr size_t kMaxPasswordFileBytes = 4096;
 
 absl::Status FileError(const std::string& path, absl::string_view what) {
   return absl::InvalidArgumentError(
@@ -99,6 +100,14 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
         absl::StrCat(path, ": larger than ", max_bytes, " bytes"));
   }
   data.resize(length);
+  return data;
+}
+
+absl::StatusOr<std::string> ReadPasswordFile(const std::string& path) {
+  absl::StatusOr<std::string> data = ReadSmallFile(path, kMaxPasswordFileBytes);
+  if (!data.ok()) return data.status();
+  data->resize(std::min(data->size(), data->find('\n')));
+  if (!data->empty() && data->back() == '\r') data->pop_back();
   return data;
 }
 

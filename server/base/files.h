@@ -32,6 +32,12 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
                                           size_t max_bytes,
                                           FileAccess access = FileAccess::kAny);
 
+// The password in `path`: its first line, without the line end (the rest of
+// the file is ignored; an empty first line is the empty password). Opened as
+// ReadSmallFile with FileAccess::kAny does; InvalidArgument naming the file if
+// it cannot be read or exceeds 4 KiB.
+absl::StatusOr<std::string> ReadPasswordFile(const std::string& path);
+
 // Opens `path` itself, never what a symbolic link there points to: open(2)
 // with `flags` | O_NOFOLLOW | O_CLOEXEC (O_CREAT creates a missing file with
 // `mode`, less the umask), then checks that it opened a regular file owned
