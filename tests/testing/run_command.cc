@@ -82,10 +82,6 @@ absl::StatusOr<std::string> FindProgram(const std::string& program) {
 
 }  // namespace
 
-ScopedFd::~ScopedFd() {
-  if (fd_ >= 0) close(fd_);
-}
-
 absl::StatusOr<pid_t> SpawnProcess(
     const std::vector<std::string>& argv, int stdin_fd, int stdout_fd,
     int stderr_fd, const std::optional<std::vector<std::string>>& env) {
@@ -178,11 +174,11 @@ absl::StatusOr<CommandResult> RunCommand(
   std::vector<std::string> resolved_argv = argv;
   DTRUST_ASSIGN_OR_RETURN(resolved_argv[0], FindProgram(argv[0]));
   DTRUST_ASSIGN_OR_RETURN(auto out, MakeTempFile(scratch_dir + "/stdout-"));
-  ScopedFd out_fd(out.second);
+  OwnedFd out_fd(out.second);
   DTRUST_ASSIGN_OR_RETURN(auto err, MakeTempFile(scratch_dir + "/stderr-"));
-  ScopedFd err_fd(err.second);
+  OwnedFd err_fd(err.second);
   const std::string input = stdin_path.empty() ? "/dev/null" : stdin_path;
-  ScopedFd in_fd(open(input.c_str(), O_RDONLY | O_CLOEXEC));
+  OwnedFd in_fd(open(input.c_str(), O_RDONLY | O_CLOEXEC));
   if (in_fd.get() < 0) return absl::InternalError(ErrnoMessage(input));
   DTRUST_ASSIGN_OR_RETURN(
       pid_t pid, SpawnProcess(resolved_argv, in_fd.get(), out_fd.get(),
@@ -222,7 +218,7 @@ std::string ReadFileOrEmpty(const std::string& path) {
 }
 
 absl::StatusOr<int> FreeLoopbackPort() {
-  ScopedFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  OwnedFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return absl::InternalError(ErrnoMessage("socket"));
   sockaddr_in address = {};
   address.sin_family = AF_INET;

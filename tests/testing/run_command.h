@@ -13,21 +13,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/base/owned_fd.h"
 
 namespace dtrust::testing {
-
-// Owns a file descriptor (-1: none) and closes it when it goes out of scope.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  ~ScopedFd();
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Forks and execs argv[0] (an absolute path) with the given standard
 // descriptors and no others, and this process's environment or, if `env` is

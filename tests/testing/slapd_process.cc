@@ -47,9 +47,9 @@ absl::Status SlapdProcess::Launch() {
     return absl::FailedPreconditionError("slapd is already running");
   }
   const std::string log_path = dir_ + "/slapd.log";
-  ScopedFd log_fd(
+  OwnedFd log_fd(
       open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  ScopedFd null_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  OwnedFd null_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (log_fd.get() < 0 || null_fd.get() < 0) {
     return absl::InternalError(ErrnoMessage("open " + log_path));
   }
@@ -136,7 +136,7 @@ absl::StatusOr<std::string> LdapTools::Search(
 
 absl::Status LdapTools::Modify(const std::string& ldif) const {
   std::string input = scratch_dir_ + "/modify-XXXXXX";
-  ScopedFd fd(mkostemp(input.data(), O_CLOEXEC));
+  OwnedFd fd(mkostemp(input.data(), O_CLOEXEC));
   if (fd.get() < 0) {
     return absl::InternalError(ErrnoMessage("mkostemp " + input));
   }

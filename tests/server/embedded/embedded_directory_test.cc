@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/base/owned_fd.h"
 #include "server/embedded/schema.h"
 #include "server/embedded/slapd_config.h"
 #include "tests/testing/run_command.h"
@@ -155,12 +156,9 @@ class RunningCommand {
       _exit(127);
     }
     close(out[1]);
-    fd_ = out[0];
+    fd_.reset(out[0]);
     if (pid_ < 0) ADD_FAILURE() << "fork: " << strerror(errno);
     guard_.set(pid_);
-  }
-  ~RunningCommand() {
-    if (fd_ >= 0) close(fd_);
   }
 
   // Reads until the output so far contains `needle`; false if the command
@@ -169,13 +167,13 @@ class RunningCommand {
     const absl::Time deadline = absl::Now() + timeout;
     while (!absl::StrContains(output_, needle)) {
       const absl::Duration left = deadline - absl::Now();
-      pollfd ready = {fd_, POLLIN, 0};
+      pollfd ready = {fd_.get(), POLLIN, 0};
       if (left <= absl::ZeroDuration() ||
           poll(&ready, 1, absl::ToInt64Milliseconds(left) + 1) <= 0) {
         return false;
       }
       char buffer[4096];
-      const ssize_t n = read(fd_, buffer, sizeof(buffer));
+      const ssize_t n = read(fd_.get(), buffer, sizeof(buffer));
       if (n <= 0) return false;
       output_.append(buffer, n);
     }
@@ -184,7 +182,7 @@ class RunningCommand {
   const std::string& output() const { return output_; }
 
  private:
-  int fd_ = -1;
+  OwnedFd fd_;
   pid_t pid_ = -1;
   ProcessGuard guard_;
   std::string output_;

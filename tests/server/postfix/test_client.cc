@@ -55,11 +55,10 @@ absl::StatusOr<std::unique_ptr<TestClient>> TestClient::Connect(
   return client;
 }
 
-TestClient::~TestClient() { close(fd_); }
-
 bool TestClient::Send(absl::string_view data) {
   while (!data.empty()) {
-    const ssize_t sent = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    const ssize_t sent =
+        send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
     if (sent < 0) {
       if (errno == EINTR) continue;
       return false;
@@ -72,7 +71,7 @@ bool TestClient::Send(absl::string_view data) {
 bool TestClient::Fill() {
   char chunk[4096];
   while (true) {
-    const ssize_t received = recv(fd_, chunk, sizeof(chunk), 0);
+    const ssize_t received = recv(fd_.get(), chunk, sizeof(chunk), 0);
     if (received < 0 && errno == EINTR) continue;
     if (received <= 0) return false;
     buffer_.append(chunk, static_cast<size_t>(received));
@@ -112,7 +111,7 @@ std::string TestClient::ReadNetstringData() {
 bool TestClient::WaitClosed() {
   char chunk[4096];
   while (true) {
-    const ssize_t received = recv(fd_, chunk, sizeof(chunk), 0);
+    const ssize_t received = recv(fd_.get(), chunk, sizeof(chunk), 0);
     if (received > 0) continue;
     if (received == 0) return true;
     if (errno == EINTR) continue;

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/base/owned_fd.h"
 #include "server/postfix/listen_address.h"
 
 namespace dtrust::testing {
@@ -23,7 +24,6 @@ class TestClient {
       const ListenAddress& address, absl::Duration timeout = absl::Seconds(5));
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;
-  ~TestClient();
 
   // Sends all of `data`; false once the server closed the connection.
   bool Send(absl::string_view data);
@@ -41,7 +41,7 @@ class TestClient {
   // Appends what arrives to buffer_; false on EOF, error or timeout.
   bool Fill();
 
-  int fd_;
+  OwnedFd fd_;
   std::string buffer_;
 };
 
