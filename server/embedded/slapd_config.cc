@@ -3,8 +3,6 @@
 #include <ldap.h>
 #include <sys/un.h>
 
-#include <memory>
-
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -12,46 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "server/ldap/ldap_dn.h"
 
 namespace dtrust {
 namespace {
 
-struct DnDeleter {
-  void operator()(LDAPDN dn) const { ldap_dnfree(dn); }
-};
-struct LdapStringDeleter {
-  void operator()(char* s) const { ldap_memfree(s); }
-};
-using DnPtr = std::unique_ptr<LDAPRDN, DnDeleter>;
-using LdapString = std::unique_ptr<char, LdapStringDeleter>;
-
 absl::string_view View(const berval& value) {
   return absl::string_view(value.bv_val, value.bv_len);
-}
-
-// Parses `dn` (RFC 4514); null on syntax errors.
-DnPtr ParseDn(absl::string_view dn) {
-  if (absl::StrContains(dn, '\0')) return nullptr;
-  std::string text(dn);
-  LDAPDN parsed = nullptr;
-  if (ldap_str2dn(text.c_str(), &parsed, LDAP_DN_FORMAT_LDAPV3) !=
-      LDAP_SUCCESS) {
-    return nullptr;
-  }
-  return DnPtr(parsed);
-}
-
-// The normalized string form of `dn`, or "" for unparsable DNs.
-std::string NormalizeDn(absl::string_view dn) {
-  if (absl::StrContains(dn, '\0')) return "";
-  std::string text(dn);
-  char* out = nullptr;
-  if (ldap_dn_normalize(text.c_str(), LDAP_DN_FORMAT_LDAPV3, &out,
-                        LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS) {
-    return "";
-  }
-  LdapString owned(out);
-  return owned == nullptr ? "" : std::string(owned.get());
 }
 
 // A double-quoted slapd.conf token: slapd's tokenizer drops a backslash and
@@ -68,13 +33,13 @@ bool HasLineBreak(absl::string_view text) {
 }  // namespace
 
 absl::StatusOr<BaseEntry> ParseBaseEntry(absl::string_view base_dn) {
-  DnPtr dn = ParseDn(base_dn);
-  if (dn == nullptr) {
+  const absl::StatusOr<LdapDnPtr> dn = ParseDn(base_dn);
+  if (!dn.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("base DN '", base_dn, "' is not a valid DN (RFC 4514)"));
   }
-  LDAPDN rdns = dn.get();
-  if (rdns[0] == nullptr) {
+  LDAPDN rdns = dn->get();
+  if (rdns == nullptr || rdns[0] == nullptr) {
     return absl::InvalidArgumentError("base DN is empty");
   }
   LDAPRDN rdn = rdns[0];
@@ -101,20 +66,20 @@ absl::StatusOr<BaseEntry> ParseBaseEntry(absl::string_view base_dn) {
         "base DN '", base_dn, "': first RDN needs a non-empty string value"));
   }
   entry.rdn_value = std::string(View(ava.la_value));
-  char* text = nullptr;
-  if (ldap_dn2str(rdns, &text, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
-      text == nullptr) {
+  absl::StatusOr<std::string> canonical = CanonicalDn(base_dn);
+  if (!canonical.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("base DN '", base_dn, "' cannot be normalized"));
   }
-  LdapString owned(text);
-  entry.dn = owned.get();
+  entry.dn = *std::move(canonical);
   return entry;
 }
 
 bool SameDn(absl::string_view a, absl::string_view b) {
-  std::string normal_a = NormalizeDn(a);
-  return !normal_a.empty() && absl::EqualsIgnoreCase(normal_a, NormalizeDn(b));
+  const absl::StatusOr<std::string> canonical_a = CanonicalDn(a);
+  const absl::StatusOr<std::string> canonical_b = CanonicalDn(b);
+  return canonical_a.ok() && canonical_b.ok() && !canonical_a->empty() &&
+         absl::EqualsIgnoreCase(*canonical_a, *canonical_b);
 }
 
 std::string ServiceDn(const BaseEntry& base) {

@@ -20,18 +20,6 @@ absl::string_view ToView(const struct berval& value) {
   return absl::string_view(value.bv_val, value.bv_len);
 }
 
-absl::StatusOr<LdapDnPtr> ParseDn(absl::string_view dn) {
-  struct berval text = ToBerval(dn);
-  LDAPDN parsed = nullptr;
-  const int rc = ldap_bv2dn(&text, &parsed, LDAP_DN_FORMAT_LDAP);
-  LdapDnPtr owner(parsed);
-  if (rc != LDAP_SUCCESS) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", dn, "\" is not a valid DN: ", ldap_err2string(rc)));
-  }
-  return owner;
-}
-
 absl::StatusOr<std::string> DnToString(LDAPDN dn, absl::string_view what) {
   char* text = nullptr;
   const int rc = ldap_dn2str(dn, &text, LDAP_DN_FORMAT_LDAPV3);
@@ -44,6 +32,18 @@ absl::StatusOr<std::string> DnToString(LDAPDN dn, absl::string_view what) {
 }
 
 }  // namespace
+
+absl::StatusOr<LdapDnPtr> ParseDn(absl::string_view dn) {
+  struct berval text = ToBerval(dn);
+  LDAPDN parsed = nullptr;
+  const int rc = ldap_bv2dn(&text, &parsed, LDAP_DN_FORMAT_LDAP);
+  LdapDnPtr owner(parsed);
+  if (rc != LDAP_SUCCESS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", dn, "\" is not a valid DN: ", ldap_err2string(rc)));
+  }
+  return owner;
+}
 
 absl::StatusOr<std::string> MakeRdn(absl::string_view attribute,
                                     absl::string_view value) {

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/ldap/ldap_handles.h"
 
 namespace dtrust {
 
@@ -31,6 +32,10 @@ struct SplitDn {
 // Parses `dn` (RFC 4514). InvalidArgument if it does not parse, is empty, or
 // its first RDN is multi-valued ("a=1+b=2").
 absl::StatusOr<SplitDn> SplitFirstRdn(absl::string_view dn);
+
+// `dn` parsed by libldap (RFC 4514; the LDAPv2 forms libldap accepts too).
+// InvalidArgument naming `dn` if it does not parse.
+absl::StatusOr<LdapDnPtr> ParseDn(absl::string_view dn);
 
 // `dn` re-encoded by libldap (LDAPv3 string form): two spellings of the same
 // DN that differ only in escaping or spacing map to the same string.
