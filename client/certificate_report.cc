@@ -5,20 +5,16 @@
 #include "server/base/time_format.h"
 
 namespace dtrust::cli {
-namespace {
-
-std::string Utc(absl::Time time) { return FormatRfc3339Seconds(time); }
-
-}  // namespace
-
 void AppendCertificateText(const Certificate& certificate,
                            absl::string_view subject, std::string* out) {
   AppendDetail("  ", "subject", subject, out);
   AppendDetail("  ", "sha256", certificate.sha256().ToColonHex(), out);
   AppendDetail("  ", "spki-sha256", certificate.spki_sha256().ToColonHex(),
                out);
-  AppendDetail("  ", "not-before", Utc(certificate.not_before()), out);
-  AppendDetail("  ", "not-after", Utc(certificate.not_after()), out);
+  AppendDetail("  ", "not-before",
+               FormatRfc3339Seconds(certificate.not_before()), out);
+  AppendDetail("  ", "not-after", FormatRfc3339Seconds(certificate.not_after()),
+               out);
 }
 
 void WriteCertificateFields(const Certificate& certificate,
@@ -26,8 +22,8 @@ void WriteCertificateFields(const Certificate& certificate,
   json.Field("subject", subject);
   json.Field("sha256", certificate.sha256().ToHex());
   json.Field("spki_sha256", certificate.spki_sha256().ToHex());
-  json.Field("not_before", Utc(certificate.not_before()));
-  json.Field("not_after", Utc(certificate.not_after()));
+  json.Field("not_before", FormatRfc3339Seconds(certificate.not_before()));
+  json.Field("not_after", FormatRfc3339Seconds(certificate.not_after()));
 }
 
 }  // namespace dtrust::cli

@@ -33,8 +33,6 @@ constexpr size_t kSecretSize = 32;
 constexpr absl::string_view kMacLabel("dtrust-challenge-v1\0", 20);
 constexpr absl::string_view kMessageLabel("dtrust-possession-v2\0", 21);
 
-std::string Rfc3339(absl::Time time) { return FormatRfc3339Seconds(time); }
-
 std::string RandomSecret() {
   std::string secret(kSecretSize, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()),
@@ -216,7 +214,8 @@ absl::Status PossessionChallenges::Verify(absl::string_view challenge,
   const absl::Time expires =
       absl::FromUnixSeconds(static_cast<int64_t>(seconds));
   if (clock_->Now() > expires) {
-    return BadProof(absl::StrCat("the challenge expired at ", Rfc3339(expires),
+    return BadProof(absl::StrCat("the challenge expired at ",
+                                 FormatRfc3339Seconds(expires),
                                  "; fetch a new one"));
   }
   if (terms.cert_sha256 != certificate.sha256()) {
