@@ -41,7 +41,7 @@ void SetTimeout(int fd, int option, absl::Duration timeout) {
 }
 
 // Binds an inet socket; `*address` gets the port the kernel chose.
-absl::StatusOr<int> BindInet(ListenAddress* address) {
+absl::StatusOr<OwnedFd> BindInet(ListenAddress* address) {
   sockaddr_storage storage{};
   socklen_t length = 0;
   int family = AF_INET;
@@ -75,16 +75,16 @@ absl::StatusOr<int> BindInet(ListenAddress* address) {
     return SocketError(*address, "read the bound port", errno);
   }
   address->port = ntohs(family == AF_INET ? v4->sin_port : v6->sin6_port);
-  return fd.release();
+  return fd;
 }
 
-absl::StatusOr<int> BindUnix(const ListenAddress& address, struct stat* made) {
+absl::StatusOr<OwnedFd> BindUnix(const ListenAddress& address,
+                                 struct stat* made) {
   bool removed_stale = false;
   absl::StatusOr<OwnedFd> fd =
       BindUnixSocket(address.path, kUnixSocketMode, made, &removed_stale);
   if (removed_stale) LogInfo("removed stale socket ", address.path);
-  if (!fd.ok()) return fd.status();
-  return fd->release();
+  return fd;
 }
 
 std::string PeerName(int fd, const sockaddr_storage& addr) {
@@ -132,13 +132,13 @@ absl::StatusOr<std::unique_ptr<StreamServer>> StreamServer::Start(
     StreamSessionFactory factory) {
   ListenAddress bound = address;
   struct stat made {};
-  absl::StatusOr<int> fd = address.kind == ListenAddress::Kind::kUnix
-                               ? BindUnix(address, &made)
-                               : BindInet(&bound);
+  absl::StatusOr<OwnedFd> fd = address.kind == ListenAddress::Kind::kUnix
+                                   ? BindUnix(address, &made)
+                                   : BindInet(&bound);
   if (!fd.ok()) return fd.status();
-  if (listen(*fd, kListenBacklog) != 0) {
+  if (listen(fd->get(), kListenBacklog) != 0) {
     const int error = errno;
-    close(*fd);
+    fd->reset();
     if (address.kind == ListenAddress::Kind::kUnix) {
       unlink(address.path.c_str());
     }
@@ -146,19 +146,19 @@ absl::StatusOr<std::unique_ptr<StreamServer>> StreamServer::Start(
   }
   std::unique_ptr<StreamServer> server(
       new StreamServer(std::move(bound), std::move(options), std::move(factory),
-                       *fd, made.st_dev, made.st_ino));
+                       *std::move(fd), made.st_dev, made.st_ino));
   server->accept_thread_ =
       std::thread([raw = server.get()] { raw->AcceptLoop(); });
   return server;
 }
 
 StreamServer::StreamServer(ListenAddress address, StreamServerOptions options,
-                           StreamSessionFactory factory, int listen_fd,
+                           StreamSessionFactory factory, OwnedFd listen_fd,
                            dev_t unix_dev, ino_t unix_ino)
     : address_(std::move(address)),
       options_(std::move(options)),
       factory_(std::move(factory)),
-      listen_fd_(listen_fd),
+      listen_fd_(std::move(listen_fd)),
       unix_dev_(unix_dev),
       unix_ino_(unix_ino) {}
 
@@ -174,9 +174,9 @@ void StreamServer::Stop() {
     stopping_ = true;
   }
   // Wakes the blocked accept() (Linux: it fails with EINVAL).
-  shutdown(listen_fd_, SHUT_RDWR);
+  shutdown(listen_fd_.get(), SHUT_RDWR);
   accept_thread_.join();
-  close(listen_fd_);
+  listen_fd_.reset();
   if (address_.kind == ListenAddress::Kind::kUnix) {
     struct stat made {};
     made.st_dev = unix_dev_;
@@ -205,7 +205,7 @@ void StreamServer::AcceptLoop() {
   while (true) {
     sockaddr_storage addr{};
     socklen_t length = sizeof(addr);
-    const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr),
+    const int fd = accept4(listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr),
                            &length, SOCK_CLOEXEC);
     if (fd < 0) {
       const int error = errno;

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/base/owned_fd.h"
 #include "server/core/log_rate_limiter.h"
 #include "server/postfix/listen_address.h"
 
@@ -107,7 +108,7 @@ class StreamServer {
   };
 
   StreamServer(ListenAddress address, StreamServerOptions options,
-               StreamSessionFactory factory, int listen_fd, dev_t unix_dev,
+               StreamSessionFactory factory, OwnedFd listen_fd, dev_t unix_dev,
                ino_t unix_ino);
 
   void AcceptLoop();
@@ -124,7 +125,8 @@ class StreamServer {
   const ListenAddress address_;
   const StreamServerOptions options_;
   const StreamSessionFactory factory_;
-  const int listen_fd_;
+  // Closed by Stop(), after the accept thread has ended.
+  OwnedFd listen_fd_;
   // Identity of the unix socket file this server made (kUnix only).
   const dev_t unix_dev_;
   const ino_t unix_ino_;
