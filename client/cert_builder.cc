@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/key_files.h"
+#include "server/base/status_macros.h"
 #include "server/core/dns_name.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include "client/command_line.h"
 #include "client/grpc_dtrustd_client.h"
 #include "client/input.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

@@ -6,8 +6,8 @@
 #include "client/format.h"
 #include "client/input.h"
 #include "client/json_writer.h"
+#include "server/base/status_macros.h"
 #include "server/core/digest.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

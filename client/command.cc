@@ -1,8 +1,8 @@
 #include "client/command.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/base/status_macros.h"
 #include "server/core/dns_name.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust::cli {
 

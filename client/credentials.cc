@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/files.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

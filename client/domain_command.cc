@@ -2,8 +2,8 @@
 #include "absl/strings/str_cat.h"
 #include "client/command.h"
 #include "client/format.h"
+#include "server/base/status_macros.h"
 #include "server/core/dns_name.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

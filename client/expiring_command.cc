@@ -12,8 +12,8 @@
 #include "client/command.h"
 #include "client/format.h"
 #include "client/input.h"
+#include "server/base/status_macros.h"
 #include "server/base/time_format.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

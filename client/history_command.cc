@@ -6,7 +6,7 @@
 #include "client/format.h"
 #include "client/input.h"
 #include "client/json_writer.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

@@ -19,8 +19,8 @@
 #include "client/possession.h"
 #include "client/publish.h"
 #include "client/x509_name.h"
+#include "server/base/status_macros.h"
 #include "server/core/certificate.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

@@ -4,8 +4,8 @@
 #include "client/credentials.h"
 #include "client/format.h"
 #include "client/key_files.h"
+#include "server/base/status_macros.h"
 #include "server/core/possession.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

@@ -4,9 +4,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "client/format.h"
+#include "server/base/status_macros.h"
 #include "server/base/time_format.h"
 #include "server/core/dns_name.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

@@ -4,7 +4,7 @@
 #include "client/input.h"
 #include "client/possession.h"
 #include "client/publish.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

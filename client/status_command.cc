@@ -8,8 +8,8 @@
 #include "absl/time/time.h"
 #include "client/command.h"
 #include "client/format.h"
+#include "server/base/status_macros.h"
 #include "server/core/directory_status.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

@@ -4,9 +4,9 @@
 #include "client/command.h"
 #include "client/format.h"
 #include "client/input.h"
+#include "server/base/status_macros.h"
 #include "server/core/digest.h"
 #include "server/core/dns_name.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust::cli {
 namespace {

@@ -14,9 +14,9 @@
 #include "absl/strings/strip.h"
 #include "server/base/command_line.h"
 #include "server/base/files.h"
+#include "server/base/status_macros.h"
 #include "server/core/certificate.h"
 #include "server/core/dns_name.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust {
 namespace {

@@ -5,7 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 
 namespace dtrust {
 namespace {

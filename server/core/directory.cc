@@ -1,6 +1,6 @@
 #include "server/core/directory.h"
 
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 
 namespace dtrust {
 

@@ -16,9 +16,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "server/base/openssl_types.h"
+#include "server/base/status_macros.h"
 #include "server/base/time_format.h"
 #include "server/core/dns_name.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust {
 namespace {

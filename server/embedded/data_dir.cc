@@ -18,9 +18,9 @@
 #include "absl/time/time.h"
 #include "server/auth/authorizer.h"
 #include "server/base/files.h"
+#include "server/base/status_macros.h"
 #include "server/base/time_format.h"
 #include "server/core/log.h"
-#include "server/core/status_macros.h"
 #include "server/embedded/child_process.h"
 #include "server/embedded/schema.h"
 

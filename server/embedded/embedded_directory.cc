@@ -8,8 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/base/status_macros.h"
 #include "server/core/log.h"
-#include "server/core/status_macros.h"
 #include "server/embedded/child_process.h"
 #include "server/embedded/ldapi_probe.h"
 

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 #include "server/embedded/slapd_config.h"
 #include "server/ldap/ldap_connection.h"
 #include "server/ldap/ldap_handles.h"

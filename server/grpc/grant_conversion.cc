@@ -1,7 +1,7 @@
 #include "server/grpc/grant_conversion.h"
 
+#include "server/base/status_macros.h"
 #include "server/core/dns_name.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust {
 

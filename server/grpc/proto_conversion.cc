@@ -4,7 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 
 namespace dtrust {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "server/base/status_macros.h"
 #include "server/core/log.h"
-#include "server/core/status_macros.h"
 #include "server/ldap/ldap_dn.h"
 #include "server/ldap/ldap_records.h"
 

@@ -9,7 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 #include "server/ldap/ldap_status.h"
 
 namespace dtrust {

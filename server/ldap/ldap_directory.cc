@@ -10,9 +10,9 @@
 #include "absl/memory/memory.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/base/status_macros.h"
 #include "server/core/certificate.h"
 #include "server/core/log.h"
-#include "server/core/status_macros.h"
 #include "server/ldap/ldap_dn.h"
 #include "server/ldap/ldap_records.h"
 

@@ -3,7 +3,7 @@
 #include <ldap.h>
 
 #include "absl/strings/str_cat.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 #include "server/ldap/ldap_handles.h"
 
 namespace dtrust {

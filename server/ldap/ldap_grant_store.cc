@@ -1,9 +1,9 @@
 #include "server/ldap/ldap_grant_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/base/status_macros.h"
 #include "server/core/dns_name.h"
 #include "server/core/log.h"
-#include "server/core/status_macros.h"
 #include "server/ldap/ldap_dn.h"
 #include "server/ldap/ldap_records.h"
 

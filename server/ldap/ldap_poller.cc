@@ -7,8 +7,8 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
+#include "server/base/status_macros.h"
 #include "server/core/log.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust {
 namespace {

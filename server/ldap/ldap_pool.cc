@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "server/base/status_macros.h"
 #include "server/core/log.h"
-#include "server/core/status_macros.h"
 
 namespace dtrust {
 

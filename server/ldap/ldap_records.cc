@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "server/base/status_macros.h"
 #include "server/core/certificate.h"
 #include "server/core/log.h"
-#include "server/core/status_macros.h"
 #include "server/ldap/ldap_dn.h"
 
 namespace dtrust {

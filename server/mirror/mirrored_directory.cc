@@ -1,6 +1,6 @@
 #include "server/mirror/mirrored_directory.h"
 
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 
 namespace dtrust {
 

@@ -1,7 +1,7 @@
 #include "server/mirror/read_only_directory.h"
 
 #include "absl/strings/str_cat.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 
 namespace dtrust {
 

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/slapd_test_config.h"
 

@@ -22,7 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 
 extern char** environ;
 

@@ -12,7 +12,7 @@
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/slapd_test_config.h"
 

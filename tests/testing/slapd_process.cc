@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "server/core/status_macros.h"
+#include "server/base/status_macros.h"
 #include "tests/testing/run_command.h"
 
 namespace dtrust::testing {

@@ -1,6 +1,6 @@
 // Tiny local status macros (Debian's abseil 20220623 ships none).
-#ifndef DTRUST_SERVER_CORE_STATUS_MACROS_H_
-#define DTRUST_SERVER_CORE_STATUS_MACROS_H_
+#ifndef DTRUST_SERVER_BASE_STATUS_MACROS_H_
+#define DTRUST_SERVER_BASE_STATUS_MACROS_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,4 +26,4 @@
   if (!statusor.ok()) return std::move(statusor).status();  \
   lhs = *std::move(statusor)
 
-#endif  // DTRUST_SERVER_CORE_STATUS_MACROS_H_
+#endif  // DTRUST_SERVER_BASE_STATUS_MACROS_H_

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Checks the dependency rules of docs/architecture.md on the sources: each
+# directory includes only the dtrust directories it may depend on, and
+# libldap and gRPC stay in the adapters that own them.
+# Usage: layering_test.sh SOURCE_DIR
+set -uo pipefail
+cd "$1"
+
+# directory -> the dtrust directories its files may include (besides itself).
+declare -A allowed=(
+  [server/base]=""
+  [server/core]="server/base"
+  [server/auth]="server/base server/core"
+  [server/mirror]="server/base server/core"
+  [server/postfix]="server/base server/core"
+  [server/ldap]="server/base server/core server/auth server/mirror"
+  [server/embedded]="server/base server/core server/auth server/ldap"
+  [server/grpc]="server/base server/core server/auth server/mirror dtrust/v1"
+  [client]="server/base server/core dtrust/v1"
+)
+# directory -> system headers its files may not include (extended regex).
+declare -A forbidden=(
+  [server/base]="<(ldap|lber)\.h>|grpcpp/"
+  [server/core]="<(ldap|lber)\.h>|grpcpp/"
+  [server/auth]="<(ldap|lber)\.h>|grpcpp/"
+  [server/mirror]="<(ldap|lber)\.h>|grpcpp/"
+  [server/postfix]="<(ldap|lber)\.h>|grpcpp/"
+  [server/ldap]="grpcpp/"
+  [server/embedded]="grpcpp/"
+  [server/grpc]="<(ldap|lber)\.h>"
+  [client]="<(ldap|lber)\.h>"
+)
+
+failures=0
+for dir in "${!allowed[@]}"; do
+  ok_dirs="$dir ${allowed[$dir]}"
+  while IFS=: read -r file line include; do
+    target=$(sed -E 's/#include "(.*)\/[^/]*"/\1/' <<<"$include")
+    permitted=no
+    for ok in $ok_dirs; do
+      [ "$target" = "$ok" ] && permitted=yes
+    done
+    if [ $permitted = no ]; then
+      echo "$file:$line: $dir may not include $target: $include"
+      failures=$((failures + 1))
+    fi
+  done < <(grep -Hn -E '^#include "(server|client|dtrust)/' "$dir"/*.h "$dir"/*.cc)
+  while IFS= read -r hit; do
+    echo "$hit: not allowed in $dir"
+    failures=$((failures + 1))
+  done < <(grep -Hn -E "^#include ${forbidden[$dir]}" "$dir"/*.h "$dir"/*.cc |
+    grep -E "${forbidden[$dir]}")
+done
+if [ $failures -ne 0 ]; then
+  echo "layering: $failures include(s) break the rules of docs/architecture.md"
+  exit 1
+fi
+echo "layering: every include follows docs/architecture.md"
