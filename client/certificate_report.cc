@@ -2,6 +2,7 @@
 
 #include "absl/time/time.h"
 #include "client/format.h"
+#include "server/base/hex.h"
 #include "server/base/time_format.h"
 
 namespace dtrust::cli {

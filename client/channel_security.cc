@@ -5,6 +5,7 @@
 #include "grpcpp/security/tls_certificate_verifier.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "server/base/files.h"
+#include "server/base/hex.h"
 #include "server/base/status_macros.h"
 #include "server/core/certificate.h"
 

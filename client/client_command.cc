@@ -6,6 +6,7 @@
 #include "client/format.h"
 #include "client/input.h"
 #include "client/json_writer.h"
+#include "server/base/hex.h"
 #include "server/base/status_macros.h"
 #include "server/core/digest.h"
 

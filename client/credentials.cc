@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/files.h"
+#include "server/base/files.h"
 #include "server/base/status_macros.h"
 
 namespace dtrust::cli {

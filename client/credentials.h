@@ -9,7 +9,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/base/files.h"  // ReadPasswordFile, for --password-file.
 #include "server/base/openssl_types.h"
 
 namespace dtrust::cli {

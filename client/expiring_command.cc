@@ -12,6 +12,7 @@
 #include "client/command.h"
 #include "client/format.h"
 #include "client/input.h"
+#include "server/base/hex.h"
 #include "server/base/status_macros.h"
 #include "server/base/time_format.h"
 

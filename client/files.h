@@ -10,11 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/base/files.h"
 
 namespace dtrust::cli {
-
-using ::dtrust::ReadSmallFile;  // server/base/files.h
 
 // A set of new output files, put in place together by Commit().
 //

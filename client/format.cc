@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "server/base/hex.h"
 #include "server/base/time_format.h"
 #include "server/core/directory.h"
 

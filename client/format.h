@@ -10,7 +10,6 @@
 #include "client/json_writer.h"
 #include "dtrust/v1/dtrust.pb.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "server/base/hex.h"  // LowerHex, ColonHex for digests.
 
 namespace dtrust::cli {
 

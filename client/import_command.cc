@@ -19,6 +19,8 @@
 #include "client/possession.h"
 #include "client/publish.h"
 #include "client/x509_name.h"
+#include "server/base/files.h"
+#include "server/base/hex.h"
 #include "server/base/status_macros.h"
 #include "server/core/certificate.h"
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/files.h"
+#include "server/base/files.h"
 
 namespace dtrust::cli {
 

@@ -18,6 +18,8 @@
 #include "client/format.h"
 #include "client/key_files.h"
 #include "client/x509_name.h"
+#include "server/base/files.h"
+#include "server/base/hex.h"
 #include "server/base/status_macros.h"
 #include "server/core/certificate.h"
 

@@ -4,6 +4,7 @@
 #include "client/credentials.h"
 #include "client/format.h"
 #include "client/key_files.h"
+#include "server/base/hex.h"
 #include "server/base/status_macros.h"
 #include "server/core/possession.h"
 

@@ -4,6 +4,7 @@
 #include "client/input.h"
 #include "client/possession.h"
 #include "client/publish.h"
+#include "server/base/files.h"
 #include "server/base/status_macros.h"
 
 namespace dtrust::cli {

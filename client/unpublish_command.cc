@@ -4,6 +4,7 @@
 #include "client/command.h"
 #include "client/format.h"
 #include "client/input.h"
+#include "server/base/hex.h"
 #include "server/base/status_macros.h"
 #include "server/core/digest.h"
 #include "server/core/dns_name.h"

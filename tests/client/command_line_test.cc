@@ -8,6 +8,7 @@
 #include "client/input.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/base/hex.h"
 
 namespace dtrust::cli {
 namespace {

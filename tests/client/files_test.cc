@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/base/files.h"
 #include "tests/testing/scratch_dir.h"
 
 namespace dtrust::cli {

@@ -35,7 +35,7 @@ failures=0
 for dir in "${!allowed[@]}"; do
   ok_dirs="$dir ${allowed[$dir]}"
   while IFS=: read -r file line include; do
-    target=$(sed -E 's/#include "(.*)\/[^/]*"/\1/' <<<"$include")
+    target=$(sed -E 's|^#include "([^"]*)/[^/"]*".*|\1|' <<<"$include")
     permitted=no
     for ok in $ok_dirs; do
       [ "$target" = "$ok" ] && permitted=yes
