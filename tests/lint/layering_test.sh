@@ -15,7 +15,7 @@ declare -A allowed=(
   [server/postfix]="server/base server/core"
   [server/ldap]="server/base server/core server/auth server/mirror"
   [server/embedded]="server/base server/core server/auth server/ldap"
-  [server/grpc]="server/base server/core server/auth server/mirror dtrust/v1"
+  [server/grpc]="server/base server/core server/auth dtrust/v1"
   [client]="server/base server/core dtrust/v1"
 )
 # directory -> system headers its files may not include (extended regex).
