@@ -60,13 +60,11 @@ Lapse LapseOf(const v1::ServerEntry& server, const v1::Pin& pin) {
   return lapse;
 }
 
-std::string Rfc3339(absl::Time time) { return FormatRfc3339(time); }
-
 void WriteJson(absl::Time now, absl::Time until,
                const std::vector<Lapse>& lapses, JsonWriter& json) {
   json.BeginObject();
-  json.Field("now", Rfc3339(now));
-  json.Field("until", Rfc3339(until));
+  json.Field("now", FormatRfc3339(now));
+  json.Field("until", FormatRfc3339(until));
   json.Key("pins");
   json.BeginArray();
   for (const Lapse& lapse : lapses) {
@@ -74,7 +72,7 @@ void WriteJson(absl::Time now, absl::Time until,
     json.Field("server", lapse.server->name());
     json.StringArray("domains", {lapse.server->domains().begin(),
                                  lapse.server->domains().end()});
-    json.Field("lapses_at", Rfc3339(lapse.at));
+    json.Field("lapses_at", FormatRfc3339(lapse.at));
     json.Field("state", lapse.at < now ? "lapsed" : "lapsing");
     json.Field("cause", lapse.by_window ? "pin-window" : "certificate");
     json.Key("pin");
@@ -94,7 +92,7 @@ void AppendText(absl::Time now, absl::string_view within,
   for (const Lapse& lapse : lapses) {
     absl::StrAppendFormat(
         out, "%-8s %s  %s  sha256 %s  %s %s\n",
-        lapse.at < now ? "lapsed" : "lapsing", Rfc3339(lapse.at),
+        lapse.at < now ? "lapsed" : "lapsing", FormatRfc3339(lapse.at),
         lapse.server->name(), ColonHex(lapse.pin->sha256()),
         PinKindLabel(lapse.pin->kind()).value_or("?"),
         lapse.by_window ? "pin window ends" : "certificate expires");

@@ -33,8 +33,6 @@ absl::StatusOr<std::string> NormalizeOptional(absl::string_view name,
   return NormalizeDnsName(name, what);
 }
 
-std::string Rfc3339(absl::Time time) { return FormatRfc3339Seconds(time); }
-
 // How close a match came to being trusted; lower is closer.
 int Rank(Verdict verdict) {
   switch (verdict) {
@@ -59,23 +57,24 @@ int Rank(Verdict verdict) {
 absl::Status CheckWindow(const PinWindow& window,
                          const Certificate& certificate) {
   const std::string validity =
-      absl::StrCat(Rfc3339(certificate.not_before()), " to ",
-                   Rfc3339(certificate.not_after()));
+      absl::StrCat(FormatRfc3339Seconds(certificate.not_before()), " to ",
+                   FormatRfc3339Seconds(certificate.not_after()));
   for (const auto& [bound, what] : {std::make_pair(window.not_before, "start"),
                                     std::make_pair(window.not_after, "end")}) {
     if (bound && (*bound < certificate.not_before() ||
                   *bound > certificate.not_after())) {
       return absl::InvalidArgumentError(
-          absl::StrCat("pin window ", what, " ", Rfc3339(*bound),
+          absl::StrCat("pin window ", what, " ", FormatRfc3339Seconds(*bound),
                        " is outside the certificate's validity, ", validity));
     }
   }
   const absl::Time start = window.not_before.value_or(certificate.not_before());
   const absl::Time end = window.not_after.value_or(certificate.not_after());
   if (start >= end) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "pin window start ", Rfc3339(start), " is not before its end ",
-        Rfc3339(end), " (certificate validity ", validity, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pin window start ", FormatRfc3339Seconds(start),
+                     " is not before its end ", FormatRfc3339Seconds(end),
+                     " (certificate validity ", validity, ")"));
   }
   return absl::OkStatus();
 }
@@ -270,19 +269,19 @@ std::string ExplainVerdict(const Presented& presented,
       break;
     case Verdict::kExpired:
       absl::StrAppend(&reason, " but expired at ",
-                      Rfc3339(*judgement.not_after));
+                      FormatRfc3339Seconds(*judgement.not_after));
       break;
     case Verdict::kNotYetValid:
       absl::StrAppend(&reason, " but is not valid before ",
-                      Rfc3339(*judgement.not_before));
+                      FormatRfc3339Seconds(*judgement.not_before));
       break;
     case Verdict::kPinNotYetActive:
       absl::StrAppend(&reason, " but its pin is not active before ",
-                      Rfc3339(*pin.window.not_before));
+                      FormatRfc3339Seconds(*pin.window.not_before));
       break;
     case Verdict::kPinExpired:
       absl::StrAppend(&reason, " but its pin window ended at ",
-                      Rfc3339(*pin.window.not_after));
+                      FormatRfc3339Seconds(*pin.window.not_after));
       break;
   }
   return reason;

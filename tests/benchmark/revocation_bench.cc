@@ -18,11 +18,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -34,6 +32,7 @@
 #include "dtrust/v1/dtrust.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "server/base/command_line.h"
+#include "server/base/files.h"
 #include "server/base/status_macros.h"
 #include "server/core/certificate.h"
 #include "server/ldap/ldap_connection.h"
@@ -64,13 +63,12 @@ struct Options {
 };
 
 std::string ReadPassword(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) Usage(absl::StrCat("--bind-password-file ", path, ": unreadable"));
-  std::string password = text.str();
-  while (!password.empty() && password.back() == '\n') password.pop_back();
-  return password;
+  absl::StatusOr<std::string> password = ReadPasswordFile(path);
+  if (!password.ok()) {
+    Usage(absl::StrCat("--bind-password-file ", path, ": ",
+                       password.status().message()));
+  }
+  return *std::move(password);
 }
 
 Options ParseOptions(int argc, char** argv) {
