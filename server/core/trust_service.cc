@@ -224,7 +224,7 @@ BestMatch FindBestMatch(std::vector<ServerRecord>& candidates,
           Rank(judgement.verdict) < Rank(best.judgement.verdict)) {
         best.server = &candidate;
         best.pin = &pin;
-        best.judgement = std::move(judgement);
+        best.judgement = judgement;
       }
     }
   }

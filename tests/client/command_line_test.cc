@@ -49,7 +49,8 @@ std::vector<Command> TestCommands() {
 
 class CommandLineTest : public ::testing::Test {
  protected:
-  absl::StatusOr<ParsedCommandLine> Parse(std::vector<std::string> args) {
+  absl::StatusOr<ParsedCommandLine> Parse(
+      const std::vector<std::string>& args) {
     return command_line_.Parse(args);
   }
 
