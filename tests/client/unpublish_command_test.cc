@@ -10,7 +10,6 @@
 namespace dtrust::testing {
 namespace {
 
-using ::testing::HasSubstr;
 
 class UnpublishCommandTest : public FakeDtrustdTest {
  protected:
