@@ -24,7 +24,8 @@ inline constexpr int kClientLogLinesPerSecond = 20;
 // Thread-safe. Does not own `clock` (non-null, must outlive the limiter).
 class LogRateLimiter {
  public:
-  explicit LogRateLimiter(int lines_per_second, const Clock* clock = Clock::Real());
+  explicit LogRateLimiter(int lines_per_second,
+                          const Clock* clock = Clock::Real());
   LogRateLimiter(const LogRateLimiter&) = delete;
   LogRateLimiter& operator=(const LogRateLimiter&) = delete;
 

@@ -10,7 +10,6 @@
 namespace dtrust::testing {
 namespace {
 
-
 using HistoryCommandTest = FakeDtrustdTest;
 
 TEST_F(HistoryCommandTest, FiltersAndPrintsEvents) {

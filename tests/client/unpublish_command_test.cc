@@ -10,7 +10,6 @@
 namespace dtrust::testing {
 namespace {
 
-
 class UnpublishCommandTest : public FakeDtrustdTest {
  protected:
   UnpublishCommandTest() {

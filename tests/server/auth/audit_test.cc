@@ -8,7 +8,6 @@
 namespace dtrust {
 namespace {
 
-
 TEST(AuditTextTest, EscapesAndCuts) {
   EXPECT_EQ(AuditText("mx1.example"), "mx1.example");
   EXPECT_EQ(AuditText("a\nb\x1b"), "a\\nb\\x1b");
