@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -125,7 +126,42 @@ absl::StatusOr<std::unique_ptr<Dtrustd>> Dtrustd::Start(
 }
 
 Dtrustd::Dtrustd(const DtrustdOptions& options)
-    : options_(options), started_(Clock::Real()->Now()) {}
+    : options_(options),
+      started_(Clock::Real()->Now()),
+      log_level_(options.log_level) {}
+
+void Dtrustd::Reload(const DtrustdOptions& next) {
+  const auto level = next.given_values.find("--log-level");
+  const std::string applied = absl::StrCat(
+      "SIGHUP: reloaded ",
+      next.config_file.empty() ? "(no config file)" : next.config_file,
+      "; applied --log-level=",
+      level == next.given_values.end() ? "info (the default)"
+                                       : absl::StrJoin(level->second, ","));
+  // Logged while the more verbose of the two levels is in effect.
+  if (next.log_level > log_level_) LogInfo(applied);
+  SetMinLogLevel(next.log_level);
+  if (next.log_level <= log_level_) LogInfo(applied);
+  log_level_ = next.log_level;
+  std::vector<std::string> changed;
+  for (const auto* given : {&options_.given_values, &next.given_values}) {
+    for (const auto& [flag, values] : *given) {
+      const auto now = next.given_values.find(flag);
+      const auto then = options_.given_values.find(flag);
+      if (flag == "--log-level" || absl::c_linear_search(changed, flag) ||
+          (now != next.given_values.end() &&
+           then != options_.given_values.end() &&
+           now->second == then->second)) {
+        continue;
+      }
+      changed.push_back(flag);
+    }
+  }
+  if (!changed.empty()) {
+    LogWarning("SIGHUP: changed settings not applied, they need a restart: ",
+               absl::StrJoin(changed, ", "));
+  }
+}
 
 Dtrustd::~Dtrustd() { Stop(); }
 

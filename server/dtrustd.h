@@ -46,8 +46,8 @@ class TrustService;
 // one), the mirror following it, the trust service with its authorization
 // and audit, the gRPC listeners and the Postfix services.
 //
-// Signals are the caller's: main blocks SIGTERM and SIGINT (and ignores
-// SIGPIPE) before Start, so that no thread started here sees them.
+// Signals are the caller's: main blocks SIGTERM, SIGINT and SIGHUP (and
+// ignores SIGPIPE) before Start, so that no thread started here sees them.
 // Thread-compatible: Stop() and the destructor from one thread.
 class Dtrustd {
  public:
@@ -66,6 +66,12 @@ class Dtrustd {
 
   // The gRPC addresses as a client would use them (with the bound ports).
   const std::vector<std::string>& grpc_addresses() const;
+
+  // Applies what can change while running from `next` (the configuration
+  // read again on SIGHUP): the log level. Logs one line saying what it
+  // applied and, if any other setting differs from the one dtrustd started
+  // with, one naming those settings, which need a restart.
+  void Reload(const DtrustdOptions& next);
 
   // Stops the Postfix services, ends health watches, stops gRPC (calls get
   // 5 s to finish), stops following the directory, disconnects and stops
@@ -95,6 +101,7 @@ class Dtrustd {
   const absl::Time started_;
   LdapOptions ldap_;
   bool running_ = false;  // Start() succeeded and Stop() has not run.
+  LogLevel log_level_;    // In effect; Reload() changes it.
 
   // In the order of starting; stopped (destroyed) in reverse.
   std::unique_ptr<EmbeddedDirectory> embedded_;

@@ -1,8 +1,12 @@
 #include "server/dtrustd_options.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/algorithm/container.h"
@@ -10,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "server/base/command_line.h"
@@ -23,6 +28,8 @@ namespace {
 
 // Largest certificate or key file read.
 constexpr size_t kMaxPemFileBytes = 1024 * 1024;
+// Largest config file read.
+constexpr size_t kMaxConfigFileBytes = 1024 * 1024;
 
 // dtrustd's flags as given, before they are checked and combined into
 // DtrustdOptions: one field per flag, bound by DeclareFlags.
@@ -61,6 +68,7 @@ struct DtrustdFlags {
   std::string socketmap_name;
   std::vector<std::string> require_proof_for;
   std::string log_level;
+  bool check_config = false;
   bool help = false;
   // The names of the flags given (e.g. "--data-dir"), in declaration order.
   std::vector<std::string> given;
@@ -242,11 +250,54 @@ void DeclareOtherFlags(CLI::App& app, DtrustdFlags& flags) {
                     "private key (dtrust publish --key);\n"
                     "repeatable. Others' servers stay\n"
                     "publishable without (\"asserted\")");
+  app.option_defaults()->group("Configuration");
+  app.set_config("--config", kDefaultConfigFile,
+                 "read options from FILE, one `name = value`\n"
+                 "line per long option (e.g. `log-level =\n"
+                 "debug`; a repeatable one on several lines\n"
+                 "or as a list [a, b]; quote values with\n"
+                 "spaces or #). Read only if it exists,\n"
+                 "unless given. A flag on the command line\n"
+                 "overrides the file; a repeatable one\n"
+                 "replaces the file's whole list. Owned by\n"
+                 "root or dtrustd's user, not writable by\n"
+                 "others. SIGHUP re-reads it")
+      ->type_name("FILE");
+  app.add_flag("--check-config", flags.check_config,
+               "check the file and flags (and the files\n"
+               "they name), exit 0 if valid, 2 if not;\n"
+               "start nothing")
+      ->configurable(false);
   app.option_defaults()->group("Other");
   AddValueFlag(app, "--log-level", flags.log_level, "LEVEL",
-               "debug, info, warning or error (default\ninfo)");
-  app.set_help_flag("-h,--help", "this text")->group("Other");
+               "debug, info, warning or error (default\n"
+               "info; SIGHUP applies a changed one)");
+  app.set_help_flag("-h,--help", "this text")
+      ->group("Other")
+      ->configurable(false);
 }
+
+// CLI11's `name = value` format, except that every line naming an option
+// adds its values, wherever it is in the file (CLI11 merges only adjacent
+// lines and ignores the rest).
+class MergingConfigFormat : public CLI::ConfigBase {
+ public:
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    std::vector<CLI::ConfigItem> merged;
+    for (CLI::ConfigItem& item : CLI::ConfigBase::from_config(input)) {
+      auto same = absl::c_find_if(merged, [&item](const CLI::ConfigItem& had) {
+        return had.fullname() == item.fullname();
+      });
+      if (same == merged.end()) {
+        merged.push_back(std::move(item));
+      } else {
+        same->inputs.insert(same->inputs.end(), item.inputs.begin(),
+                            item.inputs.end());
+      }
+    }
+    return merged;
+  }
+};
 
 // Builds dtrustd's whole command line on `app`, its values bound to
 // `flags`: the one place where flags are declared (a config file read by
@@ -260,10 +311,12 @@ void DeclareFlags(CLI::App& app, DtrustdFlags& flags) {
       "certificate is published (direct trust). With --policy-listen and\n"
       "--socketmap-listen it also answers Postfix's Domain Security checks.");
   app.footer(
-      "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 after a clean stop,\n"
-      "1 when it cannot start or the directory cannot be set up, 2 on bad\n"
-      "usage.");
+      "Stops cleanly on SIGTERM or SIGINT; on SIGHUP re-reads --config and\n"
+      "applies --log-level (other changes need a restart, and are logged).\n"
+      "Exit status: 0 after a clean stop, 1 when it cannot start or the\n"
+      "directory cannot be set up, 2 on bad usage or configuration.");
   app.get_formatter()->column_width(27);
+  app.config_formatter(std::make_shared<MergingConfigFormat>());
   // Unknown arguments are reported by ParseCommandLine, naming them.
   app.allow_extras();
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -293,6 +346,8 @@ absl::Status ParseCommandLine(CLI::App& app,
   } catch (const CLI::CallForHelp&) {
     flags.help = true;
     return absl::OkStatus();
+  } catch (const CLI::FileError& error) {
+    return UsageError(absl::StrCat("--config: ", error.what()));
   } catch (const CLI::ArgumentMismatch& error) {
     // "--listen: 1 required ADDR missing".
     const absl::string_view message = error.what();
@@ -796,6 +851,179 @@ absl::Status ApplyOtherFlags(const DtrustdFlags& flags,
   return absl::OkStatus();
 }
 
+// All flags, checked and combined.
+absl::StatusOr<DtrustdOptions> ApplyFlags(const DtrustdFlags& flags) {
+  DtrustdOptions options;
+  DTRUST_RETURN_IF_ERROR(ApplyAccessFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyDirectoryFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyMirrorFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyMappingFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyPostfixFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyOtherFlags(flags, options));
+  options.check_config = flags.check_config;
+  return options;
+}
+
+// One option line of the config file: "NAME = VALUE" on line `number`.
+struct ConfigLine {
+  std::string name;  // Without quotes or dashes: "log-level".
+  std::string value;
+  int number = 0;
+};
+
+// The config file read, and where each option is set in it.
+struct ConfigFile {
+  std::string path;  // Empty: none was read.
+  std::vector<ConfigLine> lines;
+};
+
+// Refuses a config file that another user than root or dtrustd's own owns,
+// or that others may write: it names who is admin.
+absl::Status CheckConfigFileOwner(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) {
+    return UsageError(absl::StrCat("--config ", path, ": ", strerror(errno)));
+  }
+  const std::string why = absl::StrFormat(
+      " (owner uid %d, mode %04o); it says who is admin, so dtrustd reads "
+      "only a file that root or its own user (uid %d) controls. ",
+      info.st_uid, info.st_mode & 07777, geteuid());
+  if (info.st_uid != 0 && info.st_uid != geteuid()) {
+    return UsageError(absl::StrCat("--config ", path,
+                                   " is owned by another user", why,
+                                   "Run `chown root ", path, "`"));
+  }
+  if ((info.st_mode & S_IWOTH) != 0) {
+    return UsageError(absl::StrCat("--config ", path, " is writable by others",
+                                   why, "Run `chmod o-w ", path, "`"));
+  }
+  return absl::OkStatus();
+}
+
+// `text` without surrounding whitespace and quotes.
+std::string Unquoted(absl::string_view text) {
+  text = absl::StripAsciiWhitespace(text);
+  if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
+      text.back() == text.front()) {
+    text = text.substr(1, text.size() - 2);
+  }
+  return std::string(text);
+}
+
+// The option lines of config file `path`, each naming an option `app` lets
+// a file set; otherwise "PATH:LINE: ..." errors.
+absl::StatusOr<std::vector<ConfigLine>> ScanConfigFile(const std::string& path,
+                                                       const CLI::App& app) {
+  absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxConfigFileBytes);
+  if (!text.ok()) {
+    return UsageError(absl::StrCat("--config: ", text.status().message()));
+  }
+  std::vector<ConfigLine> lines;
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    ++number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+    const std::string where = absl::StrCat(path, ":", number, ": ");
+    if (line.front() == '[') {
+      return UsageError(absl::StrCat(where, "sections are not supported"));
+    }
+    const size_t equals = line.find('=');
+    ConfigLine option{Unquoted(line.substr(0, equals)), "", number};
+    const CLI::Option* declared = app.get_option_no_throw("--" + option.name);
+    if (option.name.empty() || declared == nullptr ||
+        !declared->get_configurable()) {
+      return UsageError(absl::StrCat(where, "unknown option \"", option.name,
+                                     "\" (a long option without --)"));
+    }
+    if (equals != line.npos) option.value = Unquoted(line.substr(equals + 1));
+    lines.push_back(std::move(option));
+  }
+  return lines;
+}
+
+// The config file CLI11 read or tried to read (--config, or the default if
+// it exists), checked and scanned; an empty ConfigFile if none exists.
+absl::StatusOr<ConfigFile> ReadConfigFile(const CLI::App& app) {
+  ConfigFile file;
+  const std::string path = app.get_config_ptr()->as<std::string>();
+  if (path.empty() || access(path.c_str(), F_OK) != 0) return file;
+  DTRUST_RETURN_IF_ERROR(CheckConfigFileOwner(path));
+  DTRUST_ASSIGN_OR_RETURN(file.lines, ScanConfigFile(path, app));
+  file.path = path;
+  return file;
+}
+
+// Whether `args` (argv) give option `name` ("--listen").
+bool OnCommandLine(const std::vector<std::string>& args,
+                   absl::string_view name) {
+  return absl::c_any_of(args, [name](absl::string_view arg) {
+    return absl::ConsumePrefix(&arg, name) &&
+           (arg.empty() || arg.front() == '=');
+  });
+}
+
+// Whether `message` quotes ("...") one of the values of `line`, a value or
+// a list [a, b].
+bool QuotesValueOf(absl::string_view message, const ConfigLine& line) {
+  absl::string_view list = line.value;
+  if (absl::ConsumePrefix(&list, "[")) absl::ConsumeSuffix(&list, "]");
+  for (absl::string_view value : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+    if (absl::StrContains(message, absl::StrCat("\"", Unquoted(value), "\""))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The line of `file` that `error` is about: one setting the first option
+// the message names ("--log-level: ...") that is set in the file and not
+// on the command line `args`, preferring the line whose value the message
+// quotes; null if none.
+const ConfigLine* LineOfError(const ConfigFile& file,
+                              const std::vector<std::string>& args,
+                              absl::string_view error) {
+  const ConfigLine* found = nullptr;
+  size_t found_at = error.size();
+  for (const ConfigLine& line : file.lines) {
+    const std::string flag = "--" + line.name;
+    const size_t at = error.find(flag);
+    const size_t end = at + flag.size();
+    if (at == error.npos || at > found_at || OnCommandLine(args, flag) ||
+        (end < error.size() &&
+         (absl::ascii_isalnum(error[end]) || error[end] == '-'))) {
+      continue;
+    }
+    // The same option on several lines: the one whose value is quoted.
+    if (at < found_at || QuotesValueOf(error.substr(end), line)) {
+      found = &line;
+      found_at = at;
+    }
+  }
+  return found;
+}
+
+// `error`, prefixed "FILE:LINE: " when the option it is about was set in
+// the config file.
+absl::Status LocateInConfigFile(const absl::Status& error,
+                                const ConfigFile& file,
+                                const std::vector<std::string>& args) {
+  const ConfigLine* line = LineOfError(file, args, error.message());
+  if (line == nullptr) return error;
+  return absl::Status(error.code(), absl::StrCat(file.path, ":", line->number,
+                                                 ": ", error.message()));
+}
+
+// Every option given, by name, with its values as written.
+std::map<std::string, std::vector<std::string>> GivenValues(
+    const CLI::App& app) {
+  std::map<std::string, std::vector<std::string>> given;
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->count() > 0) given[option->get_name()] = option->results();
+  }
+  return given;
+}
+
 }  // namespace
 
 std::string DtrustdUsage() {
@@ -810,18 +1038,20 @@ absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
   DtrustdFlags flags;
   CLI::App app;
   DeclareFlags(app, flags);
-  DTRUST_RETURN_IF_ERROR(ParseCommandLine(app, args, flags));
-  DtrustdOptions options;
-  if (flags.help) {
+  const absl::Status parsed = ParseCommandLine(app, args, flags);
+  if (parsed.ok() && flags.help) {
+    DtrustdOptions options;
     options.help = true;
     return options;
   }
-  DTRUST_RETURN_IF_ERROR(ApplyAccessFlags(flags, options));
-  DTRUST_RETURN_IF_ERROR(ApplyDirectoryFlags(flags, options));
-  DTRUST_RETURN_IF_ERROR(ApplyMirrorFlags(flags, options));
-  DTRUST_RETURN_IF_ERROR(ApplyMappingFlags(flags, options));
-  DTRUST_RETURN_IF_ERROR(ApplyPostfixFlags(flags, options));
-  DTRUST_RETURN_IF_ERROR(ApplyOtherFlags(flags, options));
+  DTRUST_ASSIGN_OR_RETURN(const ConfigFile file, ReadConfigFile(app));
+  absl::StatusOr<DtrustdOptions> options =
+      parsed.ok() ? ApplyFlags(flags) : parsed;
+  if (!options.ok()) {
+    return LocateInConfigFile(options.status(), file, args);
+  }
+  options->config_file = file.path;
+  options->given_values = GivenValues(app);
   return options;
 }
 

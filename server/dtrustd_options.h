@@ -2,6 +2,7 @@
 #ifndef DTRUST_SERVER_DTRUSTD_OPTIONS_H_
 #define DTRUST_SERVER_DTRUSTD_OPTIONS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ inline constexpr char kDefaultUnixListenAddress[] =
 inline constexpr char kDefaultListenAddress[] = "127.0.0.1:7750";
 inline constexpr char kDefaultDataDir[] = "/var/lib/dtrust";
 inline constexpr char kDefaultEmbeddedBaseDn[] = "o=dtrust";
+// Read when it exists (a fresh install has none); --config names another.
+inline constexpr char kDefaultConfigFile[] = "/etc/dtrust/dtrustd.conf";
 
 struct DtrustdOptions {
   // gRPC listeners, HOST:PORT or unix:PATH; each is served.
@@ -69,12 +72,26 @@ struct DtrustdOptions {
   std::vector<std::string> require_proof_for;
   LogLevel log_level = LogLevel::kInfo;
   bool help = false;  // --help or -h: print DtrustdUsage() and exit 0.
+  // --check-config: the configuration is valid; exit 0 without starting.
+  bool check_config = false;
+  // The config file read; empty when the default one is absent.
+  std::string config_file;
+  // Every option given in the file or on the command line ("--listen"),
+  // with its values as written: what a reload compares to tell which
+  // settings changed.
+  std::map<std::string, std::vector<std::string>> given_values;
 };
 
 // Parses argv (argv[0] is skipped) on CLI11: `--flag value` and
 // `--flag=value`; a repeatable flag given again adds a value, any other
-// flag given again takes the last. InvalidArgument naming the flag on bad
-// usage; reads --bind-password-file, --tls-cert, --tls-key and certificate
+// flag given again takes the last. Then reads the config file (--config, or
+// kDefaultConfigFile if it exists): `name = value` lines, one per long
+// option, repeatable ones on several lines or as a list `[a, b]`; a flag on
+// the command line replaces the file's value (or list). The file must be
+// owned by root or the effective user and not writable by others.
+// InvalidArgument naming the flag on bad usage, prefixed "FILE:LINE: " when
+// the bad value or unknown name comes from the file; reads
+// --bind-password-file, --tls-cert, --tls-key, --ldap-ca and certificate
 // files named by --admin-client (InvalidArgument if unreadable).
 absl::StatusOr<DtrustdOptions> ParseDtrustdOptions(
     const std::vector<std::string>& args);
