@@ -311,10 +311,11 @@ void DeclareFlags(CLI::App& app, DtrustdFlags& flags) {
       "certificate is published (direct trust). With --policy-listen and\n"
       "--socketmap-listen it also answers Postfix's Domain Security checks.");
   app.footer(
-      "Stops cleanly on SIGTERM or SIGINT; on SIGHUP re-reads --config and\n"
-      "applies --log-level (other changes need a restart, and are logged).\n"
-      "Exit status: 0 after a clean stop, 1 when it cannot start or the\n"
-      "directory cannot be set up, 2 on bad usage or configuration.");
+      "On SIGHUP re-reads --config and applies --log-level (other changes\n"
+      "need a restart, and are logged); a bad config file is bad usage.\n"
+      "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 after a clean stop,\n"
+      "1 when it cannot start or the directory cannot be set up, 2 on bad\n"
+      "usage.");
   app.get_formatter()->column_width(27);
   app.config_formatter(std::make_shared<MergingConfigFormat>());
   // Unknown arguments are reported by ParseCommandLine, naming them.

@@ -1,5 +1,9 @@
 #include "server/dtrustd_options.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_certs.h"
@@ -436,6 +440,93 @@ TEST(DtrustdOptionsTest, AccessFlags) {
   EXPECT_EQ(options->admin_clients[0].ToHex(), std::string(64, 'a'));
   EXPECT_THAT(Parse({"--admin-client", "sha256:abc"}).status().message(),
               HasSubstr("--admin-client sha256"));
+}
+
+// A config file holding `contents`, for --config.
+std::string ConfigFile(const std::string& contents) {
+  return testing::WriteTempFile("dtrustd.conf", contents);
+}
+
+TEST(DtrustdConfigFileTest, EveryLongOptionCanBeALine) {
+  const std::string file = ConfigFile(
+      "# comment\n"
+      "log-level = debug\n"
+      "listen = unix:/run/a.sock\n"
+      "anonymous = none\n"
+      "listen = unix:/run/b.sock\n"
+      "require-proof-for = [b.example, a.example]\n");
+  auto options = Parse({"--config", file});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->config_file, file);
+  EXPECT_EQ(options->log_level, LogLevel::kDebug);
+  EXPECT_EQ(options->anonymous_role, Role::kNone);
+  EXPECT_THAT(options->listen,
+              ElementsAre("unix:/run/a.sock", "unix:/run/b.sock"));
+  EXPECT_THAT(options->require_proof_for,
+              ElementsAre("a.example", "b.example"));
+  EXPECT_THAT(options->given_values["--listen"],
+              ElementsAre("unix:/run/a.sock", "unix:/run/b.sock"));
+}
+
+TEST(DtrustdConfigFileTest, TheCommandLineOverridesTheFile) {
+  const std::string file = ConfigFile(
+      "log-level = debug\n"
+      "listen = unix:/run/a.sock\n"
+      "listen = unix:/run/b.sock\n");
+  auto options = Parse({"--config=" + file, "--log-level", "error", "--listen",
+                        "unix:/run/c.sock"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->log_level, LogLevel::kError);
+  EXPECT_THAT(options->listen, ElementsAre("unix:/run/c.sock"));
+}
+
+TEST(DtrustdConfigFileTest, ErrorsNameTheFileAndLine) {
+  const std::string unknown = ConfigFile("log-level = info\n\nbogus = 1\n");
+  EXPECT_THAT(Parse({"--config", unknown}).status().message(),
+              HasSubstr(unknown + ":3: unknown option \"bogus\""));
+  const std::string bad = ConfigFile("listen = unix:/a\nlog-level = loud\n");
+  EXPECT_THAT(Parse({"--config", bad}).status().message(),
+              HasSubstr(bad + ":2: --log-level: \"loud\" is not one of"));
+  const std::string list = ConfigFile(
+      "policy-listen = inet:127.0.0.1:1\npolicy-listen = [unix:/p, bad]\n");
+  EXPECT_THAT(Parse({"--config", list}).status().message(),
+              HasSubstr(list + ":2: --policy-listen: listen address \"bad\""));
+  const std::string flag = ConfigFile("\nsasl-external = maybe\n");
+  EXPECT_THAT(Parse({"--config", flag}).status().message(),
+              HasSubstr(flag + ":2: "));
+  // The same bad value on the command line is the command line's.
+  EXPECT_TRUE(absl::StartsWith(
+      Parse({"--config", bad, "--log-level", "loud"}).status().message(),
+      "--log-level: \"loud\""));
+  const std::string section = ConfigFile("[dtrustd]\nlog-level = info\n");
+  EXPECT_THAT(Parse({"--config", section}).status().message(),
+              HasSubstr(section + ":1: sections are not supported"));
+}
+
+TEST(DtrustdConfigFileTest, AMissingExplicitFileIsAnError) {
+  EXPECT_THAT(
+      Parse({"--config", "/nonexistent/dtrustd.conf"}).status().message(),
+      HasSubstr("--config: /nonexistent/dtrustd.conf"));
+}
+
+TEST(DtrustdConfigFileTest, FilesItNamesMustExistAndParse) {
+  const std::string file = ConfigFile(
+      "ldap-uri = ldaps://ldap.example\nldap-ca = /nonexistent/ca.pem\n");
+  EXPECT_THAT(Parse({"--config", file}).status().message(),
+              HasSubstr(file + ":2: --ldap-ca"));
+}
+
+TEST(DtrustdConfigFileTest, RefusesAFileOthersMayWriteOrOwn) {
+  const std::string file = ConfigFile("log-level = info\n");
+  ASSERT_EQ(chmod(file.c_str(), 0666), 0);
+  EXPECT_THAT(Parse({"--config", file}).status().message(),
+              HasSubstr("is writable by others"));
+  ASSERT_EQ(chmod(file.c_str(), 0644), 0);
+  EXPECT_TRUE(Parse({"--config", file}).ok());
+  if (geteuid() != 0) GTEST_SKIP() << "chown to another user needs root";
+  ASSERT_EQ(chown(file.c_str(), 65534, 65534), 0);
+  EXPECT_THAT(Parse({"--config", file}).status().message(),
+              HasSubstr("is owned by another user"));
 }
 
 }  // namespace
