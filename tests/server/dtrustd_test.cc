@@ -3,16 +3,20 @@
 // binary's exit status on --help and bad usage.
 #include "server/dtrustd.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "dtrust/v1/dtrust.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/server/postfix/test_client.h"
+#include "tests/testing/dtrustd_process.h"
 #include "tests/testing/eventually.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/slapd_fixture.h"
@@ -22,6 +26,7 @@ namespace dtrust {
 namespace {
 
 using ::dtrust::testing::CommandResult;
+using ::dtrust::testing::DtrustdProcess;
 using ::dtrust::testing::Eventually;
 using ::dtrust::testing::MakeTestCert;
 using ::dtrust::testing::RunCommand;
@@ -175,6 +180,75 @@ TEST(DtrustdBinaryTest, HelpExitsZeroAndBadUsageTwo) {
   const CommandResult missing = run({"--data-dir"});
   EXPECT_TRUE(WIFEXITED(missing.status) && WEXITSTATUS(missing.status) == 2);
   EXPECT_THAT(missing.err, HasSubstr("--data-dir needs a value"));
+}
+
+// `dtrustd ARGS...` run to its end in `dir`.
+CommandResult RunDtrustd(const TempDir& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), DTRUST_BINARY_DIR "/server/dtrustd");
+  absl::StatusOr<CommandResult> result = RunCommand(dir.path(), args);
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.value_or(CommandResult{});
+}
+
+// Replaces the contents of file `path`.
+void Rewrite(const std::string& path, const std::string& contents) {
+  std::ofstream(path, std::ios::trunc) << contents;
+}
+
+TEST(DtrustdBinaryTest, CheckConfigExitsZeroWhenValidAndTwoNamingTheLine) {
+  TempDir dir;
+  const std::string config = dir.path() + "/dtrustd.conf";
+  Rewrite(config, "# embedded, but never started by --check-config\n" +
+                      ("data-dir = " + dir.path() + "/data\n") +
+                      "listen = unix:" + dir.path() + "/dtrustd.sock\n");
+  const CommandResult valid =
+      RunDtrustd(dir, {"--config", config, "--check-config"});
+  EXPECT_TRUE(valid.ok()) << valid.Describe("--check-config");
+  EXPECT_EQ(valid.out, "dtrustd: configuration valid (" + config + ")\n");
+  EXPECT_FALSE(std::ifstream(dir.path() + "/data/slapd.conf").good());
+  Rewrite(config, "log-level = info\nanonymous = everyone\n");
+  const CommandResult bad =
+      RunDtrustd(dir, {"--config", config, "--check-config"});
+  EXPECT_TRUE(WIFEXITED(bad.status) && WEXITSTATUS(bad.status) == 2)
+      << bad.Describe("--check-config");
+  EXPECT_THAT(bad.err, HasSubstr(config + ":2: --anonymous: \"everyone\""));
+  const CommandResult missing = RunDtrustd(
+      dir, {"--config", dir.path() + "/none.conf", "--check-config"});
+  EXPECT_TRUE(WIFEXITED(missing.status) && WEXITSTATUS(missing.status) == 2)
+      << missing.Describe("--check-config");
+}
+
+class DtrustdBinaryReloadTest : public DtrustdTest {};
+
+TEST_F(DtrustdBinaryReloadTest, SighupAppliesTheLogLevelAndNamesTheRest) {
+  const std::string config = dir_.path() + "/dtrustd.conf";
+  Rewrite(config, "log-level = info\n");
+  absl::StatusOr<std::unique_ptr<DtrustdProcess>> dtrustd =
+      DtrustdProcess::StartWithLdap(*slapd_, {"--config", config});
+  ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
+  EXPECT_THAT((*dtrustd)->Log(), Not(HasSubstr(" DEBUG ")));
+
+  Rewrite(config, "log-level = debug\nldap-timeout = 3s\n");
+  ASSERT_EQ(kill((*dtrustd)->pid(), SIGHUP), 0);
+  EXPECT_TRUE(Eventually([&] {
+    return absl::StrContains((*dtrustd)->Log(), "need a restart");
+  })) << (*dtrustd)->Log();
+  const std::string log = (*dtrustd)->Log();
+  EXPECT_THAT(log, HasSubstr("INFO SIGHUP: reloaded " + config +
+                             "; applied --log-level=debug"));
+  EXPECT_THAT(log, HasSubstr("WARNING SIGHUP: changed settings not applied, "
+                             "they need a restart: --ldap-timeout"));
+
+  Rewrite(config, "log-level = loud\n");
+  ASSERT_EQ(kill((*dtrustd)->pid(), SIGHUP), 0);
+  EXPECT_TRUE(Eventually([&] {
+    return absl::StrContains((*dtrustd)->Log(), "nothing changed");
+  })) << (*dtrustd)->Log();
+  EXPECT_THAT((*dtrustd)->Log(),
+              HasSubstr("ERROR SIGHUP: configuration not reloaded, nothing "
+                        "changed: " +
+                        config + ":1: --log-level"));
+  EXPECT_TRUE((*dtrustd)->Stop().ok());
 }
 
 }  // namespace
