@@ -911,6 +911,14 @@ std::string Unquoted(absl::string_view text) {
   return std::string(text);
 }
 
+// How many values CLI11 reads from config line `line`.
+size_t ValuesOfLine(absl::string_view line) {
+  std::istringstream input{std::string(line)};
+  const std::vector<CLI::ConfigItem> items =
+      CLI::ConfigBase().from_config(input);
+  return items.empty() ? 0 : items.front().inputs.size();
+}
+
 // The option lines of config file `path`, each naming an option `app` lets
 // a file set; otherwise "PATH:LINE: ..." errors.
 absl::StatusOr<std::vector<ConfigLine>> ScanConfigFile(const std::string& path,
@@ -938,6 +946,13 @@ absl::StatusOr<std::vector<ConfigLine>> ScanConfigFile(const std::string& path,
                                      "\" (a long option without --)"));
     }
     if (equals != line.npos) option.value = Unquoted(line.substr(equals + 1));
+    if (declared->get_multi_option_policy() !=
+            CLI::MultiOptionPolicy::TakeAll &&
+        ValuesOfLine(line) > 1) {
+      return UsageError(absl::StrCat(
+          where, "--", option.name,
+          " takes one value; quote a value holding spaces or commas"));
+    }
     lines.push_back(std::move(option));
   }
   return lines;

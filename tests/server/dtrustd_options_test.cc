@@ -498,6 +498,18 @@ TEST(DtrustdConfigFileTest, ErrorsNameTheFileAndLine) {
   EXPECT_TRUE(absl::StartsWith(
       Parse({"--config", bad, "--log-level", "loud"}).status().message(),
       "--log-level: \"loud\""));
+  const std::string spaces = ConfigFile(
+      "ldap-uri = ldap://a\ndirectory-sync = poll\n"
+      "map-server-filter = (&(objectClass=computer) (cn=x))\n");
+  EXPECT_THAT(Parse({"--config", spaces}).status().message(),
+              HasSubstr(spaces + ":3: --map-server-filter takes one value"));
+  const std::string quoted = ConfigFile(
+      "ldap-uri = ldap://a\ndirectory-sync = poll\n"
+      "map-server-filter = \"(&(objectClass=computer) (cn=x))\"\n");
+  ASSERT_TRUE(Parse({"--config", quoted}).ok());
+  EXPECT_EQ(
+      Parse({"--config", quoted})->directory_mapping.foreign->server_filter,
+      "(&(objectClass=computer) (cn=x))");
   const std::string section = ConfigFile("[dtrustd]\nlog-level = info\n");
   EXPECT_THAT(Parse({"--config", section}).status().message(),
               HasSubstr(section + ":1: sections are not supported"));
