@@ -12,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "server/base/status_macros.h"
 #include "server/core/certificate.h"
-#include "server/core/dns_name.h"
 #include "server/core/log.h"
 #include "server/ldap/entry_id.h"
 #include "server/ldap/ldap_dn.h"
@@ -44,17 +43,7 @@ std::vector<std::string> ValuesOfType(const LdapEntry& entry,
 // and unique; the others are logged.
 std::vector<std::string> DnsNames(const LdapEntry& entry,
                                   absl::string_view attribute) {
-  std::vector<std::string> names;
-  for (const std::string& value : ValuesOfType(entry, attribute)) {
-    absl::StatusOr<std::string> name = NormalizeDnsName(value, attribute);
-    if (name.ok()) {
-      names.push_back(*std::move(name));
-    } else {
-      LogWarning("entry \"", entry.dn, "\": ignoring ", attribute, " \"",
-                 absl::CHexEscape(value), "\": ", name.status().message());
-    }
-  }
-  return SortedUnique(std::move(names));
+  return DirectoryDnsNames(entry.dn, attribute, ValuesOfType(entry, attribute));
 }
 
 // InvalidArgument: the mapping's `what` is no attribute name.
@@ -209,7 +198,7 @@ void EntryMapper::ApplyForeign(const LdapEntry& entry, const EntryUuid& uuid,
       ValuesOfType(entry, foreign.server_name_attribute);
   if (names.size() == 1) {
     absl::StatusOr<std::string> normalized =
-        NormalizeDnsName(names[0], foreign.server_name_attribute);
+        NormalizeDirectoryName(names[0], foreign.server_name_attribute);
     if (normalized.ok()) {
       name = *std::move(normalized);
     } else if (!pins.empty()) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/base/status_macros.h"
 #include "server/core/certificate.h"
+#include "server/core/dns_name.h"
 #include "server/core/log.h"
 #include "server/ldap/ldap_dn.h"
 #include "server/ldap/ldap_records.h"
@@ -23,13 +24,6 @@ void SortPins(std::vector<PinRecord>& pins) {
   std::sort(pins.begin(), pins.end(),
             [](const PinRecord& a, const PinRecord& b) {
               return a.cert_sha256 < b.cert_sha256;
-            });
-}
-
-void SortServers(std::vector<ServerRecord>& servers) {
-  std::sort(servers.begin(), servers.end(),
-            [](const ServerRecord& a, const ServerRecord& b) {
-              return a.name < b.name;
             });
 }
 
@@ -53,6 +47,41 @@ absl::StatusOr<std::optional<ServerEntry>> ReadServer(
   if (!entries.ok()) return entries.status();
   if (entries->empty()) return std::nullopt;
   return ParseServerEntry(entries->front(), servers_key);
+}
+
+// "(&(objectClass=<object_class>)<NameFilter(cn, name)>)".
+absl::StatusOr<std::string> NamedEntryFilter(absl::string_view object_class,
+                                             absl::string_view name) {
+  DTRUST_ASSIGN_OR_RETURN(const std::string names, NameFilter("cn", name));
+  return absl::StrCat("(&", ClassFilter(object_class), names, ")");
+}
+
+// Servers whose names normalize alike as one: domains and pins of all.
+void MergeSameNamedServers(std::vector<ServerRecord>& servers) {
+  std::sort(servers.begin(), servers.end(),
+            [](const ServerRecord& a, const ServerRecord& b) {
+              return a.name < b.name;
+            });
+  std::vector<ServerRecord> merged;
+  for (ServerRecord& server : servers) {
+    if (merged.empty() || merged.back().name != server.name) {
+      merged.push_back(std::move(server));
+      continue;
+    }
+    ServerRecord& into = merged.back();
+    into.domains.insert(into.domains.end(), server.domains.begin(),
+                        server.domains.end());
+    into.domains = SortedUnique(std::move(into.domains));
+    for (PinRecord& pin : server.pins) {
+      const bool known = std::any_of(
+          into.pins.begin(), into.pins.end(), [&pin](const PinRecord& other) {
+            return other.cert_sha256 == pin.cert_sha256;
+          });
+      if (!known) into.pins.push_back(std::move(pin));
+    }
+    SortPins(into.pins);
+  }
+  servers = std::move(merged);
 }
 
 absl::Status ServerNotFound(absl::string_view server,
@@ -337,6 +366,7 @@ absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::FindByDigest(
           server->record.pins = std::move(pins);
           found.push_back(std::move(server->record));
         }
+        MergeSameNamedServers(found);
         result = std::move(found);
         return absl::OkStatus();
       }));
@@ -345,20 +375,32 @@ absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::FindByDigest(
 
 absl::StatusOr<std::optional<ServerRecord>> LdapDirectory::GetServer(
     absl::string_view name) {
-  DTRUST_ASSIGN_OR_RETURN(std::string dn, ServerDn(name));
+  DTRUST_RETURN_IF_ERROR(ServerDn(name).status());
+  const absl::StatusOr<std::string> wanted = NormalizeDnsName(name, "server");
+  // Entries whose names are no DNS names are never read as servers.
+  if (!wanted.ok()) return std::nullopt;
+  DTRUST_ASSIGN_OR_RETURN(const std::string filter,
+                          NamedEntryFilter(kServerClass, *wanted));
   std::optional<ServerRecord> result;
   DTRUST_RETURN_IF_ERROR(pool_.Run(
       LdapPool::Retry::kOnceIfStale,
       [&](LdapConnection& connection) -> absl::Status {
-        DTRUST_ASSIGN_OR_RETURN(std::optional<ServerEntry> server,
-                                ReadServer(connection, dn, servers_key_));
-        if (!server.has_value()) {
-          result.reset();
-          return absl::OkStatus();
+        DTRUST_ASSIGN_OR_RETURN(
+            const std::vector<LdapEntry> entries,
+            SearchContainer(connection, servers_dn_, LdapScope::kOneLevel,
+                            filter, ServerAttributes()));
+        std::vector<ServerRecord> found;
+        for (const LdapEntry& entry : entries) {
+          std::optional<ServerEntry> server =
+              ParseServerEntry(entry, servers_key_);
+          if (!server.has_value() || server->record.name != *wanted) continue;
+          DTRUST_ASSIGN_OR_RETURN(server->record.pins,
+                                  ReadPins(connection, server->dn));
+          found.push_back(std::move(server->record));
         }
-        DTRUST_ASSIGN_OR_RETURN(server->record.pins,
-                                ReadPins(connection, server->dn));
-        result = std::move(server->record);
+        MergeSameNamedServers(found);
+        result.reset();
+        if (!found.empty()) result = std::move(found.front());
         return absl::OkStatus();
       }));
   return result;
@@ -380,10 +422,9 @@ absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::ListServers(
   }
   std::string server_filter = ClassFilter(kServerClass);
   if (!filter.domain.empty()) {
-    DTRUST_ASSIGN_OR_RETURN(std::string value,
-                            EscapeFilterValue(filter.domain));
-    server_filter =
-        absl::StrCat("(&", server_filter, "(", kMailDomain, "=", value, "))");
+    DTRUST_ASSIGN_OR_RETURN(const std::string domains,
+                            NameFilter(kMailDomain, filter.domain));
+    server_filter = absl::StrCat("(&", server_filter, domains, ")");
   }
   std::vector<ServerRecord> result;
   DTRUST_RETURN_IF_ERROR(pool_.Run(
@@ -397,7 +438,14 @@ absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::ListServers(
         for (const LdapEntry& entry : entries) {
           std::optional<ServerEntry> server =
               ParseServerEntry(entry, servers_key_);
-          if (server.has_value()) servers.push_back(*std::move(server));
+          // The filter found the domain as stored; match it normalized.
+          if (server.has_value() &&
+              (filter.domain.empty() ||
+               std::binary_search(server->record.domains.begin(),
+                                  server->record.domains.end(),
+                                  filter.domain))) {
+            servers.push_back(*std::move(server));
+          }
         }
         if (!filter.domain.empty()) {
           // Few servers per domain: read their pins one by one.
@@ -413,7 +461,7 @@ absl::StatusOr<std::vector<ServerRecord>> LdapDirectory::ListServers(
         for (ServerEntry& server : servers) {
           records.push_back(std::move(server.record));
         }
-        SortServers(records);
+        MergeSameNamedServers(records);
         result = std::move(records);
         return absl::OkStatus();
       }));
@@ -574,11 +622,7 @@ absl::StatusOr<std::vector<DomainPolicy>> LdapDirectory::ListDomainPolicies() {
               ParseDomainEntry(entry, domains_key_);
           if (policy.has_value()) policies.push_back(*std::move(policy));
         }
-        std::sort(policies.begin(), policies.end(),
-                  [](const DomainPolicy& a, const DomainPolicy& b) {
-                    return a.domain < b.domain;
-                  });
-        result = std::move(policies);
+        result = MergeDomainPolicies(std::move(policies));
         return absl::OkStatus();
       }));
   return result;
@@ -586,20 +630,32 @@ absl::StatusOr<std::vector<DomainPolicy>> LdapDirectory::ListDomainPolicies() {
 
 absl::StatusOr<std::optional<DomainPolicy>> LdapDirectory::GetDomainPolicy(
     absl::string_view domain) {
-  DTRUST_ASSIGN_OR_RETURN(std::string dn, DomainDn(domain));
+  DTRUST_RETURN_IF_ERROR(DomainDn(domain).status());
+  const absl::StatusOr<std::string> wanted =
+      NormalizeDnsName(domain, "mail domain");
+  // Entries whose names are no DNS names are never read as policies.
+  if (!wanted.ok()) return std::nullopt;
+  DTRUST_ASSIGN_OR_RETURN(const std::string filter,
+                          NamedEntryFilter(kDomainClass, *wanted));
   std::optional<DomainPolicy> result;
   DTRUST_RETURN_IF_ERROR(pool_.Run(
       LdapPool::Retry::kOnceIfStale,
       [&](LdapConnection& connection) -> absl::Status {
-        result.reset();
-        absl::StatusOr<std::vector<LdapEntry>> entries =
-            connection.Search(dn, LdapScope::kBase, ClassFilter(kDomainClass),
-                              DomainAttributes());
-        if (absl::IsNotFound(entries.status())) return absl::OkStatus();
-        if (!entries.ok()) return entries.status();
-        if (!entries->empty()) {
-          result = ParseDomainEntry(entries->front(), domains_key_);
+        DTRUST_ASSIGN_OR_RETURN(
+            const std::vector<LdapEntry> entries,
+            SearchContainer(connection, domains_dn_, LdapScope::kOneLevel,
+                            filter, DomainAttributes()));
+        std::vector<DomainPolicy> policies;
+        for (const LdapEntry& entry : entries) {
+          std::optional<DomainPolicy> policy =
+              ParseDomainEntry(entry, domains_key_);
+          if (policy.has_value() && policy->domain == *wanted) {
+            policies.push_back(*std::move(policy));
+          }
         }
+        policies = MergeDomainPolicies(std::move(policies));
+        result.reset();
+        if (!policies.empty()) result = std::move(policies.front());
         return absl::OkStatus();
       }));
   return result;

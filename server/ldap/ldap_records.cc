@@ -12,6 +12,7 @@
 #include "absl/time/civil_time.h"
 #include "server/base/status_macros.h"
 #include "server/core/certificate.h"
+#include "server/core/dns_name.h"
 #include "server/core/log.h"
 #include "server/ldap/ldap_dn.h"
 
@@ -28,6 +29,38 @@ std::optional<std::string> CnBelow(absl::string_view dn,
     return std::nullopt;
   }
   return std::move(split->value);
+}
+
+// The name a `what` entry named `dn` stands for: the RDN value `value`
+// normalized (NormalizeDirectoryName); nullopt, logged as a warning naming
+// the DN, if it is no DNS name.
+std::optional<std::string> NormalizedRdnName(absl::string_view value,
+                                             absl::string_view dn,
+                                             absl::string_view what) {
+  absl::StatusOr<std::string> name = NormalizeDirectoryName(value, "cn");
+  if (!name.ok()) {
+    LogWarning("ignoring ", what, " entry \"", absl::CHexEscape(dn),
+               "\": ", name.status().message());
+    return std::nullopt;
+  }
+  return *std::move(name);
+}
+
+// The order of strictness: off, testing, enforce.
+int Strictness(SecureMode mode) {
+  switch (mode) {
+    case SecureMode::kOff:
+      return 0;
+    case SecureMode::kTesting:
+      return 1;
+    case SecureMode::kEnforce:
+      return 2;
+  }
+  return 2;
+}
+
+SecureMode Stricter(SecureMode a, SecureMode b) {
+  return Strictness(a) >= Strictness(b) ? a : b;
 }
 
 // One direction of a domain entry; see ParseDomainEntry.
@@ -283,6 +316,35 @@ std::string ClassFilter(absl::string_view object_class) {
   return absl::StrCat("(objectClass=", object_class, ")");
 }
 
+absl::StatusOr<std::string> NormalizeDirectoryName(absl::string_view value,
+                                                   absl::string_view what) {
+  return NormalizeDnsName(absl::StripAsciiWhitespace(value), what);
+}
+
+std::vector<std::string> DirectoryDnsNames(
+    absl::string_view dn, absl::string_view attribute,
+    const std::vector<std::string>& values) {
+  std::vector<std::string> names;
+  for (const std::string& value : values) {
+    absl::StatusOr<std::string> name = NormalizeDirectoryName(value, attribute);
+    if (name.ok()) {
+      names.push_back(*std::move(name));
+    } else {
+      LogWarning("entry \"", absl::CHexEscape(dn), "\": ignoring ", attribute,
+                 " \"", absl::CHexEscape(value),
+                 "\": ", name.status().message());
+    }
+  }
+  return SortedUnique(std::move(names));
+}
+
+absl::StatusOr<std::string> NameFilter(absl::string_view attribute,
+                                       absl::string_view name) {
+  DTRUST_ASSIGN_OR_RETURN(const std::string value, EscapeFilterValue(name));
+  return absl::StrCat("(|(", attribute, "=", value, ")(", attribute, "=", value,
+                      ".))");
+}
+
 absl::StatusOr<std::string> DnKey(absl::string_view dn) {
   DTRUST_ASSIGN_OR_RETURN(std::string canonical, CanonicalDn(dn));
   return absl::AsciiStrToLower(canonical);
@@ -337,7 +399,9 @@ std::optional<std::string> PinServerName(absl::string_view pin_dn,
                                          absl::string_view servers_key) {
   absl::StatusOr<SplitDn> split = SplitFirstRdn(pin_dn);
   if (!split.ok()) return std::nullopt;
-  return CnBelow(split->parent, servers_key);
+  std::optional<std::string> name = CnBelow(split->parent, servers_key);
+  if (!name.has_value()) return std::nullopt;
+  return NormalizedRdnName(*name, pin_dn, "pinned certificate");
 }
 
 std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
@@ -349,12 +413,16 @@ std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
                "\": it is not named cn=<server>,", servers_key);
     return std::nullopt;
   }
+  // The RDN value is the entry's name: unambiguous even if cn has several.
+  std::optional<std::string> normalized =
+      NormalizedRdnName(*name, entry.dn, "transport server");
+  if (!normalized.has_value()) return std::nullopt;
   ServerEntry server;
   server.dn = entry.dn;
   server.key = *std::move(key);
-  // The RDN value is the entry's name: unambiguous even if cn has several.
-  server.record.name = *std::move(name);
-  server.record.domains = SortedUnique(entry.Values(kMailDomain));
+  server.record.name = *std::move(normalized);
+  server.record.domains =
+      DirectoryDnsNames(entry.dn, kMailDomain, entry.Values(kMailDomain));
   return server;
 }
 
@@ -379,14 +447,35 @@ std::optional<DomainPolicy> ParseDomainEntry(const LdapEntry& entry,
                "\": it is not named cn=<domain>,", domains_key);
     return std::nullopt;
   }
+  std::optional<std::string> domain =
+      NormalizedRdnName(*name, entry.dn, "Domain Security");
+  if (!domain.has_value()) return std::nullopt;
   DomainPolicy policy;
-  policy.domain = absl::AsciiStrToLower(*name);
+  policy.domain = *std::move(domain);
   policy.send = ParseSecureMode(entry, kSendSecurity);
   policy.receive = ParseSecureMode(entry, kReceiveSecurity);
   if (policy.send == SecureMode::kOff && policy.receive == SecureMode::kOff) {
     return std::nullopt;
   }
   return policy;
+}
+
+std::vector<DomainPolicy> MergeDomainPolicies(
+    std::vector<DomainPolicy> policies) {
+  std::sort(policies.begin(), policies.end(),
+            [](const DomainPolicy& a, const DomainPolicy& b) {
+              return a.domain < b.domain;
+            });
+  std::vector<DomainPolicy> merged;
+  for (DomainPolicy& policy : policies) {
+    if (!merged.empty() && merged.back().domain == policy.domain) {
+      merged.back().send = Stricter(merged.back().send, policy.send);
+      merged.back().receive = Stricter(merged.back().receive, policy.receive);
+    } else {
+      merged.push_back(std::move(policy));
+    }
+  }
+  return merged;
 }
 
 std::vector<LdapAttribute> DomainPolicyAttributes(const DomainPolicy& policy) {

@@ -40,6 +40,32 @@ const std::vector<std::string>& DomainAttributes();
 // "(objectClass=<object_class>)".
 std::string ClassFilter(absl::string_view object_class);
 
+// Entries written by other tools (ldapadd): a name read from the directory
+// - the RDN value of a server, pin or domain entry, a dtrustMailDomain value
+// - is `value` without surrounding white space (insignificant to LDAP's
+// matching, so the directory itself finds such an entry by the bare name),
+// normalized as the CLI normalizes names: NormalizeDnsName (dns_name.h), so
+// upper case and a trailing dot are dropped. InvalidArgument naming `what`
+// for anything else (a U-label, a space or other character inside): the
+// CLI rejects such a name, so no query could match it.
+absl::StatusOr<std::string> NormalizeDirectoryName(absl::string_view value,
+                                                   absl::string_view what);
+
+// The values of `attribute` of the entry named `dn` that
+// NormalizeDirectoryName accepts, normalized, sorted and unique; each other
+// value is logged as a warning naming the DN and skipped.
+std::vector<std::string> DirectoryDnsNames(
+    absl::string_view dn, absl::string_view attribute,
+    const std::vector<std::string>& values);
+
+// A filter for the entries whose `attribute` may name the normalized name
+// `name`: "(|(<attribute>=<name>)(<attribute>=<name>.))", the value
+// escaped. The equality rules of cn and dtrust's attributes ignore case and
+// surrounding spaces, so this finds every entry NormalizeDirectoryName maps
+// to `name`. InvalidArgument if `name` cannot be put in a filter.
+absl::StatusOr<std::string> NameFilter(absl::string_view attribute,
+                                       absl::string_view name);
+
 // Key for comparing DNs read from the server: canonical escaping, ASCII
 // lower case (all RDN types dtrust uses - cn, ou, o, dc and the digests -
 // match case-insensitively). InvalidArgument if `dn` does not parse.
@@ -95,18 +121,23 @@ struct ServerEntry {
 
 // The server stored in `entry` (read with ServerAttributes()); nullopt,
 // logged, unless it is named cn=<server> directly below the entry whose
-// DnKey is `servers_key`. The name is the RDN value (unambiguous even if cn
-// has several values); domains sorted and unique.
+// DnKey is `servers_key` and <server> is a name NormalizeDirectoryName
+// accepts. The name is the RDN value (unambiguous even if cn has several
+// values), normalized; domains normalized (invalid ones logged and
+// skipped), sorted and unique.
 std::optional<ServerEntry> ParseServerEntry(const LdapEntry& entry,
                                             absl::string_view servers_key);
 
 // The server a pin entry named `pin_dn` belongs to: the cn of its parent,
-// if that is directly below the entry whose DnKey is `servers_key`.
+// normalized, if that is directly below the entry whose DnKey is
+// `servers_key`; nullopt otherwise (logged if the cn is no valid name).
 std::optional<std::string> PinServerName(absl::string_view pin_dn,
                                          absl::string_view servers_key);
 
 // The Domain Security policy stored in `entry` (read with
-// DomainAttributes()). The domain is the RDN value, ASCII lower-cased. Each
+// DomainAttributes()). The domain is the RDN value, normalized by
+// NormalizeDirectoryName (an entry whose RDN value it rejects is logged,
+// naming the DN, and nullopt). Each
 // direction: attribute absent -> kOff; one value "enforce" or "testing" (any
 // case) -> that mode; anything else ("off" included, or several values) is
 // logged as a warning naming the DN and read as kEnforce, so a damaged entry
@@ -116,6 +147,14 @@ std::optional<std::string> PinServerName(absl::string_view pin_dn,
 // domain on no list).
 std::optional<DomainPolicy> ParseDomainEntry(const LdapEntry& entry,
                                              absl::string_view domains_key);
+
+// `policies` sorted by domain, with the policies of one domain (entries
+// whose names normalize alike, e.g. "org-c.example" and "ORG-C.example.")
+// merged into one: in each direction the stricter mode wins (enforce over
+// testing over off), so no reader ever takes such a domain for less secured
+// than one of its entries says.
+std::vector<DomainPolicy> MergeDomainPolicies(
+    std::vector<DomainPolicy> policies);
 
 // The attributes storing `window`: dtrustPinNotBefore and dtrustPinNotAfter,
 // each with one GeneralizedTime value, or with no value for an unset bound

@@ -625,7 +625,9 @@ TEST_F(LdapDirectoryTest, TamperedPinEntriesAreSkipped) {
 }
 
 // Names are validated by the callers, but the adapter must not rely on it:
-// LDAP metacharacters are stored and read back literally, never interpreted.
+// LDAP metacharacters are stored literally, never interpreted. Read back,
+// such entries name no DNS name, so no query can match them: they are
+// skipped (as entries other tools write with such names are).
 TEST_F(LdapDirectoryTest, SpecialCharactersAreEscaped) {
   Connect();
   const std::string name = "a,b=c+d\"e\\f*(g)";
@@ -639,32 +641,26 @@ TEST_F(LdapDirectoryTest, SpecialCharactersAreEscaped) {
 
   absl::StatusOr<std::optional<ServerRecord>> server =
       directory_->GetServer(name);
-  ASSERT_TRUE(server.ok() && server->has_value()) << server.status();
-  EXPECT_EQ((*server)->name, name);
-  EXPECT_THAT((*server)->domains, ElementsAre("*", domain));
-  EXPECT_THAT((*server)->pins, SizeIs(1));
-  EXPECT_EQ((*directory_->GetServer(odd))->name, odd);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_FALSE(server->has_value());
+  EXPECT_FALSE(directory_->GetServer(odd)->has_value());
 
   // Filter values are literal: "*" is not a wildcard, ")(" closes nothing.
-  EXPECT_THAT(Names(*directory_->ListServers({.domain = "*"})),
-              ElementsAre(name));
-  EXPECT_THAT(Names(*directory_->ListServers({.domain = domain})),
-              ElementsAre(name));
+  EXPECT_THAT(*directory_->ListServers({.domain = "*"}), IsEmpty());
+  EXPECT_THAT(*directory_->ListServers({.domain = domain}), IsEmpty());
   EXPECT_THAT(*directory_->ListServers({.domain = "*)(cn=*"}), IsEmpty());
-  EXPECT_THAT(Names(*directory_->ListServers({})),
-              ElementsAre(odd, name, kServer));
+  EXPECT_THAT(Names(*directory_->ListServers({.domain = kDomain})),
+              ElementsAre(kServer));
+  EXPECT_THAT(Names(*directory_->ListServers({})), ElementsAre(kServer));
   const PinRecord pin = PinFor(cert);
   absl::StatusOr<std::vector<ServerRecord>> found =
       directory_->FindByDigest(&pin.cert_sha256, nullptr);
   ASSERT_TRUE(found.ok()) << found.status();
-  EXPECT_THAT(Names(*found), ElementsAre(name));
+  EXPECT_THAT(*found, IsEmpty());
 
   // Exactly three server entries, one level below ou=servers.
   const std::string ldif =
       Search(ServersDn(), "(objectClass=dtrustTransportServer)", {"cn"});
-  EXPECT_EQ(std::count(ldif.begin(), ldif.end(), '\n') -
-                std::count(ldif.begin(), ldif.end(), '\n'),
-            0);
   std::vector<std::string> dns;
   for (absl::string_view line : absl::StrSplit(ldif, '\n')) {
     if (absl::StartsWith(line, "dn")) dns.emplace_back(line);
@@ -675,13 +671,15 @@ TEST_F(LdapDirectoryTest, SpecialCharactersAreEscaped) {
   EXPECT_TRUE(directory_->RemovePin(name, pin.cert_sha256).ok());
   EXPECT_TRUE(directory_->RemoveServer(name).ok());
   EXPECT_TRUE(directory_->RemoveServer(odd).ok());
-  EXPECT_THAT(Names(*directory_->ListServers({})), ElementsAre(kServer));
+  EXPECT_THAT(
+      Search(ServersDn(), "(objectClass=dtrustTransportServer)", {"cn"}),
+      Not(HasSubstr("(g)")));
 
   // A NUL byte is either stored literally or refused; never truncated.
   const std::string with_nul("nul\0byte", 8);
   absl::Status created = directory_->CreateServer(with_nul, {});
   if (created.ok()) {
-    EXPECT_EQ((*directory_->GetServer(with_nul))->name, with_nul);
+    EXPECT_TRUE(directory_->RemoveServer(with_nul).ok());
   }
   EXPECT_FALSE(directory_->GetServer("nul")->has_value());
   EXPECT_TRUE(absl::IsInvalidArgument(directory_->CreateServer("", {})));
