@@ -624,6 +624,54 @@ TEST_F(LdapDirectoryTest, TamperedPinEntriesAreSkipped) {
               SizeIs(1));
 }
 
+// Server entries other tools wrote (ldapadd), each with a pin: found by the
+// name the CLI uses and listed under it; two entries whose names normalize
+// alike are one server with the domains and pins of both.
+TEST_F(LdapDirectoryTest, ForeignServerSpellingsAreFoundAndMerged) {
+  Connect();
+  const TestCert first = MakeTestCert();
+  const TestCert second = MakeTestCert();
+  const auto add = [this](const std::string& name, const std::string& domain,
+                          const TestCert& cert) {
+    const PinRecord pin = PinFor(cert);
+    const std::string server_dn = absl::StrCat("cn=", name, ",", ServersDn());
+    ASSERT_TRUE(
+        slapd_
+            ->LdapModify(absl::StrCat(
+                "dn: ", server_dn, "\nobjectClass: dtrustTransportServer\ncn: ",
+                name, "\ndtrustMailDomain: ", domain,
+                "\n\ndn: dtrustCertSha256=", pin.cert_sha256.ToHex(), ",",
+                server_dn,
+                "\nobjectClass: dtrustPinnedCertificate\ndtrustCertSha256: ",
+                pin.cert_sha256.ToHex(),
+                "\ndtrustSpkiSha256: ", pin.spki_sha256.ToHex(),
+                "\ndtrustPinKind: certificate\nuserCertificate;binary:: ",
+                absl::Base64Escape(cert.der), "\n"))
+            .ok());
+  };
+  add("MX.Org-C.Example.", "ORG-C.example.", first);
+  add("mx.org-c.example", "org-d.example", second);
+
+  absl::StatusOr<std::optional<ServerRecord>> server =
+      directory_->GetServer("mx.org-c.example");
+  ASSERT_TRUE(server.ok() && server->has_value()) << server.status();
+  EXPECT_EQ((*server)->name, "mx.org-c.example");
+  EXPECT_THAT((*server)->domains,
+              ElementsAre("org-c.example", "org-d.example"));
+  EXPECT_THAT((*server)->pins, SizeIs(2));
+  EXPECT_TRUE((*directory_->GetServer("MX.org-c.example.")).has_value());
+
+  absl::StatusOr<std::vector<ServerRecord>> all = directory_->ListServers({});
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_THAT(Names(*all), ElementsAre("mx.org-c.example"));
+  EXPECT_THAT((*all)[0].pins, SizeIs(2));
+  EXPECT_THAT(Names(*directory_->ListServers({.domain = "org-c.example"})),
+              ElementsAre("mx.org-c.example"));
+  const PinRecord pin = PinFor(first);
+  EXPECT_THAT(Names(*directory_->FindByDigest(&pin.cert_sha256, nullptr)),
+              ElementsAre("mx.org-c.example"));
+}
+
 // Names are validated by the callers, but the adapter must not rely on it:
 // LDAP metacharacters are stored literally, never interpreted. Read back,
 // such entries name no DNS name, so no query can match them: they are

@@ -256,6 +256,46 @@ TEST_F(LdapDomainPolicyTest, SpecialCharactersAreEscaped) {
               Not(HasSubstr("objectclass")));
 }
 
+// Entries other tools wrote (ldapadd): Get finds them by the name the CLI
+// uses, List shows that name, and two entries whose names normalize alike
+// count as one, in each direction the stricter mode.
+TEST_F(LdapDomainPolicyTest, ForeignSpellingsAreFoundAndMerged) {
+  Connect();
+  AddByHand("org-c.example.", "dtrustSendSecurity: enforce\n");
+  AddByHand("ORG-D.Example", "dtrustReceiveSecurity: testing\n");
+  AddByHand("org\\2De.example", "dtrustSendSecurity: enforce\n");
+  AddByHand("org-g.example",
+            "dtrustSendSecurity: testing\ndtrustReceiveSecurity: enforce\n");
+  AddByHand("ORG-G.example.", "dtrustSendSecurity: enforce\n");
+  ::testing::internal::CaptureStderr();
+  AddByHand("org_h.example", "dtrustSendSecurity: enforce\n");
+  EXPECT_FALSE(Get("org_h.example").has_value());
+  EXPECT_THAT(Domains(*directory_->ListDomainPolicies()),
+              ElementsAre("org-c.example", "org-d.example", "org-e.example",
+                          "org-g.example"));
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(),
+              HasSubstr("ignoring Domain Security entry \"cn=org_h.example,"));
+
+  EXPECT_EQ(Get("org-c.example")->send, SecureMode::kEnforce);
+  EXPECT_EQ(Get("ORG-C.example.")->domain, "org-c.example");
+  EXPECT_EQ(Get("org-d.example")->receive, SecureMode::kTesting);
+  EXPECT_EQ(Get("org-e.example")->send, SecureMode::kEnforce);
+  const std::optional<DomainPolicy> merged = Get("org-g.example");
+  ASSERT_TRUE(merged.has_value());
+  EXPECT_EQ(merged->send, SecureMode::kEnforce);
+  EXPECT_EQ(merged->receive, SecureMode::kEnforce);
+  const absl::StatusOr<std::vector<DomainPolicy>> listed =
+      directory_->ListDomainPolicies();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 4u);
+  EXPECT_EQ(listed->back().send, SecureMode::kEnforce);
+  EXPECT_EQ(listed->back().receive, SecureMode::kEnforce);
+  // Reads leave the entries as they were written.
+  EXPECT_THAT(Search(DomainsDn(), "(objectClass=dtrustSecureDomain)", {"cn"}),
+              AllOf(HasSubstr("cn: org-c.example.\n"),
+                    HasSubstr("cn: ORG-G.example.\n")));
+}
+
 // Someone deleted ou=domains under a running dtrustd: an error, not "no
 // domain is on any list" for List, and no write goes elsewhere.
 TEST_F(LdapDomainPolicyTest, VanishedDomainsOuIsAnError) {
