@@ -23,6 +23,15 @@
 // ParseDomainEntry in ldap_records.h). An entry with neither attribute puts
 // its domain on no list: Get/ListDomainPolicies do not report it, while
 // RemoveDomainPolicy deletes it.
+//
+// Entries other tools wrote (ldapadd) are read by the name the CLI uses
+// (NormalizeDirectoryName, ldap_records.h: no trailing dot, lower case, no
+// surrounding spaces); an entry whose name is no DNS name (a U-label, say)
+// is logged, naming its DN, and skipped. GetServer and GetDomainPolicy find
+// every entry whose name normalizes to the one asked for, and entries that
+// normalize alike are read as one: a server with the domains and pins of
+// all, a domain with the stricter mode in each direction
+// (MergeDomainPolicies). Writes still address cn=<name> as given.
 #ifndef DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
 #define DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
 
