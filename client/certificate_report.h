@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "client/json_writer.h"
+#include "server/base/json_writer.h"
 #include "server/core/certificate.h"
 
 namespace dtrust::cli {

@@ -7,7 +7,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "client/json_writer.h"
+#include "server/base/json_writer.h"
 #include "dtrust/v1/dtrust.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 

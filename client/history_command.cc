@@ -5,7 +5,7 @@
 #include "client/command.h"
 #include "client/format.h"
 #include "client/input.h"
-#include "client/json_writer.h"
+#include "server/base/json_writer.h"
 #include "server/base/status_macros.h"
 
 namespace dtrust::cli {

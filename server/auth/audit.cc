@@ -1,37 +1,14 @@
 #include "server/auth/audit.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/base/json_writer.h"
 #include "server/base/time_format.h"
 #include "server/core/log.h"
 
 namespace dtrust {
-namespace {
-
-// A JSON string of printable ASCII `text`.
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(absl::ascii_isprint(c) ? c : '?');
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string JsonList(const std::vector<std::string>& values) {
-  std::string out = "[";
-  for (const std::string& value : values) {
-    if (out.size() > 1) out.push_back(',');
-    out += JsonString(value);
-  }
-  return out + "]";
-}
-
-}  // namespace
 
 std::string AuditText(absl::string_view text, size_t max_length) {
   std::string escaped = absl::CHexEscape(text);
@@ -43,14 +20,19 @@ std::string AuditText(absl::string_view text, size_t max_length) {
 }
 
 std::string AuditJson(const AuditRecord& record) {
-  return absl::StrCat("{\"time\":", JsonString(FormatRfc3339(record.time)),
-                      ",\"actor\":", JsonString(record.actor),
-                      ",\"from\":", JsonString(record.from),
-                      ",\"action\":", JsonString(record.action),
-                      ",\"servers\":", JsonList(record.servers),
-                      ",\"domains\":", JsonList(record.domains),
-                      ",\"detail\":", JsonString(record.detail),
-                      ",\"outcome\":", JsonString(record.outcome), "}");
+  std::string out;
+  JsonWriter json(&out);
+  json.BeginObject();
+  json.Field("time", FormatRfc3339(record.time));
+  json.Field("actor", record.actor);
+  json.Field("from", record.from);
+  json.Field("action", record.action);
+  json.StringArray("servers", record.servers);
+  json.StringArray("domains", record.domains);
+  json.Field("detail", record.detail);
+  json.Field("outcome", record.outcome);
+  json.EndObject();
+  return out;
 }
 
 void Auditor::Record(AuditRecord record) {

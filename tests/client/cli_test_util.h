@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "google/protobuf/struct.pb.h"
+#include "tests/testing/json_value.h"
 #include "tests/testing/run_command.h"
 
 namespace dtrust::testing {
@@ -62,14 +63,6 @@ std::string ColonHexToLower(const std::string& colon_hex);
 std::string DetailValue(const std::string& text, const std::string& label);
 // The first line of `text`, without its newline.
 std::string FirstLine(const std::string& text);
-
-// Parses one JSON document with protobuf's JSON parser (fails the test on
-// invalid JSON, returning an empty value).
-google::protobuf::Value ParseJson(const std::string& json);
-// Shorthands for the parsed value.
-const google::protobuf::Value& Field(const google::protobuf::Value& object,
-                                     const std::string& key);
-std::vector<std::string> StringList(const google::protobuf::Value& list);
 
 }  // namespace dtrust::testing
 

@@ -1,6 +1,7 @@
-// A small streaming JSON writer (RFC 8259) for the CLI's --json output.
-#ifndef DTRUST_CLIENT_JSON_WRITER_H_
-#define DTRUST_CLIENT_JSON_WRITER_H_
+// A small streaming JSON writer (RFC 8259): the CLI's --json output and
+// dtrustd's JSON log lines.
+#ifndef DTRUST_SERVER_BASE_JSON_WRITER_H_
+#define DTRUST_SERVER_BASE_JSON_WRITER_H_
 
 #include <cstdint>
 #include <optional>
@@ -9,7 +10,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace dtrust::cli {
+namespace dtrust {
 
 // Appends compact JSON to a string. The caller nests Begin/End calls
 // correctly and calls Key() before each value inside an object; misuse is a
@@ -58,6 +59,6 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-}  // namespace dtrust::cli
+}  // namespace dtrust
 
-#endif  // DTRUST_CLIENT_JSON_WRITER_H_
+#endif  // DTRUST_SERVER_BASE_JSON_WRITER_H_

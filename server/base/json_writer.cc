@@ -1,4 +1,4 @@
-#include "client/json_writer.h"
+#include "server/base/json_writer.h"
 
 #include <cassert>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "server/base/utf8.h"
 
-namespace dtrust::cli {
+namespace dtrust {
 
 void JsonWriter::BeforeValue() {
   if (after_key_) {
@@ -134,4 +134,4 @@ void JsonWriter::WriteQuoted(absl::string_view text) {
   out_->push_back('"');
 }
 
-}  // namespace dtrust::cli
+}  // namespace dtrust

@@ -1,11 +1,11 @@
-#include "client/json_writer.h"
+#include "server/base/json_writer.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
-#include "tests/client/cli_test_util.h"
+#include "tests/testing/json_value.h"
 
-namespace dtrust::cli {
+namespace dtrust {
 namespace {
 
 using namespace std::string_literals;  // NOLINT(google-build-using-namespace)
@@ -92,4 +92,4 @@ TEST(JsonWriterTest, RoundTripsThroughAJsonParser) {
 }
 
 }  // namespace
-}  // namespace dtrust::cli
+}  // namespace dtrust
