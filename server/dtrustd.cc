@@ -104,12 +104,52 @@ absl::Status StartPostfixServers(
   return absl::OkStatus();
 }
 
+// The options Dtrustd::Reload() applies.
+constexpr absl::string_view kReloadable[] = {"--log-level", "--log-format"};
+
+// "--log-level=debug, --log-format=text (the default)".
+std::string DescribeReloadable(const DtrustdOptions& options) {
+  std::vector<std::string> parts;
+  for (const absl::string_view flag : kReloadable) {
+    const auto given = options.given_values.find(std::string(flag));
+    parts.push_back(
+        given == options.given_values.end()
+            ? absl::StrCat(flag, "=", flag == "--log-level" ? "info" : "text",
+                           " (the default)")
+            : absl::StrCat(flag, "=", absl::StrJoin(given->second, ",")));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+// The options whose values differ between `then` and `now` and that
+// Reload() does not apply.
+std::vector<std::string> ChangedUnreloadable(const DtrustdOptions& then,
+                                             const DtrustdOptions& now) {
+  std::vector<std::string> changed;
+  for (const auto* given : {&then.given_values, &now.given_values}) {
+    for (const auto& [flag, values] : *given) {
+      const auto in_now = now.given_values.find(flag);
+      const auto in_then = then.given_values.find(flag);
+      if (absl::c_linear_search(kReloadable, flag) ||
+          absl::c_linear_search(changed, flag) ||
+          (in_now != now.given_values.end() &&
+           in_then != then.given_values.end() &&
+           in_now->second == in_then->second)) {
+        continue;
+      }
+      changed.push_back(flag);
+    }
+  }
+  return changed;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Dtrustd>> Dtrustd::Start(
     const DtrustdOptions& options) {
   std::unique_ptr<Dtrustd> dtrustd(new Dtrustd(options));
   SetMinLogLevel(options.log_level);
+  SetLogStyle({.format = options.log_format, .journal = StderrIsJournal()});
   if (geteuid() == 0) {
     LogWarning(
         "running as root: run dtrustd as its own user (deploy/run-dtrustd.sh "
@@ -131,32 +171,18 @@ Dtrustd::Dtrustd(const DtrustdOptions& options)
       log_level_(options.log_level) {}
 
 void Dtrustd::Reload(const DtrustdOptions& next) {
-  const auto level = next.given_values.find("--log-level");
   const std::string applied = absl::StrCat(
       "SIGHUP: reloaded ",
       next.config_file.empty() ? "(no config file)" : next.config_file,
-      "; applied --log-level=",
-      level == next.given_values.end() ? "info (the default)"
-                                       : absl::StrJoin(level->second, ","));
-  // Logged while the more verbose of the two levels is in effect.
+      "; applied ", DescribeReloadable(next));
+  // Logged while the more verbose of the two levels is in effect, in the
+  // new format.
+  SetLogStyle({.format = next.log_format, .journal = StderrIsJournal()});
   if (next.log_level > log_level_) LogInfo(applied);
   SetMinLogLevel(next.log_level);
   if (next.log_level <= log_level_) LogInfo(applied);
   log_level_ = next.log_level;
-  std::vector<std::string> changed;
-  for (const auto* given : {&options_.given_values, &next.given_values}) {
-    for (const auto& [flag, values] : *given) {
-      const auto now = next.given_values.find(flag);
-      const auto then = options_.given_values.find(flag);
-      if (flag == "--log-level" || absl::c_linear_search(changed, flag) ||
-          (now != next.given_values.end() &&
-           then != options_.given_values.end() &&
-           now->second == then->second)) {
-        continue;
-      }
-      changed.push_back(flag);
-    }
-  }
+  const std::vector<std::string> changed = ChangedUnreloadable(options_, next);
   if (!changed.empty()) {
     LogWarning("SIGHUP: changed settings not applied, they need a restart: ",
                absl::StrJoin(changed, ", "));

@@ -68,6 +68,7 @@ struct DtrustdFlags {
   std::string socketmap_name;
   std::vector<std::string> require_proof_for;
   std::string log_level;
+  std::string log_format;
   bool check_config = false;
   bool help = false;
   // The names of the flags given (e.g. "--data-dir"), in declaration order.
@@ -272,6 +273,11 @@ void DeclareOtherFlags(CLI::App& app, DtrustdFlags& flags) {
   AddValueFlag(app, "--log-level", flags.log_level, "LEVEL",
                "debug, info, warning or error (default\n"
                "info; SIGHUP applies a changed one)");
+  AddValueFlag(app, "--log-format", flags.log_format, "FORMAT",
+               "text (default) or json, one object per\n"
+               "line; under systemd either starts with the\n"
+               "syslog priority and has no time (SIGHUP\n"
+               "applies a changed one)");
   app.set_help_flag("-h,--help", "this text")
       ->group("Other")
       ->configurable(false);
@@ -311,8 +317,9 @@ void DeclareFlags(CLI::App& app, DtrustdFlags& flags) {
       "certificate is published (direct trust). With --policy-listen and\n"
       "--socketmap-listen it also answers Postfix's Domain Security checks.");
   app.footer(
-      "On SIGHUP re-reads --config and applies --log-level (other changes\n"
-      "need a restart, and are logged); a bad config file is bad usage.\n"
+      "On SIGHUP re-reads --config and applies --log-level and --log-format\n"
+      "(other changes need a restart, and are logged); a bad config file is\n"
+      "bad usage.\n"
       "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 after a clean stop,\n"
       "1 when it cannot start or the directory cannot be set up, 2 on bad\n"
       "usage.");
@@ -381,6 +388,13 @@ absl::StatusOr<std::string> ReadBindPassword(const std::string& path) {
         absl::StrCat("--bind-password-file ", path, ": is empty"));
   }
   return password;
+}
+
+absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view value) {
+  if (value == "text") return LogFormat::kText;
+  if (value == "json") return LogFormat::kJson;
+  return UsageError(
+      absl::StrCat("--log-format: \"", value, "\" is not one of text, json"));
 }
 
 absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view value) {
@@ -848,6 +862,10 @@ absl::Status ApplyOtherFlags(const DtrustdFlags& flags,
   domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
   if (flags.Given("--log-level")) {
     DTRUST_ASSIGN_OR_RETURN(options.log_level, ParseLogLevel(flags.log_level));
+  }
+  if (flags.Given("--log-format")) {
+    DTRUST_ASSIGN_OR_RETURN(options.log_format,
+                            ParseLogFormat(flags.log_format));
   }
   return absl::OkStatus();
 }

@@ -71,6 +71,7 @@ struct DtrustdOptions {
   // published with proof of possession (--require-proof-for).
   std::vector<std::string> require_proof_for;
   LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
   bool help = false;  // --help or -h: print DtrustdUsage() and exit 0.
   // --check-config: the configuration is valid; exit 0 without starting.
   bool check_config = false;

@@ -1,10 +1,18 @@
 #include "server/core/log.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <utility>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "server/base/json_writer.h"
 #include "server/base/time_format.h"
 #include "server/base/utf8.h"
 
@@ -12,6 +20,8 @@ namespace dtrust {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(LogLevel::kInfo)};
+std::atomic<LogFormat> log_format{LogFormat::kText};
+std::atomic<bool> log_to_journal{false};
 
 absl::string_view LevelName(LogLevel level) {
   switch (level) {
@@ -25,6 +35,47 @@ absl::string_view LevelName(LogLevel level) {
       return "ERROR";
   }
   return "?";
+}
+
+absl::string_view JsonLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "?";
+}
+
+// syslog(3) priorities: LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR.
+int SyslogPriority(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return 7;
+    case LogLevel::kInfo:
+      return 6;
+    case LogLevel::kWarning:
+      return 4;
+    case LogLevel::kError:
+      return 3;
+  }
+  return 3;
+}
+
+std::string JsonLogLine(bool with_time, LogLevel level, absl::Time time,
+                        absl::string_view message) {
+  std::string line;
+  JsonWriter json(&line);
+  json.BeginObject();
+  if (with_time) json.Field("time", FormatRfc3339Millis(time));
+  json.Field("level", JsonLevelName(level));
+  json.Field("msg", EscapeLogText(message));
+  json.EndObject();
+  return line;
 }
 
 // Appends `prefix` and `digits` lower-case hex digits of `value`.
@@ -95,10 +146,37 @@ std::string EscapeLogText(absl::string_view text) {
   return out;
 }
 
-std::string FormatLogLine(LogLevel level, absl::Time time,
+std::string FormatLogLine(LogStyle style, LogLevel level, absl::Time time,
                           absl::string_view message) {
-  return absl::StrCat(FormatRfc3339Millis(time), " ", LevelName(level), " ",
-                      EscapeLogText(message), "\n");
+  std::string line;
+  if (style.journal) absl::StrAppend(&line, "<", SyslogPriority(level), ">");
+  if (style.format == LogFormat::kJson) {
+    absl::StrAppend(&line, JsonLogLine(!style.journal, level, time, message));
+  } else {
+    if (!style.journal) absl::StrAppend(&line, FormatRfc3339Millis(time), " ");
+    absl::StrAppend(&line, LevelName(level), " ", EscapeLogText(message));
+  }
+  line.push_back('\n');
+  return line;
+}
+
+bool StderrIsJournal() {
+  const char* const stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) return false;
+  const std::pair<absl::string_view, absl::string_view> device_inode =
+      absl::StrSplit(stream, absl::MaxSplits(':', 1));
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  struct stat status {};
+  return absl::SimpleAtoi(device_inode.first, &device) &&
+         absl::SimpleAtoi(device_inode.second, &inode) &&
+         fstat(STDERR_FILENO, &status) == 0 && status.st_dev == device &&
+         status.st_ino == inode;
+}
+
+void SetLogStyle(LogStyle style) {
+  log_format.store(style.format, std::memory_order_relaxed);
+  log_to_journal.store(style.journal, std::memory_order_relaxed);
 }
 
 void SetMinLogLevel(LogLevel level) {
@@ -109,7 +187,10 @@ void Log(LogLevel level, absl::string_view message) {
   if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) {
     return;
   }
-  const std::string line = FormatLogLine(level, absl::Now(), message);
+  const LogStyle style{
+      .format = log_format.load(std::memory_order_relaxed),
+      .journal = log_to_journal.load(std::memory_order_relaxed)};
+  const std::string line = FormatLogLine(style, level, absl::Now(), message);
   // One fwrite per line: stdio locks the stream, so lines never interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

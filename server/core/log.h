@@ -1,4 +1,5 @@
-// Minimal leveled logging to stderr (Debian's abseil has no absl/log).
+// Minimal leveled logging to stderr (Debian's abseil has no absl/log), as
+// text or JSON lines, with syslog priorities under systemd.
 //
 // Every message is escaped at the sink, so no caller can let text from a
 // client or a directory entry break a log line or forge one:
@@ -26,21 +27,47 @@ namespace dtrust {
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
-// Writes FormatLogLine(level, now, message) to stderr. Thread-safe; lines
-// from different threads never interleave.
+enum class LogFormat {
+  // "2026-01-31T12:00:00.123Z INFO message"
+  kText,
+  // {"time":"2026-01-31T12:00:00.123Z","level":"info","msg":"message"}
+  kJson,
+};
+
+// How Log writes its lines.
+struct LogStyle {
+  LogFormat format = LogFormat::kText;
+  // stderr is the systemd journal (StderrIsJournal()): every line starts
+  // with its syslog priority ("<6>" for info, journald's SyslogLevelPrefix)
+  // and has no time of its own (the journal stamps each line).
+  bool journal = false;
+};
+
+// Writes FormatLogLine(style, level, now, message) to stderr. Thread-safe;
+// lines from different threads never interleave.
 void Log(LogLevel level, absl::string_view message);
 
 // Messages below `level` are dropped. Default kInfo. Thread-safe.
 void SetMinLogLevel(LogLevel level);
 
+// The style of the lines Log writes from now on. Default: text, no journal.
+// Thread-safe.
+void SetLogStyle(LogStyle style);
+
+// True when stderr is connected to the systemd journal: $JOURNAL_STREAM
+// ("DEVICE:INODE", set by systemd) names the file stderr is open on. A
+// child whose stderr was redirected elsewhere inherits the variable, hence
+// the comparison.
+bool StderrIsJournal();
+
 // `text` escaped as described at the top of this file: the result holds no
 // control character, no line separator and only well-formed UTF-8.
 std::string EscapeLogText(absl::string_view text);
 
-// The line Log writes: "2026-01-31T12:00:00.123Z LEVEL message\n", with the
-// time in UTC and `message` escaped by EscapeLogText. Exactly one '\n', at
-// the end.
-std::string FormatLogLine(LogLevel level, absl::Time time,
+// The line Log writes, with the time in UTC and `message` escaped by
+// EscapeLogText (in JSON, that escaped text is the "msg" string's value).
+// Exactly one '\n', at the end.
+std::string FormatLogLine(LogStyle style, LogLevel level, absl::Time time,
                           absl::string_view message);
 
 template <typename... Args>

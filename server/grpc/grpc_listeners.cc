@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
@@ -28,6 +29,9 @@ absl::StatusOr<std::unique_ptr<GrpcServing>> GrpcServing::Start(
     const GrpcListenOptions& options,
     const std::vector<grpc::Service*>& services) {
   std::unique_ptr<GrpcServing> serving(new GrpcServing());
+  // Server reflection (grpc.reflection.v1alpha) on every server built from
+  // now on, so generic gRPC tools can call dtrustd without its .proto.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   const std::shared_ptr<grpc::ServerCredentials> credentials =
       TcpCredentials(options);

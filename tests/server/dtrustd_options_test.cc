@@ -68,6 +68,8 @@ TEST(DtrustdOptionsTest, BadUsageNamesTheFlag) {
               HasSubstr("/nonexistent/pw: cannot be read"));
   EXPECT_THAT(Parse({"--log-level", "loud"}).status().message(),
               HasSubstr("--log-level"));
+  EXPECT_THAT(Parse({"--log-format", "xml"}).status().message(),
+              HasSubstr("--log-format: \"xml\" is not one of text, json"));
 }
 
 TEST(DtrustdOptionsTest, LdapTlsFlags) {
@@ -339,6 +341,7 @@ TEST(DtrustdOptionsTest, HelpDocumentsEveryFlag) {
                            "--ldap-timeout",
                            "--ldap-connections",
                            "--log-level",
+                           "--log-format",
                            "--policy-listen",
                            "--socketmap-listen",
                            "--socketmap-name",
@@ -379,7 +382,7 @@ TEST(DtrustdOptionsTest, RepeatableFlagsKeepEveryValueOthersTheLast) {
              "--ldap-uri=ldap://a", "--ldap-uri", "ldap://b",
              "--admin-client=sha256:" + a, "--admin-client", "sha256:" + b,
              "--base-dn", "o=first", "--base-dn=o=last", "--log-level=debug",
-             "--log-level", "error"});
+             "--log-level", "error", "--log-format=json"});
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_THAT(options->listen,
               ElementsAre("unix:/run/a.sock", "unix:/run/b.sock"));
@@ -388,6 +391,8 @@ TEST(DtrustdOptionsTest, RepeatableFlagsKeepEveryValueOthersTheLast) {
   EXPECT_EQ(options->admin_clients[1].ToHex(), b);
   EXPECT_EQ(options->base_dn, "o=last");
   EXPECT_EQ(options->log_level, LogLevel::kError);
+  EXPECT_EQ(options->log_format, LogFormat::kJson);
+  EXPECT_EQ(Parse({})->log_format, LogFormat::kText);
 }
 
 TEST(DtrustdOptionsTest, EveryStrayArgumentIsAnUnknownOption) {

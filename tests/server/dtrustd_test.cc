@@ -234,10 +234,21 @@ TEST_F(DtrustdBinaryReloadTest, SighupAppliesTheLogLevelAndNamesTheRest) {
     return absl::StrContains((*dtrustd)->Log(), "need a restart");
   })) << (*dtrustd)->Log();
   const std::string log = (*dtrustd)->Log();
-  EXPECT_THAT(log, HasSubstr("INFO SIGHUP: reloaded " + config +
-                             "; applied --log-level=debug"));
+  EXPECT_THAT(
+      log, HasSubstr(
+               "INFO SIGHUP: reloaded " + config +
+               "; applied --log-level=debug, --log-format=text (the default)"));
   EXPECT_THAT(log, HasSubstr("WARNING SIGHUP: changed settings not applied, "
                              "they need a restart: --ldap-timeout"));
+
+  Rewrite(config, "log-format = json\nldap-timeout = 3s\n");
+  ASSERT_EQ(kill((*dtrustd)->pid(), SIGHUP), 0);
+  EXPECT_TRUE(Eventually([&] {
+    return absl::StrContains(
+        (*dtrustd)->Log(),
+        "\"level\":\"info\",\"msg\":\"SIGHUP: reloaded " + config +
+            "; applied --log-level=info (the default), --log-format=json\"}");
+  })) << (*dtrustd)->Log();
 
   Rewrite(config, "log-level = loud\n");
   ASSERT_EQ(kill((*dtrustd)->pid(), SIGHUP), 0);
@@ -245,8 +256,8 @@ TEST_F(DtrustdBinaryReloadTest, SighupAppliesTheLogLevelAndNamesTheRest) {
     return absl::StrContains((*dtrustd)->Log(), "nothing changed");
   })) << (*dtrustd)->Log();
   EXPECT_THAT((*dtrustd)->Log(),
-              HasSubstr("ERROR SIGHUP: configuration not reloaded, nothing "
-                        "changed: " +
+              HasSubstr("\"level\":\"error\",\"msg\":\"SIGHUP: "
+                        "configuration not reloaded, nothing changed: " +
                         config + ":1: --log-level"));
   EXPECT_TRUE((*dtrustd)->Stop().ok());
 }

@@ -1,14 +1,21 @@
 #include "server/core/log.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/json_value.h"
 
 namespace dtrust {
 namespace {
@@ -57,8 +64,9 @@ bool HasControlBytes(absl::string_view text) {
 }
 
 TEST(LogTest, AForgedLineStaysOnTheLineOfItsMessage) {
-  const std::string line = FormatLogLine(
-      LogLevel::kWarning, absl::FromUnixSeconds(1'800'000'000), kForged);
+  const std::string line =
+      FormatLogLine(LogStyle{}, LogLevel::kWarning,
+                    absl::FromUnixSeconds(1'800'000'000), kForged);
   EXPECT_EQ(line,
             "2027-01-15T08:00:00.000Z WARNING verify of mx1.org-b.example"
             "\\nFAKE 2026-01-31T12:00:00.000Z INFO Publish by root\n");
@@ -73,6 +81,78 @@ TEST(LogTest, LogWritesOneLineToStderr) {
                            "policy: verify of mx1.org-b.example\\\\nFAKE "
                            "[^\n]* Publish by root\\\\r\\\\n\n"));
   EXPECT_EQ(written.find('\n'), written.size() - 1) << written;
+}
+
+TEST(LogTest, JsonLineHoldsTimeLevelAndTheEscapedMessage) {
+  const std::string line =
+      FormatLogLine({.format = LogFormat::kJson}, LogLevel::kWarning,
+                    absl::FromUnixSeconds(1'800'000'000), kForged);
+  ASSERT_EQ(line.find('\n'), line.size() - 1) << line;
+  const google::protobuf::Value parsed = testing::ParseJson(line);
+  EXPECT_EQ(testing::Field(parsed, "time").string_value(),
+            "2027-01-15T08:00:00.000Z");
+  EXPECT_EQ(testing::Field(parsed, "level").string_value(), "warning");
+  // The message as the text format writes it: one line, whatever it holds.
+  EXPECT_EQ(testing::Field(parsed, "msg").string_value(),
+            EscapeLogText(kForged));
+  EXPECT_EQ(parsed.struct_value().fields_size(), 3) << line;
+}
+
+TEST(LogTest, JournalLinesStartWithTheSyslogPriorityAndHaveNoTime) {
+  const absl::Time time = absl::FromUnixSeconds(1'800'000'000);
+  const LogStyle journal_text{.journal = true};
+  EXPECT_EQ(FormatLogLine(journal_text, LogLevel::kDebug, time, "d"),
+            "<7>DEBUG d\n");
+  EXPECT_EQ(FormatLogLine(journal_text, LogLevel::kInfo, time, "i"),
+            "<6>INFO i\n");
+  EXPECT_EQ(FormatLogLine(journal_text, LogLevel::kWarning, time, "w"),
+            "<4>WARNING w\n");
+  EXPECT_EQ(FormatLogLine(journal_text, LogLevel::kError, time, "e"),
+            "<3>ERROR e\n");
+  EXPECT_EQ(FormatLogLine({.format = LogFormat::kJson, .journal = true},
+                          LogLevel::kError, time, "a \"b\""),
+            "<3>{\"level\":\"error\",\"msg\":\"a \\\"b\\\"\"}\n");
+}
+
+TEST(LogTest, LogWritesTheStyleItWasGiven) {
+  SetLogStyle({.format = LogFormat::kJson});
+  ::testing::internal::CaptureStderr();
+  LogInfo("policy: ", kForged);
+  const std::string written = ::testing::internal::GetCapturedStderr();
+  SetLogStyle({});
+  EXPECT_EQ(testing::Field(testing::ParseJson(written), "msg").string_value(),
+            EscapeLogText(absl::StrCat("policy: ", kForged)));
+}
+
+// Sets $JOURNAL_STREAM for one test; restores the old value.
+class JournalStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const char* old = std::getenv("JOURNAL_STREAM")) saved_ = old;
+  }
+  void TearDown() override {
+    if (saved_.has_value()) {
+      setenv("JOURNAL_STREAM", saved_->c_str(), 1);
+    } else {
+      unsetenv("JOURNAL_STREAM");
+    }
+  }
+  std::optional<std::string> saved_;
+};
+
+TEST_F(JournalStreamTest, MatchesOnlyTheFileStderrIsOpenOn) {
+  struct stat status {};
+  ASSERT_EQ(fstat(STDERR_FILENO, &status), 0);
+  unsetenv("JOURNAL_STREAM");
+  EXPECT_FALSE(StderrIsJournal());
+  setenv("JOURNAL_STREAM",
+         absl::StrCat(status.st_dev, ":", status.st_ino).c_str(), 1);
+  EXPECT_TRUE(StderrIsJournal());
+  setenv("JOURNAL_STREAM",
+         absl::StrCat(status.st_dev, ":", status.st_ino + 1).c_str(), 1);
+  EXPECT_FALSE(StderrIsJournal());  // Inherited, but stderr is elsewhere.
+  setenv("JOURNAL_STREAM", "garbage", 1);
+  EXPECT_FALSE(StderrIsJournal());
 }
 
 TEST(LogTest, EscapesAsciiControlsAndDel) {
