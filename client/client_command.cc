@@ -5,8 +5,8 @@
 #include "client/command.h"
 #include "client/format.h"
 #include "client/input.h"
-#include "server/base/json_writer.h"
 #include "server/base/hex.h"
+#include "server/base/json_writer.h"
 #include "server/base/status_macros.h"
 #include "server/core/digest.h"
 

@@ -7,9 +7,9 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/base/json_writer.h"
 #include "dtrust/v1/dtrust.pb.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "server/base/json_writer.h"
 
 namespace dtrust::cli {
 
