@@ -352,7 +352,21 @@ std::string FormatRfc4514(const X509_NAME* name) {
                                  XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
     return "";
   }
-  return std::string(BioContents(bio.get()));
+  std::string text(BioContents(bio.get()));
+  // OpenSSL 3.0 leaves a value that is just "#" unescaped (for a one-
+  // character value its last-character rule overrides the first-character
+  // one), and "#" starts a BER value in RFC 4514. Found by
+  // tests/fuzz/subject_fuzzer. A hex-dumped value has digits after its '#',
+  // and "\#" means '#' anywhere, so escaping every "=#" before a separator
+  // or the end changes nothing else.
+  for (size_t at = text.find("=#"); at != std::string::npos;
+       at = text.find("=#", at + 2)) {
+    const size_t after = at + 2;
+    if (after == text.size() || text[after] == ',' || text[after] == '+') {
+      text.insert(at + 1, 1, '\\');
+    }
+  }
+  return text;
 }
 
 }  // namespace dtrust::cli

@@ -65,7 +65,8 @@ class Subject {
 
 // `name` as an RFC 4514 string (most significant last), non-ASCII
 // characters kept as UTF-8: what Subject::Parse accepts and what
-// `openssl x509 -noout -subject -nameopt rfc2253,-esc_msb` prints.
+// `openssl x509 -noout -subject -nameopt rfc2253,-esc_msb` prints (but for
+// a value that is just "#", which OpenSSL leaves unescaped: here "\#").
 std::string FormatRfc4514(const X509_NAME* name);
 
 }  // namespace dtrust::cli

@@ -13,7 +13,11 @@
 namespace dtrust {
 namespace {
 
+// A BER reader over `value`; null for an empty value (liblber 2.5's
+// ber_init leaves an empty element without a buffer, which ber_scanf then
+// reads through a null pointer: found by tests/fuzz/sync_message_fuzzer).
 BerPtr Reader(absl::string_view value) {
+  if (value.empty()) return nullptr;
   struct berval bv;
   bv.bv_len = value.size();
   bv.bv_val = const_cast<char*>(value.data());

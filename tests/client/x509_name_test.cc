@@ -202,6 +202,9 @@ TEST(SubjectTest, Escapes) {
   EXPECT_EQ(subject->attributes().size(), 3u);
   EXPECT_EQ(RoundTrip(R"(CN=mx1,O=Org\, B,C=DE)"), R"(CN=mx1,O=Org\, B,C=DE)");
   EXPECT_EQ(RoundTrip(R"(O=\"x\"\+y)"), R"(O=\"x\"\+y)");
+  // Found by tests/fuzz/subject_fuzzer: a value that starts with '#'.
+  EXPECT_EQ(RoundTrip(R"(O=\#)"), R"(O=\#)");
+  EXPECT_EQ(RoundTrip(R"(O=\#x)"), R"(O=\#x)");
 }
 
 TEST(SubjectTest, IgnoresUnescapedSpacesAroundSeparators) {

@@ -114,5 +114,17 @@ TEST(SyncProtocolTest, DoneControl) {
   EXPECT_FALSE(done->cookie.has_value());
 }
 
+// Found by tests/fuzz/sync_message_fuzzer: an empty value crashed liblber.
+TEST(SyncProtocolTest, EmptyValuesAreMalformed) {
+  EXPECT_EQ(DecodeSyncState("").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodeSyncInfo("").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodeSyncDone("").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodeSyncState(absl::string_view()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace dtrust

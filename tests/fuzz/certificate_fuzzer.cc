@@ -1,0 +1,34 @@
+// Certificate reading: one certificate as PEM or DER (verify, publish), the
+// ASN.1 walk the mirror uses (MatchingFacts must agree with FromDer on every
+// DER certificate FromDer accepts), and the CLI's credential files (PEM
+// bundles, DER, PKCS#12).
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "client/credentials.h"
+#include "server/core/certificate.h"
+#include "tests/fuzz/fuzz_support.h"
+
+DTRUST_FUZZ_QUIET_LOGS()
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using dtrust::Certificate;
+  const absl::string_view input(reinterpret_cast<const char*>(data), size);
+  (void)Certificate::FromPemOrDer(input, "fuzz");
+  const absl::StatusOr<Certificate> der = Certificate::FromDer(input, "fuzz");
+  const auto facts = Certificate::MatchingFacts(input, "fuzz");
+  if (der.ok()) {
+    dtrust::fuzz::Require(facts.ok(), "MatchingFacts refuses what FromDer reads");
+    dtrust::fuzz::Require(facts->sha256 == der->sha256() &&
+                              facts->spki_sha256 == der->spki_sha256() &&
+                              facts->not_before == der->not_before() &&
+                              facts->not_after == der->not_after(),
+                          "MatchingFacts disagrees with FromDer");
+  }
+  (void)dtrust::cli::ParseCredentials(input, std::nullopt, "fuzz");
+  (void)dtrust::cli::ParseCredentials(input, std::string("fuzz"), "fuzz");
+  return 0;
+}
