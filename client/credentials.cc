@@ -201,22 +201,28 @@ absl::StatusOr<Credentials> ParseDer(absl::string_view data,
 
 }  // namespace
 
+absl::StatusOr<Credentials> ParseCredentials(
+    absl::string_view data, const std::optional<std::string>& password,
+    absl::string_view source) {
+  if (data.empty()) return Invalid(source, "is empty");
+  Credentials credentials;
+  // PEM may have text before its first block ("Bag Attributes", comments).
+  if (absl::StrContains(data, kPemBegin)) {
+    DTRUST_ASSIGN_OR_RETURN(credentials, ParsePem(data, password, source));
+  } else {
+    DTRUST_ASSIGN_OR_RETURN(credentials, ParseDer(data, password, source));
+  }
+  if (credentials.certificates.empty() && !credentials.key) {
+    return Invalid(source, "holds no certificate and no private key");
+  }
+  return credentials;
+}
+
 absl::StatusOr<Credentials> ReadCredentialsFile(
     const std::string& path, const std::optional<std::string>& password) {
   DTRUST_ASSIGN_OR_RETURN(const std::string data,
                           ReadSmallFile(path, kMaxCredentialsFileBytes));
-  if (data.empty()) return Invalid(path, "is empty");
-  Credentials credentials;
-  // PEM may have text before its first block ("Bag Attributes", comments).
-  if (absl::StrContains(data, kPemBegin)) {
-    DTRUST_ASSIGN_OR_RETURN(credentials, ParsePem(data, password, path));
-  } else {
-    DTRUST_ASSIGN_OR_RETURN(credentials, ParseDer(data, password, path));
-  }
-  if (credentials.certificates.empty() && !credentials.key) {
-    return Invalid(path, "holds no certificate and no private key");
-  }
-  return credentials;
+  return ParseCredentials(data, password, path);
 }
 
 }  // namespace dtrust::cli

@@ -43,6 +43,11 @@ struct Credentials {
 absl::StatusOr<Credentials> ReadCredentialsFile(
     const std::string& path, const std::optional<std::string>& password);
 
+// ReadCredentialsFile for bytes already read; errors name `source`.
+absl::StatusOr<Credentials> ParseCredentials(
+    absl::string_view data, const std::optional<std::string>& password,
+    absl::string_view source);
+
 }  // namespace dtrust::cli
 
 #endif  // DTRUST_CLIENT_CREDENTIALS_H_

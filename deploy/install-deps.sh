@@ -26,6 +26,9 @@ packages=(
   systemd
   # tests/lint: clang-tidy with the tree's .clang-tidy
   clang-tidy-14
+  # tests/run-sanitizers.sh: clang with ASan/UBSan runtimes and libFuzzer
+  # (tests/fuzz)
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 
 missing=()

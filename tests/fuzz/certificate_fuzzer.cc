@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::StatusOr<Certificate> der = Certificate::FromDer(input, "fuzz");
   const auto facts = Certificate::MatchingFacts(input, "fuzz");
   if (der.ok()) {
-    dtrust::fuzz::Require(facts.ok(), "MatchingFacts refuses what FromDer reads");
+    dtrust::fuzz::Require(facts.ok(),
+                          "MatchingFacts refuses what FromDer reads");
     dtrust::fuzz::Require(facts->sha256 == der->sha256() &&
                               facts->spki_sha256 == der->spki_sha256() &&
                               facts->not_before == der->not_before() &&

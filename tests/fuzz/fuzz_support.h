@@ -25,10 +25,10 @@ inline void Require(bool condition, const char* what) {
 }  // namespace dtrust::fuzz
 
 // Every harness defines its initializer with this.
-#define DTRUST_FUZZ_QUIET_LOGS()                            \
-  extern "C" int LLVMFuzzerInitialize(int*, char***) {      \
-    dtrust::fuzz::QuietLogs();                              \
-    return 0;                                               \
+#define DTRUST_FUZZ_QUIET_LOGS()                       \
+  extern "C" int LLVMFuzzerInitialize(int*, char***) { \
+    dtrust::fuzz::QuietLogs();                         \
+    return 0;                                          \
   }
 
 #endif  // DTRUST_TESTS_FUZZ_FUZZ_SUPPORT_H_

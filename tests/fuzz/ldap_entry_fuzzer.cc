@@ -28,12 +28,21 @@ namespace {
 using dtrust::LdapEntry;
 
 constexpr absl::string_view kBaseDn = "dc=example,dc=org";
-constexpr absl::string_view kAttributes[] = {
-    "objectclass",          dtrust::kCertificate,   dtrust::kCertSha256,
-    dtrust::kSpkiSha256,    dtrust::kPinKind,       dtrust::kPinNotBefore,
-    dtrust::kPinNotAfter,   dtrust::kPinProvenance, dtrust::kPinPublisher,
-    dtrust::kMailDomain,    dtrust::kSendSecurity,  dtrust::kReceiveSecurity,
-    "cn",                   "entryuuid",            "modifytimestamp"};
+constexpr absl::string_view kAttributes[] = {"objectclass",
+                                             dtrust::kCertificate,
+                                             dtrust::kCertSha256,
+                                             dtrust::kSpkiSha256,
+                                             dtrust::kPinKind,
+                                             dtrust::kPinNotBefore,
+                                             dtrust::kPinNotAfter,
+                                             dtrust::kPinProvenance,
+                                             dtrust::kPinPublisher,
+                                             dtrust::kMailDomain,
+                                             dtrust::kSendSecurity,
+                                             dtrust::kReceiveSecurity,
+                                             "cn",
+                                             "entryuuid",
+                                             "modifytimestamp"};
 
 // Reads input's fields from the front.
 class Reader {
