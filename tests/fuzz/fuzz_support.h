@@ -3,9 +3,13 @@
 #ifndef DTRUST_TESTS_FUZZ_FUZZ_SUPPORT_H_
 #define DTRUST_TESTS_FUZZ_FUZZ_SUPPORT_H_
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "server/core/log.h"
 
 namespace dtrust::fuzz {
@@ -20,6 +24,30 @@ inline void Require(bool condition, const char* what) {
     std::fprintf(stderr, "fuzz property violated: %s\n", what);
     std::abort();
   }
+}
+
+// Reads `stream` with a fresh Reader (Consume(string_view, vector<Item>*)
+// -> Status, stopping at the first error) in one piece and split in two at
+// `split`, requires both to give the same items and the same success, and
+// returns the items.
+template <typename Reader, typename Item>
+std::vector<Item> ReadWholeAndSplit(absl::string_view stream, size_t split) {
+  const auto read = [](std::vector<absl::string_view> parts,
+                       std::vector<Item>* items) {
+    Reader reader;
+    for (const absl::string_view part : parts) {
+      if (!reader.Consume(part, items).ok()) return false;
+    }
+    return true;
+  };
+  std::vector<Item> whole;
+  std::vector<Item> in_parts;
+  const bool whole_ok = read({stream}, &whole);
+  const bool parts_ok =
+      read({stream.substr(0, split), stream.substr(split)}, &in_parts);
+  Require(whole_ok == parts_ok, "a split stream errs differently");
+  Require(whole == in_parts, "a split stream reads differently");
+  return whole;
 }
 
 }  // namespace dtrust::fuzz
