@@ -11,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev
   # command lines of dtrustd, dtrust and the benchmarks (README: why CLI11)
   libcli11-dev
+  # man pages generated from --help (deploy/man); the .deb: `cpack -G DEB`
+  # computes its library dependencies with dpkg-shlibdeps (dpkg-dev)
+  help2man dpkg-dev
   # run: the embedded directory, and the LDAP/OpenSSL tools tests use;
   # ca-certificates is the system CA store for ldaps:// without --ldap-ca
   slapd ldap-utils openssl ca-certificates
@@ -29,6 +32,9 @@ packages=(
   # tests/run-sanitizers.sh: clang with ASan/UBSan runtimes and libFuzzer
   # (tests/fuzz)
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
+  # tests/deploy: the man pages linted (mandoc -T lint, groff -ww, man -l),
+  # the .deb checked by lintian
+  mandoc groff man-db lintian
 )
 
 missing=()

@@ -133,8 +133,10 @@ case $kind in
     ;;
 esac
 # help2man's "Month Year" is not a date mandoc accepts; the template's
-# @DATE@/@VERSION@ are filled in the same way.
+# @DATE@/@VERSION@ are filled in the same way. Lines are left-aligned
+# (.ad l), as the help's JSON shapes are words too long to justify.
 sed -e "s/^\(\.TH [^ ]* \"[0-9]*\"\) \"[^\"]*\"/\1 \"$date\"/" \
+  -e '/^\.TH /a .ad l' \
   -e "s/@DATE@/$date/g" -e "s/@VERSION@/$version/g" "$work/page" |
   wrap_long_lines >"$out"
 gzip -9n <"$out" >"$out.gz"
