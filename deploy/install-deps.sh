@@ -32,9 +32,9 @@ packages=(
   # tests/run-sanitizers.sh: clang with ASan/UBSan runtimes and libFuzzer
   # (tests/fuzz)
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
-  # tests/deploy: the man pages linted (mandoc -T lint, groff -ww, man -l),
-  # the .deb checked by lintian
-  mandoc groff man-db lintian
+  # tests/deploy: the man pages linted (mandoc -T lint, groff -ww, man -l;
+  # man-db brings groff-base), the .deb checked by lintian
+  mandoc man-db lintian
 )
 
 missing=()
