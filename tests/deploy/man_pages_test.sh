@@ -26,15 +26,15 @@ same_options() {
   local what=$1 help=$2 page=$3 missing extra
   missing=$(comm -23 <(echo "$help") <(echo "$page"))
   extra=$(comm -13 <(echo "$help") <(echo "$page"))
-  [ -z "$missing" ] || fail "$what: in --help, not in the page:" $missing
-  [ -z "$extra" ] || fail "$what: in the page, not in --help:" $extra
+  [ -z "$missing" ] || fail "$what: in --help, not in the page: ${missing//$'\n'/ }"
+  [ -z "$extra" ] || fail "$what: in the page, not in --help: ${extra//$'\n'/ }"
 }
 
 for page in dtrust.1 dtrustd.8 dtrustd.conf.5; do
-  [ -s "$man/$page" ] && [ -s "$man/$page.gz" ] || {
+  if [ ! -s "$man/$page" ] || [ ! -s "$man/$page.gz" ]; then
     fail "$man/$page(.gz) not built"
     continue
-  }
+  fi
   lint=$(mandoc -T lint "$man/$page" 2>&1) || true
   [ -z "$lint" ] || fail "mandoc -T lint $page: $lint"
   warnings=$(groff -ww -man -z "$man/$page" 2>&1) || fail "groff $page failed"
@@ -75,7 +75,7 @@ same_options "dtrustd.conf(5) settings" \
   "$settings"
 extra=$(comm -13 <(echo "$dtrustd_help") \
   <(page_text "$man/dtrustd.conf.5" | options_in))
-[ -z "$extra" ] || fail "dtrustd.conf(5) names options dtrustd lacks:" $extra
+[ -z "$extra" ] || fail "dtrustd.conf(5) names options dtrustd lacks: ${extra//$'\n'/ }"
 
 [ "$failed" = 0 ] && echo "man pages: lint-clean and in step with --help"
 exit "$failed"

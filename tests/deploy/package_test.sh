@@ -35,19 +35,26 @@ fi
 for path in /etc/dtrust /var/lib/dtrust /run/dtrust "$unit" "$wants"; do
   [ ! -e "$path" ] || die "$path exists already; not touching it"
 done
-user_existed=no
-getent passwd dtrust >/dev/null && user_existed=yes
+user_existed=no group_existed=no
+if getent passwd dtrust >/dev/null; then user_existed=yes; fi
+if getent group dtrust >/dev/null; then group_existed=yes; fi
 
 dtrustd_pid=
+# shellcheck disable=SC2317  # the EXIT trap
 cleanup() {
   if [ -n "$dtrustd_pid" ]; then
-    kill "$dtrustd_pid" 2>/dev/null && wait "$dtrustd_pid" 2>/dev/null || true
+    kill "$dtrustd_pid" 2>/dev/null || true
+    wait "$dtrustd_pid" 2>/dev/null || true
   fi
-  dpkg-query -W dtrust >/dev/null 2>&1 && dpkg --purge dtrust >/dev/null 2>&1 || true
+  if dpkg-query -W dtrust >/dev/null 2>&1; then
+    dpkg --purge dtrust >/dev/null 2>&1 || true
+  fi
   rm -rf /run/dtrust
   if [ "$user_existed" = no ] && getent passwd dtrust >/dev/null; then
-    userdel dtrust
-    getent group dtrust >/dev/null && groupdel dtrust
+    userdel dtrust || true
+  fi
+  if [ "$group_existed" = no ] && getent group dtrust >/dev/null; then
+    groupdel dtrust || true
   fi
   rm -rf "$scratch"
 }
@@ -112,13 +119,19 @@ set +e
 verdict=$(/usr/bin/dtrust verify "$scratch/o.pem")
 status=$?
 set -e
-[ "$status" = 1 ] && grep -q '^NOT_PUBLISHED' <<<"$verdict" ||
+if [ "$status" != 1 ] || ! grep -q '^NOT_PUBLISHED' <<<"$verdict"; then
   fail "verify of an unpublished certificate: exit $status, $verdict"
+fi
 [ -d /var/lib/dtrust/db ] || fail "no embedded directory in /var/lib/dtrust"
 
 # Stopped (SIGTERM, as systemd does); systemd would remove /run/dtrust.
 kill "$dtrustd_pid"
-wait "$dtrustd_pid" || fail "dtrustd exited $? on SIGTERM"
+(sleep 30 && kill -KILL "$dtrustd_pid" 2>/dev/null) &
+watchdog=$!
+status=0
+wait "$dtrustd_pid" || status=$?
+kill "$watchdog" 2>/dev/null || true
+[ "$status" = 0 ] || fail "dtrustd exited $status on SIGTERM (137: killed after 30 s)"
 dtrustd_pid=
 rm -rf /run/dtrust
 
@@ -135,7 +148,7 @@ for path in /etc/dtrust /var/lib/dtrust "$wants" \
   /var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/dtrustd.service \
   /var/lib/systemd/deb-systemd-helper-masked/dtrustd.service \
   /etc/systemd/system/dtrustd.service; do
-  [ ! -e "$path" ] && [ ! -L "$path" ] || fail "left after purge: $path"
+  if [ -e "$path" ] || [ -L "$path" ]; then fail "left after purge: $path"; fi
 done
 getent passwd dtrust >/dev/null || fail "purge removed the user dtrust (Debian keeps it)"
 
