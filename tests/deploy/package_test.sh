@@ -126,7 +126,7 @@ fi
 
 # Stopped (SIGTERM, as systemd does); systemd would remove /run/dtrust.
 kill "$dtrustd_pid"
-(sleep 30 && kill -KILL "$dtrustd_pid" 2>/dev/null) &
+(sleep 30 && kill -KILL "$dtrustd_pid") >/dev/null 2>&1 &
 watchdog=$!
 status=0
 wait "$dtrustd_pid" || status=$?
