@@ -4,7 +4,8 @@
 # every option of the help text is in the page, and every option the page
 # names is one of the help text's. dtrust(1) covers each command (its help,
 # `dtrust help COMMAND`), and dtrustd.conf(5) has one setting per long option
-# of dtrustd but --config, --check-config and --help.
+# of dtrustd but --config, --check-config and --help, and an example that
+# dtrustd --check-config accepts.
 #   man_pages_test.sh BUILD-DIR
 set -euo pipefail
 build=$1
@@ -76,6 +77,18 @@ same_options "dtrustd.conf(5) settings" \
 extra=$(comm -13 <(echo "$dtrustd_help") \
   <(page_text "$man/dtrustd.conf.5" | options_in))
 [ -z "$extra" ] || fail "dtrustd.conf(5) names options dtrustd lacks: ${extra//$'\n'/ }"
+
+# dtrustd.conf(5)'s example is a valid configuration (its password file
+# made here).
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+echo secret >"$scratch/ldap.pw"
+page_text "$man/dtrustd.conf.5" | sed -n '/^\.SH EXAMPLES/,/^\.fi/p' |
+  sed -e '1,2d' -e '$d' -e "s|/etc/dtrust/ldap.pw|$scratch/ldap.pw|" \
+    >"$scratch/dtrustd.conf"
+chmod 0644 "$scratch/dtrustd.conf"
+"$dtrustd" --config "$scratch/dtrustd.conf" --check-config >/dev/null 2>&1 ||
+  fail "dtrustd.conf(5)'s example: $("$dtrustd" --config "$scratch/dtrustd.conf" --check-config 2>&1)"
 
 [ "$failed" = 0 ] && echo "man pages: lint-clean and in step with --help"
 exit "$failed"
