@@ -1,10 +1,15 @@
-# Installs /etc/dtrust/dtrustd.conf and dtrustd.service (install(SCRIPT) from
+# Installs /etc/dtrust/dtrustd.conf and dtrustd.service, and for the prefix
+# /usr the lintian overrides (install(SCRIPT) from
 # deploy/CMakeLists.txt, which sets dtrust_deploy_dir, dtrust_staging_dir and
 # dtrust_sbindir first). Runs at install time, where CMAKE_INSTALL_PREFIX is
 # the prefix really installed into and file(INSTALL) adds $DESTDIR.
 if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
   set(sysconfdir "/etc")
   set(unitdir "/lib/systemd/system")
+  # The package's lintian overrides (deploy/debian/lintian-overrides).
+  file(INSTALL "${dtrust_deploy_dir}/debian/lintian-overrides"
+       DESTINATION "/usr/share/lintian/overrides" RENAME dtrust
+       PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 else()
   set(sysconfdir "${CMAKE_INSTALL_PREFIX}/etc")
   set(unitdir "${CMAKE_INSTALL_PREFIX}/lib/systemd/system")
