@@ -1,14 +1,11 @@
-// Certificate reading: one certificate as PEM or DER (verify, publish), the
-// ASN.1 walk the mirror uses (MatchingFacts must agree with FromDer on every
-// DER certificate FromDer accepts), and the CLI's credential files (PEM
-// bundles, DER, PKCS#12).
+// Certificate reading: one certificate as PEM or DER (verify, publish), and
+// the ASN.1 walk the mirror uses (MatchingFacts must agree with FromDer on
+// every DER certificate FromDer accepts). credentials_fuzzer reads the CLI's
+// credential files.
 #include <cstddef>
 #include <cstdint>
-#include <optional>
-#include <string>
 
 #include "absl/strings/string_view.h"
-#include "client/credentials.h"
 #include "server/core/certificate.h"
 #include "tests/fuzz/fuzz_support.h"
 
@@ -29,7 +26,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                               facts->not_after == der->not_after(),
                           "MatchingFacts disagrees with FromDer");
   }
-  (void)dtrust::cli::ParseCredentials(input, std::nullopt, "fuzz");
-  (void)dtrust::cli::ParseCredentials(input, std::string("fuzz"), "fuzz");
   return 0;
 }
