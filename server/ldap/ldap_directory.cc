@@ -661,6 +661,23 @@ absl::StatusOr<std::optional<DomainPolicy>> LdapDirectory::GetDomainPolicy(
   return result;
 }
 
+absl::StatusOr<std::vector<std::string>> LdapDirectory::DomainEntryDns(
+    LdapConnection& connection, absl::string_view domain) {
+  DTRUST_ASSIGN_OR_RETURN(const std::string filter,
+                          NamedEntryFilter(kDomainClass, domain));
+  DTRUST_ASSIGN_OR_RETURN(
+      const std::vector<LdapEntry> entries,
+      SearchContainer(connection, domains_dn_, LdapScope::kOneLevel, filter,
+                      {"cn"}));
+  std::vector<std::string> dns;
+  for (const LdapEntry& entry : entries) {
+    if (DomainEntryName(entry.dn, domains_key_) == domain) {
+      dns.push_back(entry.dn);
+    }
+  }
+  return dns;
+}
+
 absl::Status LdapDirectory::PutDomainPolicy(const DomainPolicy& policy) {
   if (policy.send == SecureMode::kOff && policy.receive == SecureMode::kOff) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -669,6 +686,7 @@ absl::Status LdapDirectory::PutDomainPolicy(const DomainPolicy& policy) {
         "instead"));
   }
   DTRUST_ASSIGN_OR_RETURN(std::string dn, DomainDn(policy.domain));
+  DTRUST_ASSIGN_OR_RETURN(const std::string key, DnKey(dn));
   const std::vector<LdapAttribute> directions = DomainPolicyAttributes(policy);
   std::vector<LdapAttribute> entry = {
       {"objectClass", {std::string(kDomainClass)}}, {"cn", {policy.domain}}};
@@ -680,34 +698,60 @@ absl::Status LdapDirectory::PutDomainPolicy(const DomainPolicy& policy) {
   }
   return pool_.Run(
       LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
-        // Replace, else create. A concurrent remove or create may come in
-        // between: try again, a few times at most.
-        constexpr int kAttempts = 3;
-        for (int attempt = 1;; ++attempt) {
-          absl::Status status = connection.Modify(dn, replace);
-          if (!absl::IsNotFound(status)) return status;
-          status = connection.Add(dn, entry);
-          if (absl::IsNotFound(status)) {
-            return ContainerGone(domains_dn_, status);
-          }
-          if (!absl::IsAlreadyExists(status) || attempt == kAttempts) {
-            return status;
-          }
+        DTRUST_RETURN_IF_ERROR(ReplaceOrAdd(connection, dn, replace, entry));
+        // The policy is this entry's alone: entries other tools wrote for
+        // the same domain (another spelling) would merge into it, stricter.
+        DTRUST_ASSIGN_OR_RETURN(const std::vector<std::string> dns,
+                                DomainEntryDns(connection, policy.domain));
+        for (const std::string& other : dns) {
+          if (DnKey(other).value_or(key) == key) continue;
+          absl::Status deleted = connection.Delete(other);
+          if (!deleted.ok() && !absl::IsNotFound(deleted)) return deleted;
         }
+        return absl::OkStatus();
       });
 }
 
+absl::Status LdapDirectory::ReplaceOrAdd(
+    LdapConnection& connection, const std::string& dn,
+    const std::vector<LdapModification>& replace,
+    const std::vector<LdapAttribute>& entry) {
+  // Replace, else create. A concurrent remove or create may come in
+  // between: try again, a few times at most.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    absl::Status status = connection.Modify(dn, replace);
+    if (!absl::IsNotFound(status)) return status;
+    status = connection.Add(dn, entry);
+    if (absl::IsNotFound(status)) return ContainerGone(domains_dn_, status);
+    if (!absl::IsAlreadyExists(status) || attempt == kAttempts) return status;
+  }
+}
+
 absl::Status LdapDirectory::RemoveDomainPolicy(absl::string_view domain) {
-  DTRUST_ASSIGN_OR_RETURN(std::string dn, DomainDn(domain));
+  DTRUST_ASSIGN_OR_RETURN(const std::string dn, DomainDn(domain));
+  const absl::StatusOr<std::string> wanted =
+      NormalizeDnsName(domain, "mail domain");
   return pool_.Run(
       LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
-        absl::Status status = connection.Delete(dn);
-        if (absl::IsNotFound(status)) {
-          return absl::NotFoundError(absl::StrCat(
-              "domain \"", domain, "\" is on no Domain Security list (",
-              status.message(), ")"));
+        // cn=<domain> as given, and every other spelling's entry.
+        std::vector<std::string> dns = {dn};
+        if (wanted.ok()) {
+          DTRUST_ASSIGN_OR_RETURN(std::vector<std::string> spellings,
+                                  DomainEntryDns(connection, *wanted));
+          dns.insert(dns.end(), spellings.begin(), spellings.end());
         }
-        return status;
+        bool removed = false;
+        for (const std::string& entry : dns) {
+          absl::Status status = connection.Delete(entry);
+          if (!status.ok() && !absl::IsNotFound(status)) return status;
+          removed = removed || status.ok();
+        }
+        if (!removed) {
+          return absl::NotFoundError(absl::StrCat(
+              "domain \"", domain, "\" is on no Domain Security list"));
+        }
+        return absl::OkStatus();
       });
 }
 

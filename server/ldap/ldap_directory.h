@@ -31,7 +31,11 @@
 // every entry whose name normalizes to the one asked for, and entries that
 // normalize alike are read as one: a server with the domains and pins of
 // all, a domain with the stricter mode in each direction
-// (MergeDomainPolicies). Writes still address cn=<name> as given.
+// (MergeDomainPolicies). Writes address cn=<name> as given, except for
+// Domain Security: PutDomainPolicy writes cn=<domain> and deletes the other
+// spellings' entries (whose modes would otherwise merge in, stricter), and
+// RemoveDomainPolicy deletes every spelling's entry, so what the CLI sets or
+// removes is what every reader then sees.
 #ifndef DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
 #define DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
 
@@ -118,6 +122,15 @@ class LdapDirectory : public Directory {
   absl::StatusOr<std::string> PinDn(absl::string_view server,
                                     const Sha256Digest& cert_sha256) const;
   absl::StatusOr<std::string> DomainDn(absl::string_view domain) const;
+  // The DNs of the Domain Security entries standing for `domain`
+  // (normalized): the one dtrust writes and any other tool's spelling of
+  // the same name (trailing dot, case, surrounding spaces).
+  absl::StatusOr<std::vector<std::string>> DomainEntryDns(
+      LdapConnection& connection, absl::string_view domain);
+  // Modifies `dn` with `replace`, or adds it as `entry` if it is missing.
+  absl::Status ReplaceOrAdd(LdapConnection& connection, const std::string& dn,
+                            const std::vector<LdapModification>& replace,
+                            const std::vector<LdapAttribute>& entry);
 
   const std::string servers_dn_;   // "ou=servers,<base>".
   const std::string servers_key_;  // Its DnKey (ldap_records.h).

@@ -460,6 +460,13 @@ std::optional<DomainPolicy> ParseDomainEntry(const LdapEntry& entry,
   return policy;
 }
 
+std::optional<std::string> DomainEntryName(absl::string_view dn,
+                                           absl::string_view domains_key) {
+  std::optional<std::string> name = CnBelow(dn, domains_key);
+  if (!name.has_value()) return std::nullopt;
+  return NormalizedRdnName(*name, dn, "Domain Security");
+}
+
 std::vector<DomainPolicy> MergeDomainPolicies(
     std::vector<DomainPolicy> policies) {
   std::sort(policies.begin(), policies.end(),

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/core/domain_security.h"
@@ -294,6 +295,42 @@ TEST_F(LdapDomainPolicyTest, ForeignSpellingsAreFoundAndMerged) {
   EXPECT_THAT(Search(DomainsDn(), "(objectClass=dtrustSecureDomain)", {"cn"}),
               AllOf(HasSubstr("cn: org-c.example.\n"),
                     HasSubstr("cn: ORG-G.example.\n")));
+}
+
+// What the CLI sets or removes is what every reader then sees, whatever
+// spellings other tools wrote: Put replaces them, Remove removes them all.
+TEST_F(LdapDomainPolicyTest, WritesReplaceAndRemoveForeignSpellings) {
+  Connect();
+  AddByHand("org-c.example.", "dtrustSendSecurity: enforce\n");
+  AddByHand("ORG-C.Example", "dtrustReceiveSecurity: enforce\n");
+  ASSERT_TRUE(directory_
+                  ->PutDomainPolicy({.domain = "org-c.example",
+                                     .send = SecureMode::kTesting,
+                                     .receive = SecureMode::kOff})
+                  .ok());
+  const std::optional<DomainPolicy> relaxed = Get("org-c.example");
+  ASSERT_TRUE(relaxed.has_value());
+  EXPECT_EQ(relaxed->send, SecureMode::kTesting);
+  EXPECT_EQ(relaxed->receive, SecureMode::kOff);
+  // One entry left: cn=ORG-C.Example is cn=org-c.example (cn compares
+  // without case), modified in place; the trailing-dot one is gone.
+  const std::string left =
+      Search(DomainsDn(), "(objectClass=dtrustSecureDomain)", {"cn"});
+  EXPECT_EQ(
+      std::vector<std::string>(absl::StrSplit(left, "dn: ", absl::SkipEmpty()))
+          .size(),
+      1u)
+      << left;
+  EXPECT_THAT(left, Not(HasSubstr("org-c.example.,")));
+
+  AddByHand("org-d.example.", "dtrustSendSecurity: enforce\n");
+  AddByHand(" org-d.example", "dtrustReceiveSecurity: testing\n");
+  EXPECT_TRUE(directory_->RemoveDomainPolicy("org-d.example").ok());
+  EXPECT_FALSE(Get("org-d.example").has_value());
+  EXPECT_THAT(Search(DomainsDn(), "(objectClass=dtrustSecureDomain)", {"cn"}),
+              Not(HasSubstr("org-d")));
+  EXPECT_TRUE(
+      absl::IsNotFound(directory_->RemoveDomainPolicy("org-d.example")));
 }
 
 // Someone deleted ou=domains under a running dtrustd: an error, not "no
