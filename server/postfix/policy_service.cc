@@ -32,6 +32,8 @@ class PolicyService::Session : public StreamSession {
         "closed in the middle of a policy request (no empty line)");
   }
 
+  bool MidRequest() const override { return reader_.mid_request(); }
+
  private:
   PolicyService* const service_;
   const std::string peer_;

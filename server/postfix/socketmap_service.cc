@@ -31,6 +31,8 @@ class SocketmapService::Session : public StreamSession {
         "closed in the middle of a socketmap request");
   }
 
+  bool MidRequest() const override { return reader_.mid_netstring(); }
+
  private:
   SocketmapService* const service_;
   const std::string peer_;

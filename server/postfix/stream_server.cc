@@ -2,18 +2,30 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
-#include <system_error>
+#include <future>
+#include <optional>
+#include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "asio/executor_work_guard.hpp"
+#include "asio/generic/stream_protocol.hpp"
+#include "asio/io_context.hpp"
+#include "asio/posix/stream_descriptor.hpp"
+#include "asio/post.hpp"
+#include "asio/steady_timer.hpp"
+#include "asio/thread_pool.hpp"
+#include "asio/write.hpp"
 #include "server/base/owned_fd.h"
 #include "server/base/unix_socket.h"
 #include "server/core/log.h"
@@ -21,8 +33,19 @@
 namespace dtrust {
 namespace {
 
-constexpr int kListenBacklog = 128;
+// The kernel caps it at net.core.somaxconn (4096 on Debian bookworm).
+constexpr int kListenBacklog = 4096;
+// Read on the event thread into one buffer per server; a connection keeps
+// only what its session keeps.
 constexpr size_t kReadChunkBytes = 16 * 1024;
+// Connections accepted per wakeup, so that a flood of connects does not
+// starve the connections already open.
+constexpr int kAcceptsPerWakeup = 64;
+// When accept fails for want of descriptors or memory, retry after this.
+constexpr absl::Duration kAcceptRetryDelay = absl::Milliseconds(100);
+
+using GenericStream = asio::generic::stream_protocol;
+using Deadline = asio::steady_timer::time_point;
 
 absl::Status SocketError(const ListenAddress& address, absl::string_view what,
                          int error) {
@@ -35,9 +58,9 @@ std::string ErrnoText(int error) {
   return strerror_r(error, buffer, sizeof(buffer));  // GNU: returns the text.
 }
 
-void SetTimeout(int fd, int option, absl::Duration timeout) {
-  const timeval tv = absl::ToTimeval(timeout);
-  setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv));
+Deadline After(absl::Duration duration) {
+  return asio::steady_timer::clock_type::now() +
+         absl::ToChronoNanoseconds(duration);
 }
 
 // Binds an inet socket; `*address` gets the port the kernel chose.
@@ -87,6 +110,29 @@ absl::StatusOr<OwnedFd> BindUnix(const ListenAddress& address,
   return fd;
 }
 
+// Who a connection counts against for max_connections_per_client: the
+// peer's uid on a unix socket, else its IP address.
+std::string ClientKey(int fd, const sockaddr_storage& addr) {
+  if (addr.ss_family == AF_UNIX) {
+    ucred credentials{};
+    socklen_t length = sizeof(credentials);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) {
+      return "unix peer";
+    }
+    return absl::StrCat("uid ", credentials.uid);
+  }
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (addr.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr,
+              host, sizeof(host));
+  } else {
+    inet_ntop(AF_INET6,
+              &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, host,
+              sizeof(host));
+  }
+  return host;
+}
+
 std::string PeerName(int fd, const sockaddr_storage& addr) {
   if (addr.ss_family == AF_UNIX) {
     ucred credentials{};
@@ -108,24 +154,331 @@ std::string PeerName(int fd, const sockaddr_storage& addr) {
   return absl::StrCat("[", host, "]:", ntohs(v6->sin6_port));
 }
 
-// Sends all of `data`; false (with the reason in `*error`) if the peer is
-// gone, does not read within the send timeout, or the server shuts it down.
-bool SendAll(int fd, absl::string_view data, std::string* error) {
-  while (!data.empty()) {
-    const ssize_t sent = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (sent < 0) {
-      if (errno == EINTR) continue;
-      *error = errno == EAGAIN || errno == EWOULDBLOCK
-                   ? "it does not read its replies"
-                   : ErrnoText(errno);
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(sent));
-  }
-  return true;
-}
+// One client connection. Its fields are the event thread's, except that a
+// decision thread uses `session` while `deciding` is true.
+struct Connection {
+  Connection(GenericStream::socket connected, std::string peer_name,
+             std::string client_key)
+      : socket(std::move(connected)),
+        timer(socket.get_executor()),
+        peer(std::move(peer_name)),
+        client(std::move(client_key)) {}
+
+  GenericStream::socket socket;
+  // Fires at the connection's deadline: idle, request or reply.
+  asio::steady_timer timer;
+  const std::string peer;
+  const std::string client;
+  std::unique_ptr<StreamSession> session;
+  std::string reply;  // Being sent.
+  // The session holds part of a request (its deadline runs).
+  bool mid_request = false;
+  bool deciding = false;         // A decision thread has the session.
+  bool deadline_passed = false;  // ... and the deadline passed meanwhile.
+  bool writing = false;
+  bool closed = false;
+};
 
 }  // namespace
+
+// The event loop of one server: the listening socket, the connections and
+// their timers live on `io_`'s one thread; sessions consume on `decisions_`.
+class StreamServer::Loop {
+ public:
+  Loop(StreamServerOptions options, StreamSessionFactory factory,
+       OwnedFd listen_fd, std::string address)
+      : options_(std::move(options)),
+        factory_(std::move(factory)),
+        address_(std::move(address)),
+        listener_(io_, listen_fd.release()),
+        accept_retry_(io_),
+        decisions_(static_cast<size_t>(options_.decision_threads)) {}
+
+  void Run() {
+    listener_.non_blocking(true);
+    WaitForClients();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  // Closes the listener and every connection, waits for the decisions under
+  // way and ends the event thread.
+  void Stop() {
+    std::promise<void> closed;
+    asio::post(io_, [this, &closed] {
+      CloseAll();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+    decisions_.join();
+    work_.reset();
+    thread_.join();
+  }
+
+ private:
+  using ConnectionPtr = std::shared_ptr<Connection>;
+
+  template <typename... Args>
+  void LogClientLine(const Args&... args) {
+    options_.connection_lines->LogIfAllowed(LogLevel::kWarning, options_.name,
+                                            args...);
+  }
+
+  void CloseAll() {
+    stopping_ = true;
+    asio::error_code ignored;
+    listener_.close(ignored);
+    accept_retry_.cancel();
+    while (!connections_.empty()) Close(connections_.begin()->second);
+  }
+
+  void WaitForClients() {
+    listener_.async_wait(asio::posix::descriptor_base::wait_read,
+                         [this](const asio::error_code& error) {
+                           if (!error && !stopping_) AcceptReady();
+                         });
+  }
+
+  // Accepts what is pending, then waits again (or retries later when out
+  // of descriptors or memory).
+  void AcceptReady() {
+    for (int i = 0; i < kAcceptsPerWakeup; ++i) {
+      sockaddr_storage addr{};
+      socklen_t length = sizeof(addr);
+      const int fd =
+          accept4(listener_.native_handle(), reinterpret_cast<sockaddr*>(&addr),
+                  &length, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd >= 0) {
+        last_accept_error_ = 0;
+        Admit(fd, addr);
+        continue;
+      }
+      const int error = errno;
+      if (error == EAGAIN || error == EWOULDBLOCK) break;
+      if (error == EINTR || error == ECONNABORTED) continue;
+      if (error != last_accept_error_) {
+        LogError(options_.name, ": accept on ", address_, ": ",
+                 ErrnoText(error));
+        last_accept_error_ = error;
+      }
+      accept_retry_.expires_after(absl::ToChronoNanoseconds(kAcceptRetryDelay));
+      accept_retry_.async_wait([this](const asio::error_code& waited) {
+        if (!waited && !stopping_) AcceptReady();
+      });
+      return;
+    }
+    WaitForClients();
+  }
+
+  // Serves the accepted `fd`, or closes it when over a limit.
+  void Admit(int fd, const sockaddr_storage& addr) {
+    const std::string peer = PeerName(fd, addr);
+    std::string client = ClientKey(fd, addr);
+    if (connections_.size() >= static_cast<size_t>(options_.max_connections)) {
+      LogClientLine(": refusing connection from ", peer, ": ",
+                    connections_.size(),
+                    " connections already open (the limit)");
+      close(fd);
+      return;
+    }
+    int& from_client = per_client_[client];
+    if (from_client >= options_.max_connections_per_client) {
+      LogClientLine(": refusing connection from ", peer, ": ", from_client,
+                    " connections from ", client,
+                    " already open (the limit per client)");
+      close(fd);
+      return;
+    }
+    ++from_client;
+    const GenericStream protocol(addr.ss_family,
+                                 addr.ss_family == AF_UNIX ? 0 : IPPROTO_TCP);
+    GenericStream::socket socket(io_);
+    asio::error_code error;
+    socket.assign(protocol, fd, error);
+    if (error) {
+      LogError(options_.name, ": cannot serve ", peer, ": ", error.message());
+      close(fd);
+      ReleaseClientSlot(client);
+      return;
+    }
+    auto connection = std::make_shared<Connection>(std::move(socket), peer,
+                                                   std::move(client));
+    connection->session = factory_(peer);
+    connections_.emplace(connection.get(), connection);
+    SetDeadline(connection, After(options_.idle_timeout));
+    WaitForData(connection);
+  }
+
+  void SetDeadline(const ConnectionPtr& connection, Deadline deadline) {
+    connection->timer.expires_at(deadline);
+    connection->timer.async_wait(
+        [this, connection](const asio::error_code& error) {
+          if (!error) DeadlinePassed(connection);
+        });
+  }
+
+  void DeadlinePassed(const ConnectionPtr& connection) {
+    if (connection->closed) return;
+    if (connection->deciding) {  // Judged when the decision returns.
+      connection->deadline_passed = true;
+      return;
+    }
+    if (connection->writing) {
+      LogClientLine(": cannot reply to ", connection->peer,
+                    ": it does not read its replies");
+    } else if (connection->mid_request) {
+      LogClientLine(": closing connection from ", connection->peer,
+                    ": the request did not end within ",
+                    absl::FormatDuration(options_.request_timeout));
+    } else {
+      Log(LogLevel::kDebug,
+          absl::StrCat(options_.name, ": closing idle connection from ",
+                       connection->peer));
+    }
+    Close(connection);
+  }
+
+  void WaitForData(const ConnectionPtr& connection) {
+    connection->socket.async_wait(
+        GenericStream::socket::wait_read,
+        [this, connection](const asio::error_code& error) {
+          if (!error && !connection->closed) Receive(connection);
+        });
+  }
+
+  // Reads what the peer sent and hands it to a decision thread.
+  void Receive(const ConnectionPtr& connection) {
+    const ssize_t received = recv(connection->socket.native_handle(),
+                                  read_buffer_, sizeof(read_buffer_), 0);
+    if (received < 0) {
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+        WaitForData(connection);
+        return;
+      }
+      LogClientLine(": connection from ", connection->peer, ": ",
+                    ErrnoText(errno));
+      Close(connection);
+      return;
+    }
+    if (received == 0) {
+      if (absl::Status finished = connection->session->Finish();
+          !finished.ok()) {
+        LogClientLine(": connection from ", connection->peer, ": ",
+                      finished.message());
+      }
+      Close(connection);
+      return;
+    }
+    const Deadline request_deadline = After(options_.request_timeout);
+    if (!connection->mid_request) SetDeadline(connection, request_deadline);
+    connection->deciding = true;
+    asio::post(decisions_, [this, connection, request_deadline,
+                            data = std::string(read_buffer_,
+                                               static_cast<size_t>(received))] {
+      std::string reply;
+      absl::Status consumed = connection->session->Consume(data, &reply);
+      const bool mid_request = connection->session->MidRequest();
+      asio::post(io_, [this, connection, request_deadline, mid_request,
+                       reply = std::move(reply),
+                       consumed = std::move(consumed)]() mutable {
+        Decided(connection, request_deadline, mid_request, std::move(reply),
+                consumed);
+      });
+    });
+  }
+
+  // Back from a decision thread: sends the reply, then reads on (or closes
+  // on a protocol error or a passed request deadline).
+  void Decided(const ConnectionPtr& connection, Deadline request_deadline,
+               bool mid_request, std::string reply,
+               const absl::Status& consumed) {
+    connection->deciding = false;
+    if (connection->closed) return;
+    // A request that began in this data (after one it completed, or on a
+    // quiet connection) runs to this data's deadline; one still unfinished
+    // keeps the deadline of its first byte.
+    const bool new_request =
+        mid_request && (!connection->mid_request || !reply.empty());
+    connection->mid_request = mid_request;
+    const bool passed = std::exchange(connection->deadline_passed, false);
+    if (passed && mid_request && !new_request) {
+      DeadlinePassed(connection);
+      return;
+    }
+    if (new_request) SetDeadline(connection, request_deadline);
+    if (reply.empty()) {
+      AfterReply(connection, consumed);
+      return;
+    }
+    connection->reply = std::move(reply);
+    connection->writing = true;
+    if (!mid_request) SetDeadline(connection, After(options_.idle_timeout));
+    asio::async_write(
+        connection->socket, asio::buffer(connection->reply),
+        [this, connection, consumed](const asio::error_code& error, size_t) {
+          connection->writing = false;
+          std::string().swap(connection->reply);
+          if (connection->closed) return;
+          if (error) {
+            LogClientLine(": cannot reply to ", connection->peer, ": ",
+                          error.message());
+            Close(connection);
+            return;
+          }
+          AfterReply(connection, consumed);
+        });
+  }
+
+  void AfterReply(const ConnectionPtr& connection,
+                  const absl::Status& consumed) {
+    if (!consumed.ok()) {
+      LogClientLine(": closing connection from ", connection->peer, ": ",
+                    consumed.message());
+      Close(connection);
+      return;
+    }
+    if (!connection->mid_request) {
+      SetDeadline(connection, After(options_.idle_timeout));
+    }
+    WaitForData(connection);
+  }
+
+  // Closes the socket; the session goes with the last handler holding the
+  // connection.
+  void Close(const ConnectionPtr& connection) {
+    if (connection->closed) return;
+    connection->closed = true;
+    asio::error_code ignored;
+    connection->socket.close(ignored);
+    connection->timer.cancel();
+    ReleaseClientSlot(connection->client);
+    connections_.erase(connection.get());
+  }
+
+  void ReleaseClientSlot(const std::string& client) {
+    auto counted = per_client_.find(client);
+    if (counted != per_client_.end() && --counted->second == 0) {
+      per_client_.erase(counted);
+    }
+  }
+
+  const StreamServerOptions options_;
+  const StreamSessionFactory factory_;
+  const std::string address_;  // For log lines.
+  asio::io_context io_;
+  // Keeps io_.run() going while the server is up.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      work_{asio::make_work_guard(io_)};
+  asio::posix::stream_descriptor listener_;
+  asio::steady_timer accept_retry_;
+  asio::thread_pool decisions_;
+  std::thread thread_;
+  // The event thread's state.
+  bool stopping_ = false;
+  int last_accept_error_ = 0;
+  absl::flat_hash_map<Connection*, ConnectionPtr> connections_;
+  absl::flat_hash_map<std::string, int> per_client_;
+  char read_buffer_[kReadChunkBytes];
+};
 
 absl::StatusOr<std::unique_ptr<StreamServer>> StreamServer::Start(
     const ListenAddress& address, StreamServerOptions options,
@@ -144,21 +497,17 @@ absl::StatusOr<std::unique_ptr<StreamServer>> StreamServer::Start(
     }
     return SocketError(address, "listen", error);
   }
-  std::unique_ptr<StreamServer> server(
-      new StreamServer(std::move(bound), std::move(options), std::move(factory),
-                       *std::move(fd), made.st_dev, made.st_ino));
-  server->accept_thread_ =
-      std::thread([raw = server.get()] { raw->AcceptLoop(); });
-  return server;
+  auto loop = std::make_unique<Loop>(std::move(options), std::move(factory),
+                                     *std::move(fd), bound.ToString());
+  loop->Run();
+  return std::unique_ptr<StreamServer>(new StreamServer(
+      std::move(bound), std::move(loop), made.st_dev, made.st_ino));
 }
 
-StreamServer::StreamServer(ListenAddress address, StreamServerOptions options,
-                           StreamSessionFactory factory, OwnedFd listen_fd,
+StreamServer::StreamServer(ListenAddress address, std::unique_ptr<Loop> loop,
                            dev_t unix_dev, ino_t unix_ino)
     : address_(std::move(address)),
-      options_(std::move(options)),
-      factory_(std::move(factory)),
-      listen_fd_(std::move(listen_fd)),
+      loop_(std::move(loop)),
       unix_dev_(unix_dev),
       unix_ino_(unix_ino) {}
 
@@ -173,171 +522,15 @@ void StreamServer::Stop() {
     }
     stopping_ = true;
   }
-  // Wakes the blocked accept() (Linux: it fails with EINVAL).
-  shutdown(listen_fd_.get(), SHUT_RDWR);
-  accept_thread_.join();
-  listen_fd_.reset();
+  loop_->Stop();
   if (address_.kind == ListenAddress::Kind::kUnix) {
     struct stat made {};
     made.st_dev = unix_dev_;
     made.st_ino = unix_ino_;
     RemoveUnixSocket(address_.path, made);
   }
-  std::vector<std::thread> finished;
-  {
-    absl::MutexLock lock(&mutex_);
-    for (auto& [id, connection] : connections_) {
-      shutdown(connection.fd, SHUT_RDWR);
-    }
-    auto all_ended = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
-      return connections_.empty();
-    };
-    mutex_.Await(absl::Condition(&all_ended));
-    finished.swap(finished_);
-  }
-  for (std::thread& thread : finished) thread.join();
   absl::MutexLock lock(&mutex_);
   stopped_ = true;
-}
-
-void StreamServer::AcceptLoop() {
-  int last_error = 0;
-  while (true) {
-    sockaddr_storage addr{};
-    socklen_t length = sizeof(addr);
-    const int fd = accept4(listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr),
-                           &length, SOCK_CLOEXEC);
-    if (fd < 0) {
-      const int error = errno;
-      {
-        absl::MutexLock lock(&mutex_);
-        if (stopping_) return;
-      }
-      if (error == EINTR || error == ECONNABORTED) continue;
-      // Out of descriptors or memory: say so once, then keep trying gently.
-      if (error != last_error) {
-        LogError(options_.name, ": accept on ", address_.ToString(), ": ",
-                 ErrnoText(error));
-        last_error = error;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-      continue;
-    }
-    last_error = 0;
-    ReapFinished();
-    StartConnection(fd, PeerName(fd, addr));
-  }
-}
-
-void StreamServer::StartConnection(int fd, const std::string& peer) {
-  absl::MutexLock lock(&mutex_);
-  if (stopping_) {
-    close(fd);
-    return;
-  }
-  if (connections_.size() >= static_cast<size_t>(options_.max_connections)) {
-    options_.connection_lines->LogIfAllowed(
-        LogLevel::kWarning, options_.name, ": refusing connection from ", peer,
-        ": ", connections_.size(), " connections already open (the limit)");
-    close(fd);
-    return;
-  }
-  SetTimeout(fd, SO_SNDTIMEO, options_.idle_timeout);
-  const uint64_t id = next_id_++;
-  Connection& connection = connections_[id];
-  connection.fd = fd;
-  try {
-    // The thread cannot end before this returns: it locks mutex_ to end.
-    connection.thread =
-        std::thread([this, id, fd, peer] { Serve(id, fd, peer); });
-  } catch (const std::system_error& error) {
-    LogError(options_.name, ": cannot start a thread for ", peer, ": ",
-             error.what());
-    connections_.erase(id);
-    close(fd);
-  }
-}
-
-void StreamServer::Serve(uint64_t id, int fd, const std::string& peer) {
-  std::unique_ptr<StreamSession> session = factory_(peer);
-  ServeSession(fd, peer, *session);
-  session.reset();
-  absl::MutexLock lock(&mutex_);
-  // Closed under the lock, so Stop() never shuts down a reused fd number.
-  close(fd);
-  auto it = connections_.find(id);
-  finished_.push_back(std::move(it->second.thread));
-  connections_.erase(it);
-}
-
-void StreamServer::ServeSession(int fd, const std::string& peer,
-                                StreamSession& session) {
-  const auto stopping = [this] {
-    absl::MutexLock lock(&mutex_);
-    return stopping_;
-  };
-  const int timeout_ms =
-      static_cast<int>(absl::ToInt64Milliseconds(options_.idle_timeout));
-  char buffer[kReadChunkBytes];
-  std::string reply;
-  while (true) {
-    pollfd ready{fd, POLLIN, 0};
-    const int polled = poll(&ready, 1, timeout_ms);
-    if (polled < 0 && errno == EINTR) continue;
-    if (polled == 0) {
-      Log(LogLevel::kDebug,
-          absl::StrCat(options_.name, ": closing idle connection from ", peer));
-      return;
-    }
-    const ssize_t received =
-        polled < 0 ? -1 : recv(fd, buffer, sizeof(buffer), 0);
-    if (received < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      if (!stopping()) {
-        const std::string why = ErrnoText(errno);
-        options_.connection_lines->LogIfAllowed(
-            LogLevel::kWarning, options_.name, ": connection from ", peer, ": ",
-            why);
-      }
-      return;
-    }
-    if (received == 0) {
-      if (stopping()) return;
-      if (absl::Status finished = session.Finish(); !finished.ok()) {
-        options_.connection_lines->LogIfAllowed(
-            LogLevel::kWarning, options_.name, ": connection from ", peer, ": ",
-            finished.message());
-      }
-      return;
-    }
-    reply.clear();
-    const absl::Status consumed = session.Consume(
-        absl::string_view(buffer, static_cast<size_t>(received)), &reply);
-    std::string error;
-    if (!SendAll(fd, reply, &error)) {
-      if (!stopping()) {
-        options_.connection_lines->LogIfAllowed(
-            LogLevel::kWarning, options_.name, ": cannot reply to ", peer, ": ",
-            error);
-      }
-      return;
-    }
-    if (!consumed.ok()) {
-      options_.connection_lines->LogIfAllowed(LogLevel::kWarning, options_.name,
-                                              ": closing connection from ",
-                                              peer, ": ", consumed.message());
-      return;
-    }
-  }
-}
-
-void StreamServer::ReapFinished() {
-  std::vector<std::thread> finished;
-  {
-    absl::MutexLock lock(&mutex_);
-    finished.swap(finished_);
-  }
-  for (std::thread& thread : finished) thread.join();
 }
 
 }  // namespace dtrust

@@ -1,5 +1,6 @@
-// A small threaded stream-socket server for Postfix's line protocols (policy
-// delegation, socketmap): one listening socket, one thread per connection.
+// An event-driven stream-socket server for Postfix's line protocols (policy
+// delegation, socketmap): one listening socket, one event thread for all its
+// connections (standalone Asio), and a small pool of decision threads.
 #ifndef DTRUST_SERVER_POSTFIX_STREAM_SERVER_H_
 #define DTRUST_SERVER_POSTFIX_STREAM_SERVER_H_
 
@@ -7,18 +8,14 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/base/owned_fd.h"
 #include "server/core/log_rate_limiter.h"
 #include "server/postfix/listen_address.h"
 
@@ -38,23 +35,37 @@ class StreamSession {
   // The peer closed its side. An error (e.g. it stopped in the middle of a
   // request) is logged.
   virtual absl::Status Finish() = 0;
+
+  // True while bytes of an unfinished request are pending: the server then
+  // holds the connection to the request deadline, not the idle timeout.
+  virtual bool MidRequest() const = 0;
 };
 
 struct StreamServerOptions {
   // Names the service in log lines, e.g. "policy".
   std::string name = "stream";
-  // A connection that sends nothing for this long (or does not read its
-  // replies for this long) is closed.
+  // A connection with no request under way that sends nothing for this long
+  // (or does not read its replies for this long) is closed.
   absl::Duration idle_timeout = absl::Seconds(300);
+  // A request must arrive whole within this long of its first byte;
+  // trickled bytes do not extend it. Then the connection is closed.
+  absl::Duration request_timeout = absl::Seconds(10);
   // Connections beyond this many at once are accepted and closed at once,
   // with a log line.
-  int max_connections = 256;
+  int max_connections = 10'000;
+  // Connections beyond this many at once from one client (an IP address;
+  // on a unix socket, a peer uid) are accepted and closed at once, with a
+  // log line.
+  int max_connections_per_client = 1'000;
+  // Threads that run StreamSession::Consume, so that a slow decision (a
+  // directory search) never stalls the event thread.
+  int decision_threads = 4;
   // Limits the log lines about connections that any client can cause at
-  // will: a connection refused over max_connections, a request that breaks
-  // the protocol, a reset, a reply the peer does not read, a close in the
-  // middle of a request. Copies of these options share it, so the servers
-  // started from one options object (one per address of a service) count
-  // together. Non-null.
+  // will: a connection refused over a limit, a request that breaks the
+  // protocol or its deadline, a reset, a reply the peer does not read, a
+  // close in the middle of a request. Copies of these options share it, so
+  // the servers started from one options object (one per address of a
+  // service) count together. Non-null.
   std::shared_ptr<LogRateLimiter> connection_lines =
       std::make_shared<LogRateLimiter>(kClientLogLinesPerSecond);
 };
@@ -64,14 +75,17 @@ struct StreamServerOptions {
 inline constexpr mode_t kUnixSocketMode = 0660;
 
 // Makes the session of a new connection. `peer` describes the client for
-// logs ("127.0.0.1:53412", "unix pid 812 uid 107"). Called on the
-// connection's own thread; must be thread-safe.
+// logs ("127.0.0.1:53412", "unix pid 812 uid 107"). Called on the server's
+// event thread: must be quick and thread-safe.
 using StreamSessionFactory =
     std::function<std::unique_ptr<StreamSession>(absl::string_view peer)>;
 
-// Listens on one address and serves each connection on its own thread,
-// feeding what it reads to the connection's StreamSession and sending back
-// what the session replies. Replies are sent with MSG_NOSIGNAL.
+// Listens on one address and serves every connection from one event
+// thread, feeding what it reads to the connection's StreamSession on a
+// decision thread and sending back what the session replies, in order: a
+// connection reads no more until its previous reply is sent. An idle
+// connection costs a socket, a timer and its session (no thread, no read
+// buffer). Replies are sent with MSG_NOSIGNAL.
 //
 // A unix socket's path is replaced if it holds a stale socket (nothing
 // accepts on it), refused if a server answers there or it is not a socket,
@@ -96,49 +110,26 @@ class StreamServer {
   // The address actually bound: the kernel's port when port 0 was asked.
   const ListenAddress& address() const { return address_; }
 
-  // Stops accepting, shuts down every open connection (its session sees no
-  // more data), waits for all their threads and removes the unix socket
-  // file. Idempotent.
+  // Stops accepting, closes every open connection (its session sees no
+  // more data), waits for the decisions under way, destroys every session
+  // and removes the unix socket file. Idempotent.
   void Stop();
 
  private:
-  struct Connection {
-    int fd = -1;
-    std::thread thread{};
-  };
+  class Loop;  // The event loop and the connections; see the .cc file.
 
-  StreamServer(ListenAddress address, StreamServerOptions options,
-               StreamSessionFactory factory, OwnedFd listen_fd, dev_t unix_dev,
-               ino_t unix_ino);
-
-  void AcceptLoop();
-  // Registers `fd` and starts its thread, or closes it when over the limit
-  // or stopping.
-  void StartConnection(int fd, const std::string& peer);
-  void Serve(uint64_t id, int fd, const std::string& peer);
-  // Serves `fd` with `session` until the peer closes, breaks the protocol,
-  // idles out or the server stops.
-  void ServeSession(int fd, const std::string& peer, StreamSession& session);
-  // Joins the threads of connections that ended.
-  void ReapFinished();
+  StreamServer(ListenAddress address, std::unique_ptr<Loop> loop,
+               dev_t unix_dev, ino_t unix_ino);
 
   const ListenAddress address_;
-  const StreamServerOptions options_;
-  const StreamSessionFactory factory_;
-  // Closed by Stop(), after the accept thread has ended.
-  OwnedFd listen_fd_;
+  const std::unique_ptr<Loop> loop_;
   // Identity of the unix socket file this server made (kUnix only).
   const dev_t unix_dev_;
   const ino_t unix_ino_;
-  std::thread accept_thread_;
 
   absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   bool stopped_ ABSL_GUARDED_BY(mutex_) = false;
-  uint64_t next_id_ ABSL_GUARDED_BY(mutex_) = 0;
-  std::map<uint64_t, Connection> connections_ ABSL_GUARDED_BY(mutex_);
-  // Threads of ended connections, not yet joined.
-  std::vector<std::thread> finished_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace dtrust

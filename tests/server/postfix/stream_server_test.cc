@@ -58,6 +58,7 @@ class ShoutSession : public StreamSession {
     return line_.empty() ? absl::OkStatus()
                          : absl::InvalidArgumentError("unfinished line");
   }
+  bool MidRequest() const override { return !line_.empty(); }
 
  private:
   std::atomic<int>* const alive_;
