@@ -21,7 +21,8 @@
 namespace dtrust::testing {
 
 absl::StatusOr<std::unique_ptr<TestClient>> TestClient::Connect(
-    const ListenAddress& address, absl::Duration timeout) {
+    const ListenAddress& address, absl::Duration timeout,
+    const std::string& source_ipv4) {
   sockaddr_storage storage{};
   socklen_t length = 0;
   int family = AF_UNIX;
@@ -48,6 +49,15 @@ absl::StatusOr<std::unique_ptr<TestClient>> TestClient::Connect(
   const timeval tv = absl::ToTimeval(timeout);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  if (!source_ipv4.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (inet_pton(AF_INET, source_ipv4.c_str(), &source.sin_addr) != 1 ||
+        bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof(source)) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot bind to source ", source_ipv4));
+    }
+  }
   if (connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     return absl::ErrnoToStatus(errno,
                                absl::StrCat("connect ", address.ToString()));

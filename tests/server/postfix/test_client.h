@@ -20,8 +20,11 @@ namespace dtrust::testing {
 // A client connection; every read waits at most `timeout`. Thread-compatible.
 class TestClient {
  public:
+  // Connects to `address`, over TCP from `source_ipv4` when given (e.g.
+  // "127.0.0.2": another client on loopback).
   static absl::StatusOr<std::unique_ptr<TestClient>> Connect(
-      const ListenAddress& address, absl::Duration timeout = absl::Seconds(5));
+      const ListenAddress& address, absl::Duration timeout = absl::Seconds(5),
+      const std::string& source_ipv4 = "");
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;
 
