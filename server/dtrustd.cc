@@ -14,6 +14,7 @@
 #include "server/auth/audit.h"
 #include "server/auth/authorizer.h"
 #include "server/auth/client_grants.h"
+#include "server/base/fd_limit.h"
 #include "server/base/status_macros.h"
 #include "server/core/clock.h"
 #include "server/core/inbound_policy.h"
@@ -143,6 +144,34 @@ std::vector<std::string> ChangedUnreloadable(const DtrustdOptions& then,
   return changed;
 }
 
+// Descriptors dtrustd needs besides its Postfix connections: gRPC, the
+// directory, slapd's pipes, files.
+constexpr uint64_t kOtherDescriptors = 1024;
+
+// Raises the soft RLIMIT_NOFILE to the hard limit, logs what it got, and
+// warns when that is below what the Postfix connection limits need.
+void RaiseDescriptorLimit(const DtrustdOptions& options) {
+  absl::StatusOr<uint64_t> limit = RaiseOpenFileLimit();
+  if (!limit.ok()) {
+    LogWarning(limit.status().message());
+    return;
+  }
+  const uint64_t sockets =
+      options.policy_listen.size() + options.socketmap_listen.size();
+  const uint64_t needed =
+      sockets * static_cast<uint64_t>(options.postfix_limits.max_connections) +
+      kOtherDescriptors;
+  if (*limit < needed) {
+    LogWarning("open file limit ", *limit, " is below the ", needed,
+               " that --max-connections (",
+               options.postfix_limits.max_connections, ") on ", sockets,
+               " Postfix sockets needs; connections beyond it are refused "
+               "(raise LimitNOFILE or the hard nofile limit)");
+  } else {
+    LogInfo("open file limit ", *limit);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Dtrustd>> Dtrustd::Start(
@@ -155,6 +184,7 @@ absl::StatusOr<std::unique_ptr<Dtrustd>> Dtrustd::Start(
         "running as root: run dtrustd as its own user (deploy/run-dtrustd.sh "
         "and deploy/systemd/dtrustd.service use the system user dtrust)");
   }
+  RaiseDescriptorLimit(options);
   DTRUST_RETURN_IF_ERROR(dtrustd->StartDirectory());
   DTRUST_RETURN_IF_ERROR(dtrustd->ConnectDirectory());
   DTRUST_RETURN_IF_ERROR(dtrustd->StartMirror());
@@ -346,16 +376,26 @@ void Dtrustd::StartTrustService() {
 }
 
 absl::Status Dtrustd::StartPostfixServices() {
+  const PostfixLimits& limits = options_.postfix_limits;
+  const StreamServerOptions bounds{
+      .request_timeout = limits.request_timeout,
+      .max_connections = limits.max_connections,
+      .max_connections_per_client = limits.max_connections_per_client,
+      .decision_threads = limits.decision_threads};
+  StreamServerOptions policy = bounds;
+  policy.name = "policy";
+  policy.idle_timeout = limits.policy_idle_timeout;
+  StreamServerOptions socketmap = bounds;
+  socketmap.name = "socketmap";
+  socketmap.idle_timeout = limits.socketmap_idle_timeout;
   DTRUST_RETURN_IF_ERROR(StartPostfixServers(
-      options_.policy_listen,
-      {.name = "policy", .idle_timeout = kPolicyIdleTimeout},
+      options_.policy_listen, policy,
       [policy = policy_service_.get()](absl::string_view peer) {
         return policy->NewSession(peer);
       },
       &postfix_servers_));
   return StartPostfixServers(
-      options_.socketmap_listen,
-      {.name = "socketmap", .idle_timeout = kSocketmapIdleTimeout},
+      options_.socketmap_listen, socketmap,
       [socketmap = socketmap_service_.get()](absl::string_view peer) {
         return socketmap->NewSession(peer);
       },

@@ -66,6 +66,12 @@ struct DtrustdFlags {
   std::vector<std::string> policy_listen;
   std::vector<std::string> socketmap_listen;
   std::string socketmap_name;
+  std::string request_timeout;
+  std::string policy_idle_timeout;
+  std::string socketmap_idle_timeout;
+  std::string max_connections;
+  std::string max_connections_per_client;
+  std::string decision_threads;
   std::vector<std::string> require_proof_for;
   std::string log_level;
   std::string log_format;
@@ -224,6 +230,35 @@ void DeclareMappingFlags(CLI::App& app, DtrustdFlags& flags) {
                "which must be domain-secured (enforce)");
 }
 
+// The bounds of each policy and socketmap socket.
+void DeclarePostfixLimitFlags(CLI::App& app, DtrustdFlags& flags) {
+  AddValueFlag(app, "--request-timeout", flags.request_timeout, "DURATION",
+               "a request must arrive whole within this of\n"
+               "its first byte, or the connection is\n"
+               "closed (default 10s)");
+  AddValueFlag(app, "--policy-idle-timeout", flags.policy_idle_timeout,
+               "DURATION",
+               "close a policy connection idle this long\n"
+               "(default 330s: Postfix closes its own after\n"
+               "smtpd_policy_service_max_idle, 300s)");
+  AddValueFlag(app, "--socketmap-idle-timeout", flags.socketmap_idle_timeout,
+               "DURATION",
+               "close a socketmap connection idle this long\n"
+               "(default 60s; Postfix closes its own after\n"
+               "10s)");
+  AddValueFlag(app, "--max-connections", flags.max_connections, "N",
+               "connections at once per policy or socketmap\n"
+               "socket; more are closed (default 10000)");
+  AddValueFlag(app, "--max-connections-per-client",
+               flags.max_connections_per_client, "N",
+               "connections at once per socket from one IP\n"
+               "address or, on a unix socket, one uid\n"
+               "(default 1000)");
+  AddValueFlag(app, "--decision-threads", flags.decision_threads, "N",
+               "threads deciding policy and socketmap\n"
+               "requests, per socket (default 4)");
+}
+
 void DeclarePostfixFlags(CLI::App& app, DtrustdFlags& flags) {
   app.option_defaults()->group(
       "Postfix Domain Security services (unauthenticated, read-only)");
@@ -239,6 +274,7 @@ void DeclarePostfixFlags(CLI::App& app, DtrustdFlags& flags) {
   AddValueFlag(app, "--socketmap-name", flags.socketmap_name, "NAME",
                "answer only socketmap:...:NAME lookups\n"
                "(default: any name)");
+  DeclarePostfixLimitFlags(app, flags);
 }
 
 void DeclareOtherFlags(CLI::App& app, DtrustdFlags& flags) {
@@ -818,6 +854,35 @@ absl::Status ApplyMappingFlags(const DtrustdFlags& flags,
   return CheckMapping(flags, options, std::move(foreign), &mapping);
 }
 
+// The bounds of each policy and socketmap socket.
+absl::Status ApplyPostfixLimitFlags(const DtrustdFlags& flags,
+                                    DtrustdOptions& options) {
+  PostfixLimits& limits = options.postfix_limits;
+  for (auto [flag, text, duration] :
+       {std::tuple("--request-timeout", &flags.request_timeout,
+                   &limits.request_timeout),
+        std::tuple("--policy-idle-timeout", &flags.policy_idle_timeout,
+                   &limits.policy_idle_timeout),
+        std::tuple("--socketmap-idle-timeout", &flags.socketmap_idle_timeout,
+                   &limits.socketmap_idle_timeout)}) {
+    if (!flags.Given(flag)) continue;
+    DTRUST_ASSIGN_OR_RETURN(*duration,
+                            ParsePositiveDuration(flag, *text, "10s or 5m"));
+  }
+  for (auto [flag, text, number, max] :
+       {std::tuple("--max-connections", &flags.max_connections,
+                   &limits.max_connections, 1'000'000),
+        std::tuple("--max-connections-per-client",
+                   &flags.max_connections_per_client,
+                   &limits.max_connections_per_client, 1'000'000),
+        std::tuple("--decision-threads", &flags.decision_threads,
+                   &limits.decision_threads, 64)}) {
+    if (!flags.Given(flag)) continue;
+    DTRUST_ASSIGN_OR_RETURN(*number, ParseNumber(flag, *text, 1, max));
+  }
+  return absl::OkStatus();
+}
+
 // The Postfix policy and socketmap services.
 absl::Status ApplyPostfixFlags(const DtrustdFlags& flags,
                                DtrustdOptions& options) {
@@ -845,7 +910,7 @@ absl::Status ApplyPostfixFlags(const DtrustdFlags& flags,
     return UsageError("--socketmap-name needs --socketmap-listen");
   }
   options.socketmap_name = name;
-  return absl::OkStatus();
+  return ApplyPostfixLimitFlags(flags, options);
 }
 
 // The domains needing proof of possession (normalized, sorted, unique), and

@@ -14,6 +14,8 @@
 #include "server/core/log.h"
 #include "server/ldap/directory_mapping.h"
 #include "server/postfix/listen_address.h"
+#include "server/postfix/policy_service.h"
+#include "server/postfix/socketmap_service.h"
 
 namespace dtrust {
 
@@ -24,6 +26,16 @@ inline constexpr char kDefaultDataDir[] = "/var/lib/dtrust";
 inline constexpr char kDefaultEmbeddedBaseDn[] = "o=dtrust";
 // Read when it exists (a fresh install has none); --config names another.
 inline constexpr char kDefaultConfigFile[] = "/etc/dtrust/dtrustd.conf";
+
+// The bounds of each policy and socketmap socket (StreamServerOptions).
+struct PostfixLimits {
+  absl::Duration request_timeout = absl::Seconds(10);
+  absl::Duration policy_idle_timeout = kPolicyIdleTimeout;
+  absl::Duration socketmap_idle_timeout = kSocketmapIdleTimeout;
+  int max_connections = 10'000;
+  int max_connections_per_client = 1'000;
+  int decision_threads = 4;
+};
 
 struct DtrustdOptions {
   // gRPC listeners, HOST:PORT or unix:PATH; each is served.
@@ -67,6 +79,7 @@ struct DtrustdOptions {
   std::vector<ListenAddress> policy_listen;     // Policy delegation.
   std::vector<ListenAddress> socketmap_listen;  // smtp_tls_policy_maps.
   std::string socketmap_name;  // Empty: any socketmap name is accepted.
+  PostfixLimits postfix_limits;
   // Mail domains (normalized, unique, sorted) whose servers may only be
   // published with proof of possession (--require-proof-for).
   std::vector<std::string> require_proof_for;

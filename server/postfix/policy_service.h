@@ -18,8 +18,11 @@
 namespace dtrust {
 
 // Postfix keeps policy connections open between requests; this is how long
-// an idle one stays open here (Postfix reconnects when it needs to).
-inline constexpr absl::Duration kPolicyIdleTimeout = absl::Seconds(300);
+// an idle one stays open here by default. Longer than Postfix's own
+// smtpd_policy_service_max_idle (300 s), so that Postfix, not dtrustd,
+// closes a healthy idle connection: closed by dtrustd just as an smtpd
+// sends a request, the request fails and smtpd must reconnect and retry.
+inline constexpr absl::Duration kPolicyIdleTimeout = absl::Seconds(330);
 
 // Thread-safe. Does not own `policy` nor `clock`, which must outlive it and
 // its sessions.

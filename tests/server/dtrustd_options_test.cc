@@ -161,6 +161,49 @@ TEST(DtrustdOptionsTest, BadPostfixServiceFlagsNameTheFlag) {
               HasSubstr("--socketmap-name needs --socketmap-listen"));
 }
 
+TEST(DtrustdOptionsTest, PostfixSocketBoundsHaveDefaultsForBusyMailSystems) {
+  auto options = Parse({});
+  ASSERT_TRUE(options.ok());
+  const PostfixLimits& limits = options->postfix_limits;
+  EXPECT_EQ(limits.request_timeout, absl::Seconds(10));
+  // Over Postfix's smtpd_policy_service_max_idle of 300 s.
+  EXPECT_EQ(limits.policy_idle_timeout, absl::Seconds(330));
+  EXPECT_EQ(limits.socketmap_idle_timeout, absl::Seconds(60));
+  EXPECT_EQ(limits.max_connections, 10'000);
+  EXPECT_EQ(limits.max_connections_per_client, 1'000);
+  EXPECT_EQ(limits.decision_threads, 4);
+}
+
+TEST(DtrustdOptionsTest, PostfixSocketBoundsAreSetByFlags) {
+  auto options =
+      Parse({"--request-timeout=2s", "--policy-idle-timeout=10m",
+             "--socketmap-idle-timeout", "15s", "--max-connections=20000",
+             "--max-connections-per-client=500", "--decision-threads=8"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  const PostfixLimits& limits = options->postfix_limits;
+  EXPECT_EQ(limits.request_timeout, absl::Seconds(2));
+  EXPECT_EQ(limits.policy_idle_timeout, absl::Minutes(10));
+  EXPECT_EQ(limits.socketmap_idle_timeout, absl::Seconds(15));
+  EXPECT_EQ(limits.max_connections, 20'000);
+  EXPECT_EQ(limits.max_connections_per_client, 500);
+  EXPECT_EQ(limits.decision_threads, 8);
+}
+
+TEST(DtrustdOptionsTest, BadPostfixSocketBoundsNameTheFlag) {
+  EXPECT_THAT(Parse({"--request-timeout=0s"}).status().message(),
+              HasSubstr("--request-timeout: \"0s\" is not a positive "
+                        "duration"));
+  EXPECT_THAT(Parse({"--policy-idle-timeout=soon"}).status().message(),
+              HasSubstr("--policy-idle-timeout: \"soon\""));
+  EXPECT_THAT(Parse({"--max-connections=0"}).status().message(),
+              HasSubstr("--max-connections: \"0\" is not a number from 1"));
+  EXPECT_THAT(Parse({"--max-connections-per-client=many"}).status().message(),
+              HasSubstr("--max-connections-per-client: \"many\""));
+  EXPECT_THAT(Parse({"--decision-threads=65"}).status().message(),
+              HasSubstr("--decision-threads: \"65\" is not a number from 1 "
+                        "to 64"));
+}
+
 TEST(DtrustdOptionsTest, RequireProofForIsRepeatableAndNormalized) {
   EXPECT_TRUE(Parse({})->require_proof_for.empty());
   auto options = Parse({"--require-proof-for", "Org-B.example.",
