@@ -14,6 +14,9 @@ packages=(
   # man pages generated from --help (deploy/man); the .deb: `cpack -G DEB`
   # computes its library dependencies with dpkg-shlibdeps (dpkg-dev)
   help2man dpkg-dev
+  # the Postfix-facing servers' event loop: standalone Asio, header-only
+  # (README: why Asio)
+  libasio-dev
   # run: the embedded directory, and the LDAP/OpenSSL tools tests use;
   # ca-certificates is the system CA store for ldaps:// without --ldap-ca
   slapd ldap-utils openssl ca-certificates
