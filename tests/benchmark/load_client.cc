@@ -1,5 +1,7 @@
 #include "tests/benchmark/load_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -18,16 +20,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-absl::StatusOr<int> Connect(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+absl::StatusOr<int> Connect(const LoadSpec& spec) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof(sockaddr_un);
+  if (spec.tcp_port > 0) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(spec.tcp_port));
+    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    length = sizeof(*v4);
+  } else {
+    auto* un = reinterpret_cast<sockaddr_un*>(&storage);
+    un->sun_family = AF_UNIX;
+    std::strncpy(un->sun_path, spec.socket_path.c_str(),
+                 sizeof(un->sun_path) - 1);
+  }
+  const int fd = socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError("socket() failed");
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-      0) {
+  if (connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
     close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot connect to ", path));
+    return absl::UnavailableError(
+        spec.tcp_port > 0
+            ? absl::StrCat("cannot connect to 127.0.0.1:", spec.tcp_port)
+            : absl::StrCat("cannot connect to ", spec.socket_path));
   }
   return fd;
 }
@@ -35,11 +50,12 @@ absl::StatusOr<int> Connect(const std::string& path) {
 struct Worker {
   std::vector<int64_t> latencies_ns;
   std::string error;
+  bool refused = false;  // Closed by the server before its first reply.
 };
 
 void RunConnection(const LoadSpec& spec, Clock::time_point end,
                    Worker* worker) {
-  absl::StatusOr<int> fd = Connect(spec.socket_path);
+  absl::StatusOr<int> fd = Connect(spec);
   if (!fd.ok()) {
     worker->error = std::string(fd.status().message());
     return;
@@ -58,7 +74,11 @@ void RunConnection(const LoadSpec& spec, Clock::time_point end,
     while ((length = spec.reply_length(buffer)) == 0) {
       const ssize_t n = recv(*fd, chunk, sizeof(chunk), 0);
       if (n <= 0) {
-        worker->error = "connection closed by the server";
+        if (worker->latencies_ns.empty()) {
+          worker->refused = true;
+        } else {
+          worker->error = "connection closed by the server";
+        }
         close(*fd);
         return;
       }
@@ -100,14 +120,15 @@ absl::StatusOr<LoadResult> RunLoad(const LoadSpec& spec) {
   for (std::thread& thread : threads) thread.join();
   const double elapsed =
       std::chrono::duration<double>(Clock::now() - start).count();
+  LoadResult result;
   std::vector<int64_t> all;
   for (const Worker& worker : workers) {
     if (!worker.error.empty()) return absl::InternalError(worker.error);
+    if (worker.refused) ++result.refused;
     all.insert(all.end(), worker.latencies_ns.begin(),
                worker.latencies_ns.end());
   }
   std::sort(all.begin(), all.end());
-  LoadResult result;
   result.connections = spec.connections;
   result.requests = static_cast<int64_t>(all.size());
   result.requests_per_second = static_cast<double>(all.size()) / elapsed;

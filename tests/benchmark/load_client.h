@@ -1,4 +1,4 @@
-// Closed-loop load over a unix socket for the Postfix protocol benchmarks:
+// Closed-loop load over a unix or TCP socket for the Postfix protocol benchmarks:
 // each connection sends one request, waits for its whole reply, repeats.
 #ifndef DTRUST_TESTS_BENCHMARK_LOAD_CLIENT_H_
 #define DTRUST_TESTS_BENCHMARK_LOAD_CLIENT_H_
@@ -15,12 +15,16 @@ namespace dtrust::bench {
 struct LoadResult {
   int connections = 0;
   int64_t requests = 0;
+  // Connections the server closed before their first reply (refused over
+  // a connection limit); their load is missing from the figures.
+  int refused = 0;
   double requests_per_second = 0;
   absl::Duration p50, p99, p999;
 };
 
 struct LoadSpec {
   std::string socket_path{};
+  int tcp_port = 0;  // When > 0: 127.0.0.1:tcp_port, not socket_path.
   int connections = 1;
   absl::Duration duration = absl::Seconds(3);
   // The i-th request's bytes (i counts per connection).

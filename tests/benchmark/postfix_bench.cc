@@ -15,20 +15,15 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "dtrust/v1/dtrust.grpc.pb.h"
-#include "grpcpp/grpcpp.h"
 #include "server/base/command_line.h"
-#include "server/core/certificate.h"
-#include "server/postfix/socketmap_protocol.h"
 #include "tests/benchmark/bench_flags.h"
 #include "tests/benchmark/load_client.h"
+#include "tests/benchmark/postfix_requests.h"
 #include "tests/testing/dtrustd_process.h"
 #include "tests/testing/slapd_fixture.h"
-#include "tests/testing/test_certs.h"
 
 namespace dtrust::bench {
 namespace {
@@ -48,63 +43,6 @@ template <typename T>
 T Check(absl::StatusOr<T> value, const std::string& what) {
   if (!value.ok()) Die(absl::StrCat(what, ": ", value.status().ToString()));
   return *std::move(value);
-}
-
-std::string Domain(int i) { return absl::StrCat("org-", i, ".example"); }
-
-struct Published {
-  std::string cert_fingerprint;  // Postfix form: upper-case colon hex.
-  std::string spki_fingerprint;
-};
-
-// Publishes one server and certificate per domain and lists every domain as
-// send- and receive-secure.
-std::vector<Published> Populate(const std::string& endpoint, int domains) {
-  auto stub = v1::DirectTrust::NewStub(
-      grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
-  std::vector<Published> published;
-  for (int i = 0; i < domains; ++i) {
-    const testing::TestCert cert =
-        testing::MakeTestCert({.common_name = "mx1." + Domain(i)});
-    v1::PublishRequest publish;
-    publish.set_server("mx1." + Domain(i));
-    publish.add_domains(Domain(i));
-    publish.set_certificate_der(cert.der);
-    v1::PublishResponse published_response;
-    grpc::ClientContext publish_context;
-    if (!stub->Publish(&publish_context, publish, &published_response).ok()) {
-      Die("publish failed");
-    }
-    v1::SetDomainPolicyRequest policy;
-    policy.set_domain(Domain(i));
-    policy.set_send(v1::SECURE_MODE_ENFORCE);
-    policy.set_receive(v1::SECURE_MODE_ENFORCE);
-    v1::DomainPolicy policy_response;
-    grpc::ClientContext policy_context;
-    if (!stub->SetDomainPolicy(&policy_context, policy, &policy_response)
-             .ok()) {
-      Die("SetDomainPolicy failed");
-    }
-    const Certificate parsed = *Certificate::FromDer(cert.der);
-    published.push_back(
-        {parsed.sha256().ToColonHex(), parsed.spki_sha256().ToColonHex()});
-  }
-  return published;
-}
-
-// Length of the first complete netstring in `buffer`, or 0.
-size_t NetstringLength(const std::string& buffer) {
-  const size_t colon = buffer.find(':');
-  if (colon == std::string::npos) return 0;
-  size_t length = 0;
-  if (!absl::SimpleAtoi(buffer.substr(0, colon), &length)) Die("bad netstring");
-  const size_t total = colon + 1 + length + 1;
-  return buffer.size() >= total ? total : 0;
-}
-
-size_t PolicyReplyLength(const std::string& buffer) {
-  const size_t end = buffer.find("\n\n");
-  return end == std::string::npos ? 0 : end + 2;
 }
 
 std::string FormatLoad(absl::string_view what, const LoadResult& r) {
@@ -151,7 +89,7 @@ std::string Run(const Options& options) {
   std::unique_ptr<testing::DtrustdProcess> dtrustd =
       Check(testing::DtrustdProcess::Start(dtrustd_args), "dtrustd");
   const std::vector<Published> published =
-      Populate(dtrustd->endpoint(), options.domains);
+      Check(Populate(dtrustd->endpoint(), options.domains), "populate");
   const int domains = options.domains;
   const absl::Duration duration =
       options.quick ? absl::Milliseconds(200) : absl::Seconds(3);
@@ -160,42 +98,18 @@ std::string Run(const Options& options) {
       "| service | connections | requests/s | p50 µs | p99 µs | p99.9 µs |\n"
       "|---|---|---|---|---|---|\n");
   for (int connections : {1, 8, 32}) {
-    LoadSpec spec;
+    LoadSpec spec = SocketmapLoad(domains);
     spec.socket_path = socketmap;
     spec.connections = connections;
     spec.duration = duration;
-    spec.request = [domains](int64_t i) {
-      return FormatNetstring(absl::StrCat("dtrust ", Domain(i % domains)));
-    };
-    spec.reply_length = NetstringLength;
-    spec.reply_ok = [](const std::string& reply) {
-      return reply.find(":OK fingerprint match=") != std::string::npos;
-    };
     absl::StrAppend(&report, FormatLoad("socketmap (smtp_tls_policy_maps)",
                                         Check(RunLoad(spec), "socketmap")));
   }
   for (int connections : {1, 8, 32}) {
-    LoadSpec spec;
+    LoadSpec spec = PolicyLoad(&published, connections);
     spec.socket_path = policy;
     spec.connections = connections;
     spec.duration = duration;
-    spec.request = [&published, domains, connections](int64_t i) {
-      const int d = static_cast<int>(i % domains);
-      return absl::StrCat(
-          "request=smtpd_access_policy\nprotocol_state=RCPT\n"
-          "protocol_name=ESMTP\nclient_address=127.0.0.1\n"
-          "client_name=mx1.",
-          Domain(d), "\nhelo_name=mx1.", Domain(d), "\nsender=alice@",
-          Domain(d), "\nrecipient=bob@example.net\ninstance=", connections, ".",
-          i, "\nencryption_protocol=TLSv1.3\nccert_fingerprint=",
-          published[d].cert_fingerprint,
-          "\nccert_pubkey_fingerprint=", published[d].spki_fingerprint, "\n\n");
-    };
-    spec.reply_length = PolicyReplyLength;
-    spec.reply_ok = [](const std::string& reply) {
-      return reply.rfind("action=PREPEND X-DirectTrust: domain-secured", 0) ==
-             0;
-    };
     absl::StrAppend(&report, FormatLoad("policy delegation (RCPT, secured)",
                                         Check(RunLoad(spec), "policy")));
   }

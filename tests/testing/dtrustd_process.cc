@@ -49,9 +49,9 @@ std::string DescribeWaitStatus(int status) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DtrustdProcess>> DtrustdProcess::Start(
-    const std::vector<std::string>& extra_args) {
+    const std::vector<std::string>& extra_args, const std::string& binary) {
   DTRUST_ASSIGN_OR_RETURN(std::string dir, MakeTempDir());
-  return Launch(std::move(dir), extra_args);
+  return Launch(std::move(dir), extra_args, binary);
 }
 
 absl::StatusOr<std::unique_ptr<DtrustdProcess>>
@@ -76,8 +76,10 @@ absl::StatusOr<std::unique_ptr<DtrustdProcess>> DtrustdProcess::StartWithLdap(
 }
 
 absl::StatusOr<std::unique_ptr<DtrustdProcess>> DtrustdProcess::Launch(
-    std::string dir, const std::vector<std::string>& args) {
-  std::vector<std::string> argv_strings = {kDtrustdPath, "--listen",
+    std::string dir, const std::vector<std::string>& args,
+    const std::string& binary) {
+  std::vector<std::string> argv_strings = {
+      binary.empty() ? kDtrustdPath : binary, "--listen",
                                            "unix:" + dir + "/dtrustd.sock"};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;

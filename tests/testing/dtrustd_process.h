@@ -25,8 +25,11 @@ class DtrustdProcess {
   // `dtrustd --listen unix:DIR/dtrustd.sock EXTRA_ARGS...`; returns once it
   // logged "dtrustd ready" (at most 30 s). Fails with its log if it exits
   // first or does not get ready in time.
+  // `binary` replaces this build's dtrustd when given (e.g. an older build
+  // for a benchmark's baseline).
   static absl::StatusOr<std::unique_ptr<DtrustdProcess>> Start(
-      const std::vector<std::string>& extra_args);
+      const std::vector<std::string>& extra_args,
+      const std::string& binary = "");
   // Embedded mode: `--data-dir DIR/data` (dtrustd runs its own slapd).
   static absl::StatusOr<std::unique_ptr<DtrustdProcess>> StartEmbedded();
   // Against `slapd`: `--ldap-uri --base-dn --bind-dn --bind-password-file`
@@ -60,7 +63,8 @@ class DtrustdProcess {
   // Runs `dtrustd --listen unix:DIR/dtrustd.sock ARGS...` in `dir` (taking
   // ownership of it) and waits until it is ready.
   static absl::StatusOr<std::unique_ptr<DtrustdProcess>> Launch(
-      std::string dir, const std::vector<std::string>& args);
+      std::string dir, const std::vector<std::string>& args,
+      const std::string& binary = "");
   // Polls the log until dtrustd is ready or exits, for at most 30 s.
   absl::Status WaitUntilReady();
 
