@@ -248,15 +248,17 @@ void DeclarePostfixLimitFlags(CLI::App& app, DtrustdFlags& flags) {
                "10s)");
   AddValueFlag(app, "--max-connections", flags.max_connections, "N",
                "connections at once per policy or socketmap\n"
-               "socket; more are closed (default 10000)");
+               "socket; more are closed (default 20000)");
   AddValueFlag(app, "--max-connections-per-client",
                flags.max_connections_per_client, "N",
                "connections at once per socket from one IP\n"
                "address or, on a unix socket, one uid\n"
                "(default 1000)");
   AddValueFlag(app, "--decision-threads", flags.decision_threads, "N",
-               "threads deciding policy and socketmap\n"
-               "requests, per socket (default 4)");
+               "threads serving each policy or socketmap\n"
+               "socket: read, decide, reply. A slow\n"
+               "decision holds one; the others serve on\n"
+               "(default 4)");
 }
 
 void DeclarePostfixFlags(CLI::App& app, DtrustdFlags& flags) {

@@ -32,7 +32,7 @@ struct PostfixLimits {
   absl::Duration request_timeout = absl::Seconds(10);
   absl::Duration policy_idle_timeout = kPolicyIdleTimeout;
   absl::Duration socketmap_idle_timeout = kSocketmapIdleTimeout;
-  int max_connections = 10'000;
+  int max_connections = 20'000;
   int max_connections_per_client = 1'000;
   int decision_threads = 4;
 };

@@ -14,17 +14,19 @@
 #include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "asio/dispatch.hpp"
 #include "asio/executor_work_guard.hpp"
 #include "asio/generic/stream_protocol.hpp"
 #include "asio/io_context.hpp"
 #include "asio/posix/stream_descriptor.hpp"
 #include "asio/post.hpp"
 #include "asio/steady_timer.hpp"
-#include "asio/thread_pool.hpp"
+#include "asio/strand.hpp"
 #include "asio/write.hpp"
 #include "server/base/owned_fd.h"
 #include "server/base/unix_socket.h"
@@ -35,8 +37,8 @@ namespace {
 
 // The kernel caps it at net.core.somaxconn (4096 on Debian bookworm).
 constexpr int kListenBacklog = 4096;
-// Read on the event thread into one buffer per server; a connection keeps
-// only what its session keeps.
+// Read into a buffer on the stack of the thread that reads; a connection
+// keeps only what its session keeps.
 constexpr size_t kReadChunkBytes = 16 * 1024;
 // Connections accepted per wakeup, so that a flood of connects does not
 // starve the connections already open.
@@ -154,16 +156,21 @@ std::string PeerName(int fd, const sockaddr_storage& addr) {
   return absl::StrCat("[", host, "]:", ntohs(v6->sin6_port));
 }
 
-// One client connection. Its fields are the event thread's, except that a
-// decision thread uses `session` while `deciding` is true.
+using Strand = asio::strand<asio::io_context::executor_type>;
+
+// One client connection. Its socket's and timer's handlers run on its own
+// strand, one at a time, whichever of the server's threads runs them: its
+// fields belong to that strand.
 struct Connection {
-  Connection(GenericStream::socket connected, std::string peer_name,
+  Connection(Strand connection_strand, std::string peer_name,
              std::string client_key)
-      : socket(std::move(connected)),
-        timer(socket.get_executor()),
+      : strand(std::move(connection_strand)),
+        socket(strand),
+        timer(strand),
         peer(std::move(peer_name)),
         client(std::move(client_key)) {}
 
+  Strand strand;
   GenericStream::socket socket;
   // Fires at the connection's deadline: idle, request or reply.
   asio::steady_timer timer;
@@ -171,18 +178,21 @@ struct Connection {
   const std::string client;
   std::unique_ptr<StreamSession> session;
   std::string reply;  // Being sent.
+  // When the connection is closed unless something happens first.
+  Deadline deadline{};
+  bool timer_armed = false;  // A wait on `timer` is pending.
   // The session holds part of a request (its deadline runs).
   bool mid_request = false;
-  bool deciding = false;         // A decision thread has the session.
-  bool deadline_passed = false;  // ... and the deadline passed meanwhile.
   bool writing = false;
   bool closed = false;
 };
 
 }  // namespace
 
-// The event loop of one server: the listening socket, the connections and
-// their timers live on `io_`'s one thread; sessions consume on `decisions_`.
+// The event loop of one server: `threads_` run `io_`, each connection's
+// handlers (reads, its session's decisions, replies, its deadline) on the
+// connection's strand, and accepting on the listener's. A slow decision
+// holds one thread; the others keep serving every other connection.
 class StreamServer::Loop {
  public:
   Loop(StreamServerOptions options, StreamSessionFactory factory,
@@ -190,28 +200,42 @@ class StreamServer::Loop {
       : options_(std::move(options)),
         factory_(std::move(factory)),
         address_(std::move(address)),
-        listener_(io_, listen_fd.release()),
-        accept_retry_(io_),
-        decisions_(static_cast<size_t>(options_.decision_threads)) {}
+        listener_(asio::make_strand(io_), listen_fd.release()),
+        accept_retry_(listener_.get_executor()) {}
 
   void Run() {
     listener_.non_blocking(true);
     WaitForClients();
-    thread_ = std::thread([this] { io_.run(); });
+    for (int i = 0; i < options_.decision_threads; ++i) {
+      threads_.emplace_back([this] { io_.run(); });
+    }
   }
 
-  // Closes the listener and every connection, waits for the decisions under
-  // way and ends the event thread.
+  // Closes the listener and every connection, lets the decisions under way
+  // finish, and ends the threads.
   void Stop() {
-    std::promise<void> closed;
-    asio::post(io_, [this, &closed] {
-      CloseAll();
-      closed.set_value();
+    std::promise<void> listener_closed;
+    asio::post(listener_.get_executor(), [this, &listener_closed] {
+      asio::error_code ignored;
+      listener_.close(ignored);
+      accept_retry_.cancel();
+      listener_closed.set_value();
     });
-    closed.get_future().wait();
-    decisions_.join();
+    listener_closed.get_future().wait();
+    {
+      absl::MutexLock lock(&mutex_);
+      stopping_ = true;
+      for (const auto& [raw, connection] : connections_) {
+        asio::post(connection->strand,
+                   [this, connection = connection] { Close(connection); });
+      }
+      auto all_closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+        return connections_.empty();
+      };
+      mutex_.Await(absl::Condition(&all_closed));
+    }
     work_.reset();
-    thread_.join();
+    for (std::thread& thread : threads_) thread.join();
   }
 
  private:
@@ -223,23 +247,15 @@ class StreamServer::Loop {
                                             args...);
   }
 
-  void CloseAll() {
-    stopping_ = true;
-    asio::error_code ignored;
-    listener_.close(ignored);
-    accept_retry_.cancel();
-    while (!connections_.empty()) Close(connections_.begin()->second);
-  }
-
   void WaitForClients() {
     listener_.async_wait(asio::posix::descriptor_base::wait_read,
                          [this](const asio::error_code& error) {
-                           if (!error && !stopping_) AcceptReady();
+                           if (!error) AcceptReady();
                          });
   }
 
   // Accepts what is pending, then waits again (or retries later when out
-  // of descriptors or memory).
+  // of descriptors or memory). On the listener's strand.
   void AcceptReady() {
     for (int i = 0; i < kAcceptsPerWakeup; ++i) {
       sockaddr_storage addr{};
@@ -262,66 +278,98 @@ class StreamServer::Loop {
       }
       accept_retry_.expires_after(absl::ToChronoNanoseconds(kAcceptRetryDelay));
       accept_retry_.async_wait([this](const asio::error_code& waited) {
-        if (!waited && !stopping_) AcceptReady();
+        if (!waited) AcceptReady();
       });
       return;
     }
     WaitForClients();
   }
 
-  // Serves the accepted `fd`, or closes it when over a limit.
-  void Admit(int fd, const sockaddr_storage& addr) {
-    const std::string peer = PeerName(fd, addr);
-    std::string client = ClientKey(fd, addr);
+  // Counts a connection from `client` in, or says why it is refused.
+  bool TakeSlot(const std::string& peer, const std::string& client) {
+    absl::MutexLock lock(&mutex_);
+    if (stopping_) return false;
     if (connections_.size() >= static_cast<size_t>(options_.max_connections)) {
       LogClientLine(": refusing connection from ", peer, ": ",
                     connections_.size(),
                     " connections already open (the limit)");
-      close(fd);
-      return;
+      return false;
     }
     int& from_client = per_client_[client];
     if (from_client >= options_.max_connections_per_client) {
       LogClientLine(": refusing connection from ", peer, ": ", from_client,
                     " connections from ", client,
                     " already open (the limit per client)");
+      return false;
+    }
+    ++from_client;
+    return true;
+  }
+
+  // Serves the accepted `fd`, or closes it when over a limit.
+  void Admit(int fd, const sockaddr_storage& addr) {
+    const std::string peer = PeerName(fd, addr);
+    std::string client = ClientKey(fd, addr);
+    if (!TakeSlot(peer, client)) {
       close(fd);
       return;
     }
-    ++from_client;
-    const GenericStream protocol(addr.ss_family,
-                                 addr.ss_family == AF_UNIX ? 0 : IPPROTO_TCP);
-    GenericStream::socket socket(io_);
+    auto connection = std::make_shared<Connection>(asio::make_strand(io_), peer,
+                                                   std::move(client));
     asio::error_code error;
-    socket.assign(protocol, fd, error);
+    connection->socket.assign(
+        GenericStream(addr.ss_family,
+                      addr.ss_family == AF_UNIX ? 0 : IPPROTO_TCP),
+        fd, error);
     if (error) {
       LogError(options_.name, ": cannot serve ", peer, ": ", error.message());
       close(fd);
-      ReleaseClientSlot(client);
+      absl::MutexLock lock(&mutex_);
+      ReleaseSlot(connection->client);
       return;
     }
-    auto connection = std::make_shared<Connection>(std::move(socket), peer,
-                                                   std::move(client));
     connection->session = factory_(peer);
-    connections_.emplace(connection.get(), connection);
-    SetDeadline(connection, After(options_.idle_timeout));
-    WaitForData(connection);
+    {
+      absl::MutexLock lock(&mutex_);
+      connections_.emplace(connection.get(), connection);
+    }
+    asio::dispatch(connection->strand, [this, connection] {
+      SetDeadline(connection, After(options_.idle_timeout));
+      WaitForData(connection);
+    });
   }
 
+  // Moves the connection's deadline. The timer is only re-armed when the
+  // deadline comes earlier than it is set for (a new request); a later one
+  // (the idle timeout after a reply) is picked up when the timer fires, so
+  // a busy connection costs no timer work per request.
   void SetDeadline(const ConnectionPtr& connection, Deadline deadline) {
-    connection->timer.expires_at(deadline);
+    connection->deadline = deadline;
+    if (connection->timer_armed && connection->timer.expiry() <= deadline) {
+      return;
+    }
+    ArmTimer(connection);
+  }
+
+  void ArmTimer(const ConnectionPtr& connection) {
+    connection->timer_armed = true;
+    connection->timer.expires_at(connection->deadline);
     connection->timer.async_wait(
         [this, connection](const asio::error_code& error) {
-          if (!error) DeadlinePassed(connection);
+          // Cancelled: re-armed earlier, or closed.
+          if (error || connection->closed) return;
+          if (connection->timer.expiry() != connection->deadline &&
+              asio::steady_timer::clock_type::now() < connection->deadline) {
+            ArmTimer(connection);  // The deadline moved later meanwhile.
+            return;
+          }
+          connection->timer_armed = false;
+          DeadlinePassed(connection);
         });
   }
 
   void DeadlinePassed(const ConnectionPtr& connection) {
     if (connection->closed) return;
-    if (connection->deciding) {  // Judged when the decision returns.
-      connection->deadline_passed = true;
-      return;
-    }
     if (connection->writing) {
       LogClientLine(": cannot reply to ", connection->peer,
                     ": it does not read its replies");
@@ -345,10 +393,11 @@ class StreamServer::Loop {
         });
   }
 
-  // Reads what the peer sent and hands it to a decision thread.
+  // Reads what the peer sent and has the session decide on it.
   void Receive(const ConnectionPtr& connection) {
-    const ssize_t received = recv(connection->socket.native_handle(),
-                                  read_buffer_, sizeof(read_buffer_), 0);
+    char buffer[kReadChunkBytes];
+    const ssize_t received =
+        recv(connection->socket.native_handle(), buffer, sizeof(buffer), 0);
     if (received < 0) {
       if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
         WaitForData(connection);
@@ -370,48 +419,32 @@ class StreamServer::Loop {
     }
     const Deadline request_deadline = After(options_.request_timeout);
     if (!connection->mid_request) SetDeadline(connection, request_deadline);
-    connection->deciding = true;
-    asio::post(decisions_, [this, connection, request_deadline,
-                            data = std::string(read_buffer_,
-                                               static_cast<size_t>(received))] {
-      std::string reply;
-      absl::Status consumed = connection->session->Consume(data, &reply);
-      const bool mid_request = connection->session->MidRequest();
-      asio::post(io_, [this, connection, request_deadline, mid_request,
-                       reply = std::move(reply),
-                       consumed = std::move(consumed)]() mutable {
-        Decided(connection, request_deadline, mid_request, std::move(reply),
-                consumed);
-      });
-    });
-  }
-
-  // Back from a decision thread: sends the reply, then reads on (or closes
-  // on a protocol error or a passed request deadline).
-  void Decided(const ConnectionPtr& connection, Deadline request_deadline,
-               bool mid_request, std::string reply,
-               const absl::Status& consumed) {
-    connection->deciding = false;
-    if (connection->closed) return;
+    std::string reply;
+    const absl::Status consumed = connection->session->Consume(
+        absl::string_view(buffer, static_cast<size_t>(received)), &reply);
+    const bool mid_request = connection->session->MidRequest();
     // A request that began in this data (after one it completed, or on a
     // quiet connection) runs to this data's deadline; one still unfinished
     // keeps the deadline of its first byte.
-    const bool new_request =
-        mid_request && (!connection->mid_request || !reply.empty());
-    connection->mid_request = mid_request;
-    const bool passed = std::exchange(connection->deadline_passed, false);
-    if (passed && mid_request && !new_request) {
-      DeadlinePassed(connection);
-      return;
+    if (mid_request && (!connection->mid_request || !reply.empty())) {
+      SetDeadline(connection, request_deadline);
     }
-    if (new_request) SetDeadline(connection, request_deadline);
+    connection->mid_request = mid_request;
     if (reply.empty()) {
       AfterReply(connection, consumed);
       return;
     }
+    Reply(connection, std::move(reply), consumed);
+  }
+
+  // Sends `reply`, then reads on (or closes after a protocol error).
+  void Reply(const ConnectionPtr& connection, std::string reply,
+             const absl::Status& consumed) {
     connection->reply = std::move(reply);
     connection->writing = true;
-    if (!mid_request) SetDeadline(connection, After(options_.idle_timeout));
+    if (!connection->mid_request) {
+      SetDeadline(connection, After(options_.idle_timeout));
+    }
     asio::async_write(
         connection->socket, asio::buffer(connection->reply),
         [this, connection, consumed](const asio::error_code& error, size_t) {
@@ -442,19 +475,21 @@ class StreamServer::Loop {
     WaitForData(connection);
   }
 
-  // Closes the socket; the session goes with the last handler holding the
-  // connection.
+  // Closes the socket and ends the session. On the connection's strand.
   void Close(const ConnectionPtr& connection) {
     if (connection->closed) return;
     connection->closed = true;
     asio::error_code ignored;
     connection->socket.close(ignored);
     connection->timer.cancel();
-    ReleaseClientSlot(connection->client);
+    connection->session.reset();
+    absl::MutexLock lock(&mutex_);
+    ReleaseSlot(connection->client);
     connections_.erase(connection.get());
   }
 
-  void ReleaseClientSlot(const std::string& client) {
+  void ReleaseSlot(const std::string& client)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     auto counted = per_client_.find(client);
     if (counted != per_client_.end() && --counted->second == 0) {
       per_client_.erase(counted);
@@ -468,16 +503,20 @@ class StreamServer::Loop {
   // Keeps io_.run() going while the server is up.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
       work_{asio::make_work_guard(io_)};
-  asio::posix::stream_descriptor listener_;
-  asio::steady_timer accept_retry_;
-  asio::thread_pool decisions_;
-  std::thread thread_;
-  // The event thread's state.
-  bool stopping_ = false;
-  int last_accept_error_ = 0;
-  absl::flat_hash_map<Connection*, ConnectionPtr> connections_;
-  absl::flat_hash_map<std::string, int> per_client_;
-  char read_buffer_[kReadChunkBytes];
+  // These two belong to the listener's strand.
+  asio::posix::basic_stream_descriptor<Strand> listener_;
+  asio::basic_waitable_timer<std::chrono::steady_clock,
+                             asio::wait_traits<std::chrono::steady_clock>,
+                             Strand>
+      accept_retry_;
+  int last_accept_error_ = 0;  // Listener's strand.
+  std::vector<std::thread> threads_;
+
+  absl::Mutex mutex_;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::flat_hash_map<Connection*, ConnectionPtr> connections_
+      ABSL_GUARDED_BY(mutex_);
+  absl::flat_hash_map<std::string, int> per_client_ ABSL_GUARDED_BY(mutex_);
 };
 
 absl::StatusOr<std::unique_ptr<StreamServer>> StreamServer::Start(

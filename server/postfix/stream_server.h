@@ -1,6 +1,6 @@
 // An event-driven stream-socket server for Postfix's line protocols (policy
-// delegation, socketmap): one listening socket, one event thread for all its
-// connections (standalone Asio), and a small pool of decision threads.
+// delegation, socketmap): one listening socket, a small fixed number of
+// threads serving all its connections (standalone Asio).
 #ifndef DTRUST_SERVER_POSTFIX_STREAM_SERVER_H_
 #define DTRUST_SERVER_POSTFIX_STREAM_SERVER_H_
 
@@ -51,14 +51,16 @@ struct StreamServerOptions {
   // trickled bytes do not extend it. Then the connection is closed.
   absl::Duration request_timeout = absl::Seconds(10);
   // Connections beyond this many at once are accepted and closed at once,
-  // with a log line.
-  int max_connections = 10'000;
+  // with a log line. Twice the 10,000 Postfix connections (smtpd processes
+  // of several MTAs) a busy dtrustd must hold on one socket.
+  int max_connections = 20'000;
   // Connections beyond this many at once from one client (an IP address;
   // on a unix socket, a peer uid) are accepted and closed at once, with a
   // log line.
   int max_connections_per_client = 1'000;
-  // Threads that run StreamSession::Consume, so that a slow decision (a
-  // directory search) never stalls the event thread.
+  // Threads that serve the socket's connections: each reads, has the
+  // session decide and replies. A slow decision (a directory search) holds
+  // one of them; the others serve every other connection meanwhile.
   int decision_threads = 4;
   // Limits the log lines about connections that any client can cause at
   // will: a connection refused over a limit, a request that breaks the
@@ -75,17 +77,18 @@ struct StreamServerOptions {
 inline constexpr mode_t kUnixSocketMode = 0660;
 
 // Makes the session of a new connection. `peer` describes the client for
-// logs ("127.0.0.1:53412", "unix pid 812 uid 107"). Called on the server's
-// event thread: must be quick and thread-safe.
+// logs ("127.0.0.1:53412", "unix pid 812 uid 107"). Called on one of the
+// server's threads while accepting: must be quick and thread-safe.
 using StreamSessionFactory =
     std::function<std::unique_ptr<StreamSession>(absl::string_view peer)>;
 
-// Listens on one address and serves every connection from one event
-// thread, feeding what it reads to the connection's StreamSession on a
-// decision thread and sending back what the session replies, in order: a
-// connection reads no more until its previous reply is sent. An idle
-// connection costs a socket, a timer and its session (no thread, no read
-// buffer). Replies are sent with MSG_NOSIGNAL.
+// Listens on one address and serves every connection from a few threads
+// (StreamServerOptions::decision_threads), feeding what it reads to the
+// connection's StreamSession and sending back what the session replies, in
+// order: one thread at a time handles a connection, and it reads no more
+// until its previous reply is sent. An idle connection costs a socket, a
+// timer and its session (no thread, no read buffer). Replies are sent with
+// MSG_NOSIGNAL.
 //
 // A unix socket's path is replaced if it holds a stale socket (nothing
 // accepts on it), refused if a server answers there or it is not a socket,

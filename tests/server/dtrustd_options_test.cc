@@ -169,7 +169,7 @@ TEST(DtrustdOptionsTest, PostfixSocketBoundsHaveDefaultsForBusyMailSystems) {
   // Over Postfix's smtpd_policy_service_max_idle of 300 s.
   EXPECT_EQ(limits.policy_idle_timeout, absl::Seconds(330));
   EXPECT_EQ(limits.socketmap_idle_timeout, absl::Seconds(60));
-  EXPECT_EQ(limits.max_connections, 10'000);
+  EXPECT_EQ(limits.max_connections, 20'000);
   EXPECT_EQ(limits.max_connections_per_client, 1'000);
   EXPECT_EQ(limits.decision_threads, 4);
 }
