@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <latch>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -53,13 +54,18 @@ struct Worker {
   bool refused = false;  // Closed by the server before its first reply.
 };
 
-void RunConnection(const LoadSpec& spec, Clock::time_point end,
+// Connects, waits until every connection has, then runs until `duration`
+// has passed.
+void RunConnection(const LoadSpec& spec, std::latch* connected,
                    Worker* worker) {
   absl::StatusOr<int> fd = Connect(spec);
+  connected->arrive_and_wait();
   if (!fd.ok()) {
     worker->error = std::string(fd.status().message());
     return;
   }
+  const Clock::time_point end =
+      Clock::now() + absl::ToChronoNanoseconds(spec.duration);
   std::string buffer;
   char chunk[65536];
   for (int64_t i = 0; Clock::now() < end; ++i) {
@@ -111,12 +117,13 @@ absl::Duration Percentile(const std::vector<int64_t>& sorted, double p) {
 absl::StatusOr<LoadResult> RunLoad(const LoadSpec& spec) {
   std::vector<Worker> workers(spec.connections);
   std::vector<std::thread> threads;
-  const Clock::time_point start = Clock::now();
-  const Clock::time_point end =
-      start + absl::ToChronoNanoseconds(spec.duration);
+  // Every connection is open before the clock starts.
+  std::latch connected(spec.connections + 1);
   for (Worker& worker : workers) {
-    threads.emplace_back(RunConnection, std::cref(spec), end, &worker);
+    threads.emplace_back(RunConnection, std::cref(spec), &connected, &worker);
   }
+  connected.arrive_and_wait();
+  const Clock::time_point start = Clock::now();
   for (std::thread& thread : threads) thread.join();
   const double elapsed =
       std::chrono::duration<double>(Clock::now() - start).count();

@@ -1,5 +1,6 @@
-// Closed-loop load over a unix or TCP socket for the Postfix protocol benchmarks:
-// each connection sends one request, waits for its whole reply, repeats.
+// Closed-loop load over a unix or TCP socket for the Postfix protocol
+// benchmarks: each connection sends one request, waits for its whole reply,
+// repeats.
 #ifndef DTRUST_TESTS_BENCHMARK_LOAD_CLIENT_H_
 #define DTRUST_TESTS_BENCHMARK_LOAD_CLIENT_H_
 

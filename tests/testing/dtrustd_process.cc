@@ -80,7 +80,7 @@ absl::StatusOr<std::unique_ptr<DtrustdProcess>> DtrustdProcess::Launch(
     const std::string& binary) {
   std::vector<std::string> argv_strings = {
       binary.empty() ? kDtrustdPath : binary, "--listen",
-                                           "unix:" + dir + "/dtrustd.sock"};
+      "unix:" + dir + "/dtrustd.sock"};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : argv_strings) argv.push_back(arg.data());
