@@ -45,7 +45,7 @@ constexpr int kIdlePerSourceAddress = 500;
 
 struct Options {
   bool quick = false;
-  int idle = 10'000;
+  int idle = 10000;
   int domains = 100;
   std::string baseline_dtrustd;
 };

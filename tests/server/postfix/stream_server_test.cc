@@ -339,7 +339,7 @@ TEST_F(StreamServerTest, StopClosesIdleConnectionsAndEndsEverySession) {
 
 TEST_F(StreamServerTest, HoldsThousandsOfConnectionsAndAnswersEach) {
   // Far over the old cap of 256 a socket; dtrust's benchmark holds 10,000.
-  constexpr int kClients = 4'000;
+  constexpr int kClients = 4000;
   absl::StatusOr<uint64_t> fd_limit = RaiseOpenFileLimit();
   ASSERT_TRUE(fd_limit.ok()) << fd_limit.status();
   if (*fd_limit < 2 * kClients + 100) {
@@ -370,9 +370,11 @@ TEST_F(StreamServerTest, ConnectionsBeyondThePerClientLimitAreClosed) {
   auto unix_socket =
       Start(UnixAddress("s.sock"), {.max_connections_per_client = 2});
   ASSERT_TRUE(tcp.ok() && unix_socket.ok());
-  for (const auto& [server, client] :
+  for (const auto& server_and_client :
        {std::pair(tcp->get(), std::string("127.0.0.1")),
         std::pair(unix_socket->get(), absl::StrCat("uid ", getuid()))}) {
+    StreamServer* const server = server_and_client.first;
+    const std::string& client = server_and_client.second;
     auto first = Connect(*server);
     auto second = Connect(*server);
     ASSERT_TRUE(first && second);
