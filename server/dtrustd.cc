@@ -163,10 +163,10 @@ void RaiseDescriptorLimit(const DtrustdOptions& options) {
       kOtherDescriptors;
   if (*limit < needed) {
     LogWarning("open file limit ", *limit, " is below the ", needed,
-               " that --max-connections (",
-               options.postfix_limits.max_connections, ") on ", sockets,
-               " Postfix sockets needs; connections beyond it are refused "
-               "(raise LimitNOFILE or the hard nofile limit)");
+               " needed for --max-connections (",
+               options.postfix_limits.max_connections, ") on each of ", sockets,
+               " Postfix socket(s); connections beyond it are "
+               "refused (raise LimitNOFILE or the hard nofile limit)");
   } else {
     LogInfo("open file limit ", *limit);
   }
