@@ -25,8 +25,8 @@ bool IsKnown(const std::string& service) {
 
 HealthService::HealthService(const DirectoryMonitor* monitor,
                              const Authorizer* authorizer,
-                             absl::Duration interval)
-    : monitor_(monitor), authorizer_(authorizer), interval_(interval) {
+                             const HealthOptions& options)
+    : monitor_(monitor), authorizer_(authorizer), options_(options) {
   Update();
   thread_ = std::thread([this] { Run(); });
 }
@@ -75,6 +75,25 @@ grpc::Status HealthService::Watch(
       !allowed.ok()) {
     return allowed;
   }
+  {
+    absl::MutexLock lock(&mu_);
+    if (watches_ >= options_.max_watches) {
+      return grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("health watch: ", options_.max_watches,
+                       " watches already (the limit); use Health/Check"));
+    }
+    ++watches_;
+  }
+  grpc::Status done = WatchChanges(context, request->service(), writer);
+  absl::MutexLock lock(&mu_);
+  --watches_;
+  return done;
+}
+
+grpc::Status HealthService::WatchChanges(
+    grpc::ServerContext* context, const std::string& service,
+    grpc::ServerWriter<HealthCheckResponse>* writer) {
   std::optional<HealthCheckResponse::ServingStatus> sent;
   while (!context->IsCancelled()) {
     HealthCheckResponse::ServingStatus status;
@@ -85,13 +104,12 @@ grpc::Status HealthService::Watch(
         // Wakes on a change or Shutdown(); times out to notice a cancelled
         // client (gRPC does not signal mu_ for that).
         const auto changed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return shutdown_ || StatusOf(request->service()) != *sent;
+          return shutdown_ || StatusOf(service) != *sent;
         };
-        mu_.AwaitWithTimeout(absl::Condition(&changed), interval_);
+        mu_.AwaitWithTimeout(absl::Condition(&changed), options_.cancel_check);
       }
       shutdown = shutdown_;
-      status = shutdown ? HealthCheckResponse::NOT_SERVING
-                        : StatusOf(request->service());
+      status = shutdown ? HealthCheckResponse::NOT_SERVING : StatusOf(service);
     }
     if (status != sent) {
       HealthCheckResponse response;
@@ -143,7 +161,8 @@ void HealthService::Run() {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&shutdown_), interval_)) return;
+      if (mu_.AwaitWithTimeout(absl::Condition(&shutdown_), options_.interval))
+        return;
     }
     Update();
   }

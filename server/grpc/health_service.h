@@ -22,16 +22,34 @@
 
 namespace dtrust {
 
+// How often HealthService reads the monitor, and how many Watch streams it
+// keeps at once.
+struct HealthOptions {
+  // How often the one background thread reads monitor->Status(); a change
+  // reaches every watcher at once (a notification, not a poll per watcher).
+  absl::Duration interval = absl::Milliseconds(250);
+  // gRPC's sync API cannot notify a handler that its client went away, so
+  // each waiting Watch wakes this often to ask: a Watch whose client is gone
+  // (cancelled, past its deadline, or its connection dropped by keepalive
+  // or max connection age) returns within this, freeing its thread.
+  absl::Duration cancel_check = absl::Milliseconds(500);
+  // Watch streams at once, across all connections; one more fails at once
+  // with RESOURCE_EXHAUSTED. Each holds a gRPC thread (GrpcLimits::
+  // max_threads must leave room for other calls) and wakes
+  // 1/cancel_check times a second.
+  int max_watches = 16;
+};
+
 // Answers for the whole server ("") and for "dtrust.v1.DirectTrust" from
 // monitor->Status().serving, read once in the constructor (so it never says
 // SERVING before the monitor does), then by a background thread every
-// `interval`. Logs every change with the directory URI and the last error.
+// options.interval. Logs every change with the directory URI and the last
+// error.
 //
 // Check: SERVING / NOT_SERVING; gRPC NOT_FOUND for any other service name.
 // Watch: the status at once, then every change (at most `interval` late),
-// until the client cancels or Shutdown(); SERVICE_UNKNOWN for any other
-// service name, and keeps watching. A Watch whose client is gone returns
-// within `interval`, freeing its gRPC thread.
+// until the client cancels, its deadline passes or Shutdown();
+// SERVICE_UNKNOWN for any other service name, and keeps watching.
 //
 // Usage: register on the grpc::ServerBuilder; call Shutdown() before
 // grpc::Server::Shutdown, so the server need not wait its grace period for
@@ -43,12 +61,10 @@ namespace dtrust {
 // grpc::Server it is registered on. The destructor calls Shutdown().
 class HealthService final : public grpc::health::v1::Health::Service {
  public:
-  static constexpr absl::Duration kDefaultInterval = absl::Milliseconds(250);
-
   // Check and Watch need the reader role (`authorizer`, not owned,
   // non-null, must outlive it).
   HealthService(const DirectoryMonitor* monitor, const Authorizer* authorizer,
-                absl::Duration interval = kDefaultInterval);
+                const HealthOptions& options = {});
   HealthService(const HealthService&) = delete;
   HealthService& operator=(const HealthService&) = delete;
   ~HealthService() override;
@@ -57,7 +73,8 @@ class HealthService final : public grpc::health::v1::Health::Service {
                      const grpc::health::v1::HealthCheckRequest* request,
                      grpc::health::v1::HealthCheckResponse* response) override;
   // Ends with UNAVAILABLE after Shutdown() (having sent NOT_SERVING), with
-  // CANCELLED when the client is gone.
+  // CANCELLED when the client is gone, with RESOURCE_EXHAUSTED at once when
+  // options.max_watches others are watching.
   grpc::Status Watch(grpc::ServerContext* context,
                      const grpc::health::v1::HealthCheckRequest* request,
                      grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>*
@@ -77,6 +94,10 @@ class HealthService final : public grpc::health::v1::Health::Service {
   // (always on the first call).
   void Update();
   void Run();
+  // Watch once admitted: sends each change until done.
+  grpc::Status WatchChanges(
+      grpc::ServerContext* context, const std::string& service,
+      grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer);
 
   // OK if the caller may read the health status.
   grpc::Status Authorize(const grpc::ServerContext& context,
@@ -84,13 +105,14 @@ class HealthService final : public grpc::health::v1::Health::Service {
 
   const DirectoryMonitor* const monitor_;
   const Authorizer* const authorizer_;
-  const absl::Duration interval_;
+  const HealthOptions options_;
   // Only touched by Update(): first in the constructor, then by thread_.
   bool first_update_ = true;
 
   mutable absl::Mutex mu_;
   bool serving_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  int watches_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Mutex join_mu_;  // Serializes Shutdown()'s join.
   // Last: starts once everything else is set up.
   std::thread thread_ ABSL_GUARDED_BY(join_mu_);

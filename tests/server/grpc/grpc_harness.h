@@ -26,17 +26,17 @@ namespace dtrust::testing {
 
 // Serves on 127.0.0.1:0 over `directory` (not owned, must outlive it), with
 // its own FakeDirectoryMonitor, starting at `status` (default:
-// SyncMode::kNone, not serving), and a HealthService on it that reads it
-// every `health_interval`. Callers over its plain TCP port are anonymous;
-// `authorization` says what they may do (default: everything, for tests
-// that are not about authorization). Thread-compatible.
+// SyncMode::kNone, not serving), and a HealthService on it with `health`
+// (default: reading the monitor every kHealthInterval). Callers over its plain
+// TCP port are anonymous; `authorization` says what they may do (default:
+// everything, for tests that are not about authorization). Thread-compatible.
 class GrpcHarness {
  public:
   static constexpr absl::Duration kHealthInterval = absl::Milliseconds(10);
 
   explicit GrpcHarness(
       Directory* directory, DirectoryStatus status = {},
-      absl::Duration health_interval = kHealthInterval,
+      HealthOptions health = {.interval = kHealthInterval},
       AuthorizerOptions authorization = {.anonymous_role = Role::kAdmin})
       : monitor_(std::move(status)),
         trust_service_(directory, Clock::Real()),
@@ -48,7 +48,7 @@ class GrpcHarness {
         auditor_(&audit_store_, Clock::Real()),
         service_(&trust_service_, &monitor_, &authorizer_, &client_grants_,
                  &auditor_),
-        health_service_(&monitor_, &authorizer_, health_interval) {
+        health_service_(&monitor_, &authorizer_, health) {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -15,6 +16,7 @@
 #include "server/grpc/health_service.h"
 #include "server/grpc/proto_conversion.h"
 #include "tests/server/grpc/grpc_harness.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/fake_directory.h"
 #include "tests/testing/fake_directory_monitor.h"
 #include "tests/testing/test_certs.h"
@@ -217,7 +219,7 @@ TEST_F(StatusServiceTest, HealthFollowsTheMonitor) {
 
 TEST(HealthServiceTest, ReadsTheMonitorAtConstruction) {
   testing::FakeDirectory directory;
-  GrpcHarness harness(&directory, Serving(), absl::Hours(1));
+  GrpcHarness harness(&directory, Serving(), {.interval = absl::Hours(1)});
   for (const std::string service : {"", kService}) {
     HealthCheckRequest request;
     request.set_service(service);
@@ -269,7 +271,7 @@ TEST_F(StatusServiceTest, HealthOfAnUnknownService) {
 TEST(HealthServiceTest, ShutdownEndsWatchesPromptly) {
   // Polling hourly: only Shutdown() itself can wake the watchers in time.
   testing::FakeDirectory directory;
-  GrpcHarness harness(&directory, Serving(), absl::Hours(1));
+  GrpcHarness harness(&directory, Serving(), {.interval = absl::Hours(1)});
   grpc::ClientContext context;
   auto watch = StartWatch(harness, kService, &context);
   HealthCheckResponse response;
@@ -315,11 +317,44 @@ TEST_F(StatusServiceTest, HealthWatchReturnsWhenTheClientCancels) {
   EXPECT_TRUE(prompt);
 }
 
+TEST(HealthServiceTest, RefusesWatchesOverTheLimit) {
+  testing::FakeDirectory directory;
+  GrpcHarness harness(&directory, Serving(),
+                      {.interval = absl::Hours(1), .max_watches = 2});
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<HealthCheckResponse>>> watches;
+  HealthCheckResponse response;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    watches.push_back(StartWatch(harness, kService, contexts.back().get()));
+    ASSERT_TRUE(watches.back()->Read(&response)) << i;
+  }
+  grpc::ClientContext over_context;
+  auto over = StartWatch(harness, kService, &over_context);
+  EXPECT_FALSE(over->Read(&response));
+  const grpc::Status refused = over->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("2 watches"));
+
+  // A finished watch frees its place.
+  contexts.front()->TryCancel();
+  EXPECT_EQ(watches.front()->Finish().error_code(),
+            grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(testing::Eventually([&] {
+    grpc::ClientContext again_context;
+    auto again = StartWatch(harness, kService, &again_context);
+    const bool admitted = again->Read(&response);
+    again_context.TryCancel();
+    again->Finish();
+    return admitted;
+  }));
+}
+
 TEST(HealthServiceTest, StopsPromptly) {
   testing::FakeDirectoryMonitor monitor;
   const absl::Time start = absl::Now();
   const Authorizer authorizer({}, nullptr, UnixAccounts::System());
-  { HealthService health(&monitor, &authorizer, absl::Hours(1)); }
+  { HealthService health(&monitor, &authorizer, {.interval = absl::Hours(1)}); }
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 }
 
