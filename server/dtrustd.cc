@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <utility>
 
 #include "absl/algorithm/container.h"
@@ -421,12 +422,23 @@ absl::Status Dtrustd::StartGrpc() {
   health_service_ =
       std::make_unique<HealthService>(monitor_, authorizer_.get());
   MakeSocketDirectories(options_.listen);
-  absl::StatusOr<std::unique_ptr<GrpcServing>> serving =
-      GrpcServing::Start({.addresses = options_.listen,
-                          .tls_cert_pem = options_.tls_cert_pem,
-                          .tls_key_pem = options_.tls_key_pem,
-                          .max_receive_bytes = kMaxRequestBytes},
-                         {grpc_service_.get(), health_service_.get()});
+  absl::StatusOr<std::unique_ptr<GrpcServing>> serving = GrpcServing::Start(
+      {.addresses = options_.listen,
+       .tls_cert_pem = options_.tls_cert_pem,
+       .tls_key_pem = options_.tls_key_pem,
+       .max_receive_bytes = kMaxRequestBytes,
+       .limits = {},
+       .on_listener_stuck =
+           [this](const std::string& address) {
+             LogError("gRPC listener ", address,
+                      " stopped accepting connections "
+                      "(descriptors ran out?): not ready, "
+                      "exiting so that a supervisor restarts "
+                      "dtrustd");
+             health_service_->Shutdown();
+             kill(getpid(), kListenerStuckSignal);
+           }},
+      {grpc_service_.get(), health_service_.get()});
   if (!serving.ok()) return serving.status();
   serving_ = *std::move(serving);
   LogInfo("dtrustd ready: serving on ",

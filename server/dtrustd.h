@@ -2,6 +2,7 @@
 #ifndef DTRUST_SERVER_DTRUSTD_H_
 #define DTRUST_SERVER_DTRUSTD_H_
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +52,11 @@ class TrustService;
 // Thread-compatible: Stop() and the destructor from one thread.
 class Dtrustd {
  public:
+  // Sent by dtrustd to itself when a gRPC TCP listener stopped accepting
+  // (after logging it and turning health NOT_SERVING): main should Stop()
+  // and exit 1, so that the supervisor restarts dtrustd.
+  static constexpr int kListenerStuckSignal = SIGUSR1;
+
   // Sets the process's minimum log level, starts everything `options` asks
   // for and logs "dtrustd ready: serving on ..." once every listener serves.
   // On failure, whatever had started is stopped, and the error (with the

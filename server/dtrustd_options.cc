@@ -359,8 +359,8 @@ void DeclareFlags(CLI::App& app, DtrustdFlags& flags) {
       "(other changes need a restart, and are logged); a bad config file is\n"
       "bad usage.\n"
       "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 after a clean stop,\n"
-      "1 when it cannot start or the directory cannot be set up, 2 on bad\n"
-      "usage.");
+      "1 when it cannot start or the directory cannot be set up (or a gRPC\n"
+      "listener stopped accepting: restart it), 2 on bad usage.");
   app.get_formatter()->column_width(27);
   app.config_formatter(std::make_shared<MergingConfigFormat>());
   // Unknown arguments are reported by ParseCommandLine, naming them.

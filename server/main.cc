@@ -13,7 +13,8 @@
 
 namespace {
 
-// Blocks SIGTERM/SIGINT/SIGHUP in every thread created from now on, so that
+// Blocks SIGTERM/SIGINT/SIGHUP (and SIGUSR1, which dtrustd sends itself when
+// a listener stopped accepting) in every thread created from now on, so that
 // only WaitForSignal() sees them; ignores SIGPIPE.
 sigset_t BlockSignals() {
   sigset_t signals;
@@ -21,6 +22,7 @@ sigset_t BlockSignals() {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, dtrust::Dtrustd::kListenerStuckSignal);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   return signals;
@@ -49,7 +51,8 @@ void Reload(const std::vector<std::string>& args, dtrust::Dtrustd& dtrustd) {
 }  // namespace
 
 // Exit status: 0 after a clean stop (or a valid --check-config), 1 when
-// dtrustd cannot start, 2 on bad usage or configuration.
+// dtrustd cannot start or a gRPC listener stopped accepting (a supervisor
+// should restart it), 2 on bad usage or configuration.
 int main(int argc, char** argv) {
   // Debian's abseil is built with mutex deadlock detection on (a debug
   // feature: a graph-cycle check on every lock, measured at 4-6 us of
@@ -83,6 +86,10 @@ int main(int argc, char** argv) {
   }
   int signal = 0;
   while ((signal = WaitForSignal(signals)) == SIGHUP) Reload(args, **dtrustd);
+  if (signal == dtrust::Dtrustd::kListenerStuckSignal) {
+    (*dtrustd)->Stop();
+    return 1;
+  }
   dtrust::LogInfo("received ", strsignal(signal), ", shutting down");
   (*dtrustd)->Stop();
   return 0;

@@ -23,6 +23,42 @@ std::shared_ptr<grpc::ServerCredentials> TcpCredentials(
   return grpc::SslServerCredentials(tls);
 }
 
+int Milliseconds(absl::Duration duration) {
+  return static_cast<int>(absl::ToInt64Milliseconds(duration));
+}
+
+// Everything in `limits` that is a channel argument or server option.
+void ApplyLimits(const GrpcLimits& limits, grpc::ServerBuilder& builder) {
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             limits.max_streams_per_connection);
+  grpc::ResourceQuota quota("dtrustd");
+  quota.SetMaxThreads(limits.max_threads);
+  quota.Resize(static_cast<size_t>(limits.max_memory_bytes));
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Milliseconds(limits.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Milliseconds(limits.keepalive_timeout));
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Milliseconds(limits.min_client_ping_interval));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                             limits.max_ping_strikes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             Milliseconds(limits.max_connection_idle));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             Milliseconds(limits.max_connection_age));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             Milliseconds(limits.max_connection_age_grace));
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC,
+      Milliseconds(limits.poller_timeout));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcServing>> GrpcServing::Start(
@@ -42,6 +78,7 @@ absl::StatusOr<std::unique_ptr<GrpcServing>> GrpcServing::Start(
     builder.AddListeningPort(address, credentials, tcp.back().second.get());
   }
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  ApplyLimits(options.limits, builder);
   for (grpc::Service* service : services) builder.RegisterService(service);
   serving->server_ = builder.BuildAndStart();
   if (serving->server_ == nullptr) {
@@ -71,10 +108,21 @@ absl::StatusOr<std::unique_ptr<GrpcServing>> GrpcServing::Start(
     serving->unix_listeners_.push_back(*std::move(listener));
     serving->addresses_.push_back(address);
   }
+  if (options.on_listener_stuck && !tcp.empty()) {
+    std::vector<std::string> bound;
+    for (const std::string& address : serving->addresses_) {
+      if (!absl::StartsWith(address, kUnixPrefix)) bound.push_back(address);
+    }
+    absl::StatusOr<std::unique_ptr<ListenerWatchdog>> watchdog =
+        ListenerWatchdog::Start(bound, {}, options.on_listener_stuck);
+    if (!watchdog.ok()) return watchdog.status();
+    serving->watchdog_ = *std::move(watchdog);
+  }
   return serving;
 }
 
 void GrpcServing::Shutdown(absl::Duration grace) {
+  watchdog_.reset();  // A listener closed now is not stuck.
   unix_listeners_.clear();
   if (server_ == nullptr) return;
   server_->Shutdown(std::chrono::system_clock::now() +

@@ -1,7 +1,9 @@
 #include "server/grpc/unix_grpc_listener.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -16,6 +18,31 @@ namespace {
 
 constexpr mode_t kGrpcSocketMode = 0666;
 constexpr int kListenBacklog = 128;
+// Connections are refused while fewer descriptors than this would stay free
+// (for the directory, the TCP listener, the Postfix listeners, logs).
+constexpr int kFreeDescriptorReserve = 64;
+
+// A descriptor kept open to be closed when the process runs out, so that a
+// waiting connection can still be accepted and closed (its client then
+// hears so, instead of hanging in the backlog while the loop spins).
+OwnedFd SpareDescriptor() {
+  return OwnedFd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+// The soft RLIMIT_NOFILE, read now (dtrustd may raise it after start).
+rlim_t DescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return RLIM_INFINITY;
+  return limit.rlim_cur;
+}
+
+// Whether accepting `connection` (the lowest free descriptor, as accept4
+// returns) leaves fewer than kFreeDescriptorReserve free.
+bool NearDescriptorLimit(int connection) {
+  const rlim_t limit = DescriptorLimit();
+  return limit != RLIM_INFINITY &&
+         static_cast<rlim_t>(connection) + kFreeDescriptorReserve >= limit;
+}
 
 }  // namespace
 
@@ -44,6 +71,8 @@ absl::StatusOr<std::unique_ptr<UnixGrpcListener>> UnixGrpcListener::Start(
 void UnixGrpcListener::AcceptLoop() {
   pollfd fds[2] = {{.fd = fd_.get(), .events = POLLIN, .revents = 0},
                    {.fd = wake_.get(), .events = POLLIN, .revents = 0}};
+  OwnedFd spare = SpareDescriptor();
+  bool refusing = false;  // Logs once per shortage, not per connection.
   while (true) {
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
@@ -51,15 +80,38 @@ void UnixGrpcListener::AcceptLoop() {
       return;
     }
     if (fds[1].revents != 0) return;
-    const int connection =
+    int connection =
         accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (connection < 0 && (errno == EMFILE || errno == ENFILE) &&
+        spare.get() >= 0) {
+      spare.reset();
+      connection =
+          accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (connection >= 0) close(connection);
+      connection = -1;
+      errno = EMFILE;
+      spare = SpareDescriptor();
+    }
+    if (connection >= 0 && NearDescriptorLimit(connection)) {
+      close(connection);
+      connection = -1;
+      errno = EMFILE;
+    }
     if (connection < 0) {
       if (errno == EMFILE || errno == ENFILE) {
-        LogWarning("unix:", path_, ": out of file descriptors");
-        poll(nullptr, 0, 100);  // Do not spin until one is free.
+        if (!refusing) {
+          LogWarning("unix:", path_,
+                     ": out of file descriptors, refusing connections");
+        }
+        refusing = true;
+        // Without a spare descriptor the waiting connection stays queued:
+        // do not spin until one is free.
+        if (spare.get() < 0) poll(nullptr, 0, 10);
       }
       continue;
     }
+    if (refusing) LogInfo("unix:", path_, ": accepting connections again");
+    refusing = false;
     // gRPC owns it from here (it expects a non-blocking socket) and closes
     // it when the connection ends.
     grpc::AddInsecureChannelFromFd(server_, connection);
