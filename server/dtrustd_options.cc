@@ -359,8 +359,9 @@ void DeclareFlags(CLI::App& app, DtrustdFlags& flags) {
       "(other changes need a restart, and are logged); a bad config file is\n"
       "bad usage.\n"
       "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 after a clean stop,\n"
-      "1 when it cannot start or the directory cannot be set up (or a gRPC\n"
-      "listener stopped accepting: restart it), 2 on bad usage.");
+      "1 when it cannot start, the directory cannot be set up, or a gRPC\n"
+      "listener stopped accepting (a supervisor should restart it), 2 on bad\n"
+      "usage.");
   app.get_formatter()->column_width(27);
   app.config_formatter(std::make_shared<MergingConfigFormat>());
   // Unknown arguments are reported by ParseCommandLine, naming them.
