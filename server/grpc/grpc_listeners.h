@@ -45,7 +45,9 @@ struct GrpcLimits {
   // get max_connection_age_grace more, then are cancelled.
   absl::Duration max_connection_age = absl::Hours(1);
   absl::Duration max_connection_age_grace = absl::Minutes(1);
-  // The sync server's idle pollers wake this often to see whether to exit.
+  // The sync server keeps 1 to 2 threads polling for calls; one idle this
+  // long exits if more than one polls (gRPC's default: 10 s), so threads
+  // started for a burst of calls go away soon after it.
   absl::Duration poller_timeout = absl::Seconds(1);
 };
 
