@@ -29,8 +29,11 @@ class GrpcLimitsTest : public ::testing::Test {
   // Serves the health service (watches blocking until a change) on
   // 127.0.0.1:0 within `limits`.
   void Serve(const GrpcLimits& limits) {
-    absl::StatusOr<std::unique_ptr<GrpcServing>> serving = GrpcServing::Start(
-        {.addresses = {"127.0.0.1:0"}, .limits = limits}, {&health_});
+    GrpcListenOptions options;
+    options.addresses = {"127.0.0.1:0"};
+    options.limits = limits;
+    absl::StatusOr<std::unique_ptr<GrpcServing>> serving =
+        GrpcServing::Start(options, {&health_});
     ASSERT_TRUE(serving.ok()) << serving.status();
     serving_ = *std::move(serving);
     channel_ = grpc::CreateChannel(serving_->addresses().front(),
@@ -114,7 +117,9 @@ TEST_F(GrpcLimitsTest, StreamsPerConnectionAreBounded) {
     bool ok = false;
     void* tag = Next(absl::Seconds(5), &ok);
     then.insert(tag);
-    if (tag == third) EXPECT_TRUE(ok);
+    if (tag == third) {
+      EXPECT_TRUE(ok);
+    }
   }
   EXPECT_EQ(then, std::set<void*>({&ended, third}));
   for (Watch& watch : watches) watch.context.TryCancel();
