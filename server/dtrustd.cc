@@ -419,15 +419,20 @@ absl::Status Dtrustd::StartGrpc() {
   grpc_service_ = std::make_unique<DirectTrustService>(
       trust_service_.get(), monitor_, authorizer_.get(), client_grants_.get(),
       auditor_.get());
-  health_service_ =
-      std::make_unique<HealthService>(monitor_, authorizer_.get());
+  health_service_ = std::make_unique<HealthService>(
+      monitor_, authorizer_.get(),
+      HealthOptions{.max_watches = options_.health_max_watches});
   MakeSocketDirectories(options_.listen);
+  GrpcLimits limits;
+  limits.max_streams_per_connection = options_.grpc_max_streams;
+  limits.max_threads = options_.grpc_max_threads;
+  limits.max_memory_bytes = int64_t{options_.grpc_max_memory_mib} << 20;
   absl::StatusOr<std::unique_ptr<GrpcServing>> serving = GrpcServing::Start(
       {.addresses = options_.listen,
        .tls_cert_pem = options_.tls_cert_pem,
        .tls_key_pem = options_.tls_key_pem,
        .max_receive_bytes = kMaxRequestBytes,
-       .limits = {},
+       .limits = limits,
        .on_listener_stuck =
            [this](const std::string& address) {
              LogError("gRPC listener ", address,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <sstream>
+#include <tuple>
 
 #include "CLI/CLI.hpp"
 #include "absl/algorithm/container.h"
@@ -39,6 +40,10 @@ struct DtrustdFlags {
   std::string tls_key;
   std::vector<std::string> admin_clients;
   std::string anonymous;
+  std::string grpc_max_streams;
+  std::string grpc_max_threads;
+  std::string grpc_max_memory;
+  std::string health_max_watches;
   std::string data_dir;
   std::vector<std::string> ldap_uris;
   std::string base_dn;
@@ -123,6 +128,20 @@ void DeclareAccessFlags(CLI::App& app, DtrustdFlags& flags) {
                "what callers without an identity (or\n"
                "without a grant) may do (default reader:\n"
                "Verify, Ping, GetStatus, health)");
+  AddValueFlag(app, "--grpc-max-streams", flags.grpc_max_streams, "N",
+               "concurrent calls per gRPC connection; more\n"
+               "wait at the client (default 32)");
+  AddValueFlag(app, "--grpc-max-threads", flags.grpc_max_threads, "N",
+               "threads handling gRPC calls; a call when all\n"
+               "are busy fails at once with\n"
+               "RESOURCE_EXHAUSTED (default 64)");
+  AddValueFlag(app, "--grpc-max-memory", flags.grpc_max_memory, "MIB",
+               "memory for gRPC connections and request\n"
+               "data being received (default 32)");
+  AddValueFlag(app, "--health-max-watches", flags.health_max_watches, "N",
+               "Health/Watch streams at once, each holding\n"
+               "a thread; at most --grpc-max-threads\n"
+               "minus 8 (default 16)");
 }
 
 void DeclareDirectoryFlags(CLI::App& app, DtrustdFlags& flags) {
@@ -938,10 +957,37 @@ absl::Status ApplyOtherFlags(const DtrustdFlags& flags,
   return absl::OkStatus();
 }
 
+absl::Status ApplyGrpcLimitFlags(const DtrustdFlags& flags,
+                                 DtrustdOptions& options) {
+  const std::tuple<const char*, const std::string*, int*, int> numbers[] = {
+      {"--grpc-max-streams", &flags.grpc_max_streams, &options.grpc_max_streams,
+       10000},
+      {"--grpc-max-threads", &flags.grpc_max_threads, &options.grpc_max_threads,
+       10000},
+      {"--grpc-max-memory", &flags.grpc_max_memory,
+       &options.grpc_max_memory_mib, 65536},
+      {"--health-max-watches", &flags.health_max_watches,
+       &options.health_max_watches, 10000}};
+  for (const auto& [flag, text, value, max] : numbers) {
+    if (!flags.Given(flag)) continue;
+    DTRUST_ASSIGN_OR_RETURN(*value, ParseNumber(flag, *text, 1, max));
+  }
+  if (options.health_max_watches + kGrpcThreadsBesideWatches >
+      options.grpc_max_threads) {
+    return UsageError(absl::StrCat(
+        "--health-max-watches (", options.health_max_watches,
+        ") must be at most --grpc-max-threads (", options.grpc_max_threads,
+        ") minus ", kGrpcThreadsBesideWatches,
+        ", or watchers could take every thread"));
+  }
+  return absl::OkStatus();
+}
+
 // All flags, checked and combined.
 absl::StatusOr<DtrustdOptions> ApplyFlags(const DtrustdFlags& flags) {
   DtrustdOptions options;
   DTRUST_RETURN_IF_ERROR(ApplyAccessFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyGrpcLimitFlags(flags, options));
   DTRUST_RETURN_IF_ERROR(ApplyDirectoryFlags(flags, options));
   DTRUST_RETURN_IF_ERROR(ApplyMirrorFlags(flags, options));
   DTRUST_RETURN_IF_ERROR(ApplyMappingFlags(flags, options));

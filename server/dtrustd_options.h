@@ -37,6 +37,9 @@ struct PostfixLimits {
   int decision_threads = 4;
 };
 
+// gRPC threads kept for calls other than Health/Watch (pollers included).
+inline constexpr int kGrpcThreadsBesideWatches = 8;
+
 struct DtrustdOptions {
   // gRPC listeners, HOST:PORT or unix:PATH; each is served.
   std::vector<std::string> listen = {kDefaultUnixListenAddress,
@@ -49,6 +52,12 @@ struct DtrustdOptions {
   std::vector<Sha256Digest> admin_clients;
   // The role of callers without an identity or grant (--anonymous).
   Role anonymous_role = Role::kReader;
+  // gRPC bounds (GrpcLimits, HealthOptions). health_max_watches +
+  // kGrpcThreadsBesideWatches <= grpc_max_threads.
+  int grpc_max_streams = 32;
+  int grpc_max_threads = 64;
+  int grpc_max_memory_mib = 32;
+  int health_max_watches = 16;
   // Embedded directory (used when `ldap_uris` is empty).
   std::string data_dir = kDefaultDataDir;
   // External directory.

@@ -32,6 +32,35 @@ TEST(DtrustdOptionsTest, DefaultsToTheEmbeddedDirectoryOnLoopback) {
   EXPECT_EQ(options->base_dn, "o=dtrust");
 }
 
+TEST(DtrustdOptionsTest, GrpcLimits) {
+  auto defaults = Parse({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->grpc_max_streams, 32);
+  EXPECT_EQ(defaults->grpc_max_threads, 64);
+  EXPECT_EQ(defaults->grpc_max_memory_mib, 32);
+  EXPECT_EQ(defaults->health_max_watches, 16);
+
+  auto options =
+      Parse({"--grpc-max-streams", "8", "--grpc-max-threads", "200",
+             "--grpc-max-memory", "256", "--health-max-watches", "100"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->grpc_max_streams, 8);
+  EXPECT_EQ(options->grpc_max_threads, 200);
+  EXPECT_EQ(options->grpc_max_memory_mib, 256);
+  EXPECT_EQ(options->health_max_watches, 100);
+
+  EXPECT_THAT(Parse({"--grpc-max-threads", "0"}).status().message(),
+              HasSubstr("--grpc-max-threads: \"0\" is not a number from 1"));
+  EXPECT_THAT(Parse({"--grpc-max-memory", "lots"}).status().message(),
+              HasSubstr("--grpc-max-memory: \"lots\""));
+  // Watchers must leave threads for other calls.
+  EXPECT_THAT(Parse({"--grpc-max-threads", "20", "--health-max-watches", "16"})
+                  .status()
+                  .message(),
+              HasSubstr("--health-max-watches (16) must be at most "
+                        "--grpc-max-threads (20) minus 8"));
+}
+
 TEST(DtrustdOptionsTest, ExternalDirectoryWithSimpleBind) {
   const std::string password_file = testing::WriteTempFile("pw", "s3cret\n");
   auto options =
@@ -383,6 +412,10 @@ TEST(DtrustdOptionsTest, HelpDocumentsEveryFlag) {
                            "--ldap-starttls",
                            "--ldap-timeout",
                            "--ldap-connections",
+                           "--grpc-max-streams",
+                           "--grpc-max-threads",
+                           "--grpc-max-memory",
+                           "--health-max-watches",
                            "--log-level",
                            "--log-format",
                            "--policy-listen",
