@@ -114,7 +114,8 @@ absl::StatusOr<std::unique_ptr<GrpcServing>> GrpcServing::Start(
       if (!absl::StartsWith(address, kUnixPrefix)) bound.push_back(address);
     }
     absl::StatusOr<std::unique_ptr<ListenerWatchdog>> watchdog =
-        ListenerWatchdog::Start(bound, {}, options.on_listener_stuck);
+        ListenerWatchdog::Start(bound, !options.tls_cert_pem.empty(), {},
+                                options.on_listener_stuck);
     if (!watchdog.ok()) return watchdog.status();
     serving->watchdog_ = *std::move(watchdog);
   }

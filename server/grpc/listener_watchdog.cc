@@ -10,13 +10,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/base/openssl_types.h"
 #include "server/base/owned_fd.h"
 #include "server/core/log.h"
 
 namespace dtrust {
 namespace {
-
-constexpr char kHttp2Preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 // Waits for `events` on `fd` until `until`; the revents, or 0 on timeout.
 int WaitFor(int fd, short events, absl::Time until) {
@@ -45,7 +44,26 @@ void WildcardToLoopback(sockaddr_storage& address) {
 
 }  // namespace
 
-absl::StatusOr<ProbeTarget> ResolveProbeTarget(const std::string& address) {
+std::string Http2Preface() { return "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"; }
+
+absl::StatusOr<std::string> TlsClientHello() {
+  const SslCtxPtr context(SSL_CTX_new(TLS_client_method()));
+  const SslPtr ssl(context == nullptr ? nullptr : SSL_new(context.get()));
+  BIO* const input = BIO_new(BIO_s_mem());
+  BIO* const output = BIO_new(BIO_s_mem());
+  if (ssl == nullptr || input == nullptr || output == nullptr) {
+    BIO_free(input);
+    BIO_free(output);
+    return absl::InternalError(
+        absl::StrCat("cannot make a TLS ClientHello: ", OpenSslError()));
+  }
+  SSL_set_bio(ssl.get(), input, output);  // `ssl` owns both now.
+  SSL_connect(ssl.get());  // Writes the ClientHello, then wants to read.
+  return std::string(BioContents(output));
+}
+
+absl::StatusOr<ProbeTarget> ResolveProbeTarget(const std::string& address,
+                                               std::string hello) {
   const size_t colon = address.rfind(':');
   std::string host = address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -68,7 +86,7 @@ absl::StatusOr<ProbeTarget> ResolveProbeTarget(const std::string& address) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot probe ", address, ": cannot resolve: ", gai_strerror(error)));
   }
-  ProbeTarget target{.address = address};
+  ProbeTarget target{.address = address, .hello = std::move(hello)};
   std::memcpy(&target.socket_address, found->ai_addr, found->ai_addrlen);
   target.length = found->ai_addrlen;
   freeaddrinfo(found);
@@ -94,17 +112,23 @@ ProbeResult ProbeListener(const ProbeTarget& target, absl::Duration deadline) {
     if (error != 0) return ProbeResult::kNotAccepting;
   }
   // Written into the socket buffer whether or not the server accepted.
-  send(fd.get(), kHttp2Preface, sizeof(kHttp2Preface) - 1, MSG_NOSIGNAL);
+  send(fd.get(), target.hello.data(), target.hello.size(), MSG_NOSIGNAL);
   return WaitFor(fd.get(), POLLIN, until) != 0 ? ProbeResult::kAccepting
                                                : ProbeResult::kNotAccepting;
 }
 
 absl::StatusOr<std::unique_ptr<ListenerWatchdog>> ListenerWatchdog::Start(
-    const std::vector<std::string>& addresses, const Options& options,
+    const std::vector<std::string>& addresses, bool tls, const Options& options,
     StuckCallback on_stuck) {
+  std::string hello = Http2Preface();
+  if (tls) {
+    absl::StatusOr<std::string> client_hello = TlsClientHello();
+    if (!client_hello.ok()) return client_hello.status();
+    hello = *std::move(client_hello);
+  }
   std::vector<ProbeTarget> targets;
   for (const std::string& address : addresses) {
-    absl::StatusOr<ProbeTarget> target = ResolveProbeTarget(address);
+    absl::StatusOr<ProbeTarget> target = ResolveProbeTarget(address, hello);
     if (!target.ok()) return target.status();
     targets.push_back(*std::move(target));
   }

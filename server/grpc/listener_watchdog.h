@@ -22,21 +22,34 @@ enum class ProbeResult {
   kUnknown,       // No descriptor to probe with (this process is out).
 };
 
-// A resolved address to connect to.
+// A resolved address to connect to, and what to say first.
 struct ProbeTarget {
   std::string address;  // As given, for messages.
   sockaddr_storage socket_address{};
   socklen_t length = 0;
+  // The probe's first bytes: the HTTP/2 client preface for a plain gRPC
+  // listener; a TLS ClientHello (TlsClientHello()) for a TLS one, which
+  // answers it with its ServerHello (garbage would make gRPC log a failed
+  // handshake at ERROR on every probe).
+  std::string hello;
 };
 
-// Resolves "HOST:PORT" ("[V6]:PORT" too; a wildcard host is probed on
-// loopback). InvalidArgument naming `address` if it cannot be resolved.
-absl::StatusOr<ProbeTarget> ResolveProbeTarget(const std::string& address);
+// The HTTP/2 client connection preface.
+std::string Http2Preface();
+// A TLS ClientHello as OpenSSL's client writes it (no SNI, no certificate
+// offered); Internal with OpenSSL's error if it cannot be made.
+absl::StatusOr<std::string> TlsClientHello();
 
-// Connects to `target`, sends the HTTP/2 client preface and waits until
-// `deadline` for any answer (a gRPC server's SETTINGS; a TLS server's alert or
-// close): the kernel completes a TCP connection that sits in the listen
-// backlog, but only a server that accepted it answers. Thread-safe.
+// Resolves "HOST:PORT" ("[V6]:PORT" too; a wildcard host is probed on
+// loopback), to be greeted with `hello`. InvalidArgument naming `address` if
+// it cannot be resolved.
+absl::StatusOr<ProbeTarget> ResolveProbeTarget(const std::string& address,
+                                               std::string hello);
+
+// Connects to `target`, sends target.hello and waits until `deadline` for any
+// answer (SETTINGS, a ServerHello, an alert or a close): the kernel completes
+// a TCP connection that sits in the listen backlog, but only a server that
+// accepted it answers. Thread-safe.
 ProbeResult ProbeListener(const ProbeTarget& target, absl::Duration deadline);
 
 // Probes each target every `period`; once one has not accepted `failures`
@@ -55,10 +68,11 @@ class ListenerWatchdog {
   };
   using StuckCallback = std::function<void(const std::string& address)>;
 
-  // Resolves every address first (errors as ResolveProbeTarget's).
+  // Resolves every address first (errors as ResolveProbeTarget's); `tls`:
+  // the listeners serve TLS.
   static absl::StatusOr<std::unique_ptr<ListenerWatchdog>> Start(
-      const std::vector<std::string>& addresses, const Options& options,
-      StuckCallback on_stuck);
+      const std::vector<std::string>& addresses, bool tls,
+      const Options& options, StuckCallback on_stuck);
   ListenerWatchdog(const ListenerWatchdog&) = delete;
   ListenerWatchdog& operator=(const ListenerWatchdog&) = delete;
   ~ListenerWatchdog();

@@ -314,7 +314,8 @@ TEST_F(GrpcBoundsTest, RecoversFromDescriptorExhaustion) {
         return Verify(dtrustd_->endpoint(), absl::Milliseconds(200)).ok();
       },
       absl::Seconds(1)));
-  absl::StatusOr<ProbeTarget> tcp = ResolveProbeTarget(TcpEndpoint());
+  absl::StatusOr<ProbeTarget> tcp =
+      ResolveProbeTarget(TcpEndpoint(), Http2Preface());
   ASSERT_TRUE(tcp.ok()) << tcp.status();
   const bool tcp_accepts = Eventually(
       [&] {

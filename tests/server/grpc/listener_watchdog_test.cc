@@ -44,7 +44,8 @@ TEST(ProbeListenerTest, AListenerThatAcceptsAndAnswers) {
     recv(connection.get(), &byte, 1, 0);
     send(connection.get(), "x", 1, MSG_NOSIGNAL);
   });
-  absl::StatusOr<ProbeTarget> target = ResolveProbeTarget(listener.address());
+  absl::StatusOr<ProbeTarget> target =
+      ResolveProbeTarget(listener.address(), Http2Preface());
   ASSERT_TRUE(target.ok()) << target.status();
   EXPECT_EQ(ProbeListener(*target, absl::Seconds(5)), ProbeResult::kAccepting);
   server.join();
@@ -53,7 +54,8 @@ TEST(ProbeListenerTest, AListenerThatAcceptsAndAnswers) {
 TEST(ProbeListenerTest, AListenerThatAcceptsAndCloses) {
   DeafListener listener;
   std::thread server([&] { OwnedFd(accept(listener.fd(), nullptr, nullptr)); });
-  absl::StatusOr<ProbeTarget> target = ResolveProbeTarget(listener.address());
+  absl::StatusOr<ProbeTarget> target =
+      ResolveProbeTarget(listener.address(), Http2Preface());
   ASSERT_TRUE(target.ok()) << target.status();
   EXPECT_EQ(ProbeListener(*target, absl::Seconds(5)), ProbeResult::kAccepting);
   server.join();
@@ -61,7 +63,8 @@ TEST(ProbeListenerTest, AListenerThatAcceptsAndCloses) {
 
 TEST(ProbeListenerTest, AListenerThatNeverAccepts) {
   DeafListener listener;
-  absl::StatusOr<ProbeTarget> target = ResolveProbeTarget(listener.address());
+  absl::StatusOr<ProbeTarget> target =
+      ResolveProbeTarget(listener.address(), Http2Preface());
   ASSERT_TRUE(target.ok()) << target.status();
   EXPECT_EQ(ProbeListener(*target, absl::Milliseconds(200)),
             ProbeResult::kNotAccepting);
@@ -73,26 +76,37 @@ TEST(ProbeListenerTest, NoListener) {
     DeafListener gone;
     address = gone.address();
   }
-  absl::StatusOr<ProbeTarget> target = ResolveProbeTarget(address);
+  absl::StatusOr<ProbeTarget> target =
+      ResolveProbeTarget(address, Http2Preface());
   ASSERT_TRUE(target.ok()) << target.status();
   EXPECT_EQ(ProbeListener(*target, absl::Seconds(1)),
             ProbeResult::kNotAccepting);
 }
 
 TEST(ProbeListenerTest, AWildcardAddressIsProbedOnLoopback) {
-  absl::StatusOr<ProbeTarget> target = ResolveProbeTarget("0.0.0.0:7750");
+  absl::StatusOr<ProbeTarget> target =
+      ResolveProbeTarget("0.0.0.0:7750", Http2Preface());
   ASSERT_TRUE(target.ok()) << target.status();
   const auto& v4 = reinterpret_cast<const sockaddr_in&>(target->socket_address);
   EXPECT_EQ(v4.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
-  EXPECT_TRUE(ResolveProbeTarget("[::]:7750").ok());
+  EXPECT_TRUE(ResolveProbeTarget("[::]:7750", Http2Preface()).ok());
 }
 
 TEST(ProbeListenerTest, BadAddresses) {
   for (const std::string address : {"nowhere", "host:port", "unix:/x"}) {
-    const absl::StatusOr<ProbeTarget> target = ResolveProbeTarget(address);
+    const absl::StatusOr<ProbeTarget> target =
+        ResolveProbeTarget(address, Http2Preface());
     EXPECT_EQ(target.status().code(), absl::StatusCode::kInvalidArgument)
         << address;
   }
+}
+
+TEST(ProbeListenerTest, TlsListenersAreGreetedWithAClientHello) {
+  absl::StatusOr<std::string> hello = TlsClientHello();
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  ASSERT_GT(hello->size(), 5);
+  EXPECT_EQ((*hello)[0], '\x16');  // A handshake record...
+  EXPECT_EQ((*hello)[5], '\x01');  // ...holding a ClientHello.
 }
 
 TEST(ListenerWatchdogTest, CallsOnceWhenAListenerStopsAccepting) {
@@ -100,7 +114,7 @@ TEST(ListenerWatchdogTest, CallsOnceWhenAListenerStopsAccepting) {
   absl::Notification stuck;
   std::string reported;
   absl::StatusOr<std::unique_ptr<ListenerWatchdog>> watchdog =
-      ListenerWatchdog::Start({listener.address()},
+      ListenerWatchdog::Start({listener.address()}, /*tls=*/false,
                               {.period = absl::Milliseconds(10),
                                .deadline = absl::Milliseconds(50),
                                .failures = 3},
@@ -124,7 +138,7 @@ TEST(ListenerWatchdogTest, QuietWhileListenersAccept) {
   });
   bool called = false;
   absl::StatusOr<std::unique_ptr<ListenerWatchdog>> watchdog =
-      ListenerWatchdog::Start({listener.address()},
+      ListenerWatchdog::Start({listener.address()}, /*tls=*/false,
                               {.period = absl::Milliseconds(10),
                                .deadline = absl::Milliseconds(500),
                                .failures = 1},
@@ -134,7 +148,8 @@ TEST(ListenerWatchdogTest, QuietWhileListenersAccept) {
   watchdog->reset();
   stop.Notify();
   // One more connection, to wake the accept.
-  ProbeListener(*ResolveProbeTarget(listener.address()), absl::Seconds(1));
+  ProbeListener(*ResolveProbeTarget(listener.address(), Http2Preface()),
+                absl::Seconds(1));
   server.join();
   EXPECT_FALSE(called);
 }
