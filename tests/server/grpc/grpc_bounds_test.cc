@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -81,21 +83,13 @@ bool HasExited(pid_t pid) {
   return state == std::string::npos || line.substr(state + 2, 1) == "Z";
 }
 
-// The soft RLIMIT_NOFILE set to `soft` for this scope (children started
-// meanwhile inherit it), then restored.
-class ScopedDescriptorLimit {
- public:
-  explicit ScopedDescriptorLimit(rlim_t soft) {
-    getrlimit(RLIMIT_NOFILE, &saved_);
-    rlimit changed = saved_;
-    changed.rlim_cur = std::min(soft, saved_.rlim_max);
-    setrlimit(RLIMIT_NOFILE, &changed);
-  }
-  ~ScopedDescriptorLimit() { setrlimit(RLIMIT_NOFILE, &saved_); }
-
- private:
-  rlimit saved_{};
-};
+// Sets process `pid`'s RLIMIT_NOFILE, soft and hard, to `limit` (prlimit(2):
+// dtrustd raised its soft limit to the hard one at start).
+void LimitDescriptors(pid_t pid, rlim_t limit) {
+  const rlimit changed{.rlim_cur = limit, .rlim_max = limit};
+  ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, &changed, nullptr), 0)
+      << std::strerror(errno);
+}
 
 // Raises this process's soft RLIMIT_NOFILE to the hard limit.
 void RaiseDescriptorLimit() {
@@ -294,10 +288,8 @@ TEST_F(GrpcBoundsTest, HugeRequestBodyDoesNotGrowMemory) {
 // a second, and the TCP one either does too or dtrustd exits 1 (not ready)
 // so that its supervisor restarts it.
 TEST_F(GrpcBoundsTest, RecoversFromDescriptorExhaustion) {
-  {
-    ScopedDescriptorLimit limit(1024);
-    ASSERT_NO_FATAL_FAILURE(StartDtrustd());
-  }
+  ASSERT_NO_FATAL_FAILURE(StartDtrustd());
+  ASSERT_NO_FATAL_FAILURE(LimitDescriptors(dtrustd_->pid(), 1024));
   RaiseDescriptorLimit();
   ASSERT_TRUE(Verify(dtrustd_->endpoint()).ok());
   std::vector<OwnedFd> idle = IdleConnections(tcp_port_, 1100);
