@@ -18,5 +18,7 @@ cd "$build"
 # halt_on_error: the first report ends the test (and fails it).
 export ASAN_OPTIONS=halt_on_error=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-ctest --output-on-failure -j 2 --timeout 600 -L '^(unit|slapd)$'
-ctest --output-on-failure -j 2 -L '^fuzz$'
+status=0
+ctest --output-on-failure -j 2 --timeout 600 -L '^(unit|slapd)$' || status=1
+ctest --output-on-failure -j 2 -L '^fuzz$' || status=1
+exit $status

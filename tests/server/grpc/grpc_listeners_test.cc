@@ -3,6 +3,7 @@
 #include "server/grpc/grpc_listeners.h"
 
 #include <chrono>
+#include <list>
 #include <memory>
 #include <set>
 #include <string>
@@ -48,6 +49,13 @@ class GrpcLimitsTest : public ::testing::Test {
     grpc::Status status;
   };
 
+  // `count` new watches that live as long as the fixture: TearDown drains
+  // what is still pending on them (a cancelled call's Finish, say), so they
+  // must outlive it.
+  std::vector<Watch>& Watches(size_t count) {
+    return kept_watches_.emplace_back(count);
+  }
+
   // Starts `watch` on the shared channel and asks for its first answer
   // (tag: &watch->response) and its end (tag: watch).
   void StartWatch(Watch* watch) {
@@ -89,11 +97,12 @@ class GrpcLimitsTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::health::v1::Health::Stub> stub_;
   grpc::CompletionQueue queue_;
+  std::list<std::vector<Watch>> kept_watches_;  // Watches(); after queue_.
 };
 
 TEST_F(GrpcLimitsTest, StreamsPerConnectionAreBounded) {
   ASSERT_NO_FATAL_FAILURE(Serve({.max_streams_per_connection = 2}));
-  std::vector<Watch> watches(3);
+  std::vector<Watch>& watches = Watches(3);
   for (Watch& watch : watches) StartWatch(&watch);
   // Two (in any order) get their first answer; the third waits at the
   // client for a free stream...
@@ -130,7 +139,7 @@ TEST_F(GrpcLimitsTest, HandlerThreadsAreBounded) {
   // refused at once instead of starting more.
   ASSERT_NO_FATAL_FAILURE(
       Serve({.max_streams_per_connection = 100, .max_threads = 8}));
-  std::vector<Watch> watches(20);
+  std::vector<Watch>& watches = Watches(20);
   for (Watch& watch : watches) {
     StartWatch(&watch);
     watch.reader->Finish(&watch.status, &watch);
@@ -171,7 +180,7 @@ TEST_F(GrpcLimitsTest, OldConnectionsAreEndedAfterTheirGrace) {
   ASSERT_NO_FATAL_FAILURE(
       Serve({.max_connection_age = absl::Milliseconds(300),
              .max_connection_age_grace = absl::Milliseconds(300)}));
-  Watch watch;
+  Watch& watch = Watches(1).front();
   StartWatch(&watch);
   ASSERT_EQ(Next(absl::Seconds(5)), &watch.response);
   watch.reader->Finish(&watch.status, &watch);
@@ -190,7 +199,7 @@ TEST_F(GrpcLimitsTest, ClientsPingingTooOftenAreDisconnected) {
   stub_ = grpc::health::v1::Health::NewStub(
       grpc::CreateCustomChannel(serving_->addresses().front(),
                                 grpc::InsecureChannelCredentials(), arguments));
-  Watch watch;
+  Watch& watch = Watches(1).front();
   StartWatch(&watch);
   ASSERT_EQ(Next(absl::Seconds(5)), &watch.response);
   watch.reader->Finish(&watch.status, &watch);
