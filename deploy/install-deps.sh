@@ -24,6 +24,11 @@ packages=(
   # swaks with TLS (Net::SSLeay is only a recommendation of swaks), network
   # namespaces (ip netns), pgrep
   postfix swaks libnet-ssleay-perl iproute2 procps
+  # Exim end-to-end tests (tests/exim): Exim itself is unpacked into a
+  # private root by tests/exim/private_exim.sh (installing it would remove
+  # Postfix); these are the libraries its binary needs that nothing above
+  # brings in
+  libmariadb3 libspf2-2 libidn12
   # the benchmark compares with Postfix's own ldap: table (tests/benchmark);
   # its script reads the programs' JSON with jq
   postfix-ldap jq
