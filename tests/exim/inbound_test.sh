@@ -16,7 +16,9 @@ done
 chmod 644 "$certs"/*.key  # Exim reads its key as Debian-exim.
 
 exim_create mx mx1.org-b.example 127.0.0.2 25 org-b.example
-exim_set mx "tls_certificate = $certs/mx1.org-b.example.pem" \
+# DTRUST_TIMEOUT: a hung dtrustd shows within a second.
+exim_set mx "DTRUST_TIMEOUT = 1s" \
+  "tls_certificate = $certs/mx1.org-b.example.pem" \
   "tls_privatekey = $certs/mx1.org-b.example.key"
 e2e_dtrustd_start
 exim_start mx
@@ -144,6 +146,17 @@ expect_delivered "receive-secure partner, forged X-DirectTrust headers: only dtr
 head -1 "$mail" | grep -qx "X-DirectTrust: domain-secured; domain=org-a.example; server=mx1.org-a.example; cert-sha256=$fp_a" ||
   e2e_fail "the X-DirectTrust header is not dtrust's: $(cat "$mail")"
 forged_gone
+
+e2e_log "dtrustd hung: 451 4.3.5 after DTRUST_TIMEOUT, never accepted"
+exim_dtrustd_hang
+start=$SECONDS
+expect_refused "... published certificate" "451 4\.3\.5 " \
+  --from alice@org-a.example "${as_a[@]}"
+[ $((SECONDS - start)) -le 5 ] ||
+  e2e_fail "the refusal took $((SECONDS - start)) s with DTRUST_TIMEOUT = 1s"
+exim_dtrustd_resume
+expect_delivered "dtrustd continued" \
+  --from alice@org-a.example --to u@org-b.example "${as_a[@]}"
 
 e2e_log "directory stopped, mirror stale: temporary failure, never accepted or rejected"
 e2e_directory_stop

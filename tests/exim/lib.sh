@@ -145,6 +145,17 @@ exim_start() {
   e2e_wait_log "$name" "daemon started"
 }
 
+# Stops dtrustd (SIGSTOP): its sockets still accept connections, but
+# nothing answers; exim_dtrustd_resume continues it.
+exim_dtrustd_hang() {
+  kill -STOP "$e2e_dtrustd_pid" || e2e_fail "SIGSTOP dtrustd"
+  e2e_stopped_pids+=("$e2e_dtrustd_pid")
+}
+exim_dtrustd_resume() {
+  kill -CONT "$e2e_dtrustd_pid" || e2e_fail "SIGCONT dtrustd"
+  e2e_stopped_pids=()
+}
+
 # exim_queued_id: Exim's message ID from the last swaks transcript's
 # "250 OK id=ID".
 exim_queued_id() {

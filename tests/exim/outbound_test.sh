@@ -23,7 +23,9 @@ exim_set mx "DTRUST_CLIENT_CAS = $certs/mx1.org-a.example.pem" \
 exim_create out mx1.org-a.example 127.0.0.1 25 org-a.example
 exim_set out "tls_certificate = $certs/mx1.org-a.example.pem" \
   "tls_privatekey = $certs/mx1.org-a.example.key"
-exim_set out "DTRUST_SMTP_CERTIFICATE = $certs/mx1.org-a.example.pem" \
+# DTRUST_TIMEOUT: a hung dtrustd shows within a second.
+exim_set out "DTRUST_TIMEOUT = 1s" \
+  "DTRUST_SMTP_CERTIFICATE = $certs/mx1.org-a.example.pem" \
   "DTRUST_SMTP_PRIVATEKEY = $certs/mx1.org-a.example.key"
 e2e_dtrustd_start
 exim_start mx
@@ -105,6 +107,14 @@ delivered "$id" u@org-c.example
 e2e_log "domain on no list: delivered (opportunistic TLS), certificate unchecked"
 send u@org-z.example
 delivered "$id" u@org-z.example
+
+e2e_log "dtrustd hung: deferred after DTRUST_TIMEOUT, never sent unverified"
+exim_dtrustd_hang
+send u@org-b.example
+deferred "$id" u@org-b.example "dtrust: org-b.example: TEMP dtrustd unreachable"
+exim_dtrustd_resume
+exim_retry out "$id"
+delivered "$id" u@org-b.example
 
 e2e_log "directory stopped, mirror stale: deferred, nothing lost"
 e2e_directory_stop
