@@ -110,8 +110,12 @@ delivered "$id" u@org-z.example
 
 e2e_log "dtrustd hung: deferred after DTRUST_TIMEOUT, never sent unverified"
 exim_dtrustd_hang
+start=$SECONDS
 send u@org-b.example
 deferred "$id" u@org-b.example "dtrust: org-b.example: TEMP dtrustd unreachable"
+# Two questions (hosts_require_tls, event_action) of DTRUST_TIMEOUT each.
+[ $((SECONDS - start)) -le 6 ] ||
+  e2e_fail "the deferral took $((SECONDS - start)) s with DTRUST_TIMEOUT = 1s"
 exim_dtrustd_resume
 exim_retry out "$id"
 delivered "$id" u@org-b.example
