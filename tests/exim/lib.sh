@@ -27,9 +27,10 @@ exim_cleanup() {
   local name pid
   for name in "${exim_daemons[@]}"; do
     pid=$(head -1 "$e2e_work/$name/exim.pid" 2>/dev/null)
-    [[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" -gt 1 ] || continue
-    kill -TERM "$pid" 2>/dev/null
-    e2e_wait_gone "$pid"
+    if [[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" -gt 1 ]; then
+      kill -TERM "$pid" 2>/dev/null
+      e2e_wait_gone "$pid"
+    fi
   done
   e2e_cleanup
 }
