@@ -52,7 +52,13 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
+# Exim for tests/exim, unpacked into a private root beside Postfix (the
+# package would replace it); does nothing when already there.
+private_exim() {
+  "$(dirname "$0")/../tests/exim/private_exim.sh" >/dev/null
+}
 if [ ${#missing[@]} -eq 0 ]; then
+  private_exim
   exit 0
 fi
 
@@ -67,3 +73,4 @@ apt-get update -qq
 # slapd's package scripts configure a system directory we never use: dtrust
 # runs its own slapd instances from their own config files.
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+private_exim
