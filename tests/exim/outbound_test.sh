@@ -8,7 +8,8 @@
 # Usage: outbound_test.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh"
 
-exim_init "$1" "127.0.0.2 org-b.example org-c.example org-z.example"
+exim_init "$1" "127.0.0.2 org-b.example org-c.example org-z.example" \
+  "127.0.0.3 org-d.example"
 certs=$e2e_work/certs
 for name in mx1.org-a.example mx1.org-b.example decoy.org-c.example; do
   e2e_cert "$name"
@@ -27,9 +28,14 @@ exim_set out "tls_certificate = $certs/mx1.org-a.example.pem" \
 exim_set out "DTRUST_TIMEOUT = 1s" \
   "DTRUST_SMTP_CERTIFICATE = $certs/mx1.org-a.example.pem" \
   "DTRUST_SMTP_PRIVATEKEY = $certs/mx1.org-a.example.key"
+# org-d.example's server offers no STARTTLS: a private Postfix instance
+# (tests/postfix/lib.sh) without TLS settings.
+e2e_postfix_create plain mx1.org-d.example 127.0.0.3 25
+e2e_postfix_set plain "mydestination = org-d.example" "mynetworks ="
 e2e_dtrustd_start
 exim_start mx
 exim_start out
+e2e_postfix_start plain
 
 # Both organizations secure their mail with each other; org-c.example has
 # published a certificate, but not the one its server presents;
@@ -37,11 +43,14 @@ exim_start out
 e2e_dtrust domain add org-a.example --receive
 e2e_dtrust domain add org-b.example --send
 e2e_dtrust domain add org-c.example --send
+e2e_dtrust domain add org-d.example --send
 e2e_dtrust publish --server mx1.org-a.example --domain org-a.example \
   "$certs/mx1.org-a.example.pem"
 e2e_dtrust publish --server mx1.org-b.example --domain org-b.example \
   "$certs/mx1.org-b.example.pem"
 e2e_dtrust publish --server mx1.org-c.example --domain org-c.example \
+  "$certs/decoy.org-c.example.pem"
+e2e_dtrust publish --server mx1.org-d.example --domain org-d.example \
   "$certs/decoy.org-c.example.pem"
 
 # send TO: submits a message from alice@org-a.example to TO at "out"; sets
@@ -103,6 +112,15 @@ e2e_log "... org-c publishes the certificate its server presents: delivered"
 e2e_dtrust publish --server mx1.org-c.example "$certs/mx1.org-b.example.pem"
 exim_retry out "$id"
 delivered "$id" u@org-c.example
+
+e2e_log "send-secure org-d.example, server without STARTTLS: deferred, never sent in clear"
+send u@org-d.example
+e2e_wait_log out "$id (=>|==|\*\*) u@org-d.example "
+last=$(grep -E "$id (=>|==|\*\*) u@org-d.example " "$e2e_work/out/maillog" | tail -1)
+[[ "$last" =~ " == u@org-d.example R=remote T=dtrust_smtp defer ".*"TLS" ]] ||
+  e2e_fail "want deferred for want of TLS: $last"
+exim_in_queue out "$id" || e2e_fail "$id is no longer queued"
+[ -z "$(ls "$e2e_work/plain/mail")" ] || e2e_fail "org-d.example got mail in clear"
 
 e2e_log "domain on no list: delivered (opportunistic TLS), certificate unchecked"
 send u@org-z.example
