@@ -25,7 +25,8 @@ exim=$root/usr/sbin/exim4
 
 if [ ! -x "$exim" ]; then
   download=$(mktemp -d /tmp/dtrust-exim-debs-XXXXXX)
-  chmod 755 "$download"  # apt-get download fetches as user _apt.
+  # apt-get download fetches as user _apt when it can write there.
+  chown _apt "$download" 2>/dev/null || true
   trap 'rm -rf "$download"' EXIT
   (cd "$download" && apt-get download -q exim4-daemon-heavy exim4-base \
     >/dev/null) || {
