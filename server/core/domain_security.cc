@@ -21,4 +21,25 @@ std::optional<SecureMode> SecureModeFromName(absl::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+// The order of strictness: off, testing, enforce.
+int Strictness(SecureMode mode) {
+  switch (mode) {
+    case SecureMode::kOff:
+      return 0;
+    case SecureMode::kTesting:
+      return 1;
+    case SecureMode::kEnforce:
+      return 2;
+  }
+  return 2;
+}
+
+}  // namespace
+
+SecureMode Stricter(SecureMode a, SecureMode b) {
+  return Strictness(a) >= Strictness(b) ? a : b;
+}
+
 }  // namespace dtrust

@@ -22,6 +22,10 @@ enum class SecureMode {
 absl::string_view SecureModeName(SecureMode mode);
 std::optional<SecureMode> SecureModeFromName(absl::string_view name);
 
+// The stricter of two modes (enforce over testing over off): how entries
+// for the same domain combine.
+SecureMode Stricter(SecureMode a, SecureMode b);
+
 struct DomainPolicy {
   std::string domain{};  // Normalized mail domain.
   // Mail *to* the domain must reach a server whose certificate is published

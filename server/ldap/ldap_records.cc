@@ -46,23 +46,6 @@ std::optional<std::string> NormalizedRdnName(absl::string_view value,
   return *std::move(name);
 }
 
-// The order of strictness: off, testing, enforce.
-int Strictness(SecureMode mode) {
-  switch (mode) {
-    case SecureMode::kOff:
-      return 0;
-    case SecureMode::kTesting:
-      return 1;
-    case SecureMode::kEnforce:
-      return 2;
-  }
-  return 2;
-}
-
-SecureMode Stricter(SecureMode a, SecureMode b) {
-  return Strictness(a) >= Strictness(b) ? a : b;
-}
-
 // One direction of a domain entry; see ParseDomainEntry.
 SecureMode ParseSecureMode(const LdapEntry& entry,
                            absl::string_view attribute) {

@@ -53,8 +53,10 @@ const EntryUuid& MirrorTables::RefUuid(uint32_t ref) const {
       return pins_[number].uuid;
     case kServerRef:
       return servers_[number].uuid;
-    default:
+    case kPolicyRef:
       return policies_.at(number).uuid;
+    default:
+      return contributors_[number].uuid;
   }
 }
 
@@ -77,17 +79,37 @@ void MirrorTables::SetUuid(uint32_t ref, EntryUuid* slot_uuid,
 }
 
 void MirrorTables::MarkRef(uint32_t ref) {
-  if (!reloading_) return;
+  if (reloading_) SetPresent(ref, true);
+}
+
+bool MirrorTables::Present(uint32_t ref) const {
   const uint32_t number = ref & ~kRefKindMask;
   switch (ref & kRefKindMask) {
     case kPinRef:
-      pins_[number].present = 1;
+      return pins_[number].present;
+    case kServerRef:
+      return servers_[number].present;
+    case kPolicyRef:
+      return policies_.at(number).present;
+    default:
+      return contributors_[number].present;
+  }
+}
+
+void MirrorTables::SetPresent(uint32_t ref, bool present) {
+  const uint32_t number = ref & ~kRefKindMask;
+  switch (ref & kRefKindMask) {
+    case kPinRef:
+      pins_[number].present = present;
       break;
     case kServerRef:
-      servers_[number].present = true;
+      servers_[number].present = present;
+      break;
+    case kPolicyRef:
+      policies_.at(number).present = present;
       break;
     default:
-      policies_.at(number).present = true;
+      contributors_[number].present = present;
       break;
   }
 }
@@ -157,10 +179,22 @@ absl::InlinedVector<uint32_t, 4> MirrorTables::DomainsOf(
   return domains;
 }
 
+absl::InlinedVector<uint32_t, 2> MirrorTables::InternDomains(
+    const std::vector<std::string>& names) {
+  absl::InlinedVector<uint32_t, 2> domains;
+  for (const std::string& name : names) domains.push_back(InternDomain(name));
+  return domains;
+}
+
 void MirrorTables::SetServerDomains(uint32_t server,
                                     const std::vector<std::string>& names) {
-  absl::InlinedVector<uint32_t, 4> domains;
-  for (const std::string& name : names) domains.push_back(InternDomain(name));
+  const absl::InlinedVector<uint32_t, 2> interned = InternDomains(names);
+  SetServerDomainIds(server, absl::InlinedVector<uint32_t, 4>(interned.begin(),
+                                                              interned.end()));
+}
+
+void MirrorTables::SetServerDomainIds(
+    uint32_t server, absl::InlinedVector<uint32_t, 4> domains) {
   std::sort(domains.begin(), domains.end(), [this](uint32_t a, uint32_t b) {
     return DomainName(a) < DomainName(b);
   });
@@ -188,6 +222,7 @@ void MirrorTables::PutServer(const EntryUuid& uuid, absl::string_view name,
                              const std::vector<std::string>& domains) {
   uint32_t server = kNone;
   const uint32_t ref = FindRef(uuid);
+  const uint32_t target = ref == kNone ? kNone : TargetOf(ref);
   if (HasLocalWrites()) {
     const uint32_t named = FindServer(name);
     const uint32_t named_ref = named == kNone ? kNone : kServerRef | named;
@@ -195,20 +230,32 @@ void MirrorTables::PutServer(const EntryUuid& uuid, absl::string_view name,
     const bool renamed =
         ref != kNone && (ref & kRefKindMask) == kServerRef && ref != named_ref;
     if (ServerLeftAlone(name, /*removal=*/renamed) ||
-        (ref != kNone && ref != named_ref && RefLeftAlone(ref))) {
+        (ref != kNone && target != named_ref && RefLeftAlone(ref))) {
       LeaveAlone(absl::StrCat("server ", name), named_ref, uuid);
       return;
     }
   }
-  if (ref != kNone && (ref & kRefKindMask) == kServerRef) {
-    server = ref & ~kRefKindMask;
-    if (NameOf(server) != name) {  // Renamed (modrdn).
-      const uint32_t other = FindServer(name);
-      if (other != kNone) RemoveServer(other);
+  if (target != kNone && (target & kRefKindMask) == kServerRef &&
+      NameOf(target & ~kRefKindMask) != name) {  // Renamed (modrdn).
+    const uint32_t other = FindServer(name);
+    if (ref != target) {
+      Withdraw(ref & ~kRefKindMask);  // Its pins stay with the others'.
+    } else if (other == kNone) {
+      server = ref & ~kRefKindMask;
       RenameServer(server, name);
+    } else {  // Onto another entry's name: its pins join that server.
+      MovePins(ref & ~kRefKindMask, other);
+      RemoveServer(ref & ~kRefKindMask);
     }
-  } else {
-    server = FindOrAddServer(name);
+  } else if (target != kNone && (target & kRefKindMask) == kServerRef) {
+    server = target & ~kRefKindMask;
+  }
+  if (server == kNone) server = FindOrAddServer(name);
+  if (MergesInto(kServerRef | server, uuid)) {
+    Contributor content;
+    content.domains = InternDomains(domains);
+    Contribute(kServerRef | server, uuid, std::move(content));
+    return;
   }
   SetUuid(kServerRef | server, &servers_[server].uuid, uuid);
   SetServerDomains(server, domains);
@@ -230,6 +277,7 @@ void MirrorTables::AddServerDomains(absl::string_view name,
 
 void MirrorTables::RemoveServer(uint32_t server) {
   ServerSlot& slot = servers_[server];
+  if (slot.merged) DissolveGroup(kServerRef | server);
   while (slot.first_pin != kNone) UnlinkPin(slot.first_pin);
   SetServerDomains(server, {});
   SetUuid(kServerRef | server, &slot.uuid, EntryUuid{});
@@ -341,6 +389,7 @@ uint32_t MirrorTables::AddPin(uint32_t server, const PinRecord& pin) {
 
 void MirrorTables::UnlinkPin(uint32_t number) {
   PinSlot& slot = pins_[number];
+  if (slot.merged) DissolveGroup(kPinRef | number);
   SetUuid(kPinRef | number, &slot.uuid, EntryUuid{});
   by_cert_.Erase(number);
   by_spki_.Erase(number);
@@ -359,23 +408,29 @@ void MirrorTables::PutPin(const EntryUuid& uuid, absl::string_view server_name,
                           const PinRecord& pin) {
   uint32_t number = kNone;
   const uint32_t ref = FindRef(uuid);
+  const uint32_t target = ref == kNone ? kNone : TargetOf(ref);
   if (HasLocalWrites()) {
     const uint32_t named = FindPin(FindServer(server_name), pin.cert_sha256);
     const uint32_t named_ref = named == kNone ? kNone : kPinRef | named;
     if (PinLeftAlone(server_name, pin.cert_sha256) ||
-        (ref != kNone && ref != named_ref && RefLeftAlone(ref))) {
+        (ref != kNone && target != named_ref && RefLeftAlone(ref))) {
       LeaveAlone(absl::StrCat("pin ", pin.cert_sha256.ToHex(), " of server ",
                               server_name),
                  named_ref, uuid);
       return;
     }
   }
-  if (ref != kNone && (ref & kRefKindMask) == kPinRef) {
-    number = ref & ~kRefKindMask;
+  if (target != kNone && (target & kRefKindMask) == kPinRef) {
+    number = target & ~kRefKindMask;
     const PinSlot& slot = pins_[number];
     if (slot.cert != pin.cert_sha256 || slot.spki != pin.spki_sha256 ||
         NameOf(slot.server) != server_name) {
-      UnlinkPin(number);  // Moved or rewritten: store it afresh.
+      // Moved or rewritten: store it afresh.
+      if (ref != target) {
+        Withdraw(ref & ~kRefKindMask);
+      } else {
+        UnlinkPin(number);
+      }
       number = kNone;
     }
   }
@@ -383,6 +438,11 @@ void MirrorTables::PutPin(const EntryUuid& uuid, absl::string_view server_name,
   if (number == kNone) number = FindPin(server, pin.cert_sha256);
   if (number == kNone) {
     number = AddPin(server, pin);
+  } else if (MergesInto(kPinRef | number, uuid)) {
+    Contributor content;
+    content.pin = pin;
+    Contribute(kPinRef | number, uuid, std::move(content));
+    return;
   } else {
     StorePin(number, server, pin);
   }
@@ -418,22 +478,34 @@ void MirrorTables::RemovePinByName(absl::string_view server_name,
 void MirrorTables::PutDomainPolicy(const EntryUuid& uuid,
                                    const DomainPolicy& policy) {
   const uint32_t ref = FindRef(uuid);
+  const uint32_t target = ref == kNone ? kNone : TargetOf(ref);
   if (HasLocalWrites()) {
     const uint32_t named = FindDomain(policy.domain);
     const uint32_t named_ref = named != kNone && policies_.contains(named)
                                    ? kPolicyRef | named
                                    : kNone;
     if (PolicyLeftAlone(policy.domain) ||
-        (ref != kNone && ref != named_ref && RefLeftAlone(ref))) {
+        (ref != kNone && target != named_ref && RefLeftAlone(ref))) {
       LeaveAlone(absl::StrCat("the domain policy of ", policy.domain),
                  named_ref, uuid);
       return;
     }
   }
   const uint32_t domain = InternDomain(policy.domain);
-  if (ref != kNone && (ref & kRefKindMask) == kPolicyRef &&
-      (ref & ~kRefKindMask) != domain) {
-    RemovePolicy(ref & ~kRefKindMask);  // Renamed.
+  if (target != kNone && (target & kRefKindMask) == kPolicyRef &&
+      (target & ~kRefKindMask) != domain) {  // Renamed.
+    if (ref != target) {
+      Withdraw(ref & ~kRefKindMask);
+    } else {
+      RemovePolicy(ref & ~kRefKindMask);
+    }
+  }
+  if (policies_.contains(domain) && MergesInto(kPolicyRef | domain, uuid)) {
+    Contributor content;
+    content.send = policy.send;
+    content.receive = policy.receive;
+    Contribute(kPolicyRef | domain, uuid, std::move(content));
+    return;
   }
   PolicySlot& slot = policies_[domain];
   slot.send = policy.send;
@@ -453,8 +525,9 @@ void MirrorTables::PutDomainPolicyByName(const DomainPolicy& policy) {
 void MirrorTables::RemovePolicy(uint32_t domain) {
   const auto it = policies_.find(domain);
   if (it == policies_.end()) return;
+  if (it->second.merged) DissolveGroup(kPolicyRef | domain);
   SetUuid(kPolicyRef | domain, &it->second.uuid, EntryUuid{});
-  policies_.erase(it);
+  policies_.erase(domain);
 }
 
 void MirrorTables::RemoveDomainPolicyByName(absl::string_view domain) {
@@ -484,8 +557,11 @@ void MirrorTables::RemoveRef(uint32_t ref) {
     case kServerRef:
       RemoveServer(number);
       break;
-    default:
+    case kPolicyRef:
       RemovePolicy(number);
+      break;
+    default:
+      Withdraw(number);
       break;
   }
 }
@@ -495,6 +571,7 @@ void MirrorTables::BeginReload() {
   for (uint32_t i = 0; i < pins_.size(); ++i) pins_[i].present = 0;
   for (uint32_t i = 0; i < servers_.size(); ++i) servers_[i].present = false;
   for (auto& [domain, slot] : policies_) slot.present = false;
+  for (Contributor& contributor : contributors_) contributor.present = false;
 }
 
 void MirrorTables::MarkPresent(const EntryUuid& uuid) {
@@ -507,32 +584,19 @@ void MirrorTables::AbortReload() { reloading_ = false; }
 size_t MirrorTables::EndReload() {
   // Entries known by uuid (not those only written through dtrustd, whose
   // notification is still to come) that the reload did not see.
-  std::vector<uint32_t> gone;
+  std::vector<std::pair<uint32_t, EntryUuid>> gone;
   by_uuid_.ForAll([&](uint32_t ref) {
-    const uint32_t number = ref & ~kRefKindMask;
-    bool present;
-    switch (ref & kRefKindMask) {
-      case kPinRef:
-        present = pins_[number].present;
-        break;
-      case kServerRef:
-        present = servers_[number].present;
-        break;
-      default:
-        present = policies_.at(number).present;
-        break;
-    }
-    if (!present) gone.push_back(ref);
+    if (!Present(ref)) gone.emplace_back(ref, RefUuid(ref));
   });
   reloading_ = false;
-  // Pins first: removing a server removes its pins and frees their slots.
+  // Pins first: removing a server removes its pins and frees their slots;
+  // withdrawing a contributor can move another's uuid to its target. So
+  // each is found again by its uuid, if still there.
   std::sort(gone.begin(), gone.end());
   size_t removed = 0;
-  for (uint32_t ref : gone) {
-    if ((ref & kRefKindMask) == kPinRef &&
-        pins_[ref & ~kRefKindMask].server == kNone) {
-      continue;
-    }
+  for (const auto& [listed, uuid] : gone) {
+    const uint32_t ref = FindRef(uuid);
+    if (ref == kNone) continue;
     if (RefLeftAlone(ref)) {
       LeaveAlone(Describe(ref), kNone, EntryUuid{});
       continue;
@@ -541,6 +605,217 @@ size_t MirrorTables::EndReload() {
     ++removed;
   }
   return removed;
+}
+
+// --- Names that normalize alike ---------------------------------------------
+
+uint32_t MirrorTables::TargetOf(uint32_t ref) const {
+  if ((ref & kRefKindMask) != kContributorRef) return ref;
+  return contributors_[ref & ~kRefKindMask].target;
+}
+
+bool MirrorTables::IsMerged(uint32_t target) const {
+  const uint32_t number = target & ~kRefKindMask;
+  switch (target & kRefKindMask) {
+    case kPinRef:
+      return pins_[number].merged;
+    case kServerRef:
+      return servers_[number].merged;
+    case kPolicyRef:
+      return policies_.at(number).merged;
+    default:
+      return false;
+  }
+}
+
+void MirrorTables::SetMerged(uint32_t target, bool merged) {
+  const uint32_t number = target & ~kRefKindMask;
+  switch (target & kRefKindMask) {
+    case kPinRef:
+      pins_[number].merged = merged;
+      break;
+    case kServerRef:
+      servers_[number].merged = merged;
+      break;
+    default:
+      policies_.at(number).merged = merged;
+      break;
+  }
+}
+
+bool MirrorTables::MergesInto(uint32_t target, const EntryUuid& uuid) {
+  if (IsMerged(target)) return true;
+  const EntryUuid& own = RefUuid(target);
+  return !IsZero(own) && own != uuid;
+}
+
+MirrorTables::Contributor MirrorTables::ContentOf(uint32_t target) const {
+  const uint32_t number = target & ~kRefKindMask;
+  Contributor content;
+  switch (target & kRefKindMask) {
+    case kPinRef:
+      content.pin = PinOf(number);
+      break;
+    case kServerRef: {
+      const absl::InlinedVector<uint32_t, 4> domains = DomainsOf(number);
+      content.domains.assign(domains.begin(), domains.end());
+      break;
+    }
+    default:
+      content.send = policies_.at(number).send;
+      content.receive = policies_.at(number).receive;
+      break;
+  }
+  return content;
+}
+
+void MirrorTables::ApplyContent(uint32_t target, const Contributor& content) {
+  const uint32_t number = target & ~kRefKindMask;
+  switch (target & kRefKindMask) {
+    case kPinRef:
+      StorePin(number, pins_[number].server, content.pin);
+      break;
+    case kServerRef:
+      SetServerDomainIds(
+          number, absl::InlinedVector<uint32_t, 4>(content.domains.begin(),
+                                                   content.domains.end()));
+      break;
+    default:
+      policies_.at(number).send = content.send;
+      policies_.at(number).receive = content.receive;
+      break;
+  }
+}
+
+uint32_t MirrorTables::AddContributor(uint32_t target, const EntryUuid& uuid,
+                                      Contributor content) {
+  uint32_t number;
+  if (free_contributors_.empty()) {
+    number = static_cast<uint32_t>(contributors_.size());
+    contributors_.emplace_back();
+  } else {
+    number = free_contributors_.back();
+    free_contributors_.pop_back();
+  }
+  content.uuid = uuid;
+  content.target = target;
+  contributors_[number] = std::move(content);
+  by_uuid_.Insert(kContributorRef | number);
+  groups_[target].push_back(number);
+  return number;
+}
+
+void MirrorTables::FreeContributor(uint32_t number) {
+  by_uuid_.Erase(kContributorRef | number);
+  contributors_[number] = Contributor{};
+  free_contributors_.push_back(number);
+}
+
+void MirrorTables::Contribute(uint32_t target, const EntryUuid& uuid,
+                              Contributor content) {
+  const uint32_t known = FindRef(uuid);
+  if (known != kNone && TargetOf(known) != target) {
+    RemoveRef(known);  // Stale: the entry is here now.
+  }
+  if (!IsMerged(target)) {  // Its own entry becomes the first contributor.
+    const EntryUuid own = RefUuid(target);
+    const bool present = Present(target);
+    SetUuid(target, UuidSlot(target), EntryUuid{});
+    SetMerged(target, true);
+    const uint32_t first = AddContributor(target, own, ContentOf(target));
+    contributors_[first].present = present;
+  }
+  const uint32_t ref = FindRef(uuid);
+  uint32_t number;
+  if (ref == kNone) {
+    number = AddContributor(target, uuid, std::move(content));
+  } else {  // Changed: it counts as the one applied last.
+    number = ref & ~kRefKindMask;
+    content.uuid = uuid;
+    content.target = target;
+    content.present = contributors_[number].present;
+    contributors_[number] = std::move(content);
+    auto& group = groups_.at(target);
+    group.erase(std::find(group.begin(), group.end(), number));
+    group.push_back(number);
+  }
+  MarkRef(kContributorRef | number);
+  ApplyMerge(target);
+}
+
+void MirrorTables::Withdraw(uint32_t contributor) {
+  const uint32_t target = contributors_[contributor].target;
+  auto& group = groups_.at(target);
+  group.erase(std::find(group.begin(), group.end(), contributor));
+  FreeContributor(contributor);
+  if (group.size() > 1) {
+    ApplyMerge(target);
+    return;
+  }
+  // One left: its content and uuid become the target's own again.
+  const uint32_t last = group[0];
+  const Contributor remaining = std::move(contributors_[last]);
+  FreeContributor(last);
+  groups_.erase(target);
+  SetMerged(target, false);
+  ApplyContent(target, remaining);
+  SetUuid(target, UuidSlot(target), remaining.uuid);
+  SetPresent(target, remaining.present);
+}
+
+void MirrorTables::DissolveGroup(uint32_t target) {
+  const auto it = groups_.find(target);
+  if (it == groups_.end()) return;
+  for (uint32_t contributor : it->second) FreeContributor(contributor);
+  groups_.erase(it);
+  SetMerged(target, false);
+}
+
+void MirrorTables::ApplyMerge(uint32_t target) {
+  const auto& group = groups_.at(target);
+  Contributor merged = contributors_[group.back()];  // A pin: the last one.
+  for (uint32_t contributor : group) {
+    const Contributor& content = contributors_[contributor];
+    merged.domains.insert(merged.domains.end(), content.domains.begin(),
+                          content.domains.end());
+    merged.send = Stricter(merged.send, content.send);
+    merged.receive = Stricter(merged.receive, content.receive);
+  }
+  ApplyContent(target, merged);  // Domains are sorted and made unique there.
+}
+
+void MirrorTables::MovePins(uint32_t from, uint32_t to) {
+  while (servers_[from].first_pin != kNone) {
+    const uint32_t number = servers_[from].first_pin;
+    const uint32_t same = FindPin(to, pins_[number].cert);
+    if (same == kNone) {  // Relinked as it is.
+      servers_[from].first_pin = pins_[number].next_of_server;
+      pins_[number].server = to;
+      pins_[number].next_of_server = servers_[to].first_pin;
+      servers_[to].first_pin = number;
+      continue;
+    }
+    // Both servers have this certificate: one pin, from all their entries.
+    std::vector<Contributor> entries;
+    if (pins_[number].merged) {
+      for (uint32_t contributor : groups_.at(kPinRef | number)) {
+        entries.push_back(contributors_[contributor]);
+      }
+    } else if (!IsZero(pins_[number].uuid)) {
+      entries.push_back(ContentOf(kPinRef | number));
+      entries.back().uuid = pins_[number].uuid;
+    }
+    UnlinkPin(number);
+    for (Contributor& entry : entries) {
+      const EntryUuid uuid = entry.uuid;
+      if (MergesInto(kPinRef | same, uuid)) {
+        Contribute(kPinRef | same, uuid, std::move(entry));
+      } else {
+        ApplyContent(kPinRef | same, entry);
+        SetUuid(kPinRef | same, &pins_[same].uuid, uuid);
+      }
+    }
+  }
 }
 
 // --- Source reads ----------------------------------------------------------
@@ -588,8 +863,10 @@ bool MirrorTables::RefLeftAlone(uint32_t ref) const {
       return PinLeftAlone(NameOf(pins_[number].server), pins_[number].cert);
     case kServerRef:
       return ServerLeftAlone(NameOf(number), /*removal=*/true);
-    default:
+    case kPolicyRef:
       return PolicyLeftAlone(DomainName(number));
+    default:
+      return RefLeftAlone(contributors_[number].target);
   }
 }
 
@@ -600,8 +877,10 @@ EntryUuid* MirrorTables::UuidSlot(uint32_t ref) {
       return &pins_[number].uuid;
     case kServerRef:
       return &servers_[number].uuid;
-    default:
+    case kPolicyRef:
       return &policies_.at(number).uuid;
+    default:
+      return &contributors_[number].uuid;
   }
 }
 
@@ -613,8 +892,10 @@ std::string MirrorTables::Describe(uint32_t ref) const {
                           NameOf(pins_[number].server));
     case kServerRef:
       return absl::StrCat("server ", NameOf(number));
-    default:
+    case kPolicyRef:
       return absl::StrCat("the domain policy of ", DomainName(number));
+    default:
+      return Describe(contributors_[number].target);
   }
 }
 
@@ -624,7 +905,9 @@ void MirrorTables::LeaveAlone(absl::string_view what, uint32_t ref,
       absl::StrCat("mirror: keeping ", what,
                    " as written through dtrustd since this directory read "
                    "began, not as read"));
-  if (ref == kNone || IsZero(uuid) || FindRef(uuid) != kNone) return;
+  if (ref == kNone || IsZero(uuid) || FindRef(uuid) != kNone || IsMerged(ref)) {
+    return;
+  }
   EntryUuid* slot_uuid = UuidSlot(ref);
   if (IsZero(*slot_uuid)) SetUuid(ref, slot_uuid, uuid);
 }
@@ -788,6 +1071,9 @@ MirrorCounts MirrorTables::Counts() const {
     bytes += domains.capacity() * sizeof(uint32_t);
   }
   bytes += publishers_.capacity() * sizeof(Publisher);
+  bytes += contributors_.capacity() * sizeof(Contributor) +
+           free_contributors_.capacity() * sizeof(uint32_t) +
+           HashMapBytes(groups_);
   counts.bytes = bytes;
   return counts;
 }

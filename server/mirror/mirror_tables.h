@@ -51,6 +51,16 @@ class MirrorTables {
   // the given content; an entry the source renamed (same uuid, another
   // name) moves. A pin whose server is not (yet) known creates it without
   // domains, as its entry may come later.
+  //
+  // Entries whose names normalize alike (cn=org-c.example and
+  // cn=ORG-C.example. arrive with the same normalized name and different
+  // uuids) are read as one, as LdapDirectory reads them: a server with the
+  // domains of all its entries (and the pins below any), a domain policy
+  // with the stricter mode in each direction, a pin (same server and
+  // certificate under two spellings) as the one applied last. Each
+  // contributing entry's own content is kept (a "contributor", only for
+  // names with more than one entry), so that removing, changing or renaming
+  // one leaves the others' contribution.
   void PutServer(const EntryUuid& uuid, absl::string_view name,
                  const std::vector<std::string>& domains);
   void PutPin(const EntryUuid& uuid, absl::string_view server,
@@ -141,6 +151,7 @@ class MirrorTables {
     uint32_t possession_proven : 1 = 0;  // PinProvenance.
     uint32_t has_window : 1 = 0;         // In windows_.
     uint32_t present : 1 = 0;            // Seen by the reload in progress.
+    uint32_t merged : 1 = 0;             // Has contributors (groups_).
   };
   static_assert(sizeof(PinSlot) == 100, "a pin's slot is 100 bytes");
   struct ServerSlot {
@@ -152,6 +163,7 @@ class MirrorTables {
     uint32_t domain = kNone;
     bool more_domains = false;
     bool present = false;  // Seen by the reload in progress.
+    bool merged = false;   // Has contributors (groups_).
   };
   static_assert(sizeof(ServerSlot) == 32, "a server's slot is 32 bytes");
   struct PolicySlot {
@@ -159,6 +171,19 @@ class MirrorTables {
     SecureMode receive = SecureMode::kOff;
     EntryUuid uuid{};
     bool present = false;  // Seen by the reload in progress.
+    bool merged = false;   // Has contributors (groups_).
+  };
+  // One of several entries whose names normalize alike (see PutServer): its
+  // uuid and its own content; the merged entry (the "target") has no uuid of
+  // its own while it has contributors, and at least two.
+  struct Contributor {
+    EntryUuid uuid{};
+    uint32_t target = kNone;  // A pin, server or policy ref; kNone: free.
+    bool present = false;     // Seen by the reload in progress.
+    absl::InlinedVector<uint32_t, 2> domains{};  // A server's, interned.
+    SecureMode send = SecureMode::kOff;          // A domain policy's.
+    SecureMode receive = SecureMode::kOff;
+    PinRecord pin{};  // A pin's.
   };
   struct Publisher {
     std::string name{};
@@ -169,7 +194,8 @@ class MirrorTables {
   enum RefKind : uint32_t {
     kPinRef = 0u << 26,
     kServerRef = 1u << 26,
-    kPolicyRef = 2u << 26,  // The number is the interned domain.
+    kPolicyRef = 2u << 26,       // The number is the interned domain.
+    kContributorRef = 3u << 26,  // The number is in contributors_.
   };
   static constexpr uint32_t kRefKindMask = 3u << 26;
 
@@ -231,6 +257,10 @@ class MirrorTables {
   // The server's domains (interned), in name order.
   absl::InlinedVector<uint32_t, 4> DomainsOf(uint32_t server) const;
   void SetServerDomains(uint32_t server, const std::vector<std::string>& names);
+  void SetServerDomainIds(uint32_t server,
+                          absl::InlinedVector<uint32_t, 4> domains);
+  absl::InlinedVector<uint32_t, 2> InternDomains(
+      const std::vector<std::string>& names);
   void SetUuid(uint32_t ref, EntryUuid* slot_uuid, const EntryUuid& uuid);
   // Writes `pin` into slot `slot` of `server` (new or existing).
   void StorePin(uint32_t slot, uint32_t server, const PinRecord& pin);
@@ -238,10 +268,42 @@ class MirrorTables {
   void UnlinkPin(uint32_t slot);
   void RemoveServer(uint32_t server);
   void RemovePolicy(uint32_t domain);
-  void MarkRef(uint32_t ref);
+  void MarkRef(uint32_t ref);  // Seen by the reload in progress, if any.
+  bool Present(uint32_t ref) const;
+  void SetPresent(uint32_t ref, bool present);
 
   // Removes the entry `ref` refers to.
   void RemoveRef(uint32_t ref);
+
+  // Names that normalize alike (see PutServer). The entry a ref is part of:
+  // a contributor's target, else the ref itself.
+  uint32_t TargetOf(uint32_t ref) const;
+  bool IsMerged(uint32_t target) const;
+  void SetMerged(uint32_t target, bool merged);
+  // Whether content for `uuid` must merge into `target` (an existing entry
+  // of the same name): it has contributors, or another entry's uuid.
+  bool MergesInto(uint32_t target, const EntryUuid& uuid);
+  // Adds (or updates) `uuid`, with the content in `content`, as a
+  // contributor of `target`, turning the target's own entry into its first
+  // contributor if it had none; then applies the merge.
+  void Contribute(uint32_t target, const EntryUuid& uuid, Contributor content);
+  // The target's own content as a contributor's, and back.
+  Contributor ContentOf(uint32_t target) const;
+  void ApplyContent(uint32_t target, const Contributor& content);
+  // A new contributor of `target` (in groups_ and by_uuid_), and its end.
+  uint32_t AddContributor(uint32_t target, const EntryUuid& uuid,
+                          Contributor content);
+  void FreeContributor(uint32_t number);
+  // Moves the pins of server `from` to server `to` (a rename onto its name);
+  // a certificate both have becomes one pin with the entries of both.
+  void MovePins(uint32_t from, uint32_t to);
+  // Removes a contributor, leaving the others' merge (their only one's
+  // content again, as the target's own, when one is left).
+  void Withdraw(uint32_t contributor);
+  // Forgets every contributor of a target being removed.
+  void DissolveGroup(uint32_t target);
+  // Writes the merge of the target's contributors into it.
+  void ApplyMerge(uint32_t target);
 
   // Source reads (mirror_index.h): what was written locally since one
   // began, recorded only while one is open.
@@ -306,6 +368,12 @@ class MirrorTables {
   // By server: its domains after the first, for servers with several.
   absl::flat_hash_map<uint32_t, std::vector<uint32_t>> extra_domains_;
   absl::flat_hash_map<uint32_t, PolicySlot> policies_;  // By domain.
+  // Names with more than one entry (rare): the contributors, in
+  // contributors_ (free slots listed in free_contributors_), of each merged
+  // target ref, the one applied last last.
+  std::vector<Contributor> contributors_;
+  std::vector<uint32_t> free_contributors_;
+  absl::flat_hash_map<uint32_t, absl::InlinedVector<uint32_t, 2>> groups_;
   bool reloading_ = false;
   std::unique_ptr<LocalWrites> local_writes_;  // While a source read is open.
 };

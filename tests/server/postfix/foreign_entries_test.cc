@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,6 +19,7 @@
 #include "tests/client/cli_test_util.h"
 #include "tests/server/postfix/test_client.h"
 #include "tests/testing/dtrustd_process.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/slapd_fixture.h"
 
 namespace dtrust::testing {
@@ -80,7 +82,8 @@ cn: MX.Org-C.Example.
 dtrustMailDomain: ORG-C.example.
 )";
 
-// Two entries whose names normalize alike: the stricter (enforce) wins.
+// Two entries whose names normalize alike: the stricter (enforce) wins; a
+// server with the domains of both.
 constexpr char kCollisionLdif[] =
     R"(dn: cn=org-g.example,ou=domains,dc=example,dc=org
 objectClass: dtrustSecureDomain
@@ -93,6 +96,48 @@ objectClass: dtrustSecureDomain
 cn: ORG-G.example.
 dtrustSendSecurity: enforce
 dtrustReceiveSecurity: enforce
+
+dn: cn=org-i.example,ou=domains,dc=example,dc=org
+objectClass: dtrustSecureDomain
+cn: org-i.example
+dtrustSendSecurity: enforce
+dtrustReceiveSecurity: enforce
+
+dn: cn=ORG-I.example.,ou=domains,dc=example,dc=org
+objectClass: dtrustSecureDomain
+cn: ORG-I.example.
+dtrustSendSecurity: testing
+dtrustReceiveSecurity: testing
+
+dn: cn=mx.org-h.example,ou=servers,dc=example,dc=org
+objectClass: dtrustTransportServer
+cn: mx.org-h.example
+dtrustMailDomain: org-h1.example
+
+dn: cn=MX.ORG-H.example.,ou=servers,dc=example,dc=org
+objectClass: dtrustTransportServer
+cn: MX.ORG-H.example.
+dtrustMailDomain: org-h2.example
+)";
+
+// Deletes one entry of each pair above (org-g's testing one, org-i's
+// enforce one, the one giving org-h1.example), then adds a marker entry:
+// once it is seen, so are the deletions.
+constexpr char kDeleteOfEachPairLdif[] =
+    R"(dn: cn=org-g.example,ou=domains,dc=example,dc=org
+changetype: delete
+
+dn: cn=org-i.example,ou=domains,dc=example,dc=org
+changetype: delete
+
+dn: cn=mx.org-h.example,ou=servers,dc=example,dc=org
+changetype: delete
+
+dn: cn=org-z.example,ou=domains,dc=example,dc=org
+changetype: add
+objectClass: dtrustSecureDomain
+cn: org-z.example
+dtrustSendSecurity: enforce
 )";
 
 constexpr const char* kEnforced[] = {"org-c.example", "org-d.example",
@@ -128,51 +173,64 @@ std::string SocketmapAnswer(const std::string& socket,
   return (*client)->ReadNetstringData();
 }
 
-class ForeignEntriesTest : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(ForeignEntriesTest, AllFourViewsAgree) {
-  const bool direct = GetParam() == "none";
-  absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start();
-  ASSERT_TRUE(slapd.ok()) << slapd.status();
-  ASSERT_TRUE((*slapd)->LdapModify(kForeignLdif).ok());
-  // The mirror keeps one policy per name; only direct reads merge entries.
-  if (direct) {
-    ASSERT_TRUE((*slapd)->LdapModify(kCollisionLdif).ok());
+class ForeignEntriesTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void StartDtrustd() {
+    slapd_ = SlapdFixture::Start();
+    ASSERT_TRUE(slapd_.ok()) << slapd_.status();
+    ASSERT_TRUE((*slapd_)->LdapModify(kForeignLdif).ok());
+    ASSERT_TRUE((*slapd_)->LdapModify(kCollisionLdif).ok());
+    std::vector<std::string> flags = {
+        "--directory-sync",   GetParam(),
+        "--policy-listen",    "unix:" + policy_,
+        "--socketmap-listen", "unix:" + socketmap_,
+        "--socketmap-name",   "dtrust"};
+    if (GetParam() == "poll") {
+      flags.insert(flags.end(), {"--poll-interval", "1s"});
+    }
+    dtrustd_ = DtrustdProcess::StartWithLdap(**slapd_, flags);
+    ASSERT_TRUE(dtrustd_.ok()) << dtrustd_.status();
+    cli_ = std::make_unique<DtrustCli>((*dtrustd_)->endpoint());
   }
-  TempDir dir;
-  const std::string policy = dir.path() + "/policy.sock";
-  const std::string socketmap = dir.path() + "/socketmap.sock";
-  absl::StatusOr<std::unique_ptr<DtrustdProcess>> dtrustd =
-      DtrustdProcess::StartWithLdap(
-          **slapd, {"--directory-sync", GetParam(), "--policy-listen",
-                    "unix:" + policy, "--socketmap-listen", "unix:" + socketmap,
-                    "--socketmap-name", "dtrust"});
-  ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
-  const DtrustCli cli((*dtrustd)->endpoint());
 
-  std::vector<std::string> enforced(std::begin(kEnforced), std::end(kEnforced));
-  if (direct) enforced.push_back("org-g.example");
-  const CommandResult domains = cli.Run({"domain", "list"});
-  ASSERT_EQ(domains.exit_code(), 0) << domains.err;
-  for (const std::string& domain : enforced) {
-    EXPECT_THAT(domains.out, HasSubstr(domain + " ")) << domains.out;
-    EXPECT_THAT(domains.out, Not(HasSubstr(domain + ".")));
-    EXPECT_NE(PolicyAnswer(policy, domain), "action=DUNNO\n\n") << domain;
+  // `domain` enforced in all four views; `domains` is `domain list`'s.
+  void ExpectEnforced(const std::string& domain, const std::string& domains) {
+    EXPECT_THAT(domains, HasSubstr(domain + " ")) << domains;
+    EXPECT_THAT(domains, Not(HasSubstr(domain + ".")));
+    EXPECT_NE(PolicyAnswer(policy_, domain), "action=DUNNO\n\n") << domain;
     // Enforced without a published certificate: TEMP, never NOTFOUND.
-    EXPECT_THAT(SocketmapAnswer(socketmap, domain),
+    EXPECT_THAT(SocketmapAnswer(socketmap_, domain),
                 HasSubstr("TEMP dtrust: " + domain + " is send-secure"));
   }
-  if (direct) {
-    EXPECT_THAT(domains.out, Not(HasSubstr("testing"))) << domains.out;
+
+  TempDir dir_;
+  const std::string policy_ = dir_.path() + "/policy.sock";
+  const std::string socketmap_ = dir_.path() + "/socketmap.sock";
+  absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd_;
+  absl::StatusOr<std::unique_ptr<DtrustdProcess>> dtrustd_;
+  std::unique_ptr<DtrustCli> cli_;
+};
+
+TEST_P(ForeignEntriesTest, AllFourViewsAgree) {
+  ASSERT_NO_FATAL_FAILURE(StartDtrustd());
+
+  std::vector<std::string> enforced(std::begin(kEnforced), std::end(kEnforced));
+  // Their stricter entry's mode.
+  enforced.insert(enforced.end(), {"org-g.example", "org-i.example"});
+  const CommandResult domains = cli_->Run({"domain", "list"});
+  ASSERT_EQ(domains.exit_code(), 0) << domains.err;
+  for (const std::string& domain : enforced) {
+    ExpectEnforced(domain, domains.out);
   }
+  EXPECT_THAT(domains.out, Not(HasSubstr("testing"))) << domains.out;
 
   // The U-label entry: no query can name it, so it is on no list.
   EXPECT_THAT(domains.out, Not(HasSubstr("cher.example ")));
-  EXPECT_EQ(SocketmapAnswer(socketmap, "bücher.example"), "NOTFOUND ");
-  EXPECT_EQ(PolicyAnswer(policy, "bücher.example"), "action=DUNNO\n\n");
-  EXPECT_NE(cli.Run({"domain", "show", "bücher.example"}).exit_code(), 0);
+  EXPECT_EQ(SocketmapAnswer(socketmap_, "bücher.example"), "NOTFOUND ");
+  EXPECT_EQ(PolicyAnswer(policy_, "bücher.example"), "action=DUNNO\n\n");
+  EXPECT_NE(cli_->Run({"domain", "show", "bücher.example"}).exit_code(), 0);
 
-  const CommandResult servers = cli.Run({"list"});
+  const CommandResult servers = cli_->Run({"list"});
   ASSERT_EQ(servers.exit_code(), 0) << servers.err;
   EXPECT_THAT(
       servers.out,
@@ -180,12 +238,40 @@ TEST_P(ForeignEntriesTest, AllFourViewsAgree) {
             Not(HasSubstr("mx.org-c.example.")), Not(HasSubstr("ORG-C"))))
       << servers.out;
   const CommandResult by_domain =
-      cli.Run({"list", "--domain", "org-c.example"});
+      cli_->Run({"list", "--domain", "org-c.example"});
   EXPECT_THAT(by_domain.out, HasSubstr("mx.org-c.example")) << by_domain.err;
+  // The server both spellings name serves the domains of both.
+  for (const char* domain : {"org-h1.example", "org-h2.example"}) {
+    const CommandResult listed = cli_->Run({"list", "--domain", domain});
+    EXPECT_THAT(listed.out, HasSubstr("mx.org-h.example")) << listed.err;
+  }
 
-  EXPECT_THAT((*dtrustd)->Log(),
+  EXPECT_THAT((*dtrustd_)->Log(),
               AllOf(HasSubstr("ignoring Domain Security entry"),
                     HasSubstr("her.example,ou=domains,dc=example,dc=org")));
+}
+
+// Deleting one entry of a pair leaves the other's contribution: org-g stays
+// enforced (the deleted entry said testing), org-i is in testing (the
+// deleted entry said enforce), mx.org-h keeps org-h2.
+TEST_P(ForeignEntriesTest, DeletingOneOfAPairLeavesTheOther) {
+  ASSERT_NO_FATAL_FAILURE(StartDtrustd());
+  ASSERT_TRUE((*slapd_)->LdapModify(kDeleteOfEachPairLdif).ok());
+  CommandResult domains;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        domains = cli_->Run({"domain", "list"});
+        return absl::StrContains(domains.out, "org-z.example");
+      },
+      absl::Seconds(10)))
+      << domains.out << domains.err;
+  ExpectEnforced("org-g.example", domains.out);
+  EXPECT_THAT(domains.out, HasSubstr("org-i.example ")) << domains.out;
+  EXPECT_EQ(SocketmapAnswer(socketmap_, "org-i.example"), "OK may");
+  EXPECT_THAT(cli_->Run({"list", "--domain", "org-h1.example"}).out,
+              Not(HasSubstr("mx.org-h.example")));
+  EXPECT_THAT(cli_->Run({"list", "--domain", "org-h2.example"}).out,
+              HasSubstr("mx.org-h.example"));
 }
 
 INSTANTIATE_TEST_SUITE_P(SyncModes, ForeignEntriesTest,
