@@ -592,19 +592,75 @@ absl::Status LdapDirectory::UpdatePin(absl::string_view server,
   });
 }
 
+absl::StatusOr<std::vector<std::string>> LdapDirectory::ServerEntryDns(
+    LdapConnection& connection, absl::string_view name) {
+  DTRUST_ASSIGN_OR_RETURN(const std::string filter,
+                          NamedEntryFilter(kServerClass, name));
+  DTRUST_ASSIGN_OR_RETURN(
+      const std::vector<LdapEntry> entries,
+      SearchContainer(connection, servers_dn_, LdapScope::kOneLevel, filter,
+                      {"cn"}));
+  std::vector<std::string> dns;
+  for (const LdapEntry& entry : entries) {
+    if (ServerEntryName(entry.dn, servers_key_) == name) {
+      dns.push_back(entry.dn);
+    }
+  }
+  return dns;
+}
+
+absl::StatusOr<std::vector<std::string>> LdapDirectory::EverySpelling(
+    LdapConnection& connection, absl::string_view name, const std::string& dn) {
+  std::vector<std::string> dns = {dn};
+  const absl::StatusOr<std::string> wanted = NormalizeDnsName(name, "server");
+  if (!wanted.ok()) return dns;  // No other tool's spelling can match it.
+  DTRUST_ASSIGN_OR_RETURN(const std::string key, DnKey(dn));
+  DTRUST_ASSIGN_OR_RETURN(const std::vector<std::string> spellings,
+                          ServerEntryDns(connection, *wanted));
+  for (const std::string& spelling : spellings) {
+    if (DnKey(spelling).value_or(key) != key) dns.push_back(spelling);
+  }
+  return dns;
+}
+
 absl::Status LdapDirectory::RemovePin(absl::string_view server,
                                       const Sha256Digest& cert_sha256) {
-  DTRUST_ASSIGN_OR_RETURN(std::string dn, PinDn(server, cert_sha256));
-  return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
-    return connection.Delete(dn);
-  });
+  DTRUST_ASSIGN_OR_RETURN(const std::string server_dn, ServerDn(server));
+  DTRUST_ASSIGN_OR_RETURN(const std::string rdn,
+                          MakeRdn(kCertSha256, cert_sha256.ToHex()));
+  return pool_.Run(
+      LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
+        // The pin below cn=<server> and below every other spelling's entry.
+        DTRUST_ASSIGN_OR_RETURN(const std::vector<std::string> servers,
+                                EverySpelling(connection, server, server_dn));
+        absl::Status result = absl::NotFoundError(absl::StrCat(
+            "no pin ", cert_sha256.ToHex(), " below \"", server_dn, "\""));
+        for (const std::string& parent : servers) {
+          const absl::Status status =
+              connection.Delete(absl::StrCat(rdn, ",", parent));
+          if (!status.ok() && !absl::IsNotFound(status)) return status;
+          if (status.ok()) result = absl::OkStatus();
+        }
+        return result;
+      });
 }
 
 absl::Status LdapDirectory::RemoveServer(absl::string_view name) {
-  DTRUST_ASSIGN_OR_RETURN(std::string dn, ServerDn(name));
-  return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
-    return connection.Delete(dn);
-  });
+  DTRUST_ASSIGN_OR_RETURN(const std::string dn, ServerDn(name));
+  return pool_.Run(
+      LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
+        // cn=<name> as given, and every other spelling's entry.
+        DTRUST_ASSIGN_OR_RETURN(const std::vector<std::string> servers,
+                                EverySpelling(connection, name, dn));
+        absl::Status result = absl::NotFoundError(
+            absl::StrCat("server \"", name, "\" is not in the directory"));
+        for (const std::string& server : servers) {
+          const absl::Status status = connection.Delete(server);
+          if (!status.ok() && !absl::IsNotFound(status)) return status;
+          if (status.ok()) result = absl::OkStatus();
+        }
+        return result;
+      });
 }
 
 absl::StatusOr<std::vector<DomainPolicy>> LdapDirectory::ListDomainPolicies() {

@@ -32,10 +32,11 @@
 // normalize alike are read as one: a server with the domains and pins of
 // all, a domain with the stricter mode in each direction
 // (MergeDomainPolicies). Writes address cn=<name> as given, except for
-// Domain Security: PutDomainPolicy writes cn=<domain> and deletes the other
-// spellings' entries (whose modes would otherwise merge in, stricter), and
-// RemoveDomainPolicy deletes every spelling's entry, so what the CLI sets or
-// removes is what every reader then sees.
+// Domain Security and removals: PutDomainPolicy writes cn=<domain> and
+// deletes the other spellings' entries (whose modes would otherwise merge
+// in, stricter); RemoveDomainPolicy, RemovePin and RemoveServer delete every
+// spelling's entry, so what the CLI sets or removes is what every reader
+// then sees.
 #ifndef DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
 #define DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
 
@@ -127,6 +128,15 @@ class LdapDirectory : public Directory {
   // the same name (trailing dot, case, surrounding spaces).
   absl::StatusOr<std::vector<std::string>> DomainEntryDns(
       LdapConnection& connection, absl::string_view domain);
+  // Likewise the server entries standing for server `name` (normalized).
+  absl::StatusOr<std::vector<std::string>> ServerEntryDns(
+      LdapConnection& connection, absl::string_view name);
+  // `dn` (cn=<name> as given, whether or not it exists) and the DNs of the
+  // other server entries standing for `name` (ServerEntryDns, if `name`
+  // normalizes), each once.
+  absl::StatusOr<std::vector<std::string>> EverySpelling(
+      LdapConnection& connection, absl::string_view name,
+      const std::string& dn);
   // Modifies `dn` with `replace`, or adds it as `entry` if it is missing.
   absl::Status ReplaceOrAdd(LdapConnection& connection, const std::string& dn,
                             const std::vector<LdapModification>& replace,

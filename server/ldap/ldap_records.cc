@@ -443,6 +443,13 @@ std::optional<DomainPolicy> ParseDomainEntry(const LdapEntry& entry,
   return policy;
 }
 
+std::optional<std::string> ServerEntryName(absl::string_view dn,
+                                           absl::string_view servers_key) {
+  std::optional<std::string> name = CnBelow(dn, servers_key);
+  if (!name.has_value()) return std::nullopt;
+  return NormalizedRdnName(*name, dn, "transport server");
+}
+
 std::optional<std::string> DomainEntryName(absl::string_view dn,
                                            absl::string_view domains_key) {
   std::optional<std::string> name = CnBelow(dn, domains_key);

@@ -148,6 +148,13 @@ std::optional<std::string> PinServerName(absl::string_view pin_dn,
 std::optional<DomainPolicy> ParseDomainEntry(const LdapEntry& entry,
                                              absl::string_view domains_key);
 
+// The server the entry named `dn` stands for, however another tool spelled
+// it: its RDN value normalized, if `dn` is cn=<value> directly below the
+// entry whose DnKey is `servers_key`; nullopt otherwise (logged if the cn is
+// no valid name).
+std::optional<std::string> ServerEntryName(absl::string_view dn,
+                                           absl::string_view servers_key);
+
 // The domain the entry named `dn` stands for, however another tool spelled
 // it: its RDN value normalized, if `dn` is cn=<value> directly below the
 // entry whose DnKey is `domains_key`; nullopt otherwise (logged if the cn is

@@ -10,10 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/core/certificate.h"
 #include "server/postfix/listen_address.h"
 #include "server/postfix/socketmap_protocol.h"
 #include "tests/client/cli_test_util.h"
@@ -21,6 +23,7 @@
 #include "tests/testing/dtrustd_process.h"
 #include "tests/testing/eventually.h"
 #include "tests/testing/slapd_fixture.h"
+#include "tests/testing/test_certs.h"
 
 namespace dtrust::testing {
 namespace {
@@ -272,6 +275,77 @@ TEST_P(ForeignEntriesTest, DeletingOneOfAPairLeavesTheOther) {
               Not(HasSubstr("mx.org-h.example")));
   EXPECT_THAT(cli_->Run({"list", "--domain", "org-h2.example"}).out,
               HasSubstr("mx.org-h.example"));
+}
+
+// A pin entry for `cert` below the server entry `server_rdn`, as another
+// tool writes it.
+std::string PinLdif(const std::string& server_rdn, const TestCert& cert) {
+  const absl::StatusOr<Certificate> parsed = Certificate::FromDer(cert.der);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  if (!parsed.ok()) return "";
+  return absl::StrCat("dn: dtrustCertSha256=", parsed->sha256().ToHex(), ",",
+                      server_rdn, ",ou=servers,dc=example,dc=org\n",
+                      "objectClass: dtrustPinnedCertificate\n",
+                      "dtrustCertSha256: ", parsed->sha256().ToHex(), "\n",
+                      "dtrustSpkiSha256: ", parsed->spki_sha256().ToHex(),
+                      "\ndtrustPinKind: certificate\n",
+                      "userCertificate;binary:: ", absl::Base64Escape(cert.der),
+                      "\n\n");
+}
+
+// `dtrust unpublish` of a server another tool spelled cn=MX1.example. (and
+// cn=mx1.example beside it): the pin goes from below every spelling, and
+// with the last pin every spelling's server entry.
+TEST_P(ForeignEntriesTest, UnpublishRemovesEverySpelling) {
+  ASSERT_NO_FATAL_FAILURE(StartDtrustd());
+  const TestCert both = MakeTestCert({.common_name = "mx1.example"});
+  const TestCert foreign = MakeTestCert({.common_name = "mx1.example"});
+  ASSERT_TRUE(
+      (*slapd_)
+          ->LdapModify(absl::StrCat(
+              "dn: cn=mx1.example,ou=servers,dc=example,dc=org\n"
+              "objectClass: dtrustTransportServer\ncn: mx1.example\n"
+              "dtrustMailDomain: mx1-d1.example\n\n"
+              "dn: cn=MX1.example.,ou=servers,dc=example,dc=org\n"
+              "objectClass: dtrustTransportServer\ncn: MX1.example.\n"
+              "dtrustMailDomain: mx1-d2.example\n\n",
+              PinLdif("cn=mx1.example", both), PinLdif("cn=MX1.example.", both),
+              PinLdif("cn=MX1.example.", foreign)))
+          .ok());
+  const std::string both_fingerprint =
+      Certificate::FromDer(both.der)->sha256().ToColonHex();
+  const std::string foreign_fingerprint =
+      Certificate::FromDer(foreign.der)->sha256().ToColonHex();
+  EXPECT_TRUE(Eventually([&] {
+    return absl::StrContains(
+        cli_->Run({"verify", "--sha256", foreign_fingerprint}).out, "TRUSTED");
+  })) << "the pins never arrived";
+
+  const std::string pem = WriteTempFile("both.pem", both.pem);
+  const CommandResult by_server =
+      cli_->Run({"unpublish", "--server", "mx1.example", pem});
+  EXPECT_EQ(by_server.exit_code(), 0) << by_server.out << by_server.err;
+  EXPECT_THAT(cli_->Run({"verify", "--sha256", both_fingerprint}).out,
+              HasSubstr("NOT_PUBLISHED"));
+  EXPECT_THAT(cli_->Run({"verify", "--sha256", foreign_fingerprint}).out,
+              HasSubstr("TRUSTED"));
+  EXPECT_EQ(
+      *(*slapd_)->LdapSearch(
+          "ou=servers,dc=example,dc=org",
+          absl::StrCat("(dtrustCertSha256=",
+                       Certificate::FromDer(both.der)->sha256().ToHex(), ")"),
+          {"dn"}),
+      "");
+
+  const CommandResult by_digest =
+      cli_->Run({"unpublish", "--sha256", foreign_fingerprint});
+  EXPECT_EQ(by_digest.exit_code(), 0) << by_digest.out << by_digest.err;
+  EXPECT_THAT(cli_->Run({"verify", "--sha256", foreign_fingerprint}).out,
+              HasSubstr("NOT_PUBLISHED"));
+  EXPECT_THAT(cli_->Run({"list"}).out, Not(HasSubstr("mx1.example")));
+  EXPECT_EQ(*(*slapd_)->LdapSearch("ou=servers,dc=example,dc=org", "(cn=*mx1*)",
+                                   {"dn"}),
+            "");
 }
 
 INSTANTIATE_TEST_SUITE_P(SyncModes, ForeignEntriesTest,
