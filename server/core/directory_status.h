@@ -4,10 +4,14 @@
 #define DTRUST_SERVER_CORE_DIRECTORY_STATUS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace dtrust {
@@ -43,6 +47,10 @@ struct DirectoryStatus {
   uint64_t index_bytes = 0;
   std::optional<absl::Duration> initial_load{};
   absl::Time started = absl::InfinitePast();
+  // When Status() may say otherwise though nothing was reported: the
+  // mirror's data ages past max_staleness then, the direct probe's result
+  // expires; nullopt if nothing is due with time alone (live, not loaded).
+  std::optional<absl::Time> recheck_at{};
 };
 
 // Reports on the directory data dtrustd answers from. Implementations are
@@ -50,11 +58,38 @@ struct DirectoryStatus {
 // (SnapshotAge) or per status request (Status).
 class DirectoryMonitor {
  public:
+  // Called when the status changed; must be quick and take no lock a
+  // monitor's caller may hold (set a flag, signal a waiter).
+  using Listener = std::function<void()>;
+
   virtual ~DirectoryMonitor() = default;
 
   virtual DirectoryStatus Status() const = 0;
   // DirectoryStatus::snapshot_age alone.
   virtual std::optional<absl::Duration> SnapshotAge() const = 0;
+
+  // Calls `listener` whenever Status().serving or recheck_at changed, on the
+  // thread that changed it, with none of the monitor's locks held. Returns
+  // an id for Unsubscribe.
+  virtual int Subscribe(Listener listener) const = 0;
+  // Once this returns, the listener is not running and never called again.
+  virtual void Unsubscribe(int id) const = 0;
+};
+
+// The listeners of a DirectoryMonitor, for its implementations.
+// Thread-safe; Notify calls the listeners under this object's lock, so a
+// listener must not Subscribe or Unsubscribe.
+class StatusListeners {
+ public:
+  int Add(DirectoryMonitor::Listener listener);
+  void Remove(int id);
+  void Notify() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  int next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::vector<std::pair<int, DirectoryMonitor::Listener>> listeners_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dtrust

@@ -1,5 +1,6 @@
 #include "server/grpc/health_service.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -27,6 +28,10 @@ HealthService::HealthService(const DirectoryMonitor* monitor,
                              const Authorizer* authorizer,
                              const HealthOptions& options)
     : monitor_(monitor), authorizer_(authorizer), options_(options) {
+  subscription_ = monitor_->Subscribe([this] {
+    absl::MutexLock lock(&mu_);
+    changed_ = true;
+  });
   Update();
   thread_ = std::thread([this] { Run(); });
 }
@@ -39,7 +44,15 @@ void HealthService::Shutdown() {
     shutdown_ = true;
   }
   absl::MutexLock lock(&join_mu_);
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+    monitor_->Unsubscribe(subscription_);
+  }
+}
+
+int64_t HealthService::wakeups() const {
+  absl::MutexLock lock(&mu_);
+  return wakeups_;
 }
 
 grpc::Status HealthService::Authorize(const grpc::ServerContext& context,
@@ -141,6 +154,7 @@ void HealthService::Update() {
   {
     absl::MutexLock lock(&mu_);
     if (shutdown_) return;
+    recheck_at_ = status.recheck_at;
     if (!first_update_ && status.serving == serving_) return;
     serving_ = status.serving;
   }
@@ -158,11 +172,25 @@ void HealthService::Update() {
 }
 
 void HealthService::Run() {
+  // A recheck due now (or already past) waits this long, so that a monitor
+  // reporting a recheck_at it has not reached yet cannot make this spin.
+  constexpr absl::Duration kLeastWait = absl::Milliseconds(1);
+  const auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return shutdown_ || changed_;
+  };
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&shutdown_), options_.interval))
-        return;
+      if (recheck_at_) {
+        mu_.AwaitWithTimeout(
+            absl::Condition(&woken),
+            std::max(*recheck_at_ - options_.clock->Now(), kLeastWait));
+      } else {
+        mu_.Await(absl::Condition(&woken));
+      }
+      if (shutdown_) return;
+      changed_ = false;
+      ++wakeups_;
     }
     Update();
   }

@@ -9,6 +9,8 @@
 #ifndef DTRUST_SERVER_GRPC_HEALTH_SERVICE_H_
 #define DTRUST_SERVER_GRPC_HEALTH_SERVICE_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -18,16 +20,17 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "server/auth/authorizer.h"
+#include "server/core/clock.h"
 #include "server/core/directory_status.h"
 
 namespace dtrust {
 
-// How often HealthService reads the monitor, and how many Watch streams it
-// keeps at once.
+// How HealthService follows the monitor and how many Watch streams it keeps
+// at once.
 struct HealthOptions {
-  // How often the one background thread reads monitor->Status(); a change
-  // reaches every watcher at once (a notification, not a poll per watcher).
-  absl::Duration interval = absl::Milliseconds(250);
+  // The time of DirectoryStatus::recheck_at (not owned; must outlive the
+  // service).
+  const Clock* clock = Clock::Real();
   // gRPC's sync API cannot notify a handler that its client went away, so
   // each waiting Watch wakes this often to ask: a Watch whose client is gone
   // (cancelled, past its deadline, or its connection dropped by keepalive
@@ -42,14 +45,17 @@ struct HealthOptions {
 
 // Answers for the whole server ("") and for "dtrust.v1.DirectTrust" from
 // monitor->Status().serving, read once in the constructor (so it never says
-// SERVING before the monitor does), then by a background thread every
-// options.interval. Logs every change with the directory URI and the last
-// error.
+// SERVING before the monitor does), then by a background thread whenever
+// the monitor reports a change (DirectoryMonitor::Subscribe) and at the
+// status's recheck_at (a timer armed for exactly that moment: the mirror's
+// data ageing past --max-staleness). Nothing else wakes it: with nothing
+// reported and nothing due it waits for a change or Shutdown(). Logs every
+// change with the directory URI and the last error.
 //
 // Check: SERVING / NOT_SERVING; gRPC NOT_FOUND for any other service name.
-// Watch: the status at once, then every change (at most `interval` late),
-// until the client cancels, its deadline passes or Shutdown();
-// SERVICE_UNKNOWN for any other service name, and keeps watching.
+// Watch: the status at once, then every change, until the client cancels,
+// its deadline passes or Shutdown(); SERVICE_UNKNOWN for any other service
+// name, and keeps watching.
 //
 // Usage: register on the grpc::ServerBuilder; call Shutdown() before
 // grpc::Server::Shutdown, so the server need not wait its grace period for
@@ -86,13 +92,18 @@ class HealthService final : public grpc::health::v1::Health::Service {
   // monitor is not used once it returns. Idempotent.
   void Shutdown();
 
+  // How often the background thread has woken (a change reported, a
+  // recheck due), for tests: an idle service does not wake.
+  int64_t wakeups() const;
+
  private:
   // What Check and Watch say about `service`.
   grpc::health::v1::HealthCheckResponse::ServingStatus StatusOf(
       const std::string& service) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads the monitor; records and logs its serving status if it changed
-  // (always on the first call).
+  // (always on the first call), and when to read it again.
   void Update();
+  // Waits for a change, a due recheck or Shutdown(); Update()s.
   void Run();
   // Watch once admitted: sends each change until done.
   grpc::Status WatchChanges(
@@ -112,8 +123,13 @@ class HealthService final : public grpc::health::v1::Health::Service {
   mutable absl::Mutex mu_;
   bool serving_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  // The monitor reported a change not yet read.
+  bool changed_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<absl::Time> recheck_at_ ABSL_GUARDED_BY(mu_);
+  int64_t wakeups_ ABSL_GUARDED_BY(mu_) = 0;
   int watches_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Mutex join_mu_;  // Serializes Shutdown()'s join.
+  int subscription_ = 0;  // Set in the constructor, ended by Shutdown().
+  absl::Mutex join_mu_;   // Serializes Shutdown()'s join.
   // Last: starts once everything else is set up.
   std::thread thread_ ABSL_GUARDED_BY(join_mu_);
 };

@@ -31,6 +31,7 @@ DirectoryStatus DirectMonitor::Cached() const {
   status.uri = last_uri_;
   status.last_error = std::string(last_probe_.message());
   status.started = started_;
+  if (probed_at_) status.recheck_at = *probed_at_ + probe_interval_;
   return status;
 }
 
@@ -43,12 +44,19 @@ DirectoryStatus DirectMonitor::Status() const {
   }
   absl::Status result = probe_();
   std::string uri = uri_();
-  absl::MutexLock lock(&mu_);
-  probing_ = false;
-  probed_at_ = clock_->Now();
-  last_probe_ = std::move(result);
-  last_uri_ = std::move(uri);
-  return Cached();
+  DirectoryStatus status;
+  bool changed;
+  {
+    absl::MutexLock lock(&mu_);
+    changed = !probed_at_ || last_probe_.ok() != result.ok();
+    probing_ = false;
+    probed_at_ = clock_->Now();
+    last_probe_ = std::move(result);
+    last_uri_ = std::move(uri);
+    status = Cached();
+  }
+  if (changed) listeners_.Notify();
+  return status;
 }
 
 DirectMonitor::Probe LdapProbe(LdapDirectory* directory) {

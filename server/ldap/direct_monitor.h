@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -49,6 +50,14 @@ class DirectMonitor final : public DirectoryMonitor {
   std::optional<absl::Duration> SnapshotAge() const override {
     return std::nullopt;
   }
+  // Listeners hear of each probe whose result (serving or not) differs
+  // from the last one's, and of the first. Status().recheck_at is when the
+  // cached result expires: a reader following it probes once per
+  // probe_interval.
+  int Subscribe(Listener listener) const override {
+    return listeners_.Add(std::move(listener));
+  }
+  void Unsubscribe(int id) const override { listeners_.Remove(id); }
 
  private:
   // Whether the cached result may be returned as it is.
@@ -70,6 +79,7 @@ class DirectMonitor final : public DirectoryMonitor {
   mutable std::optional<absl::Time> probed_at_ ABSL_GUARDED_BY(mu_);
   mutable absl::Status last_probe_ ABSL_GUARDED_BY(mu_);
   mutable std::string last_uri_ ABSL_GUARDED_BY(mu_);
+  mutable StatusListeners listeners_;
 };
 
 // A Probe through `directory` (not owned; must outlive the probe): one

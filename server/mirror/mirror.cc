@@ -16,21 +16,48 @@ void Mirror::MarkConnected(absl::string_view uri) {
 }
 
 void Mirror::MarkCurrent(absl::Time as_of, bool live) {
-  absl::MutexLock lock(&mutex_);
-  if (!initial_load_) {
-    initial_load_ = clock_->Now() - started_;
-    LogInfo("directory mirror loaded in ", absl::FormatDuration(*initial_load_),
-            ": ", index_.Read()->Counts().pins, " pins");
+  bool changed;
+  {
+    absl::MutexLock lock(&mutex_);
+    const absl::Time now = clock_->Now();
+    const Readiness before = ReadinessLocked(now);
+    if (!initial_load_) {
+      initial_load_ = now - started_;
+      LogInfo("directory mirror loaded in ",
+              absl::FormatDuration(*initial_load_), ": ",
+              index_.Read()->Counts().pins, " pins");
+    }
+    if (!last_current_ || as_of > *last_current_) last_current_ = as_of;
+    live_.store(live, std::memory_order_release);
+    changed = ReadinessLocked(now) != before;
   }
-  if (!last_current_ || as_of > *last_current_) last_current_ = as_of;
-  live_.store(live, std::memory_order_release);
+  if (changed) listeners_.Notify();
 }
 
 void Mirror::MarkDisconnected(absl::string_view error) {
-  absl::MutexLock lock(&mutex_);
-  connected_ = false;
-  live_.store(false, std::memory_order_release);
-  last_error_ = std::string(error);
+  bool changed;
+  {
+    absl::MutexLock lock(&mutex_);
+    const absl::Time now = clock_->Now();
+    const Readiness before = ReadinessLocked(now);
+    connected_ = false;
+    live_.store(false, std::memory_order_release);
+    last_error_ = std::string(error);
+    changed = ReadinessLocked(now) != before;
+  }
+  if (changed) listeners_.Notify();
+}
+
+Mirror::Readiness Mirror::ReadinessLocked(absl::Time now) const {
+  const std::optional<absl::Duration> age = AgeLocked(now);
+  Readiness readiness;
+  readiness.serving = age && *age <= options_.max_staleness;
+  if (readiness.serving && !live_.load(std::memory_order_acquire)) {
+    // The first moment the data is older than max_staleness.
+    readiness.recheck_at =
+        *last_current_ + options_.max_staleness + absl::Nanoseconds(1);
+  }
+  return readiness;
 }
 
 std::optional<absl::Duration> Mirror::AgeLocked(absl::Time now) const {
@@ -70,9 +97,11 @@ DirectoryStatus Mirror::Status() const {
   absl::MutexLock lock(&mutex_);
   DirectoryStatus status;
   status.mode = options_.mode;
-  status.snapshot_age = AgeLocked(clock_->Now());
-  status.serving =
-      status.snapshot_age && *status.snapshot_age <= options_.max_staleness;
+  const absl::Time now = clock_->Now();
+  status.snapshot_age = AgeLocked(now);
+  const Readiness readiness = ReadinessLocked(now);
+  status.serving = readiness.serving;
+  status.recheck_at = readiness.recheck_at;
   status.connected = connected_;
   status.uri = uri_;
   status.max_staleness = options_.max_staleness;

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -59,8 +60,24 @@ class Mirror : public DirectoryMonitor {
 
   DirectoryStatus Status() const override;
   std::optional<absl::Duration> SnapshotAge() const override;
+  // Listeners hear of the first load, of the data going live or stopping to
+  // be, and of each MarkCurrent that moves recheck_at (each poll): never of
+  // a live source's signs of life.
+  int Subscribe(Listener listener) const override {
+    return listeners_.Add(std::move(listener));
+  }
+  void Unsubscribe(int id) const override { listeners_.Remove(id); }
 
  private:
+  // Whether serving, and until when if nothing is reported.
+  struct Readiness {
+    bool serving = false;
+    std::optional<absl::Time> recheck_at;
+    bool operator==(const Readiness&) const = default;
+  };
+  Readiness ReadinessLocked(absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
   std::optional<absl::Duration> AgeLocked(absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
@@ -78,6 +95,7 @@ class Mirror : public DirectoryMonitor {
   std::string last_error_ ABSL_GUARDED_BY(mutex_);
   std::optional<absl::Time> last_current_ ABSL_GUARDED_BY(mutex_);
   std::optional<absl::Duration> initial_load_ ABSL_GUARDED_BY(mutex_);
+  mutable StatusListeners listeners_;
 };
 
 }  // namespace dtrust

@@ -26,18 +26,37 @@ class FakeDirectoryMonitor : public DirectoryMonitor {
     return status_.snapshot_age;
   }
 
+  int Subscribe(Listener listener) const override {
+    return listeners_.Add(std::move(listener));
+  }
+  void Unsubscribe(int id) const override { listeners_.Remove(id); }
+
+  // Each notifies the listeners.
   void Set(DirectoryStatus status) {
-    absl::MutexLock lock(&mu_);
-    status_ = std::move(status);
+    {
+      absl::MutexLock lock(&mu_);
+      status_ = std::move(status);
+    }
+    listeners_.Notify();
   }
   void SetServing(bool serving) {
+    {
+      absl::MutexLock lock(&mu_);
+      status_.serving = serving;
+    }
+    listeners_.Notify();
+  }
+  // Changes the status without telling anyone, as time alone does (the
+  // data ageing past max_staleness).
+  void SetQuietly(DirectoryStatus status) {
     absl::MutexLock lock(&mu_);
-    status_.serving = serving;
+    status_ = std::move(status);
   }
 
  private:
   mutable absl::Mutex mu_;
   DirectoryStatus status_ ABSL_GUARDED_BY(mu_);
+  mutable StatusListeners listeners_;
 };
 
 }  // namespace dtrust::testing

@@ -27,16 +27,14 @@ namespace dtrust::testing {
 // Serves on 127.0.0.1:0 over `directory` (not owned, must outlive it), with
 // its own FakeDirectoryMonitor, starting at `status` (default:
 // SyncMode::kNone, not serving), and a HealthService on it with `health`
-// (default: reading the monitor every kHealthInterval). Callers over its plain
+// (default: HealthOptions' defaults). Callers over its plain
 // TCP port are anonymous; `authorization` says what they may do (default:
 // everything, for tests that are not about authorization). Thread-compatible.
 class GrpcHarness {
  public:
-  static constexpr absl::Duration kHealthInterval = absl::Milliseconds(10);
-
   explicit GrpcHarness(
       Directory* directory, DirectoryStatus status = {},
-      HealthOptions health = {.interval = kHealthInterval},
+      HealthOptions health = {},
       AuthorizerOptions authorization = {.anonymous_role = Role::kAdmin})
       : monitor_(std::move(status)),
         trust_service_(directory, Clock::Real()),

@@ -17,6 +17,7 @@
 #include "server/grpc/proto_conversion.h"
 #include "tests/server/grpc/grpc_harness.h"
 #include "tests/testing/eventually.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_directory.h"
 #include "tests/testing/fake_directory_monitor.h"
 #include "tests/testing/test_certs.h"
@@ -219,7 +220,7 @@ TEST_F(StatusServiceTest, HealthFollowsTheMonitor) {
 
 TEST(HealthServiceTest, ReadsTheMonitorAtConstruction) {
   testing::FakeDirectory directory;
-  GrpcHarness harness(&directory, Serving(), {.interval = absl::Hours(1)});
+  GrpcHarness harness(&directory, Serving());
   for (const std::string service : {"", kService}) {
     HealthCheckRequest request;
     request.set_service(service);
@@ -269,9 +270,9 @@ TEST_F(StatusServiceTest, HealthOfAnUnknownService) {
 }
 
 TEST(HealthServiceTest, ShutdownEndsWatchesPromptly) {
-  // Polling hourly: only Shutdown() itself can wake the watchers in time.
+  // Nothing changes: only Shutdown() itself can wake the watchers in time.
   testing::FakeDirectory directory;
-  GrpcHarness harness(&directory, Serving(), {.interval = absl::Hours(1)});
+  GrpcHarness harness(&directory, Serving());
   grpc::ClientContext context;
   auto watch = StartWatch(harness, kService, &context);
   HealthCheckResponse response;
@@ -319,8 +320,7 @@ TEST_F(StatusServiceTest, HealthWatchReturnsWhenTheClientCancels) {
 
 TEST(HealthServiceTest, RefusesWatchesOverTheLimit) {
   testing::FakeDirectory directory;
-  GrpcHarness harness(&directory, Serving(),
-                      {.interval = absl::Hours(1), .max_watches = 2});
+  GrpcHarness harness(&directory, Serving(), {.max_watches = 2});
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<std::unique_ptr<grpc::ClientReader<HealthCheckResponse>>> watches;
   HealthCheckResponse response;
@@ -350,11 +350,55 @@ TEST(HealthServiceTest, RefusesWatchesOverTheLimit) {
   }));
 }
 
+// The health status of the whole server on `harness`.
+HealthCheckResponse::ServingStatus CheckHealth(GrpcHarness& harness) {
+  HealthCheckRequest request;
+  HealthCheckResponse response;
+  grpc::ClientContext context;
+  if (!harness.health().Check(&context, request, &response).ok()) {
+    return HealthCheckResponse::UNKNOWN;
+  }
+  return response.status();
+}
+
+// No poll: the service wakes for a reported change and at recheck_at, a
+// moment on the monitor's clock (here a fake one), and never otherwise.
+TEST(HealthServiceTest, WakesOnlyForChangesAndAtTheRecheck) {
+  testing::FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  testing::FakeDirectory directory;
+  DirectoryStatus status = Serving();
+  status.recheck_at = clock.Now() + absl::Hours(1);  // Far off.
+  GrpcHarness harness(&directory, status, {.clock = &clock});
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(harness.health_service().wakeups(), 0);
+  EXPECT_EQ(CheckHealth(harness), HealthCheckResponse::SERVING);
+
+  // A change re-arms the timer for the new bound, 300 ms away; at that
+  // moment (the fake clock moved there) the status has changed unannounced,
+  // as a mirror's ageing data does.
+  status.recheck_at = clock.Now() + absl::Milliseconds(300);
+  harness.monitor().Set(status);
+  EXPECT_TRUE(testing::Eventually(
+      [&] { return harness.health_service().wakeups() == 1; }));
+  clock.Set(*status.recheck_at);
+  DirectoryStatus stale = Serving();
+  stale.serving = false;
+  harness.monitor().SetQuietly(stale);
+  EXPECT_TRUE(testing::Eventually(
+      [&] { return CheckHealth(harness) == HealthCheckResponse::NOT_SERVING; },
+      absl::Seconds(2)));
+  EXPECT_EQ(harness.health_service().wakeups(), 2);
+
+  // Nothing due, nothing reported: it sleeps.
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(harness.health_service().wakeups(), 2);
+}
+
 TEST(HealthServiceTest, StopsPromptly) {
   testing::FakeDirectoryMonitor monitor;
   const absl::Time start = absl::Now();
   const Authorizer authorizer({}, nullptr, UnixAccounts::System());
-  { HealthService health(&monitor, &authorizer, {.interval = absl::Hours(1)}); }
+  { HealthService health(&monitor, &authorizer); }
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 }
 

@@ -44,6 +44,9 @@ class FakeProbe {
 
 class DirectMonitorTest : public ::testing::Test {
  protected:
+  static absl::Duration monitor_probe_interval() {
+    return DirectMonitor::kDefaultProbeInterval;
+  }
   FakeProbe probe_;
   testing::FakeClock clock_{kStarted + absl::Minutes(1)};
   DirectMonitor monitor_{probe_.probe(), [] { return "ldap://ldap1/"; },
@@ -90,6 +93,27 @@ TEST_F(DirectMonitorTest, AFailedProbeIsNotServingWithItsError) {
   status = monitor_.Status();
   EXPECT_TRUE(status.serving);
   EXPECT_THAT(status.last_error, IsEmpty());
+}
+
+TEST_F(DirectMonitorTest, TellsListenersOfChangesAndWhenToProbeAgain) {
+  int notified = 0;
+  const int id = monitor_.Subscribe([&] { ++notified; });
+  DirectoryStatus status = monitor_.Status();  // The first probe.
+  EXPECT_EQ(notified, 1);
+  EXPECT_EQ(status.recheck_at, clock_.Now() + monitor_probe_interval());
+  clock_.Set(clock_.Now() + absl::Seconds(2));
+  monitor_.Status();  // Serving still: nothing to tell.
+  EXPECT_EQ(notified, 1);
+  probe_.Set(absl::UnavailableError("ldap://ldap1/: can't contact"));
+  clock_.Set(clock_.Now() + absl::Seconds(2));
+  status = monitor_.Status();
+  EXPECT_FALSE(status.serving);
+  EXPECT_EQ(notified, 2);
+  monitor_.Unsubscribe(id);
+  probe_.Set(absl::OkStatus());
+  clock_.Set(clock_.Now() + absl::Seconds(2));
+  EXPECT_TRUE(monitor_.Status().serving);
+  EXPECT_EQ(notified, 2);
 }
 
 TEST_F(DirectMonitorTest, SnapshotAgeNeverProbes) {

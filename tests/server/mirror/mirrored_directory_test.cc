@@ -132,5 +132,47 @@ TEST_F(MirroredDirectoryTest, PolledDataAgesFromThePoll) {
   EXPECT_EQ(mirror_.Status().last_current, polled);
 }
 
+// The health service follows these notifications instead of polling.
+TEST_F(MirroredDirectoryTest, ListenersHearOfReadinessChangesOnly) {
+  int notified = 0;
+  const int id = mirror_.Subscribe([&] { ++notified; });
+  mirror_.MarkConnected("ldap://one/");
+  EXPECT_EQ(notified, 0);
+  mirror_.MarkCurrent(clock_.Now(), /*live=*/true);  // The first load.
+  EXPECT_EQ(notified, 1);
+  EXPECT_FALSE(mirror_.Status().recheck_at.has_value());  // Live: no bound.
+  for (int i = 0; i < 10; ++i) {  // Signs of life change nothing.
+    clock_.Set(clock_.Now() + absl::Seconds(5));
+    mirror_.MarkCurrent(clock_.Now(), /*live=*/true);
+  }
+  EXPECT_EQ(notified, 1);
+
+  const absl::Time lost = clock_.Now();
+  mirror_.MarkDisconnected("ldap://one/: connection refused");
+  EXPECT_EQ(notified, 2);
+  // The first moment past --max-staleness, when serving ends unannounced.
+  EXPECT_EQ(mirror_.Status().recheck_at,
+            lost + absl::Minutes(5) + absl::Nanoseconds(1));
+  clock_.Set(*mirror_.Status().recheck_at);
+  EXPECT_FALSE(mirror_.Status().serving);
+  EXPECT_FALSE(mirror_.Status().recheck_at.has_value());
+
+  mirror_.Unsubscribe(id);
+  mirror_.MarkCurrent(clock_.Now(), /*live=*/true);
+  EXPECT_EQ(notified, 2);
+}
+
+TEST_F(MirroredDirectoryTest, EachPollMovesTheRecheck) {
+  int notified = 0;
+  mirror_.Subscribe([&] { ++notified; });
+  for (int poll = 1; poll <= 3; ++poll) {
+    mirror_.MarkCurrent(clock_.Now(), /*live=*/false);
+    EXPECT_EQ(notified, poll);
+    EXPECT_EQ(mirror_.Status().recheck_at,
+              clock_.Now() + absl::Minutes(5) + absl::Nanoseconds(1));
+    clock_.Set(clock_.Now() + absl::Minutes(1));
+  }
+}
+
 }  // namespace
 }  // namespace dtrust
