@@ -446,6 +446,15 @@ absl::Status Dtrustd::StartGrpc() {
       {grpc_service_.get(), health_service_.get()});
   if (!serving.ok()) return serving.status();
   serving_ = *std::move(serving);
+  // Health says NOT_SERVING meanwhile; answers are deferrals.
+  if (!AwaitServing(*monitor_, options_.startup_timeout)) {
+    LogWarning("dtrustd not ready after --startup-timeout ",
+               absl::FormatDuration(options_.startup_timeout), ": ",
+               monitor_->Status().last_error,
+               "; serving anyway, answers are temporary failures (fail "
+               "closed) until the directory is loaded");
+    return absl::OkStatus();
+  }
   LogInfo("dtrustd ready: serving on ",
           absl::StrJoin(serving_->addresses(), ", "),
           options_.tls_cert_pem.empty() ? "" : " (TCP with TLS)");

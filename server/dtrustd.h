@@ -58,7 +58,10 @@ class Dtrustd {
   static constexpr int kListenerStuckSignal = SIGUSR1;
 
   // Sets the process's minimum log level, starts everything `options` asks
-  // for and logs "dtrustd ready: serving on ..." once every listener serves.
+  // for and logs "dtrustd ready: serving on ..." once every listener serves
+  // and the directory data is loaded (DirectoryMonitor serving). After
+  // options.startup_timeout without it, logs a warning instead and returns
+  // all the same: answers fail closed until the data is loaded.
   // On failure, whatever had started is stopped, and the error (with the
   // cause's code) says what could not start and why, e.g. FailedPrecondition
   // "cannot serve policy: unix:/run/p.sock: a server is already listening

@@ -57,6 +57,7 @@ struct DtrustdFlags {
   std::string directory_sync;
   std::string max_staleness;
   std::string poll_interval;
+  std::string startup_timeout;
   std::string poll_change_attr;
   std::string poll_full_every;
   std::string map_id_attr;
@@ -194,6 +195,11 @@ void DeclareMirrorFlags(CLI::App& app, DtrustdFlags& flags) {
                "keep answering from the mirror this long\n"
                "after losing every directory, then fail\n"
                "temporarily (default 5m)");
+  AddValueFlag(app, "--startup-timeout", flags.startup_timeout, "DURATION",
+               "at start, wait this long for the mirror's\n"
+               "first load (none: the directory's first\n"
+               "answer) before saying ready; answers are\n"
+               "deferrals until then (default 10s)");
   AddValueFlag(app, "--poll-interval", flags.poll_interval, "DURATION",
                "reload interval for --directory-sync=poll\n"
                "(default 60s; less than --max-staleness)");
@@ -735,7 +741,9 @@ absl::Status ApplyMirrorFlags(const DtrustdFlags& flags,
        {std::tuple("--max-staleness", &flags.max_staleness,
                    &options.max_staleness),
         std::tuple("--poll-interval", &flags.poll_interval,
-                   &options.poll_interval)}) {
+                   &options.poll_interval),
+        std::tuple("--startup-timeout", &flags.startup_timeout,
+                   &options.startup_timeout)}) {
     if (!flags.Given(flag)) continue;
     DTRUST_ASSIGN_OR_RETURN(*duration,
                             ParsePositiveDuration(flag, *text, "5m or 30s"));

@@ -79,6 +79,9 @@ struct DtrustdOptions {
   SyncMode directory_sync = SyncMode::kRefreshAndPersist;
   // How long the mirror keeps answering after losing every directory.
   absl::Duration max_staleness = absl::Minutes(5);
+  // How long Start() waits for the mirror's first load (or, without a
+  // mirror, the directory's first answer) before it says ready anyway.
+  absl::Duration startup_timeout = absl::Seconds(10);
   // How often the poll mode reloads; less than max_staleness.
   absl::Duration poll_interval = absl::Seconds(60);
   // How the poll mode reads the directory: ids, change detection, and the

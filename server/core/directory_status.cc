@@ -14,6 +14,27 @@ absl::string_view SyncModeName(SyncMode mode) {
   return "none";
 }
 
+bool AwaitServing(const DirectoryMonitor& monitor, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Mutex mu;
+  bool changed = false;
+  const int id = monitor.Subscribe([&] {
+    absl::MutexLock lock(&mu);
+    changed = true;
+  });
+  bool serving = monitor.Status().serving;
+  while (!serving) {
+    {
+      absl::MutexLock lock(&mu);
+      if (!mu.AwaitWithDeadline(absl::Condition(&changed), deadline)) break;
+      changed = false;
+    }
+    serving = monitor.Status().serving;
+  }
+  monitor.Unsubscribe(id);
+  return serving;
+}
+
 int StatusListeners::Add(DirectoryMonitor::Listener listener) {
   absl::MutexLock lock(&mu_);
   listeners_.emplace_back(next_id_, std::move(listener));

@@ -76,6 +76,12 @@ class DirectoryMonitor {
   virtual void Unsubscribe(int id) const = 0;
 };
 
+// Whether `monitor` serves within `timeout`: reads Status() now and at each
+// change it reports (no poll) until it serves or the timeout passes. A
+// Status() call in progress at the deadline (a probe, bounded by the LDAP
+// timeout) is waited for.
+bool AwaitServing(const DirectoryMonitor& monitor, absl::Duration timeout);
+
 // The listeners of a DirectoryMonitor, for its implementations.
 // Thread-safe; Notify calls the listeners under this object's lock, so a
 // listener must not Subscribe or Unsubscribe.

@@ -158,6 +158,47 @@ TEST_F(DtrustdTest, ADirectoryThatDoesNotAnswerFailsTheStartWithoutAMirror) {
                         slapd_->suffix()));
 }
 
+// "dtrustd ready" only once the mirror is loaded: the first answer is the
+// real one, not a deferral.
+TEST_F(DtrustdTest, ReadyOnlyOnceTheMirrorIsLoaded) {
+  absl::StatusOr<std::unique_ptr<Dtrustd>> dtrustd;
+  const std::string log =
+      StderrDuring([&] { dtrustd = Dtrustd::Start(Options("dtrustd.sock")); });
+  ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
+  const size_t loaded = log.find("directory mirror loaded");
+  ASSERT_NE(loaded, std::string::npos) << log;
+  EXPECT_NE(log.find("dtrustd ready", loaded), std::string::npos) << log;
+  v1::VerifyResponse verified;
+  const grpc::Status first =
+      Verify(*Connect(Endpoint("dtrustd.sock")), MakeTestCert(), &verified);
+  EXPECT_TRUE(first.ok()) << first.error_message();
+  EXPECT_EQ(verified.verdict(), v1::NOT_PUBLISHED);
+}
+
+// A directory unreachable at start holds Start() for --startup-timeout at
+// most; dtrustd then serves, failing closed, and says it is not ready.
+TEST_F(DtrustdTest, AnUnreachableDirectoryHoldsTheStartForTheBoundOnly) {
+  DtrustdOptions options = Options("dtrustd.sock");
+  options.ldap_uris = {"ldap://127.0.0.1:1"};
+  options.ldap_timeout = absl::Seconds(1);
+  options.startup_timeout = absl::Seconds(1);
+  absl::StatusOr<std::unique_ptr<Dtrustd>> dtrustd;
+  const absl::Time start = absl::Now();
+  const std::string log =
+      StderrDuring([&] { dtrustd = Dtrustd::Start(options); });
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(dtrustd.ok()) << dtrustd.status();
+  EXPECT_GE(took, absl::Seconds(1));
+  EXPECT_LT(took, absl::Seconds(5));
+  EXPECT_THAT(log, HasSubstr("dtrustd not ready after --startup-timeout 1s"));
+  EXPECT_THAT(log, Not(HasSubstr("dtrustd ready")));
+  v1::VerifyResponse verified;
+  EXPECT_EQ(
+      Verify(*Connect(Endpoint("dtrustd.sock")), MakeTestCert(), &verified)
+          .error_code(),
+      grpc::StatusCode::UNAVAILABLE);
+}
+
 TEST(DtrustdBinaryTest, HelpExitsZeroAndBadUsageTwo) {
   TempDir dir;
   const auto run = [&dir](std::vector<std::string> args) {
