@@ -321,18 +321,55 @@ INSTANTIATE_TEST_SUITE_P(OrdersAndWhichOne, AlikeDomainsTest,
                          ::testing::Combine(::testing::Values(1, 2),
                                             ::testing::Values(1, 2)));
 
+// An entry of the random test below.
+struct ModelEntry {
+  bool server = true;
+  std::string name;
+  std::string domain;  // A server's one domain.
+  SecureMode send = SecureMode::kOff;
+  SecureMode receive = SecureMode::kOff;
+};
+
+// Whether `index` reads `name` as `model` (entries by uuid) merges it.
+::testing::AssertionResult ReadsAsTheModelMerges(
+    const MirrorIndex& index, const std::map<int, ModelEntry>& model,
+    const std::string& name) {
+  std::set<std::string> domains;
+  bool server = false;
+  DomainPolicy policy{.domain = name};
+  for (const auto& [id, entry] : model) {
+    if (entry.name != name) continue;
+    if (entry.server) {
+      server = true;
+      domains.insert(entry.domain);
+    } else {
+      policy.send = Stricter(policy.send, entry.send);
+      policy.receive = Stricter(policy.receive, entry.receive);
+    }
+  }
+  const std::vector<ServerRecord> found =
+      index.Read()->FindServers({.server = name});
+  if (found.size() != (server ? 1u : 0u) ||
+      (server && std::set<std::string>(found[0].domains.begin(),
+                                       found[0].domains.end()) != domains)) {
+    return ::testing::AssertionFailure() << "server " << name;
+  }
+  const std::optional<DomainPolicy> got = index.Read()->GetDomainPolicy(name);
+  const bool listed =
+      policy.send != SecureMode::kOff || policy.receive != SecureMode::kOff;
+  if (got.has_value() != listed ||
+      (listed &&
+       (got->send != policy.send || got->receive != policy.receive))) {
+    return ::testing::AssertionFailure() << "domain policy " << name;
+  }
+  return ::testing::AssertionSuccess();
+}
+
 // Random puts, renames, removals and reloads of server and domain entries
 // over three names, against a model that merges by name.
 TEST(AlikeNamesTest, AgreesWithAMergingModelUnderRandomChanges) {
   MirrorIndex index;
-  struct Entry {
-    bool server = true;
-    std::string name;
-    std::string domain;  // A server's one domain.
-    SecureMode send = SecureMode::kOff;
-    SecureMode receive = SecureMode::kOff;
-  };
-  std::map<int, Entry> model;  // By uuid.
+  std::map<int, ModelEntry> model;  // By uuid.
   std::mt19937 random(12);
   auto pick = [&](int n) { return static_cast<int>(random() % n); };
   const SecureMode modes[] = {SecureMode::kOff, SecureMode::kTesting,
@@ -356,11 +393,11 @@ TEST(AlikeNamesTest, AgreesWithAMergingModelUnderRandomChanges) {
       model.erase(uuid);
     } else {
       // A uuid keeps its kind: servers and domains are different entries.
-      Entry entry{.server = uuid % 2 == 0,
-                  .name = absl::StrCat("n", pick(3), ".example"),
-                  .domain = absl::StrCat("d", pick(4), ".example"),
-                  .send = modes[pick(3)],
-                  .receive = modes[pick(3)]};
+      ModelEntry entry{.server = uuid % 2 == 0,
+                       .name = absl::StrCat("n", pick(3), ".example"),
+                       .domain = absl::StrCat("d", pick(4), ".example"),
+                       .send = modes[pick(3)],
+                       .receive = modes[pick(3)]};
       if (entry.server) {
         index.Write()->PutServer(Uuid(uuid), entry.name, {entry.domain});
       } else {
@@ -371,38 +408,9 @@ TEST(AlikeNamesTest, AgreesWithAMergingModelUnderRandomChanges) {
       model[uuid] = entry;
     }
     for (int n = 0; n < 3; ++n) {
-      const std::string name = absl::StrCat("n", n, ".example");
-      std::set<std::string> domains;
-      bool server = false;
-      DomainPolicy policy{.domain = name};
-      for (const auto& [id, entry] : model) {
-        if (entry.name != name) continue;
-        if (entry.server) {
-          server = true;
-          domains.insert(entry.domain);
-        } else {
-          policy.send = Stricter(policy.send, entry.send);
-          policy.receive = Stricter(policy.receive, entry.receive);
-        }
-      }
-      const std::vector<ServerRecord> found =
-          index.Read()->FindServers({.server = name});
-      ASSERT_EQ(found.size(), server ? 1u : 0u) << name << " step " << step;
-      if (server) {
-        ASSERT_EQ(std::set<std::string>(found[0].domains.begin(),
-                                        found[0].domains.end()),
-                  domains)
-            << name << " step " << step;
-      }
-      const std::optional<DomainPolicy> got =
-          index.Read()->GetDomainPolicy(name);
-      const bool listed =
-          policy.send != SecureMode::kOff || policy.receive != SecureMode::kOff;
-      ASSERT_EQ(got.has_value(), listed) << name << " step " << step;
-      if (listed) {
-        ASSERT_EQ(got->send, policy.send) << name << " step " << step;
-        ASSERT_EQ(got->receive, policy.receive) << name << " step " << step;
-      }
+      ASSERT_TRUE(
+          ReadsAsTheModelMerges(index, model, absl::StrCat("n", n, ".example")))
+          << "step " << step;
     }
   }
 }
