@@ -60,7 +60,7 @@ std::optional<Seen> ServerSeen(const MirrorIndex& index) {
   return seen;
 }
 
-std::vector<Sha256Digest> Certs(std::vector<absl::string_view> names) {
+std::vector<Sha256Digest> Certs(const std::vector<absl::string_view>& names) {
   std::vector<Sha256Digest> certs;
   for (absl::string_view name : names) certs.push_back(Sha256Digest::Of(name));
   std::sort(certs.begin(), certs.end());
@@ -71,7 +71,7 @@ std::vector<Sha256Digest> Certs(std::vector<absl::string_view> names) {
 // same server; `first` says which arrives first, `removed` which goes.
 class AlikeServersTest : public ::testing::TestWithParam<std::tuple<int, int>> {
  protected:
-  void PutEntry(int n, std::vector<std::string> domains) {
+  void PutEntry(int n, const std::vector<std::string>& domains) {
     index_.Write()->PutServer(Uuid(n), kName, domains);
   }
   void Load() {
