@@ -123,17 +123,18 @@ cn: MX.ORG-H.example.
 dtrustMailDomain: org-h2.example
 )";
 
-// Deletes one entry of each pair above (org-g's testing one, org-i's
-// enforce one, the one giving org-h1.example), then adds a marker entry:
-// once it is seen, so are the deletions.
+// Deletes the second entry of each pair above (org-g's enforce one,
+// org-i's testing one, the one giving org-h2.example: the ones a mirror
+// keeping only the entry it applied last would have kept), then adds a
+// marker entry: once it is seen, so are the deletions.
 constexpr char kDeleteOfEachPairLdif[] =
-    R"(dn: cn=org-g.example,ou=domains,dc=example,dc=org
+    R"(dn: cn=ORG-G.example.,ou=domains,dc=example,dc=org
 changetype: delete
 
-dn: cn=org-i.example,ou=domains,dc=example,dc=org
+dn: cn=ORG-I.example.,ou=domains,dc=example,dc=org
 changetype: delete
 
-dn: cn=mx.org-h.example,ou=servers,dc=example,dc=org
+dn: cn=MX.ORG-H.example.,ou=servers,dc=example,dc=org
 changetype: delete
 
 dn: cn=org-z.example,ou=domains,dc=example,dc=org
@@ -254,9 +255,9 @@ TEST_P(ForeignEntriesTest, AllFourViewsAgree) {
                     HasSubstr("her.example,ou=domains,dc=example,dc=org")));
 }
 
-// Deleting one entry of a pair leaves the other's contribution: org-g stays
-// enforced (the deleted entry said testing), org-i is in testing (the
-// deleted entry said enforce), mx.org-h keeps org-h2.
+// Deleting one entry of a pair leaves the other's contribution: org-i stays
+// enforced (the deleted entry said testing), org-g is in testing (the
+// deleted entry said enforce), mx.org-h keeps org-h1.
 TEST_P(ForeignEntriesTest, DeletingOneOfAPairLeavesTheOther) {
   ASSERT_NO_FATAL_FAILURE(StartDtrustd());
   ASSERT_TRUE((*slapd_)->LdapModify(kDeleteOfEachPairLdif).ok());
@@ -268,13 +269,13 @@ TEST_P(ForeignEntriesTest, DeletingOneOfAPairLeavesTheOther) {
       },
       absl::Seconds(10)))
       << domains.out << domains.err;
-  ExpectEnforced("org-g.example", domains.out);
-  EXPECT_THAT(domains.out, HasSubstr("org-i.example ")) << domains.out;
-  EXPECT_EQ(SocketmapAnswer(socketmap_, "org-i.example"), "OK may");
+  ExpectEnforced("org-i.example", domains.out);
+  EXPECT_THAT(domains.out, HasSubstr("org-g.example ")) << domains.out;
+  EXPECT_EQ(SocketmapAnswer(socketmap_, "org-g.example"), "OK may");
   EXPECT_THAT(cli_->Run({"list", "--domain", "org-h1.example"}).out,
-              Not(HasSubstr("mx.org-h.example")));
-  EXPECT_THAT(cli_->Run({"list", "--domain", "org-h2.example"}).out,
               HasSubstr("mx.org-h.example"));
+  EXPECT_THAT(cli_->Run({"list", "--domain", "org-h2.example"}).out,
+              Not(HasSubstr("mx.org-h.example")));
 }
 
 // A pin entry for `cert` below the server entry `server_rdn`, as another
