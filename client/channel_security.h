@@ -15,6 +15,10 @@
 
 namespace dtrust::cli {
 
+// The endpoint used when none is given (--endpoint or DTRUST_ENDPOINT for
+// the CLI, the "endpoint" option for libdtrust).
+inline constexpr char kDefaultEndpoint[] = "unix:/run/dtrust/dtrustd.sock";
+
 // File names and values as given (flags, else DTRUST_CERT, DTRUST_KEY,
 // DTRUST_SERVER_SHA256; --ca has no variable). All empty: plain gRPC.
 struct ChannelSecurityFlags {

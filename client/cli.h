@@ -16,9 +16,6 @@
 
 namespace dtrust::cli {
 
-// The endpoint used when neither --endpoint nor DTRUST_ENDPOINT is set.
-inline constexpr char kDefaultEndpoint[] = "unix:/run/dtrust/dtrustd.sock";
-
 // Reads an environment variable: its value, or nullopt if it is not set.
 using GetEnv = absl::FunctionRef<std::optional<std::string>(const char* name)>;
 

@@ -17,6 +17,9 @@ declare -A allowed=(
   [server/embedded]="server/base server/core server/auth server/ldap"
   [server/grpc]="server/base server/core server/auth dtrust/v1"
   [client]="server/base server/core dtrust/v1"
+  [client/lib]="client server/base server/core dtrust/v1 dtrust"
+  [client/lib/include/dtrust]="dtrust"
+  [client/examples]="dtrust"
 )
 # directory -> system headers its files may not include (extended regex).
 declare -A forbidden=(
@@ -29,11 +32,18 @@ declare -A forbidden=(
   [server/embedded]="grpcpp/"
   [server/grpc]="<(ldap|lber)\.h>"
   [client]="<(ldap|lber)\.h>"
+  [client/lib]="<(ldap|lber)\.h>"
+  # The installed headers stand alone: C/C++ standard headers only.
+  [client/lib/include/dtrust]="<(ldap|lber)\.h>|<(openssl|grpcpp|google)/|\"absl/"
+  # The examples use nothing but the installed API (and OpenSSL).
+  [client/examples]="<(ldap|lber)\.h>|<grpcpp/|\"absl/"
 )
 
 failures=0
 for dir in "${!allowed[@]}"; do
   ok_dirs="$dir ${allowed[$dir]}"
+  files=("$dir"/*.h "$dir"/*.cc "$dir"/*.hpp "$dir"/*.c)
+  files=($(ls "${files[@]}" 2>/dev/null))
   while IFS=: read -r file line include; do
     target=$(sed -E 's|^#include "([^"]*)/[^/"]*".*|\1|' <<<"$include")
     permitted=no
@@ -44,11 +54,11 @@ for dir in "${!allowed[@]}"; do
       echo "$file:$line: $dir may not include $target: $include"
       failures=$((failures + 1))
     fi
-  done < <(grep -Hn -E '^#include "(server|client|dtrust)/' "$dir"/*.h "$dir"/*.cc)
+  done < <(grep -Hn -E '^#include "(server|client|dtrust)/' "${files[@]}")
   while IFS= read -r hit; do
     echo "$hit: not allowed in $dir"
     failures=$((failures + 1))
-  done < <(grep -Hn -E "^#include ${forbidden[$dir]}" "$dir"/*.h "$dir"/*.cc |
+  done < <(grep -Hn -E "^#include ${forbidden[$dir]}" "${files[@]}" |
     grep -E "${forbidden[$dir]}")
 done
 if [ $failures -ne 0 ]; then
