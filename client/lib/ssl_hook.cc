@@ -136,6 +136,8 @@ dtrust_status dtrust_ssl_ctx_install(SSL_CTX* ctx, dtrust_client* client,
                         "dtrust_ssl_ctx_install: unknown flags");
   }
   auto* hook = new (std::nothrow) dtrust::lib::CtxHook{client, flags};
+  auto* previous = static_cast<dtrust::lib::CtxHook*>(
+      SSL_CTX_get_ex_data(ctx, dtrust::lib::CtxIndex()));
   if (hook == nullptr ||
       SSL_CTX_set_ex_data(ctx, dtrust::lib::CtxIndex(), hook) != 1) {
     delete hook;
@@ -145,6 +147,7 @@ dtrust_status dtrust_ssl_ctx_install(SSL_CTX* ctx, dtrust_client* client,
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                      nullptr);
   SSL_CTX_set_cert_verify_callback(ctx, dtrust::lib::VerifyWithDtrust, hook);
+  delete previous;  // Installed again: the new settings replace it.
   return SetLastError(DTRUST_OK, "");
 }
 

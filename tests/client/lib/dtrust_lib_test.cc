@@ -235,6 +235,18 @@ TEST_F(HandshakeTest, InstallRequiresAPeerCertificate) {
             SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
 }
 
+// The first install's state is freed (LeakSanitizer checks it in the
+// sanitizer build); the context stays usable.
+TEST_F(HandshakeTest, InstallingAgainReplacesTheFirst) {
+  EXPECT_TRUE(Run(/*inbound=*/false, 0, "mx1.org-b.example", nullptr));
+  ASSERT_EQ(dtrust_ssl_ctx_install(client_ctx_.get(), client_.get(),
+                                   DTRUST_SSL_FAIL_OPEN),
+            DTRUST_OK);
+  SslPtr again(SSL_new(client_ctx_.get()));
+  EXPECT_EQ(SSL_get_verify_mode(again.get()),
+            SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
+}
+
 TEST(CApiTest, VerifyReturnsVerdictAndReason) {
   auto fake = std::make_unique<FakeVerifier>();
   fake->Answer(DTRUST_VERDICT_PIN_EXPIRED, "pin window ended");
