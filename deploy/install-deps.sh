@@ -43,6 +43,8 @@ packages=(
   # tests/deploy: the man pages linted (mandoc -T lint, groff -ww, man -l;
   # man-db brings groff-base), the .deb checked by lintian
   mandoc man-db lintian
+  # tests/deploy: promtool checks and unit-tests deploy/prometheus/alerts.yml
+  prometheus
 )
 
 missing=()
