@@ -17,6 +17,9 @@ packages=(
   # the Postfix-facing servers' event loop: standalone Asio, header-only
   # (README: why Asio)
   libasio-dev
+  # dtrustd --metrics-listen: Prometheus metric families and the /metrics
+  # HTTP endpoint (prometheus-cpp core + pull; README: why prometheus-cpp)
+  prometheus-cpp-dev
   # run: the embedded directory, and the LDAP/OpenSSL tools tests use;
   # ca-certificates is the system CA store for ldaps:// without --ldap-ca
   slapd ldap-utils openssl ca-certificates
@@ -43,7 +46,8 @@ packages=(
   # tests/deploy: the man pages linted (mandoc -T lint, groff -ww, man -l;
   # man-db brings groff-base), the .deb checked by lintian
   mandoc man-db lintian
-  # tests/deploy: promtool checks and unit-tests deploy/prometheus/alerts.yml
+  # tests/deploy: promtool checks and unit-tests deploy/prometheus/alerts.yml;
+  # tests/metrics: a real Prometheus scrapes dtrustd
   prometheus
 )
 

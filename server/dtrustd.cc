@@ -21,6 +21,7 @@
 #include "server/core/inbound_policy.h"
 #include "server/core/lazy_directory.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 #include "server/core/outbound_policy.h"
 #include "server/core/trust_service.h"
 #include "server/embedded/embedded_directory.h"
@@ -33,6 +34,7 @@
 #include "server/ldap/ldap_grant_store.h"
 #include "server/ldap/ldap_poller.h"
 #include "server/ldap/ldap_sync_source.h"
+#include "server/metrics/prometheus_metrics.h"
 #include "server/mirror/mirror.h"
 #include "server/mirror/mirrored_directory.h"
 #include "server/mirror/read_only_directory.h"
@@ -186,12 +188,17 @@ absl::StatusOr<std::unique_ptr<Dtrustd>> Dtrustd::Start(
         "and deploy/systemd/dtrustd.service use the system user dtrust)");
   }
   RaiseDescriptorLimit(options);
+  if (!options.metrics_listen.empty()) {
+    dtrustd->metrics_ = std::make_unique<PrometheusMetrics>(DTRUST_VERSION);
+    SetProcessMetrics(dtrustd->metrics_.get());
+  }
   DTRUST_RETURN_IF_ERROR(dtrustd->StartDirectory());
   DTRUST_RETURN_IF_ERROR(dtrustd->ConnectDirectory());
   DTRUST_RETURN_IF_ERROR(dtrustd->StartMirror());
   dtrustd->StartTrustService();
   DTRUST_RETURN_IF_ERROR(dtrustd->StartPostfixServices());
   DTRUST_RETURN_IF_ERROR(dtrustd->StartGrpc());
+  DTRUST_RETURN_IF_ERROR(dtrustd->StartMetricsExposer());
   dtrustd->running_ = true;
   return dtrustd;
 }
@@ -220,7 +227,11 @@ void Dtrustd::Reload(const DtrustdOptions& next) {
   }
 }
 
-Dtrustd::~Dtrustd() { Stop(); }
+Dtrustd::~Dtrustd() {
+  Stop();
+  // What still reports while the members go reaches the no-op.
+  if (metrics_ != nullptr) SetProcessMetrics(nullptr);
+}
 
 const std::vector<std::string>& Dtrustd::grpc_addresses() const {
   return serving_->addresses();
@@ -229,6 +240,7 @@ const std::vector<std::string>& Dtrustd::grpc_addresses() const {
 void Dtrustd::Stop() {
   if (!running_) return;
   running_ = false;
+  metrics_exposer_.reset();     // Its gauges read what stops below.
   postfix_servers_.clear();     // Stops them: Postfix gets no new answers.
   health_service_->Shutdown();  // Ends health watches: no grace period wait.
   serving_->Shutdown(kShutdownGrace);
@@ -458,6 +470,19 @@ absl::Status Dtrustd::StartGrpc() {
   LogInfo("dtrustd ready: serving on ",
           absl::StrJoin(serving_->addresses(), ", "),
           options_.tls_cert_pem.empty() ? "" : " (TCP with TLS)");
+  return absl::OkStatus();
+}
+
+absl::Status Dtrustd::StartMetricsExposer() {
+  if (metrics_ == nullptr) return absl::OkStatus();
+  DTRUST_RETURN_IF_ERROR(TakeStarted(
+      MetricsExposer::Start(
+          options_.metrics_listen,
+          {metrics_->collectable(), std::make_shared<DirectoryGauges>(
+                                        monitor_, answers_, Clock::Real())}),
+      "cannot serve metrics", &metrics_exposer_));
+  LogInfo("serving metrics on ", options_.metrics_listen, " (port ",
+          metrics_exposer_->port(), "), path /metrics");
   return absl::OkStatus();
 }
 

@@ -33,10 +33,12 @@ class LdapDirectory;
 class LdapGrantStore;
 class LdapPoller;
 class LdapSyncSource;
+class MetricsExposer;
 class Mirror;
 class MirroredDirectory;
 class OutboundPolicy;
 class PolicyService;
+class PrometheusMetrics;
 class ReadOnlyDirectory;
 class SocketmapService;
 class StreamServer;
@@ -58,10 +60,12 @@ class Dtrustd {
   static constexpr int kListenerStuckSignal = SIGUSR1;
 
   // Sets the process's minimum log level, starts everything `options` asks
-  // for and logs "dtrustd ready: serving on ..." once every listener serves
-  // and the directory data is loaded (DirectoryMonitor serving). After
-  // options.startup_timeout without it, logs a warning instead and returns
-  // all the same: answers fail closed until the data is loaded.
+  // for (with --metrics-listen, installs the process's Metrics, see
+  // core/metrics.h: one such dtrustd per process) and logs "dtrustd ready:
+  // serving on ..." once every listener serves and the directory data is
+  // loaded (DirectoryMonitor serving). After options.startup_timeout without
+  // it, logs a warning instead and returns all the same: answers fail closed
+  // until the data is loaded.
   // On failure, whatever had started is stopped, and the error (with the
   // cause's code) says what could not start and why, e.g. FailedPrecondition
   // "cannot serve policy: unix:/run/p.sock: a server is already listening
@@ -105,6 +109,8 @@ class Dtrustd {
   absl::Status StartPostfixServices();
   // Authorization, grants and audit in the directory, and the gRPC servers.
   absl::Status StartGrpc();
+  // Serves /metrics on --metrics-listen, if given.
+  absl::Status StartMetricsExposer();
 
   const DtrustdOptions options_;
   const absl::Time started_;
@@ -113,6 +119,9 @@ class Dtrustd {
   LogLevel log_level_;    // In effect; Reload() changes it.
 
   // In the order of starting; stopped (destroyed) in reverse.
+  // With --metrics-listen: what every part reports to (the process's
+  // Metrics while this dtrustd exists), destroyed last.
+  std::unique_ptr<PrometheusMetrics> metrics_;
   std::unique_ptr<EmbeddedDirectory> embedded_;
   // The directory itself, for writes and what the mirror does not hold:
   // connected at start without a mirror, lazily with one; none when a
@@ -143,6 +152,7 @@ class Dtrustd {
   std::unique_ptr<DirectTrustService> grpc_service_;
   std::unique_ptr<HealthService> health_service_;
   std::unique_ptr<GrpcServing> serving_;
+  std::unique_ptr<MetricsExposer> metrics_exposer_;
 };
 
 }  // namespace dtrust

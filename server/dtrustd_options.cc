@@ -12,6 +12,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -79,6 +80,8 @@ struct DtrustdFlags {
   std::string max_connections_per_client;
   std::string decision_threads;
   std::vector<std::string> require_proof_for;
+  std::string metrics_listen;
+  bool metrics_allow_remote = false;
   std::string log_level;
   std::string log_format;
   bool check_config = false;
@@ -304,6 +307,19 @@ void DeclarePostfixFlags(CLI::App& app, DtrustdFlags& flags) {
   DeclarePostfixLimitFlags(app, flags);
 }
 
+void DeclareMetricsFlags(CLI::App& app, DtrustdFlags& flags) {
+  app.option_defaults()->group("Monitoring");
+  AddValueFlag(app, "--metrics-listen", flags.metrics_listen, "HOST:PORT",
+               "serve Prometheus metrics over HTTP at\n"
+               "http://HOST:PORT/metrics (default: off).\n"
+               "Loopback only, unless\n"
+               "--metrics-allow-remote");
+  app.add_flag("--metrics-allow-remote", flags.metrics_allow_remote,
+               "let --metrics-listen be a non-loopback\n"
+               "address: anyone who reaches it reads the\n"
+               "metrics (no TLS, no authentication)");
+}
+
 void DeclareOtherFlags(CLI::App& app, DtrustdFlags& flags) {
   app.option_defaults()->group("Publishing");
   AddRepeatableFlag(app, "--require-proof-for", flags.require_proof_for,
@@ -397,6 +413,7 @@ void DeclareFlags(CLI::App& app, DtrustdFlags& flags) {
   DeclareMirrorFlags(app, flags);
   DeclareMappingFlags(app, flags);
   DeclarePostfixFlags(app, flags);
+  DeclareMetricsFlags(app, flags);
   DeclareOtherFlags(app, flags);
 }
 
@@ -991,6 +1008,33 @@ absl::Status ApplyGrpcLimitFlags(const DtrustdFlags& flags,
   return absl::OkStatus();
 }
 
+// --metrics-listen: HOST:PORT, on loopback unless --metrics-allow-remote.
+absl::Status ApplyMetricsFlags(const DtrustdFlags& flags,
+                               DtrustdOptions& options) {
+  if (flags.metrics_allow_remote && !flags.Given("--metrics-listen")) {
+    return UsageError("--metrics-allow-remote needs --metrics-listen");
+  }
+  if (!flags.Given("--metrics-listen")) return absl::OkStatus();
+  const absl::string_view listen = flags.metrics_listen;
+  const size_t colon = listen.rfind(':');
+  int port = 0;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return UsageError(absl::StrCat("--metrics-listen \"",
+                                   absl::CHexEscape(listen),
+                                   "\" is not HOST:PORT"));
+  }
+  if (!flags.metrics_allow_remote && !IsLoopbackListen(listen)) {
+    return UsageError(absl::StrCat(
+        "--metrics-listen ", listen,
+        ": not a loopback address; anyone on the network could read the "
+        "metrics. Give --metrics-allow-remote to serve them there anyway"));
+  }
+  options.metrics_listen = flags.metrics_listen;
+  return absl::OkStatus();
+}
+
 // All flags, checked and combined.
 absl::StatusOr<DtrustdOptions> ApplyFlags(const DtrustdFlags& flags) {
   DtrustdOptions options;
@@ -1000,6 +1044,7 @@ absl::StatusOr<DtrustdOptions> ApplyFlags(const DtrustdFlags& flags) {
   DTRUST_RETURN_IF_ERROR(ApplyMirrorFlags(flags, options));
   DTRUST_RETURN_IF_ERROR(ApplyMappingFlags(flags, options));
   DTRUST_RETURN_IF_ERROR(ApplyPostfixFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyMetricsFlags(flags, options));
   DTRUST_RETURN_IF_ERROR(ApplyOtherFlags(flags, options));
   options.check_config = flags.check_config;
   return options;

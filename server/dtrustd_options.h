@@ -95,6 +95,9 @@ struct DtrustdOptions {
   // Mail domains (normalized, unique, sorted) whose servers may only be
   // published with proof of possession (--require-proof-for).
   std::vector<std::string> require_proof_for;
+  // Where to serve Prometheus metrics (HOST:PORT, on loopback unless
+  // --metrics-allow-remote); empty: not served.
+  std::string metrics_listen;
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;
   bool help = false;  // --help or -h: print DtrustdUsage() and exit 0.

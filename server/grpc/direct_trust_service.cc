@@ -2,9 +2,11 @@
 
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 #include "server/grpc/grant_conversion.h"
 #include "server/grpc/peer_identity.h"
 #include "server/grpc/proto_conversion.h"
@@ -105,6 +107,8 @@ grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
   absl::StatusOr<VerifyResult> result = trust_service_->Verify(*converted);
   if (!result.ok()) return Failed("Verify", context, result.status());
   const Verdict verdict = result->verdict;
+  ProcessMetrics().CountVerdict(Protocol::kGrpc,
+                                absl::AsciiStrToLower(VerdictName(verdict)));
   *response = ToProto(*std::move(result));
   SetSnapshotAge(*monitor_, response);
   const absl::Duration age =

@@ -7,6 +7,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/grpc/metrics_interceptor.h"
 
 namespace dtrust {
 namespace {
@@ -80,6 +81,11 @@ absl::StatusOr<std::unique_ptr<GrpcServing>> GrpcServing::Start(
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   ApplyLimits(options.limits, builder);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(NewMetricsInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   serving->server_ = builder.BuildAndStart();
   if (serving->server_ == nullptr) {
     return absl::FailedPreconditionError(

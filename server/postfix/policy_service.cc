@@ -5,9 +5,40 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 
 namespace dtrust {
+namespace {
+
+// "dunno", "prepend", "reject", "defer": the verdict label of `action`.
+absl::string_view ActionLabel(InboundDecision::Action action) {
+  switch (action) {
+    case InboundDecision::Action::kDunno:
+      return "dunno";
+    case InboundDecision::Action::kPrepend:
+      return "prepend";
+    case InboundDecision::Action::kReject:
+      return "reject";
+    case InboundDecision::Action::kDefer:
+      return "defer";
+  }
+  return "dunno";
+}
+
+// Reports one decision, made `latency` after the request, to the process's
+// Metrics; a deferral is the directory's unavailability.
+void ReportDecision(InboundDecision::Action action, absl::Duration latency) {
+  Metrics& metrics = ProcessMetrics();
+  metrics.ObserveRequest(Protocol::kPolicy, "policy", latency);
+  metrics.CountVerdict(Protocol::kPolicy, ActionLabel(action));
+  if (action == InboundDecision::Action::kDefer) {
+    metrics.CountError(Protocol::kPolicy, "unavailable");
+  }
+}
+
+}  // namespace
 
 class PolicyService::Session : public StreamSession {
  public:
@@ -20,7 +51,10 @@ class PolicyService::Session : public StreamSession {
     // Requests completed before a malformed line are still answered.
     for (const PolicyAttributes& attributes : requests_) {
       absl::StatusOr<PolicyQuery> query = PolicyQueryFromAttributes(attributes);
-      if (!query.ok()) return query.status();
+      if (!query.ok()) {
+        ProcessMetrics().CountError(Protocol::kPolicy, "invalid_argument");
+        return query.status();
+      }
       reply->append(service_->Answer(*query, peer_, &header_instance_));
     }
     return read;
@@ -51,6 +85,7 @@ std::unique_ptr<StreamSession> PolicyService::NewSession(
 std::string PolicyService::Answer(const PolicyQuery& request,
                                   absl::string_view peer,
                                   std::string* header_instance) {
+  const absl::Time start = absl::Now();
   if (!request.unusable_fingerprints.empty() &&
       !warned_unusable_fingerprint_.exchange(true)) {
     LogWarning("policy: ", peer,
@@ -84,6 +119,7 @@ std::string PolicyService::Answer(const PolicyQuery& request,
       *header_instance = request.instance;
     }
   }
+  ReportDecision(decision.action, absl::Now() - start);
   return FormatPolicyReply(decision);
 }
 

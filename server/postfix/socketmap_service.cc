@@ -4,11 +4,35 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 #include "server/postfix/socketmap_protocol.h"
 
 namespace dtrust {
+namespace {
+
+// Reports one answer `reply` (a socketmap reply, before framing), given
+// `latency` after the request, to the process's Metrics.
+void ReportAnswer(absl::string_view reply, absl::Duration latency) {
+  Metrics& metrics = ProcessMetrics();
+  metrics.ObserveRequest(Protocol::kSocketmap, "socketmap", latency);
+  if (absl::StartsWith(reply, "OK ")) {
+    metrics.CountVerdict(Protocol::kSocketmap, "found");
+  } else if (absl::StartsWith(reply, "NOTFOUND")) {
+    metrics.CountVerdict(Protocol::kSocketmap, "not_found");
+  } else if (absl::StartsWith(reply, "PERM")) {
+    metrics.CountVerdict(Protocol::kSocketmap, "perm_fail");
+    metrics.CountError(Protocol::kSocketmap, "invalid_argument");
+  } else {
+    metrics.CountVerdict(Protocol::kSocketmap, "temp_fail");
+    metrics.CountError(Protocol::kSocketmap, "unavailable");
+  }
+}
+
+}  // namespace
 
 class SocketmapService::Session : public StreamSession {
  public:
@@ -20,7 +44,10 @@ class SocketmapService::Session : public StreamSession {
     const absl::Status read = reader_.Consume(data, &requests_);
     // Requests completed before a bad netstring are still answered.
     for (const std::string& request : requests_) {
-      reply->append(FormatNetstring(service_->Answer(request, peer_)));
+      const absl::Time start = absl::Now();
+      const std::string answer = service_->Answer(request, peer_);
+      ReportAnswer(answer, absl::Now() - start);
+      reply->append(FormatNetstring(answer));
     }
     return read;
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the dependency rules of docs/architecture.md on the sources: each
 # directory includes only the dtrust directories it may depend on, and
-# libldap and gRPC stay in the adapters that own them.
+# libldap, gRPC and prometheus-cpp stay in the adapters that own them.
 # Usage: layering_test.sh SOURCE_DIR
 set -uo pipefail
 cd "$1"
@@ -13,6 +13,7 @@ declare -A allowed=(
   [server/auth]="server/base server/core"
   [server/mirror]="server/base server/core"
   [server/postfix]="server/base server/core"
+  [server/metrics]="server/base server/core"
   [server/ldap]="server/base server/core server/auth server/mirror"
   [server/embedded]="server/base server/core server/auth server/ldap"
   [server/grpc]="server/base server/core server/auth dtrust/v1"
@@ -23,20 +24,21 @@ declare -A allowed=(
 )
 # directory -> system headers its files may not include (extended regex).
 declare -A forbidden=(
-  [server/base]="<(ldap|lber)\.h>|grpcpp/"
-  [server/core]="<(ldap|lber)\.h>|grpcpp/"
-  [server/auth]="<(ldap|lber)\.h>|grpcpp/"
-  [server/mirror]="<(ldap|lber)\.h>|grpcpp/"
-  [server/postfix]="<(ldap|lber)\.h>|grpcpp/"
-  [server/ldap]="grpcpp/"
-  [server/embedded]="grpcpp/"
-  [server/grpc]="<(ldap|lber)\.h>"
-  [client]="<(ldap|lber)\.h>"
-  [client/lib]="<(ldap|lber)\.h>"
+  [server/base]="<(ldap|lber)\.h>|grpcpp/|\"prometheus/"
+  [server/core]="<(ldap|lber)\.h>|grpcpp/|\"prometheus/"
+  [server/auth]="<(ldap|lber)\.h>|grpcpp/|\"prometheus/"
+  [server/mirror]="<(ldap|lber)\.h>|grpcpp/|\"prometheus/"
+  [server/postfix]="<(ldap|lber)\.h>|grpcpp/|\"prometheus/"
+  [server/metrics]="<(ldap|lber)\.h>|grpcpp/"
+  [server/ldap]="grpcpp/|\"prometheus/"
+  [server/embedded]="grpcpp/|\"prometheus/"
+  [server/grpc]="<(ldap|lber)\.h>|\"prometheus/"
+  [client]="<(ldap|lber)\.h>|\"prometheus/"
+  [client/lib]="<(ldap|lber)\.h>|\"prometheus/"
   # The installed headers stand alone: C/C++ standard headers only.
-  [client/lib/include/dtrust]="<(ldap|lber)\.h>|<(openssl|grpcpp|google)/|\"absl/"
+  [client/lib/include/dtrust]="<(ldap|lber)\.h>|<(openssl|grpcpp|google)/|\"absl/|prometheus/"
   # The examples use nothing but the installed API (and OpenSSL).
-  [client/examples]="<(ldap|lber)\.h>|<grpcpp/|\"absl/"
+  [client/examples]="<(ldap|lber)\.h>|<grpcpp/|\"absl/|prometheus/"
 )
 
 failures=0

@@ -61,6 +61,25 @@ TEST(DtrustdOptionsTest, GrpcLimits) {
                         "--grpc-max-threads (20) minus 8"));
 }
 
+TEST(DtrustdOptionsTest, MetricsListenIsOffByDefaultAndLoopbackOnly) {
+  EXPECT_EQ(Parse({})->metrics_listen, "");
+  EXPECT_EQ(Parse({"--metrics-listen", "127.0.0.1:9750"})->metrics_listen,
+            "127.0.0.1:9750");
+  EXPECT_EQ(Parse({"--metrics-listen", "[::1]:9750"})->metrics_listen,
+            "[::1]:9750");
+  EXPECT_THAT(Parse({"--metrics-listen", "192.0.2.1:9750"}).status().message(),
+              HasSubstr("--metrics-listen 192.0.2.1:9750: not a loopback "
+                        "address"));
+  EXPECT_EQ(
+      Parse({"--metrics-listen", "192.0.2.1:9750", "--metrics-allow-remote"})
+          ->metrics_listen,
+      "192.0.2.1:9750");
+  EXPECT_THAT(Parse({"--metrics-listen", "127.0.0.1"}).status().message(),
+              HasSubstr("is not HOST:PORT"));
+  EXPECT_THAT(Parse({"--metrics-allow-remote"}).status().message(),
+              HasSubstr("--metrics-allow-remote needs --metrics-listen"));
+}
+
 TEST(DtrustdOptionsTest, ExternalDirectoryWithSimpleBind) {
   const std::string password_file = testing::WriteTempFile("pw", "s3cret\n");
   auto options =

@@ -16,6 +16,7 @@
 #include "tests/server/postfix/test_client.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_directory.h"
+#include "tests/testing/fake_metrics.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust {
@@ -191,6 +192,22 @@ TEST_P(PolicyServiceTest, TestingModeLetsMailThroughWithAHeader) {
 TEST_P(PolicyServiceTest, OtherDomainsAndBouncesAreNotOurs) {
   EXPECT_EQ(Ask({.sender = "carol@org-c.example"}), kDunno);
   EXPECT_EQ(Ask({.sender = ""}), kDunno);
+}
+
+TEST_P(PolicyServiceTest, EachDecisionIsCountedByVerdict) {
+  testing::FakeMetrics metrics;
+  const TestCert stranger = MakeTestCert({.common_name = kMx1});
+  EXPECT_THAT(Ask({.cert = &mx1_}), StartsWith("action=PREPEND "));
+  EXPECT_THAT(Ask({.cert = &stranger}), StartsWith("action=550 "));
+  EXPECT_EQ(Ask({.sender = "carol@org-c.example"}), kDunno);
+  directory_.SetUnavailable(true);
+  EXPECT_THAT(Ask({.cert = &mx1_}), StartsWith("action=451 "));
+  EXPECT_EQ(metrics.Count("verdict policy prepend"), 1);
+  EXPECT_EQ(metrics.Count("verdict policy reject"), 1);
+  EXPECT_EQ(metrics.Count("verdict policy dunno"), 1);
+  EXPECT_EQ(metrics.Count("verdict policy defer"), 1);
+  EXPECT_EQ(metrics.Count("error policy unavailable"), 1);
+  EXPECT_EQ(metrics.Count("request policy policy"), 4);
 }
 
 TEST_P(PolicyServiceTest, DirectoryDownDefersNeverAccepts) {

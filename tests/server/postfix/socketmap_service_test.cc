@@ -25,6 +25,7 @@
 #include "tests/server/postfix/test_client.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/fake_directory.h"
+#include "tests/testing/fake_metrics.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/test_certs.h"
 
@@ -123,6 +124,19 @@ TEST_P(SocketmapServiceTest, DirectoryDownIsTemporary) {
   EXPECT_THAT(Lookup("org-c.example"), StartsWith("TEMP "));
 }
 
+TEST_P(SocketmapServiceTest, EachAnswerIsCountedByVerdict) {
+  testing::FakeMetrics metrics;
+  EXPECT_THAT(Lookup(kOrgB), StartsWith("OK "));
+  EXPECT_EQ(Lookup("org-c.example"), "NOTFOUND ");
+  directory_.SetUnavailable(true);
+  EXPECT_THAT(Lookup(kOrgB), StartsWith("TEMP "));
+  EXPECT_EQ(metrics.Count("verdict socketmap found"), 1);
+  EXPECT_EQ(metrics.Count("verdict socketmap not_found"), 1);
+  EXPECT_EQ(metrics.Count("verdict socketmap temp_fail"), 1);
+  EXPECT_EQ(metrics.Count("error socketmap unavailable"), 1);
+  EXPECT_EQ(metrics.Count("request socketmap socketmap"), 3);
+}
+
 TEST_P(SocketmapServiceTest, NothingValidPublishedIsTemporary) {
   ASSERT_TRUE(directory_
                   .PutDomainPolicy(
@@ -151,6 +165,7 @@ TEST_P(SocketmapServiceTest, PipelinedRequestsAreAnsweredInOrder) {
 }
 
 TEST_P(SocketmapServiceTest, RequestWithoutNameAndKeyIsPermanentError) {
+  testing::FakeMetrics metrics;
   std::unique_ptr<TestClient> client = Connect();
   ASSERT_TRUE(client->Send(FormatNetstring("org-b.example")));
   EXPECT_EQ(client->ReadNetstringData(),
@@ -158,6 +173,8 @@ TEST_P(SocketmapServiceTest, RequestWithoutNameAndKeyIsPermanentError) {
   // The framing was fine: the connection goes on.
   ASSERT_TRUE(client->Send(FormatNetstring("dtrust org-c.example")));
   EXPECT_EQ(client->ReadNetstringData(), "NOTFOUND ");
+  EXPECT_EQ(metrics.Count("verdict socketmap perm_fail"), 1);
+  EXPECT_EQ(metrics.Count("error socketmap invalid_argument"), 1);
 }
 
 TEST_P(SocketmapServiceTest, BadNetstringClosesOnlyThatConnection) {
