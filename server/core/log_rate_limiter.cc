@@ -1,6 +1,7 @@
 #include "server/core/log_rate_limiter.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/core/metrics.h"
 
 namespace dtrust {
 
@@ -16,6 +17,7 @@ bool LogRateLimiter::Allow(std::string* suffix) {
   }
   if (lines_in_window_ >= lines_per_second_) {
     ++suppressed_;
+    ProcessMetrics().CountSuppressedLogLine();
     return false;
   }
   ++lines_in_window_;

@@ -12,11 +12,14 @@
 #include "grpcpp/server_posix.h"
 #include "server/base/unix_socket.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 
 namespace dtrust {
 namespace {
 
 constexpr mode_t kGrpcSocketMode = 0666;
+// The listener label of its connections in the metrics.
+constexpr char kListenerName[] = "grpc_unix";
 constexpr int kListenBacklog = 128;
 // Connections are refused while fewer descriptors than this would stay free
 // (for the directory, the TCP listener, the Postfix listeners, logs).
@@ -87,13 +90,19 @@ void UnixGrpcListener::AcceptLoop() {
       spare.reset();
       connection =
           accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (connection >= 0) close(connection);
+      if (connection >= 0) {
+        close(connection);
+        ProcessMetrics().CountConnection(kListenerName,
+                                         ConnectionEvent::kRefused);
+      }
       connection = -1;
       errno = EMFILE;
       spare = SpareDescriptor();
     }
     if (connection >= 0 && NearDescriptorLimit(connection)) {
       close(connection);
+      ProcessMetrics().CountConnection(kListenerName,
+                                       ConnectionEvent::kRefused);
       connection = -1;
       errno = EMFILE;
     }
@@ -114,6 +123,7 @@ void UnixGrpcListener::AcceptLoop() {
     refusing = false;
     // gRPC owns it from here (it expects a non-blocking socket) and closes
     // it when the connection ends.
+    ProcessMetrics().CountConnection(kListenerName, ConnectionEvent::kOpened);
     grpc::AddInsecureChannelFromFd(server_, connection);
   }
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/base/status_macros.h"
+#include "server/core/metrics.h"
 #include "server/ldap/ldap_status.h"
 
 namespace dtrust {
@@ -133,6 +134,13 @@ absl::Status SetUpTls(LDAP* ld, const std::string& uri,
         rc == LDAP_CONNECT_ERROR ? "; " + TlsFailureHint(uri, options) : ""));
   }
   return absl::OkStatus();
+}
+
+// Reports `outcome` of the directory operation `operation` to the
+// process's Metrics and returns it.
+absl::Status Counted(absl::string_view operation, absl::Status outcome) {
+  ProcessMetrics().CountLdapOperation(operation, outcome);
+  return outcome;
 }
 
 absl::StatusOr<LdapPtr> ConnectAndBind(const std::string& uri,
@@ -297,6 +305,7 @@ absl::StatusOr<std::unique_ptr<LdapConnection>> LdapConnection::Open(
   std::vector<std::string> failures;
   for (const std::string& uri : options.uris) {
     absl::StatusOr<LdapPtr> ld = ConnectAndBind(uri, options);
+    ProcessMetrics().CountLdapOperation("connect", ld.status());
     if (ld.ok()) {
       return absl::WrapUnique(new LdapConnection(
           *std::move(ld), uri, BindIdentity(options), options.timeout));
@@ -329,8 +338,11 @@ absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
       attribute_list.get(), 0, nullptr, nullptr, &timeout, LDAP_NO_LIMIT, &raw);
   LdapMessagePtr result(raw);
   if (rc != LDAP_SUCCESS) {
-    return Fail(rc, absl::StrCat("search for ", filter, " under"), base);
+    return Counted(
+        "search",
+        Fail(rc, absl::StrCat("search for ", filter, " under"), base));
   }
+  ProcessMetrics().CountLdapOperation("search", absl::OkStatus());
   std::vector<LdapEntry> entries;
   for (LDAPMessage* message = ldap_first_entry(ld_.get(), result.get());
        message != nullptr; message = ldap_next_entry(ld_.get(), message)) {
@@ -401,7 +413,10 @@ absl::Status LdapConnection::SearchPaged(
   do {
     LdapMessagePtr result;
     const int rc = SearchPage(search, page_size, cookie, &result);
-    if (rc != LDAP_SUCCESS) return Fail(rc, operation, base);
+    if (rc != LDAP_SUCCESS) {
+      return Counted("search", Fail(rc, operation, base));
+    }
+    ProcessMetrics().CountLdapOperation("search", absl::OkStatus());
     DTRUST_ASSIGN_OR_RETURN(cookie,
                             NextPageCookie(result.get(), operation, base));
     for (LDAPMessage* message = ldap_first_entry(ld_.get(), result.get());
@@ -432,8 +447,8 @@ absl::Status LdapConnection::Add(const std::string& dn,
   }
   const int rc =
       ldap_add_ext_s(ld_.get(), dn.c_str(), mods.Finish(), nullptr, nullptr);
-  if (rc != LDAP_SUCCESS) return Fail(rc, "add", dn);
-  return absl::OkStatus();
+  return Counted("add",
+                 rc == LDAP_SUCCESS ? absl::OkStatus() : Fail(rc, "add", dn));
 }
 
 absl::Status LdapConnection::Modify(
@@ -444,14 +459,14 @@ absl::Status LdapConnection::Modify(
   }
   const int rc =
       ldap_modify_ext_s(ld_.get(), dn.c_str(), mods.Finish(), nullptr, nullptr);
-  if (rc != LDAP_SUCCESS) return Fail(rc, "modify", dn);
-  return absl::OkStatus();
+  return Counted(
+      "modify", rc == LDAP_SUCCESS ? absl::OkStatus() : Fail(rc, "modify", dn));
 }
 
 absl::Status LdapConnection::Delete(const std::string& dn) {
   const int rc = ldap_delete_ext_s(ld_.get(), dn.c_str(), nullptr, nullptr);
-  if (rc != LDAP_SUCCESS) return Fail(rc, "delete", dn);
-  return absl::OkStatus();
+  return Counted(
+      "delete", rc == LDAP_SUCCESS ? absl::OkStatus() : Fail(rc, "delete", dn));
 }
 
 }  // namespace dtrust

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/base/status_macros.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 
 namespace dtrust {
 namespace {
@@ -129,6 +130,7 @@ absl::Status LdapPoller::ReadDomainLists(std::vector<EntryUuid>* present) {
 absl::Status LdapPoller::ConnectIfNeeded() {
   if (connection_ != nullptr) return absl::OkStatus();
   DTRUST_ASSIGN_OR_RETURN(connection_, LdapConnection::Open(options_));
+  ProcessMetrics().CountMirrorConnect();
   LogInfo("directory poll: connected to ", connection_->uri(), " as ",
           connection_->identity(), ", base ", options_.base_dn);
   mirror_->MarkConnected(connection_->uri());
@@ -205,6 +207,7 @@ absl::Status LdapPoller::Poll() {
     reported_connected_ = true;
   }
   mirror_->MarkCurrent(poll_start, /*live=*/false);
+  if (full) ProcessMetrics().MarkFullReload(poll_start);
   if (full || read > 0 || removed > 0) {
     Log(full ? LogLevel::kInfo : LogLevel::kDebug,
         absl::StrCat("directory poll (", full ? "full load" : "changes",

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/base/status_macros.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 #include "server/ldap/ldap_handles.h"
 #include "server/ldap/ldap_records.h"
 #include "server/ldap/ldap_status.h"
@@ -312,6 +313,7 @@ void LdapSyncSource::Session::RefreshDone() {
   LogInfo("directory mirror follows ", connection_->uri(), " (",
           refreshed_entries_, " entries refreshed)");
   source_->mirror_->MarkCurrent(source_->clock_->Now(), true);
+  if (full_content_) ProcessMetrics().MarkFullReload(source_->clock_->Now());
 }
 
 absl::Status LdapSyncSource::Session::HandleResult(LDAPMessage* message) {
@@ -384,8 +386,12 @@ void LdapSyncSource::Run() {
       ended = connection.status();
     } else {
       mirror_->MarkConnected((*connection)->uri());
+      ProcessMetrics().CountMirrorConnect();
       Session session(this, connection->get(), servers_key, domains_key);
       ended = session.Run();
+      if (!stop_.HasBeenNotified()) {
+        ProcessMetrics().CountLdapOperation("sync", ended);
+      }
       reached_persist = session.reached_persist();
       if (reached_persist) last_logged.clear();
       // A reload cut short must not sweep later: the next one starts over.

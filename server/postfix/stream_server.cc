@@ -31,6 +31,7 @@
 #include "server/base/owned_fd.h"
 #include "server/base/unix_socket.h"
 #include "server/core/log.h"
+#include "server/core/metrics.h"
 
 namespace dtrust {
 namespace {
@@ -312,6 +313,8 @@ class StreamServer::Loop {
     std::string client = ClientKey(fd, addr);
     if (!TakeSlot(peer, client)) {
       close(fd);
+      ProcessMetrics().CountConnection(options_.name,
+                                       ConnectionEvent::kRefused);
       return;
     }
     auto connection = std::make_shared<Connection>(asio::make_strand(io_), peer,
@@ -333,6 +336,7 @@ class StreamServer::Loop {
       absl::MutexLock lock(&mutex_);
       connections_.emplace(connection.get(), connection);
     }
+    ProcessMetrics().CountConnection(options_.name, ConnectionEvent::kOpened);
     asio::dispatch(connection->strand, [this, connection] {
       SetDeadline(connection, After(options_.idle_timeout));
       WaitForData(connection);
@@ -483,6 +487,7 @@ class StreamServer::Loop {
     connection->socket.close(ignored);
     connection->timer.cancel();
     connection->session.reset();
+    ProcessMetrics().CountConnection(options_.name, ConnectionEvent::kClosed);
     absl::MutexLock lock(&mutex_);
     ReleaseSlot(connection->client);
     connections_.erase(connection.get());

@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/fake_metrics.h"
 
 namespace dtrust {
 namespace {
@@ -34,6 +35,17 @@ TEST(LogRateLimiterTest, PassesUpToTheRateAndCountsTheRest) {
             " (3 more such lines suppressed before this one, over 3/s)");
   EXPECT_TRUE(limiter.Allow(&suffix));
   EXPECT_EQ(suffix, "");  // Reported once.
+}
+
+TEST(LogRateLimiterTest, ReportsEachSuppressedLineToTheMetrics) {
+  testing::FakeMetrics metrics;
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  LogRateLimiter limiter(1, &clock);
+  std::string suffix;
+  EXPECT_TRUE(limiter.Allow(&suffix));
+  EXPECT_FALSE(limiter.Allow(&suffix));
+  EXPECT_FALSE(limiter.Allow(&suffix));
+  EXPECT_EQ(metrics.Count("suppressed"), 2);
 }
 
 TEST(LogRateLimiterTest, SaysOneLineInTheSingular) {

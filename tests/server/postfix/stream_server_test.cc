@@ -21,7 +21,9 @@
 #include "gtest/gtest.h"
 #include "server/base/fd_limit.h"
 #include "tests/server/postfix/test_client.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/fake_metrics.h"
 
 namespace dtrust {
 namespace {
@@ -281,6 +283,25 @@ TEST_F(StreamServerTest, ConnectionLinesAreLimitedAcrossTheServersOfAService) {
   EXPECT_THAT(OnlyLineWith(log, "test: closing connection from"),
               EndsWith(": the peer said bad (10 more such lines suppressed "
                        "before this one, over 20/s)"));
+}
+
+TEST_F(StreamServerTest, ConnectionsOpenedRefusedAndClosedAreCounted) {
+  testing::FakeMetrics metrics;
+  auto server = Start("inet:127.0.0.1:0", {.max_connections = 1});
+  ASSERT_TRUE(server.ok());
+  auto held = Connect(**server);
+  ASSERT_NE(held, nullptr);
+  ASSERT_TRUE(held->Send("hold\n"));
+  ASSERT_EQ(held->ReadUntil("\n"), "HOLD\n");  // Registered.
+  StderrDuring([&] {
+    auto refused = Connect(**server);
+    EXPECT_TRUE(refused != nullptr && refused->WaitClosed());
+  });
+  EXPECT_EQ(metrics.Count("connection test opened"), 1);
+  EXPECT_EQ(metrics.Count("connection test refused"), 1);
+  held.reset();
+  EXPECT_TRUE(testing::Eventually(
+      [&] { return metrics.Count("connection test closed") == 1; }));
 }
 
 TEST_F(StreamServerTest, RefusalsOverTheConnectionLimitAreLimitedToo) {
