@@ -242,7 +242,119 @@ class PrometheusE2eTest : public ::testing::Test {
     return text.ok() ? *text : "";
   }
 
+  // mx1 of org-b.example with a certificate ending in 10 days; org-b on
+  // both lists, org-c (nothing published) on the send list.
+  void PublishAndList() {
+    ASSERT_TRUE(testing::WriteTestFile(mx1_pem_, mx1_.pem).ok());
+    ASSERT_TRUE(testing::WriteTestFile(stranger_pem_, stranger_.pem).ok());
+    DtrustOk({"publish", "--server", "mx1.org-b.example", "--domain",
+              "org-b.example", mx1_pem_});
+    DtrustOk({"domain", "add", "org-b.example", "--send", "--receive"});
+    DtrustOk({"domain", "add", "org-c.example", "--send"});
+  }
+
+  // One trusted and one other verdict in each protocol.
+  void AskEveryProtocol() {
+    DtrustOk({"verify", mx1_pem_});
+    EXPECT_FALSE(Dtrust({"verify", stranger_pem_}).ok());
+    EXPECT_THAT(
+        Ask(policy_port_, PolicyRequest("a@org-b.example", &mx1_), false),
+        HasSubstr("action=PREPEND X-DirectTrust: domain-secured"));
+    EXPECT_THAT(
+        Ask(policy_port_, PolicyRequest("b@org-b.example", &stranger_), false),
+        HasSubstr("action=550 "));
+    EXPECT_THAT(
+        Ask(socketmap_port_, FormatNetstring("dtrust org-b.example"), true),
+        HasSubstr("OK fingerprint match="));
+    EXPECT_EQ(
+        Ask(socketmap_port_, FormatNetstring("dtrust org-z.example"), true),
+        "NOTFOUND ");
+  }
+
+  void ExpectVerdictsScraped() const {
+    const auto verdicts = [](const std::string& protocol,
+                             const std::string& verdict) {
+      return absl::StrCat("dtrust_verdicts_total{protocol=\"", protocol,
+                          "\",verdict=\"", verdict, "\"}");
+    };
+    EXPECT_TRUE(prometheus_->Reaches(verdicts("grpc", "trusted"), 1));
+    EXPECT_TRUE(prometheus_->Reaches(verdicts("grpc", "not_published"), 1));
+    EXPECT_TRUE(prometheus_->Reaches(verdicts("policy", "prepend"), 1));
+    EXPECT_TRUE(prometheus_->Reaches(verdicts("policy", "reject"), 1));
+    EXPECT_TRUE(prometheus_->Reaches(verdicts("socketmap", "found"), 1));
+    EXPECT_TRUE(prometheus_->Reaches(verdicts("socketmap", "not_found"), 1));
+    EXPECT_TRUE(prometheus_->Reaches(
+        "dtrust_request_duration_seconds_count{protocol=\"grpc\","
+        "rpc=\"Verify\"}",
+        2));
+    EXPECT_TRUE(prometheus_->Reaches(
+        "dtrust_connections_opened_total{listener=\"policy\"}", 2));
+  }
+
+  // mx1's pin ends within 14 and 30 days, not 7; org-b loses its last pin
+  // with it; org-c has none. The shipped rules read these metrics: their
+  // alerts are pending.
+  void ExpectHygieneScraped() const {
+    EXPECT_TRUE(prometheus_->Reaches("dtrust_pins_expiring{within=\"7d\"}", 0));
+    EXPECT_TRUE(
+        prometheus_->Reaches("dtrust_pins_expiring{within=\"14d\"}", 1));
+    EXPECT_TRUE(
+        prometheus_->Reaches("dtrust_pins_expiring{within=\"30d\"}", 1));
+    EXPECT_TRUE(prometheus_->Reaches(
+        "dtrust_secure_domains_last_pin_expiring{within=\"14d\"}", 1));
+    EXPECT_TRUE(
+        prometheus_->Reaches("dtrust_secure_domains_without_valid_pin", 1));
+    EXPECT_TRUE(prometheus_->Reaches(
+        "dtrust_secure_domains{list=\"send\",mode=\"enforce\"}", 2));
+    EXPECT_TRUE(prometheus_->Reaches("dtrust_mirror_snapshot_age_seconds", 0));
+    EXPECT_TRUE(prometheus_->Reaches(
+        "count(ALERTS{alertname=\"DtrustPinExpiringSoon\"})", 1));
+    EXPECT_TRUE(prometheus_->Reaches(
+        "count(ALERTS{alertname=\"DtrustSecureDomainWithoutPin\"})", 1));
+  }
+
+  void ExpectPromtoolAccepts() const {
+    ASSERT_TRUE(
+        testing::WriteTestFile(dir_.Path("metrics.txt"), Metrics()).ok());
+    absl::StatusOr<CommandResult> checked = RunCommand(
+        dir_.dir(), {"promtool", "check", "metrics"}, dir_.Path("metrics.txt"));
+    ASSERT_TRUE(checked.ok()) << checked.status();
+    EXPECT_TRUE(checked->ok()) << checked->Describe("promtool check metrics");
+  }
+
+  // The directory goes away: past --max-staleness (3 s) answers fail as
+  // unavailable, counted by cause; the snapshot ages; LDAP errors rise.
+  void ExpectOutageScraped() {
+    ASSERT_TRUE(slapd_->Stop().ok());
+    ASSERT_TRUE(prometheus_->Reaches("dtrust_serving", 0)) << dtrustd_->Log();
+    EXPECT_FALSE(Dtrust({"verify", mx1_pem_}).ok());
+    EXPECT_THAT(
+        Ask(policy_port_, PolicyRequest("a@org-b.example", &mx1_), false),
+        HasSubstr("action=451 "));
+    EXPECT_THAT(
+        Ask(socketmap_port_, FormatNetstring("dtrust org-b.example"), true),
+        HasSubstr("TEMP "));
+    for (const char* protocol : {"grpc", "policy", "socketmap"}) {
+      EXPECT_TRUE(prometheus_->Reaches(
+          absl::StrCat("dtrust_errors_total{protocol=\"", protocol,
+                       "\",cause=\"unavailable\"}"),
+          1))
+          << protocol;
+    }
+    EXPECT_TRUE(
+        prometheus_->Reaches("dtrust_mirror_snapshot_age_seconds > bool 3", 1));
+    EXPECT_TRUE(prometheus_->Reaches(
+        "dtrust_ldap_errors_total{operation=\"connect\"} > bool 0", 1));
+    EXPECT_TRUE(prometheus_->Reaches("dtrust_directory_connected", 0));
+  }
+
   ScratchDir dir_;
+  const TestCert mx1_ =
+      MakeTestCert({.common_name = "mx1.org-b.example",
+                    .not_after = absl::Now() + absl::Hours(24 * 10)});
+  const TestCert stranger_ = MakeTestCert({.common_name = "mx9.org-b.example"});
+  const std::string mx1_pem_ = dir_.Path("mx1.pem");
+  const std::string stranger_pem_ = dir_.Path("stranger.pem");
   std::unique_ptr<SlapdFixture> slapd_;
   int metrics_port_ = 0;
   int policy_port_ = 0;
@@ -251,106 +363,16 @@ class PrometheusE2eTest : public ::testing::Test {
   std::unique_ptr<PrometheusProcess> prometheus_;
 };
 
-TEST_F(PrometheusE2eTest,
-       VerdictsHygieneAndADirectoryOutageAsPrometheusSeesThem) {
-  // Up and serving, as scraped.
+TEST_F(PrometheusE2eTest, VerdictsHygieneAndAnOutageAsPrometheusSeesThem) {
   ASSERT_TRUE(prometheus_->Reaches("up{job=\"dtrustd\"}", 1));
   ASSERT_TRUE(prometheus_->Reaches("dtrust_serving", 1)) << dtrustd_->Log();
   EXPECT_TRUE(prometheus_->Reaches("count(dtrust_build_info)", 1));
-
-  // mx1 of org-b.example with a certificate ending in 10 days; org-b on
-  // both lists, org-c (nothing published) on the send list.
-  const TestCert mx1 =
-      MakeTestCert({.common_name = "mx1.org-b.example",
-                    .not_after = absl::Now() + absl::Hours(24 * 10)});
-  const TestCert stranger = MakeTestCert({.common_name = "mx9.org-b.example"});
-  const std::string mx1_pem = dir_.Path("mx1.pem");
-  const std::string stranger_pem = dir_.Path("stranger.pem");
-  ASSERT_TRUE(testing::WriteTestFile(mx1_pem, mx1.pem).ok());
-  ASSERT_TRUE(testing::WriteTestFile(stranger_pem, stranger.pem).ok());
-  DtrustOk({"publish", "--server", "mx1.org-b.example", "--domain",
-            "org-b.example", mx1_pem});
-  DtrustOk({"domain", "add", "org-b.example", "--send", "--receive"});
-  DtrustOk({"domain", "add", "org-c.example", "--send"});
-
-  // Each protocol's verdicts.
-  DtrustOk({"verify", mx1_pem});
-  EXPECT_FALSE(Dtrust({"verify", stranger_pem}).ok());
-  EXPECT_THAT(Ask(policy_port_, PolicyRequest("a@org-b.example", &mx1), false),
-              HasSubstr("action=PREPEND X-DirectTrust: domain-secured"));
-  EXPECT_THAT(
-      Ask(policy_port_, PolicyRequest("b@org-b.example", &stranger), false),
-      HasSubstr("action=550 "));
-  EXPECT_THAT(
-      Ask(socketmap_port_, FormatNetstring("dtrust org-b.example"), true),
-      HasSubstr("OK fingerprint match="));
-  EXPECT_EQ(Ask(socketmap_port_, FormatNetstring("dtrust org-z.example"), true),
-            "NOTFOUND ");
-
-  const auto verdicts = [](const std::string& protocol,
-                           const std::string& verdict) {
-    return absl::StrCat("dtrust_verdicts_total{protocol=\"", protocol,
-                        "\",verdict=\"", verdict, "\"}");
-  };
-  EXPECT_TRUE(prometheus_->Reaches(verdicts("grpc", "trusted"), 1));
-  EXPECT_TRUE(prometheus_->Reaches(verdicts("grpc", "not_published"), 1));
-  EXPECT_TRUE(prometheus_->Reaches(verdicts("policy", "prepend"), 1));
-  EXPECT_TRUE(prometheus_->Reaches(verdicts("policy", "reject"), 1));
-  EXPECT_TRUE(prometheus_->Reaches(verdicts("socketmap", "found"), 1));
-  EXPECT_TRUE(prometheus_->Reaches(verdicts("socketmap", "not_found"), 1));
-  EXPECT_TRUE(prometheus_->Reaches(
-      "dtrust_request_duration_seconds_count{protocol=\"grpc\","
-      "rpc=\"Verify\"}",
-      2));
-  EXPECT_TRUE(prometheus_->Reaches(
-      "dtrust_connections_opened_total{listener=\"policy\"}", 2));
-
-  // Trust hygiene: mx1's pin ends within 14 and 30 days, not 7; org-b loses
-  // its last pin with it; org-c has none.
-  EXPECT_TRUE(prometheus_->Reaches("dtrust_pins_expiring{within=\"7d\"}", 0));
-  EXPECT_TRUE(prometheus_->Reaches("dtrust_pins_expiring{within=\"14d\"}", 1));
-  EXPECT_TRUE(prometheus_->Reaches("dtrust_pins_expiring{within=\"30d\"}", 1));
-  EXPECT_TRUE(prometheus_->Reaches(
-      "dtrust_secure_domains_last_pin_expiring{within=\"14d\"}", 1));
-  EXPECT_TRUE(
-      prometheus_->Reaches("dtrust_secure_domains_without_valid_pin", 1));
-  EXPECT_TRUE(prometheus_->Reaches(
-      "dtrust_secure_domains{list=\"send\",mode=\"enforce\"}", 2));
-  EXPECT_TRUE(prometheus_->Reaches("dtrust_mirror_snapshot_age_seconds", 0));
-  // The shipped rules read these metrics: their alerts are pending.
-  EXPECT_TRUE(prometheus_->Reaches(
-      "count(ALERTS{alertname=\"DtrustPinExpiringSoon\"})", 1));
-  EXPECT_TRUE(prometheus_->Reaches(
-      "count(ALERTS{alertname=\"DtrustSecureDomainWithoutPin\"})", 1));
-
-  // promtool accepts what dtrustd serves.
-  ASSERT_TRUE(testing::WriteTestFile(dir_.Path("metrics.txt"), Metrics()).ok());
-  absl::StatusOr<CommandResult> checked = RunCommand(
-      dir_.dir(), {"promtool", "check", "metrics"}, dir_.Path("metrics.txt"));
-  ASSERT_TRUE(checked.ok()) << checked.status();
-  EXPECT_TRUE(checked->ok()) << checked->Describe("promtool check metrics");
-
-  // The directory goes away: past --max-staleness (3 s) answers fail as
-  // unavailable, counted by cause; the snapshot ages; LDAP errors rise.
-  ASSERT_TRUE(slapd_->Stop().ok());
-  ASSERT_TRUE(prometheus_->Reaches("dtrust_serving", 0)) << dtrustd_->Log();
-  EXPECT_FALSE(Dtrust({"verify", mx1_pem}).ok());
-  EXPECT_THAT(Ask(policy_port_, PolicyRequest("a@org-b.example", &mx1), false),
-              HasSubstr("action=451 "));
-  EXPECT_THAT(
-      Ask(socketmap_port_, FormatNetstring("dtrust org-b.example"), true),
-      HasSubstr("TEMP "));
-  EXPECT_TRUE(prometheus_->Reaches(
-      "dtrust_errors_total{protocol=\"grpc\",cause=\"unavailable\"}", 1));
-  EXPECT_TRUE(prometheus_->Reaches(
-      "dtrust_errors_total{protocol=\"policy\",cause=\"unavailable\"}", 1));
-  EXPECT_TRUE(prometheus_->Reaches(
-      "dtrust_errors_total{protocol=\"socketmap\",cause=\"unavailable\"}", 1));
-  EXPECT_TRUE(
-      prometheus_->Reaches("dtrust_mirror_snapshot_age_seconds > bool 3", 1));
-  EXPECT_TRUE(prometheus_->Reaches(
-      "dtrust_ldap_errors_total{operation=\"connect\"} > bool 0", 1));
-  EXPECT_TRUE(prometheus_->Reaches("dtrust_directory_connected", 0));
+  PublishAndList();
+  AskEveryProtocol();
+  ExpectVerdictsScraped();
+  ExpectHygieneScraped();
+  ExpectPromtoolAccepts();
+  ExpectOutageScraped();
 }
 
 }  // namespace
