@@ -196,9 +196,9 @@ absl::StatusOr<std::unique_ptr<Dtrustd>> Dtrustd::Start(
   DTRUST_RETURN_IF_ERROR(dtrustd->ConnectDirectory());
   DTRUST_RETURN_IF_ERROR(dtrustd->StartMirror());
   dtrustd->StartTrustService();
+  DTRUST_RETURN_IF_ERROR(dtrustd->StartMetricsExposer());
   DTRUST_RETURN_IF_ERROR(dtrustd->StartPostfixServices());
   DTRUST_RETURN_IF_ERROR(dtrustd->StartGrpc());
-  DTRUST_RETURN_IF_ERROR(dtrustd->StartMetricsExposer());
   dtrustd->running_ = true;
   return dtrustd;
 }

@@ -107,10 +107,11 @@ class Dtrustd {
   // The trust decision and the Postfix policies over `answers_`.
   void StartTrustService();
   absl::Status StartPostfixServices();
+  // Serves /metrics on --metrics-listen, if given (the gauges read the
+  // monitor and what answers: after StartMirror).
+  absl::Status StartMetricsExposer();
   // Authorization, grants and audit in the directory, and the gRPC servers.
   absl::Status StartGrpc();
-  // Serves /metrics on --metrics-listen, if given.
-  absl::Status StartMetricsExposer();
 
   const DtrustdOptions options_;
   const absl::Time started_;
@@ -152,6 +153,7 @@ class Dtrustd {
   std::unique_ptr<DirectTrustService> grpc_service_;
   std::unique_ptr<HealthService> health_service_;
   std::unique_ptr<GrpcServing> serving_;
+  // Declared last, stopped first: its gauges read the parts above.
   std::unique_ptr<MetricsExposer> metrics_exposer_;
 };
 

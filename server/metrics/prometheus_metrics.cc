@@ -24,17 +24,20 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   return *buckets;
 }
 
-// A gauge family with one metric per entry of `values` ({labels, value}).
-MetricFamily GaugeFamily(
-    std::string name, std::string help,
-    std::vector<std::pair<std::vector<ClientMetric::Label>, double>> values) {
+// One gauge's labels and value.
+using GaugeValues =
+    std::vector<std::pair<std::vector<ClientMetric::Label>, double>>;
+
+// A gauge family with one metric per entry of `values`.
+MetricFamily GaugeFamily(std::string name, std::string help,
+                         const GaugeValues& values) {
   MetricFamily family{.name = std::move(name),
                       .help = std::move(help),
                       .type = MetricType::Gauge,
                       .metric = {}};
-  for (auto& [labels, value] : values) {
+  for (const auto& [labels, value] : values) {
     ClientMetric metric;
-    metric.label = std::move(labels);
+    metric.label = labels;
     metric.gauge.value = value;
     family.metric.push_back(std::move(metric));
   }
@@ -91,8 +94,8 @@ void AppendStatusGauges(const DirectoryStatus& status,
 // The gauges of the trust hygiene `hygiene`.
 void AppendHygieneGauges(const TrustHygiene& hygiene,
                          std::vector<MetricFamily>* families) {
-  std::vector<std::pair<std::vector<ClientMetric::Label>, double>> pins;
-  std::vector<std::pair<std::vector<ClientMetric::Label>, double>> domains;
+  GaugeValues pins;
+  GaugeValues domains;
   for (size_t i = 0; i < std::size(kExpiryHorizons); ++i) {
     const std::string within(kExpiryHorizons[i].label);
     pins.push_back(
@@ -104,12 +107,12 @@ void AppendHygieneGauges(const TrustHygiene& hygiene,
   families->push_back(GaugeFamily(
       "dtrust_pins_expiring",
       "Pins valid now whose certificate or pin window ends within `within`.",
-      std::move(pins)));
+      pins));
   families->push_back(GaugeFamily(
       "dtrust_secure_domains_last_pin_expiring",
       "Domains on a Domain Security list whose every valid pin ends within "
       "`within`.",
-      std::move(domains)));
+      domains));
   families->push_back(GaugeFamily(
       "dtrust_secure_domains_without_valid_pin",
       "Domains on a Domain Security list with no pin valid now.",

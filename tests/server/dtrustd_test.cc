@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "dtrust/v1/dtrust.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -143,6 +144,31 @@ TEST_F(DtrustdTest, AnAddressInUseFailsTheStartAndStopsWhatStarted) {
   EXPECT_FALSE(
       Verify(*Connect(Endpoint("second.sock")), MakeTestCert(), &verified)
           .ok());
+}
+
+TEST_F(DtrustdTest, AMetricsAddressInUseFailsTheStartBeforeReady) {
+  absl::StatusOr<int> port = testing::FreeLoopbackPort();
+  ASSERT_TRUE(port.ok()) << port.status();
+  DtrustdOptions first_options = Options("first.sock");
+  first_options.metrics_listen = absl::StrCat("127.0.0.1:", *port);
+  absl::StatusOr<std::unique_ptr<Dtrustd>> first;
+  const std::string first_log =
+      StderrDuring([&] { first = Dtrustd::Start(first_options); });
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_THAT(first_log, HasSubstr(absl::StrCat("serving metrics on 127.0.0.1:",
+                                                *port, " (port ", *port, ")")));
+
+  DtrustdOptions second_options = Options("second.sock");
+  second_options.metrics_listen = first_options.metrics_listen;
+  absl::StatusOr<std::unique_ptr<Dtrustd>> second;
+  const std::string log =
+      StderrDuring([&] { second = Dtrustd::Start(second_options); });
+  ASSERT_FALSE(second.ok());
+  EXPECT_THAT(second.status().message(),
+              HasSubstr(absl::StrCat("cannot serve metrics: UNAVAILABLE: "
+                                     "cannot serve metrics on 127.0.0.1:",
+                                     *port)));
+  EXPECT_THAT(log, Not(HasSubstr("dtrustd ready")));
 }
 
 TEST_F(DtrustdTest, ADirectoryThatDoesNotAnswerFailsTheStartWithoutAMirror) {
