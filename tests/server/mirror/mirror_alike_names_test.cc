@@ -52,7 +52,7 @@ std::optional<Seen> ServerSeen(const MirrorIndex& index) {
       index.Read()->FindServers({.server = std::string(kName)});
   if (found.empty()) return std::nullopt;
   EXPECT_EQ(found.size(), 1u);
-  Seen seen{.domains = found[0].domains};
+  Seen seen{.domains = found[0].domains, .certs = {}};
   for (const PinRecord& pin : found[0].pins) {
     seen.certs.push_back(pin.cert_sha256);
   }
