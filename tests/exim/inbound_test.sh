@@ -9,10 +9,7 @@ source "$(dirname "$0")/lib.sh"
 exim_init "$1" "127.0.0.2 mx1.org-b.example"
 mx=127.0.0.2:25
 certs=$e2e_work/certs
-for name in mx1.org-b.example mx1.org-a.example rogue.org-a.example \
-    mx1.org-c.example; do
-  e2e_cert "$name"
-done
+e2e_inbound_certs
 chmod 644 "$certs"/*.key  # Exim reads its key as Debian-exim.
 
 exim_create mx mx1.org-b.example 127.0.0.2 25 org-b.example
@@ -23,21 +20,7 @@ exim_set mx "DTRUST_TIMEOUT = 1s" \
 e2e_dtrustd_start
 exim_start mx
 
-# org-a.example: enforce; org-t.example: testing; org-z.example: no list.
-e2e_dtrust domain add org-a.example --receive
-e2e_dtrust domain add org-t.example --receive --testing
-e2e_dtrust publish --server mx1.org-a.example --domain org-a.example \
-  "$certs/mx1.org-a.example.pem"
-e2e_dtrust publish --server mx1.org-c.example --domain org-c.example \
-  "$certs/mx1.org-c.example.pem"
-
-# swaks options for STARTTLS presenting a client certificate.
-as_a=(--tls --tls-cert "$certs/mx1.org-a.example.pem"
-      --tls-key "$certs/mx1.org-a.example.key")        # published, org-a
-as_rogue=(--tls --tls-cert "$certs/rogue.org-a.example.pem"
-          --tls-key "$certs/rogue.org-a.example.key")  # not published
-as_c=(--tls --tls-cert "$certs/mx1.org-c.example.pem"
-      --tls-key "$certs/mx1.org-c.example.key")        # published, org-c
+e2e_inbound_partners
 
 # expect_refused WHAT CODE_ERE SWAKS_ARGS...: refused at MAIL with a reply
 # matching CODE_ERE; nothing queued.

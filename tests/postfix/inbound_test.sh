@@ -8,10 +8,7 @@ source "$(dirname "$0")/lib.sh"
 e2e_init "$1" "127.0.0.2 mx1.org-b.example"
 mx=127.0.0.2:25
 certs=$e2e_work/certs
-for name in mx1.org-b.example mx1.org-a.example rogue.org-a.example \
-    mx1.org-c.example; do
-  e2e_cert "$name"
-done
+e2e_inbound_certs
 
 e2e_postfix_create mx mx1.org-b.example 127.0.0.2 25
 e2e_postfix_include mx "$e2e_src/deploy/postfix/main.cf.inbound"
@@ -22,21 +19,7 @@ e2e_postfix_set mx "mydestination = org-b.example" "mynetworks =" \
 e2e_dtrustd_start
 e2e_postfix_start mx
 
-# org-a.example: enforce; org-t.example: testing; org-z.example: no list.
-e2e_dtrust domain add org-a.example --receive
-e2e_dtrust domain add org-t.example --receive --testing
-e2e_dtrust publish --server mx1.org-a.example --domain org-a.example \
-  "$certs/mx1.org-a.example.pem"
-e2e_dtrust publish --server mx1.org-c.example --domain org-c.example \
-  "$certs/mx1.org-c.example.pem"
-
-# swaks options for STARTTLS presenting a client certificate.
-as_a=(--tls --tls-cert "$certs/mx1.org-a.example.pem"
-      --tls-key "$certs/mx1.org-a.example.key")        # published, org-a
-as_rogue=(--tls --tls-cert "$certs/rogue.org-a.example.pem"
-          --tls-key "$certs/rogue.org-a.example.key")  # not published
-as_c=(--tls --tls-cert "$certs/mx1.org-c.example.pem"
-      --tls-key "$certs/mx1.org-c.example.key")        # published, org-c
+e2e_inbound_partners
 
 # expect_reject WHAT REASON_ERE SWAKS_ARGS...: refused at RCPT with 550 5.7.1
 # and a reason matching REASON_ERE; nothing queued.

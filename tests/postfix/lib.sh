@@ -129,6 +129,37 @@ e2e_cert() {
     -out "$e2e_work/certs/$1.pem" 2>/dev/null || e2e_fail "openssl req for $1"
 }
 
+# The inbound scenario's certificates (self-signed, in $e2e_work/certs): the
+# receiving mx1.org-b.example, partners mx1.org-a.example and
+# mx1.org-c.example, and rogue.org-a.example (never published).
+e2e_inbound_certs() {
+  local name
+  for name in mx1.org-b.example mx1.org-a.example rogue.org-a.example \
+      mx1.org-c.example; do
+    e2e_cert "$name"
+  done
+}
+
+# The inbound scenario's lists and pins (dtrustd running): org-a.example
+# enforced, org-t.example testing, org-z.example on no list; mx1.org-a and
+# mx1.org-c published for their domains. Sets the swaks STARTTLS options
+# as_a (published, org-a), as_rogue (not published), as_c (published, org-c).
+e2e_inbound_partners() {
+  local certs=$e2e_work/certs
+  e2e_dtrust domain add org-a.example --receive
+  e2e_dtrust domain add org-t.example --receive --testing
+  e2e_dtrust publish --server mx1.org-a.example --domain org-a.example \
+    "$certs/mx1.org-a.example.pem"
+  e2e_dtrust publish --server mx1.org-c.example --domain org-c.example \
+    "$certs/mx1.org-c.example.pem"
+  as_a=(--tls --tls-cert "$certs/mx1.org-a.example.pem"
+        --tls-key "$certs/mx1.org-a.example.key")
+  as_rogue=(--tls --tls-cert "$certs/rogue.org-a.example.pem"
+            --tls-key "$certs/rogue.org-a.example.key")
+  as_c=(--tls --tls-cert "$certs/mx1.org-c.example.pem"
+        --tls-key "$certs/mx1.org-c.example.key")
+}
+
 # e2e_fingerprint NAME: SHA-256 of the certificate, as openssl prints it
 # (upper-case hex with colons, the form Postfix uses).
 e2e_fingerprint() {
