@@ -320,12 +320,9 @@ absl::StatusOr<std::string> LdapDirectory::ServerDn(
   return absl::StrCat(rdn, ",", servers_dn_);
 }
 
-absl::StatusOr<std::string> LdapDirectory::PinDn(
-    absl::string_view server, const Sha256Digest& cert_sha256) const {
-  DTRUST_ASSIGN_OR_RETURN(std::string server_dn, ServerDn(server));
-  DTRUST_ASSIGN_OR_RETURN(std::string rdn,
-                          MakeRdn(kCertSha256, cert_sha256.ToHex()));
-  return absl::StrCat(rdn, ",", server_dn);
+absl::StatusOr<std::string> LdapDirectory::PinRdn(
+    const Sha256Digest& cert_sha256) {
+  return MakeRdn(kCertSha256, cert_sha256.ToHex());
 }
 
 absl::StatusOr<std::string> LdapDirectory::DomainDn(
@@ -494,44 +491,52 @@ absl::Status LdapDirectory::AddDomains(
   const std::vector<std::string> wanted = SortedUnique(domains);
   return pool_.Run(
       LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
-        // A concurrent writer may add one of ours between read and modify
-        // ("value exists"): read again, a few times at most.
-        constexpr int kAttempts = 3;
-        for (int attempt = 1;; ++attempt) {
-          absl::StatusOr<std::vector<LdapEntry>> entries =
-              connection.Search(dn, LdapScope::kBase, ClassFilter(kServerClass),
-                                {std::string(kMailDomain)});
-          if (absl::IsNotFound(entries.status())) {
-            return ServerNotFound(server, entries.status());
-          }
-          if (!entries.ok()) return entries.status();
-          if (entries->empty()) {
-            return absl::NotFoundError(
-                absl::StrCat("\"", dn, "\" is not a transport server entry"));
-          }
-          std::vector<std::string> present;
-          for (const std::string& domain :
-               entries->front().Values(kMailDomain)) {
-            present.push_back(absl::AsciiStrToLower(domain));
-          }
-          std::sort(present.begin(), present.end());
-          std::vector<std::string> missing;
-          for (const std::string& domain : wanted) {
-            if (!std::binary_search(present.begin(), present.end(),
-                                    absl::AsciiStrToLower(domain))) {
-              missing.push_back(domain);
-            }
-          }
-          if (missing.empty()) return absl::OkStatus();
-          absl::Status status = connection.Modify(
-              dn, {{LdapModification::Op::kAdd,
-                    {std::string(kMailDomain), std::move(missing)}}});
-          if (absl::IsNotFound(status)) return ServerNotFound(server, status);
-          if (!absl::IsAlreadyExists(status) || attempt == kAttempts) {
-            return status;
-          }
-        }
+        return WriteAnySpelling(
+            connection, server, dn, [&](const std::string& server_dn) {
+              return AddMissingDomains(connection, server, server_dn, wanted);
+            });
       });
+}
+
+absl::Status LdapDirectory::AddMissingDomains(
+    LdapConnection& connection, absl::string_view server, const std::string& dn,
+    const std::vector<std::string>& wanted) {
+  // A concurrent writer may add one of ours between read and modify
+  // ("value exists"): read again, a few times at most.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<std::vector<LdapEntry>> entries =
+        connection.Search(dn, LdapScope::kBase, ClassFilter(kServerClass),
+                          {std::string(kMailDomain)});
+    if (absl::IsNotFound(entries.status())) {
+      return ServerNotFound(server, entries.status());
+    }
+    if (!entries.ok()) return entries.status();
+    if (entries->empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("\"", dn, "\" is not a transport server entry"));
+    }
+    std::vector<std::string> present;
+    for (const std::string& domain : entries->front().Values(kMailDomain)) {
+      present.push_back(absl::AsciiStrToLower(domain));
+    }
+    std::sort(present.begin(), present.end());
+    std::vector<std::string> missing;
+    for (const std::string& domain : wanted) {
+      if (!std::binary_search(present.begin(), present.end(),
+                              absl::AsciiStrToLower(domain))) {
+        missing.push_back(domain);
+      }
+    }
+    if (missing.empty()) return absl::OkStatus();
+    absl::Status status = connection.Modify(
+        dn, {{LdapModification::Op::kAdd,
+              {std::string(kMailDomain), std::move(missing)}}});
+    if (absl::IsNotFound(status)) return ServerNotFound(server, status);
+    if (!absl::IsAlreadyExists(status) || attempt == kAttempts) {
+      return status;
+    }
+  }
 }
 
 absl::Status LdapDirectory::AddPin(absl::string_view server,
@@ -550,7 +555,7 @@ absl::Status LdapDirectory::AddPin(absl::string_view server,
         certificate->sha256().ToHex(), " / ",
         certificate->spki_sha256().ToHex(), ")"));
   }
-  DTRUST_ASSIGN_OR_RETURN(std::string dn, PinDn(server, pin.cert_sha256));
+  DTRUST_ASSIGN_OR_RETURN(const std::string server_dn, ServerDn(server));
   std::vector<LdapAttribute> attributes = {
       {"objectClass", {std::string(kPinClass)}},
       {std::string(kCertSha256), {pin.cert_sha256.ToHex()}},
@@ -563,19 +568,25 @@ absl::Status LdapDirectory::AddPin(absl::string_view server,
       if (!attribute.values.empty()) attributes.push_back(std::move(attribute));
     }
   }
-  return pool_.Run(LdapPool::Retry::kNever,
-                   [&](LdapConnection& connection) -> absl::Status {
-                     absl::Status status = connection.Add(dn, attributes);
-                     if (absl::IsNotFound(status)) {
-                       return ServerNotFound(server, status);
-                     }
-                     return status;
-                   });
+  DTRUST_ASSIGN_OR_RETURN(const std::string rdn, PinRdn(pin.cert_sha256));
+  return pool_.Run(
+      LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
+        return WriteAnySpelling(
+            connection, server, server_dn,
+            [&](const std::string& entry_dn) -> absl::Status {
+              absl::Status status =
+                  connection.Add(absl::StrCat(rdn, ",", entry_dn), attributes);
+              if (absl::IsNotFound(status)) {
+                return ServerNotFound(server, status);
+              }
+              return status;
+            });
+      });
 }
 
 absl::Status LdapDirectory::UpdatePin(absl::string_view server,
                                       const PinRecord& pin) {
-  DTRUST_ASSIGN_OR_RETURN(std::string dn, PinDn(server, pin.cert_sha256));
+  DTRUST_ASSIGN_OR_RETURN(const std::string server_dn, ServerDn(server));
   std::vector<LdapModification> modifications = {
       {LdapModification::Op::kReplace,
        {std::string(kPinKind), {std::string(PinKindName(pin.kind))}}}};
@@ -587,9 +598,15 @@ absl::Status LdapDirectory::UpdatePin(absl::string_view server,
           {LdapModification::Op::kReplace, std::move(attribute)});
     }
   }
-  return pool_.Run(LdapPool::Retry::kNever, [&](LdapConnection& connection) {
-    return connection.Modify(dn, modifications);
-  });
+  DTRUST_ASSIGN_OR_RETURN(const std::string rdn, PinRdn(pin.cert_sha256));
+  return pool_.Run(
+      LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
+        return WriteAnySpelling(
+            connection, server, server_dn, [&](const std::string& entry_dn) {
+              return connection.Modify(absl::StrCat(rdn, ",", entry_dn),
+                                       modifications);
+            });
+      });
 }
 
 absl::StatusOr<std::vector<std::string>> LdapDirectory::ServerEntryDns(
@@ -623,11 +640,24 @@ absl::StatusOr<std::vector<std::string>> LdapDirectory::EverySpelling(
   return dns;
 }
 
+absl::Status LdapDirectory::WriteAnySpelling(
+    LdapConnection& connection, absl::string_view name, const std::string& dn,
+    const std::function<absl::Status(const std::string& server_dn)>& write) {
+  const absl::Status status = write(dn);
+  if (!absl::IsNotFound(status)) return status;
+  DTRUST_ASSIGN_OR_RETURN(const std::vector<std::string> servers,
+                          EverySpelling(connection, name, dn));
+  for (size_t i = 1; i < servers.size(); ++i) {  // servers[0] is `dn`.
+    const absl::Status other = write(servers[i]);
+    if (!absl::IsNotFound(other)) return other;
+  }
+  return status;
+}
+
 absl::Status LdapDirectory::RemovePin(absl::string_view server,
                                       const Sha256Digest& cert_sha256) {
   DTRUST_ASSIGN_OR_RETURN(const std::string server_dn, ServerDn(server));
-  DTRUST_ASSIGN_OR_RETURN(const std::string rdn,
-                          MakeRdn(kCertSha256, cert_sha256.ToHex()));
+  DTRUST_ASSIGN_OR_RETURN(const std::string rdn, PinRdn(cert_sha256));
   return pool_.Run(
       LdapPool::Retry::kNever, [&](LdapConnection& connection) -> absl::Status {
         // The pin below cn=<server> and below every other spelling's entry.

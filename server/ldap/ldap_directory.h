@@ -40,6 +40,7 @@
 #ifndef DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
 #define DTRUST_SERVER_LDAP_LDAP_DIRECTORY_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,8 +121,8 @@ class LdapDirectory : public Directory {
                 Container domains);
 
   absl::StatusOr<std::string> ServerDn(absl::string_view name) const;
-  absl::StatusOr<std::string> PinDn(absl::string_view server,
-                                    const Sha256Digest& cert_sha256) const;
+  // The RDN of a pin entry below its server's entry.
+  static absl::StatusOr<std::string> PinRdn(const Sha256Digest& cert_sha256);
   absl::StatusOr<std::string> DomainDn(absl::string_view domain) const;
   // The DNs of the Domain Security entries standing for `domain`
   // (normalized): the one dtrust writes and any other tool's spelling of
@@ -137,6 +138,19 @@ class LdapDirectory : public Directory {
   absl::StatusOr<std::vector<std::string>> EverySpelling(
       LdapConnection& connection, absl::string_view name,
       const std::string& dn);
+  // Runs `write` on the server entry `dn` (cn=<name> as given); when it
+  // answers NotFound (no such entry), on each other spelling's entry of the
+  // same server (EverySpelling) until one answers otherwise: a write reaches
+  // a server whose only entry another tool spelled differently. Returns the
+  // first answer other than NotFound, else `dn`'s.
+  absl::Status WriteAnySpelling(
+      LdapConnection& connection, absl::string_view name, const std::string& dn,
+      const std::function<absl::Status(const std::string& server_dn)>& write);
+  // Adds the domains of `wanted` that the server entry `dn` lacks.
+  absl::Status AddMissingDomains(LdapConnection& connection,
+                                 absl::string_view server,
+                                 const std::string& dn,
+                                 const std::vector<std::string>& wanted);
   // Modifies `dn` with `replace`, or adds it as `entry` if it is missing.
   absl::Status ReplaceOrAdd(LdapConnection& connection, const std::string& dn,
                             const std::vector<LdapModification>& replace,

@@ -349,6 +349,40 @@ TEST_P(ForeignEntriesTest, UnpublishRemovesEverySpelling) {
             "");
 }
 
+// `dtrust publish` for a server another tool spelled only cn=MX2.example.:
+// the pin and the new domain go into that entry, no second entry is made.
+TEST_P(ForeignEntriesTest, PublishToAServerOnlyUnderAForeignSpelling) {
+  ASSERT_NO_FATAL_FAILURE(StartDtrustd());
+  ASSERT_TRUE(
+      (*slapd_)
+          ->LdapModify("dn: cn=MX2.example.,ou=servers,dc=example,dc=org\n"
+                       "objectClass: dtrustTransportServer\ncn: MX2.example.\n"
+                       "dtrustMailDomain: mx2-d1.example\n\n")
+          .ok());
+  EXPECT_TRUE(Eventually([&] {
+    return absl::StrContains(cli_->Run({"list"}).out, "mx2.example");
+  })) << "the server never arrived";
+  const TestCert cert = MakeTestCert({.common_name = "mx2.example"});
+  const std::string pem = WriteTempFile("mx2.pem", cert.pem);
+  const CommandResult published =
+      cli_->Run({"publish", "--server", "mx2.example", "--domain",
+                 "mx2-d2.example", pem});
+  EXPECT_EQ(published.exit_code(), 0) << published.out << published.err;
+  const std::string fingerprint =
+      Certificate::FromDer(cert.der)->sha256().ToColonHex();
+  EXPECT_TRUE(Eventually([&] {
+    return absl::StrContains(cli_->Run({"verify", "--sha256", fingerprint,
+                                        "--domain", "mx2-d2.example"})
+                                 .out,
+                             "TRUSTED");
+  })) << cli_->Run({"verify", "--sha256", fingerprint}).out;
+  EXPECT_EQ(*(*slapd_)->LdapSearch("ou=servers,dc=example,dc=org",
+                                   "(&(objectClass=dtrustTransportServer)"
+                                   "(cn=*mx2*))",
+                                   {"dn"}),
+            "dn: cn=MX2.example.,ou=servers,dc=example,dc=org\n\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(SyncModes, ForeignEntriesTest,
                          ::testing::Values("none", "refresh-and-persist",
                                            "poll"),
