@@ -22,39 +22,12 @@ exim_start mx
 
 e2e_inbound_partners
 
-# expect_refused WHAT CODE_ERE SWAKS_ARGS...: refused at MAIL with a reply
-# matching CODE_ERE; nothing queued.
-expect_refused() {
-  local what=$1 reply=$2
-  shift 2
-  e2e_log "$what"
-  e2e_swaks "$mx" --to u@org-b.example "$@" &&
-    e2e_fail "$what: accepted: $(cat "$e2e_work/swaks.out")"
-  exim_replied "$reply" ||
-    e2e_fail "$what: no /$reply/: $(cat "$e2e_work/swaks.out")"
-  [ -z "$(exim_queued_id)" ] || e2e_fail "$what: queued anyway"
-}
-
-# expect_delivered WHAT SWAKS_ARGS...: accepted and delivered; sets $mail to
-# the delivered message's file.
-expect_delivered() {
-  local what=$1 id
-  shift
-  e2e_log "$what"
-  e2e_swaks "$mx" "$@" ||
-    e2e_fail "$what: refused: $(cat "$e2e_work/swaks.out")"
-  id=$(exim_queued_id)
-  [ -n "$id" ] || e2e_fail "$what: no message ID: $(cat "$e2e_work/swaks.out")"
-  mail=$(e2e_mail_file mx "$id")
-  e2e_wait_file "$mail"
-}
-
 # The header section of the delivered message $mail.
 headers() { sed '/^$/q' "$mail"; }
 
 fp_a=$(e2e_fingerprint mx1.org-a.example | tr -d : | tr 'A-F' 'a-f')
 
-expect_delivered "published client certificate, two recipients" \
+e2e_expect_delivered "published client certificate, two recipients" \
   --from alice@org-a.example --to u@org-b.example,v@org-b.example \
   "${as_a[@]}"
 [ "$(grep -c '^X-DirectTrust:' "$mail")" -eq 1 ] ||
@@ -67,24 +40,24 @@ done
 grep -q "^To: u@org-b.example,v@org-b.example" "$mail" ||
   e2e_fail "not the message sent: $(cat "$mail")"
 
-expect_refused "unpublished client certificate" "550 5\.7\.1 .*not published" \
+e2e_expect_refused "unpublished client certificate" "550 5\.7\.1 .*not published" \
   --from alice@org-a.example "${as_rogue[@]}"
 fp_rogue=$(e2e_fingerprint rogue.org-a.example | tr -d : | tr 'A-F' 'a-f')
 grep -q "rejected mail from org-a.example .*$fp_rogue" "$e2e_work/dtrustd.log" ||
   e2e_fail "dtrustd did not log the rejection with the digest $fp_rogue"
-expect_refused "certificate published for another domain" \
+e2e_expect_refused "certificate published for another domain" \
   "550 5\.7\.1 .*published for mx1.org-c.example, a server of another domain" \
   --from alice@org-a.example "${as_c[@]}"
-expect_refused "TLS without a client certificate" \
+e2e_expect_refused "TLS without a client certificate" \
   "550 5\.7\.1 .*no client certificate" --from alice@org-a.example --tls
-expect_refused "no TLS" "550 5\.7\.1 .*no TLS" --from alice@org-a.example
+e2e_expect_refused "no TLS" "550 5\.7\.1 .*no TLS" --from alice@org-a.example
 
-expect_delivered "testing mode, unpublished certificate" \
+e2e_expect_delivered "testing mode, unpublished certificate" \
   --from tess@org-t.example --to u@org-b.example "${as_rogue[@]}"
 grep -q "^X-DirectTrust: testing; domain=org-t.example; result=fail; .*not published" \
   "$mail" || e2e_fail "no testing header in $(cat "$mail")"
 
-expect_delivered "domain on no list, no TLS" \
+e2e_expect_delivered "domain on no list, no TLS" \
   --from zoe@org-z.example --to u@org-b.example
 ! grep -q '^X-DirectTrust:' "$mail" || e2e_fail "header on unlisted mail"
 
@@ -114,13 +87,13 @@ forged_gone() {
     e2e_fail "the body was changed: $(cat "$mail")"
 }
 
-expect_delivered "domain on no list, forged X-DirectTrust headers: all removed" \
+e2e_expect_delivered "domain on no list, forged X-DirectTrust headers: all removed" \
   --from zoe@org-z.example --to u@org-b.example --data "@$forged"
 ! headers | grep -qiE '^X-DirectTrust *:' ||
   e2e_fail "X-DirectTrust header on unlisted mail: $(cat "$mail")"
 forged_gone
 
-expect_delivered "receive-secure partner, forged X-DirectTrust headers: only dtrust's" \
+e2e_expect_delivered "receive-secure partner, forged X-DirectTrust headers: only dtrust's" \
   --from alice@org-a.example --to u@org-b.example --data "@$forged" \
   "${as_a[@]}"
 [ "$(headers | grep -ciE '^X-DirectTrust *:')" -eq 1 ] ||
@@ -133,29 +106,29 @@ forged_gone
 e2e_log "dtrustd hung: 451 4.3.5 after DTRUST_TIMEOUT, never accepted"
 exim_dtrustd_hang
 start=$SECONDS
-expect_refused "... published certificate" "451 4\.3\.5 " \
+e2e_expect_refused "... published certificate" "451 4\.3\.5 " \
   --from alice@org-a.example "${as_a[@]}"
 [ $((SECONDS - start)) -le 5 ] ||
   e2e_fail "the refusal took $((SECONDS - start)) s with DTRUST_TIMEOUT = 1s"
 exim_dtrustd_resume
-expect_delivered "dtrustd continued" \
+e2e_expect_delivered "dtrustd continued" \
   --from alice@org-a.example --to u@org-b.example "${as_a[@]}"
 
 e2e_log "directory stopped, mirror stale: temporary failure, never accepted or rejected"
 e2e_directory_stop
 e2e_directory_stale_wait
-expect_refused "... published certificate" "451 4\.3\.0 " \
+e2e_expect_refused "... published certificate" "451 4\.3\.0 " \
   --from alice@org-a.example "${as_a[@]}"
 e2e_directory_resume
-expect_delivered "directory back" \
+e2e_expect_delivered "directory back" \
   --from alice@org-a.example --to u@org-b.example "${as_a[@]}"
 grep -q "^X-DirectTrust: domain-secured;" "$mail" || e2e_fail "no header"
 
 e2e_log "dtrustd down: 451 4.3.5 from the ACL"
 e2e_dtrustd_stop
-expect_refused "... published certificate" "451 4\.3\.5 " \
+e2e_expect_refused "... published certificate" "451 4\.3\.5 " \
   --from alice@org-a.example "${as_a[@]}"
-expect_refused "... domain on no list" "451 4\.3\.5 " \
+e2e_expect_refused "... domain on no list" "451 4\.3\.5 " \
   --from zoe@org-z.example
 
 echo "exim inbound: all cases passed"

@@ -21,6 +21,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../postfix/lib.sh"
 
 exim_binary=
+e2e_mta_queued_id=exim_queued_id
+e2e_mta_replied=exim_replied
 exim_daemons=()  # Instances whose daemon runs (to stop on exit).
 
 exim_cleanup() {

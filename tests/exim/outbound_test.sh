@@ -53,15 +53,6 @@ e2e_dtrust publish --server mx1.org-c.example --domain org-c.example \
 e2e_dtrust publish --server mx1.org-d.example --domain org-d.example \
   "$certs/decoy.org-c.example.pem"
 
-# send TO: submits a message from alice@org-a.example to TO at "out"; sets
-# $id to its message ID there.
-send() {
-  e2e_swaks 127.0.0.1:25 --from alice@org-a.example --to "$1" ||
-    e2e_fail "out refused mail to $1: $(cat "$e2e_work/swaks.out")"
-  id=$(exim_queued_id)
-  [ -n "$id" ] || e2e_fail "no message ID: $(cat "$e2e_work/swaks.out")"
-}
-
 # delivered ID TO: out sent ID to mx (127.0.0.2) over TLS, and mx stored
 # it; sets $mail to the stored message.
 delivered() {
@@ -96,7 +87,7 @@ deferred() {
 }
 
 e2e_log "send-secure org-b.example, published certificate: delivered"
-send u@org-b.example
+e2e_send u@org-b.example
 delivered "$id" u@org-b.example
 # And org-b's inbound check saw org-a's published client certificate.
 grep -q "^X-DirectTrust: domain-secured; domain=org-a.example; server=mx1.org-a.example;" \
@@ -105,7 +96,7 @@ grep -q "^X-DirectTrust: domain-secured; domain=org-a.example; server=mx1.org-a.
   e2e_fail "want one X-DirectTrust header: $(cat "$mail")"
 
 e2e_log "send-secure org-c.example, presented certificate not published: deferred"
-send u@org-c.example
+e2e_send u@org-c.example
 deferred "$id" u@org-c.example \
   "dtrust: certificate sha256 $(e2e_fingerprint mx1.org-b.example | tr -d :) is not published for org-c.example"
 e2e_log "... org-c publishes the certificate its server presents: delivered"
@@ -114,7 +105,7 @@ exim_retry out "$id"
 delivered "$id" u@org-c.example
 
 e2e_log "send-secure org-d.example, server without STARTTLS: deferred, never sent in clear"
-send u@org-d.example
+e2e_send u@org-d.example
 e2e_wait_log out "$id (=>|==|\*\*) u@org-d.example "
 last=$(grep -E "$id (=>|==|\*\*) u@org-d.example " "$e2e_work/out/maillog" | tail -1)
 [[ "$last" =~ " == u@org-d.example R=remote T=dtrust_smtp defer ".*"TLS" ]] ||
@@ -123,13 +114,13 @@ exim_in_queue out "$id" || e2e_fail "$id is no longer queued"
 [ -z "$(ls "$e2e_work/plain/mail")" ] || e2e_fail "org-d.example got mail in clear"
 
 e2e_log "domain on no list: delivered (opportunistic TLS), certificate unchecked"
-send u@org-z.example
+e2e_send u@org-z.example
 delivered "$id" u@org-z.example
 
 e2e_log "dtrustd hung: deferred after DTRUST_TIMEOUT, never sent unverified"
 exim_dtrustd_hang
 start=$SECONDS
-send u@org-b.example
+e2e_send u@org-b.example
 deferred "$id" u@org-b.example "dtrust: org-b.example: TEMP dtrustd unreachable"
 # Two questions (hosts_require_tls, event_action) of DTRUST_TIMEOUT each.
 [ $((SECONDS - start)) -le 6 ] ||
@@ -141,7 +132,7 @@ delivered "$id" u@org-b.example
 e2e_log "directory stopped, mirror stale: deferred, nothing lost"
 e2e_directory_stop
 e2e_directory_stale_wait
-send u@org-b.example
+e2e_send u@org-b.example
 deferred "$id" u@org-b.example "dtrust: org-b.example: TEMP .*directory unavailable"
 e2e_directory_resume
 e2e_log "... directory back: delivered"
@@ -150,7 +141,7 @@ delivered "$id" u@org-b.example
 
 e2e_log "after unpublishing org-b's certificate: deferred"
 e2e_dtrust unpublish --server mx1.org-b.example "$certs/mx1.org-b.example.pem"
-send u@org-b.example
+e2e_send u@org-b.example
 deferred "$id" u@org-b.example \
   "dtrust: org-b.example: TEMP .*no valid certificate is published"
 
@@ -162,7 +153,7 @@ delivered "$id" u@org-b.example
 e2e_log "dtrustd stopped: deferred, never sent unverified"
 e2e_dtrust domain add org-b.example --send
 e2e_dtrustd_stop
-send u@org-b.example
+e2e_send u@org-b.example
 deferred "$id" u@org-b.example "dtrust: org-b.example: TEMP dtrustd unreachable"
 
 echo "exim outbound: all cases passed"

@@ -160,6 +160,49 @@ e2e_inbound_partners() {
         --tls-key "$certs/mx1.org-c.example.key")
 }
 
+# The MTA under test, for the scenario helpers below: how the last swaks
+# transcript's queue ID and replies are read. The Exim harness
+# (tests/exim/lib.sh) points them at its own functions.
+e2e_mta_queued_id=e2e_queued_id
+e2e_mta_replied=e2e_swaks_replied
+
+# e2e_send TO: submits a message from alice@org-a.example to TO at the MTA
+# on 127.0.0.1:25; sets $id to its queue ID there.
+e2e_send() {
+  e2e_swaks 127.0.0.1:25 --from alice@org-a.example --to "$1" ||
+    e2e_fail "out refused mail to $1: $(cat "$e2e_work/swaks.out")"
+  id=$("$e2e_mta_queued_id")
+  [ -n "$id" ] || e2e_fail "no queue ID: $(cat "$e2e_work/swaks.out")"
+}
+
+# e2e_expect_refused WHAT REPLY_ERE SWAKS_ARGS...: the inbound MTA ($mx,
+# ADDRESS:PORT) refuses mail to u@org-b.example with a reply matching
+# REPLY_ERE; nothing is queued.
+e2e_expect_refused() {
+  local what=$1 reply=$2
+  shift 2
+  e2e_log "$what"
+  e2e_swaks "$mx" --to u@org-b.example "$@" &&
+    e2e_fail "$what: accepted: $(cat "$e2e_work/swaks.out")"
+  "$e2e_mta_replied" "$reply" >/dev/null ||
+    e2e_fail "$what: no /$reply/: $(cat "$e2e_work/swaks.out")"
+  [ -z "$("$e2e_mta_queued_id")" ] || e2e_fail "$what: queued anyway"
+}
+
+# e2e_expect_delivered WHAT SWAKS_ARGS...: the inbound MTA ($mx, instance
+# "mx") accepts and stores the mail; sets $mail to the stored message's file.
+e2e_expect_delivered() {
+  local what=$1 id
+  shift
+  e2e_log "$what"
+  e2e_swaks "$mx" "$@" ||
+    e2e_fail "$what: refused: $(cat "$e2e_work/swaks.out")"
+  id=$("$e2e_mta_queued_id")
+  [ -n "$id" ] || e2e_fail "$what: no queue ID: $(cat "$e2e_work/swaks.out")"
+  mail=$(e2e_mail_file mx "$id")
+  e2e_wait_file "$mail"
+}
+
 # e2e_fingerprint NAME: SHA-256 of the certificate, as openssl prints it
 # (upper-case hex with colons, the form Postfix uses).
 e2e_fingerprint() {

@@ -48,15 +48,6 @@ e2e_dtrust publish --server mx1.org-b.example --domain org-b.example \
 e2e_dtrust publish --server mx1.org-c.example --domain org-c.example \
   "$certs/decoy.org-c.example.pem"
 
-# send TO: submits a message from alice@org-a.example to TO at "out"; sets
-# $id to its queue ID there.
-send() {
-  e2e_swaks 127.0.0.1:25 --from alice@org-a.example --to "$1" ||
-    e2e_fail "out refused mail to $1: $(cat "$e2e_work/swaks.out")"
-  id=$(e2e_queued_id)
-  [ -n "$id" ] || e2e_fail "no queue ID: $(cat "$e2e_work/swaks.out")"
-}
-
 # delivered ID TO NEXT_HOP: out sent ID to NEXT_HOP over a verified TLS
 # connection, and mx stored it; sets $mail to the stored message.
 delivered() {
@@ -92,7 +83,7 @@ deferred() {
 }
 
 e2e_log "send-secure org-b.example, published certificate: delivered"
-send u@org-b.example
+e2e_send u@org-b.example
 delivered "$id" u@org-b.example org-b.example
 # And org-b's inbound check saw org-a's published client certificate.
 grep -q "^X-DirectTrust: domain-secured; domain=org-a.example; server=mx1.org-a.example;" \
@@ -102,7 +93,7 @@ grep -q "^X-DirectTrust: domain-secured; domain=org-a.example; server=mx1.org-a.
   e2e_fail "want one X-DirectTrust header, nothing else: $(cat "$mail")"
 
 e2e_log "send-secure org-c.example, presented certificate not published: deferred"
-send u@org-c.example
+e2e_send u@org-c.example
 deferred "$id" u@org-c.example "dsn=4\.7\.5, .*Server certificate not verified"
 e2e_log "... org-c publishes the certificate its server presents: delivered"
 e2e_dtrust publish --server mx1.org-c.example "$certs/mx1.org-b.example.pem"
@@ -112,7 +103,7 @@ delivered "$id" u@org-c.example mx1.org-c.example
 e2e_log "directory stopped, mirror stale: deferred, nothing lost"
 e2e_directory_stop
 e2e_directory_stale_wait
-send u@org-b.example
+e2e_send u@org-b.example
 deferred "$id" u@org-b.example "dsn=4\.7\.5, .*client TLS configuration problem"
 grep -q "socketmap server temporary error: dtrust: directory unavailable" \
   "$e2e_work/out/maillog" || e2e_fail "no TEMP answer from dtrustd"
@@ -123,7 +114,7 @@ delivered "$id" u@org-b.example org-b.example
 
 e2e_log "after unpublishing org-b's certificate: deferred"
 e2e_dtrust unpublish --server mx1.org-b.example "$certs/mx1.org-b.example.pem"
-send u@org-b.example
+e2e_send u@org-b.example
 deferred "$id" u@org-b.example "dsn=4\.7\.5, .*client TLS configuration problem"
 grep -q "temporary error: dtrust: org-b.example is send-secure but no valid certificate is published" \
   "$e2e_work/out/maillog" || e2e_fail "no TEMP answer naming the reason"
@@ -140,7 +131,7 @@ grep -q "org-b.example is send-secure in testing mode" "$e2e_work/dtrustd.log" |
 e2e_log "dtrustd stopped: deferred, never sent unverified"
 e2e_dtrust domain add org-b.example --send
 e2e_dtrustd_stop
-send u@org-b.example
+e2e_send u@org-b.example
 deferred "$id" u@org-b.example "dsn=4\.7\.5, .*client TLS configuration problem"
 
 echo "outbound: all cases passed"
