@@ -310,6 +310,9 @@ void LdapSyncSource::Session::RefreshDone() {
   refreshing_ = false;
   reached_persist_ = true;
   index_.Write()->EndSourceRead();
+  // The whole content again (e-syncRefreshRequired): watchers take a new
+  // snapshot rather than the burst.
+  if (full_content_) source_->mirror_->StartEpoch();
   LogInfo("directory mirror follows ", connection_->uri(), " (",
           refreshed_entries_, " entries refreshed)");
   source_->mirror_->MarkCurrent(source_->clock_->Now(), true);

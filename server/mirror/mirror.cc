@@ -1,12 +1,35 @@
 #include "server/mirror/mirror.h"
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "server/core/log.h"
 
 namespace dtrust {
 
+namespace {
+
+uint64_t RandomEpoch() {
+  absl::BitGen random;
+  // Never 0: a WatchRequest's (0, 0) asks for a snapshot.
+  return absl::Uniform<uint64_t>(random, 1, UINT64_MAX);
+}
+
+}  // namespace
+
 Mirror::Mirror(const MirrorOptions& options, const Clock* clock)
-    : options_(options), clock_(clock), started_(clock->Now()) {}
+    : options_(options),
+      clock_(clock),
+      started_(clock->Now()),
+      changes_(options.change_log_capacity, RandomEpoch()) {
+  index_.Write()->SetChangeLog(&changes_);
+}
+
+void Mirror::StartEpoch() {
+  // Under the index's write lock, as the appends are: no change is recorded
+  // between the new epoch and a reader's snapshot without being in it.
+  const MirrorIndex::WriteView view = index_.Write();
+  changes_.StartEpoch(RandomEpoch());
+}
 
 void Mirror::MarkConnected(absl::string_view uri) {
   absl::MutexLock lock(&mutex_);
@@ -22,6 +45,7 @@ void Mirror::MarkCurrent(absl::Time as_of, bool live) {
     const absl::Time now = clock_->Now();
     const Readiness before = ReadinessLocked(now);
     if (!initial_load_) {
+      StartEpoch();
       initial_load_ = now - started_;
       LogInfo("directory mirror loaded in ",
               absl::FormatDuration(*initial_load_), ": ",

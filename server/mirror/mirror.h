@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "server/core/clock.h"
 #include "server/core/directory_status.h"
+#include "server/mirror/change_log.h"
 #include "server/mirror/mirror_index.h"
 
 namespace dtrust {
@@ -30,6 +31,8 @@ namespace dtrust {
 struct MirrorOptions {
   SyncMode mode = SyncMode::kRefreshAndPersist;  // Not kNone.
   absl::Duration max_staleness = absl::Minutes(5);
+  // How many changes the change feed keeps (--watch-change-log); >= 1.
+  size_t change_log_capacity = 10000;
 };
 
 // Thread-safe. Does not own `clock`, which must outlive it.
@@ -39,6 +42,19 @@ class Mirror : public DirectoryMonitor {
 
   MirrorIndex& index() { return index_; }
   const MirrorIndex& index() const { return index_; }
+
+  // The change feed of the index (docs/watch.md): every change to the index
+  // appends the names it touched while the index's write lock is held, so a
+  // reader that takes changes().Current() and then reads the index sees
+  // every change up to that position in what it reads; later ones follow as
+  // changes (idempotent: read the current value when sending). Listeners of
+  // the feed run under the index's write lock: they must only signal.
+  ChangeLog& changes() { return changes_; }
+  const ChangeLog& changes() const { return changes_; }
+  // A full (re)load happened: a new random epoch, so that watchers take a
+  // new snapshot instead of a burst of changes. Made by the first load
+  // (MarkCurrent) and by the sync source after a full-content refresh.
+  void StartEpoch();
 
   // --- For the sync source ---
   // A session with the directory at `uri` is up (the index may not be
@@ -84,6 +100,7 @@ class Mirror : public DirectoryMonitor {
   const MirrorOptions options_;
   const Clock* const clock_;
   const absl::Time started_;
+  ChangeLog changes_;
   MirrorIndex index_;
 
   mutable absl::Mutex mutex_;

@@ -138,10 +138,13 @@ uint32_t MirrorTables::FindOrAddServer(absl::string_view name) {
   servers_[server].name = names_.Add(name);
   by_name_.Insert(server);
   ++server_count_;
+  Touch(ChangeSubject::kServer, name);
   return server;
 }
 
 void MirrorTables::RenameServer(uint32_t server, absl::string_view name) {
+  Touch(ChangeSubject::kServer, NameOf(server));
+  Touch(ChangeSubject::kServer, name);
   by_name_.Erase(server);
   names_.Release(servers_[server].name);
   servers_[server].name = names_.Add(name);
@@ -201,6 +204,7 @@ void MirrorTables::SetServerDomainIds(
   domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
   const absl::InlinedVector<uint32_t, 4> old = DomainsOf(server);
   if (old == domains) return;
+  Touch(ChangeSubject::kServer, NameOf(server));
   for (uint32_t domain : old) {
     auto& servers = domains_[domain].servers;
     servers.erase(std::remove(servers.begin(), servers.end(), server),
@@ -276,6 +280,10 @@ void MirrorTables::AddServerDomains(absl::string_view name,
 }
 
 void MirrorTables::RemoveServer(uint32_t server) {
+  // Else SetServerDomains below appends it.
+  if (servers_[server].domain == kNone) {
+    Touch(ChangeSubject::kServer, NameOf(server));
+  }
   ServerSlot& slot = servers_[server];
   if (slot.merged) DissolveGroup(kServerRef | server);
   while (slot.first_pin != kNone) UnlinkPin(slot.first_pin);
@@ -347,6 +355,10 @@ uint32_t MirrorTables::FindPin(uint32_t server,
 void MirrorTables::StorePin(uint32_t slot_number, uint32_t server,
                             const PinRecord& pin) {
   PinSlot& slot = pins_[slot_number];
+  if (change_log_ != nullptr &&
+      (slot.server != server || !StoredAs(slot_number, pin))) {
+    Touch(ChangeSubject::kServer, NameOf(server));
+  }
   slot.server = server;
   slot.public_key_pin = pin.kind == PinKind::kPublicKey;
   slot.possession_proven = pin.provenance == PinProvenance::kPossessionProven;
@@ -361,6 +373,20 @@ void MirrorTables::StorePin(uint32_t slot_number, uint32_t server,
   } else {
     windows_.erase(slot_number);
   }
+}
+
+bool MirrorTables::StoredAs(uint32_t slot_number, const PinRecord& pin) const {
+  const PinSlot& slot = pins_[slot_number];
+  const bool same_window =
+      slot.has_window ? windows_.at(slot_number) == pin.window
+                      : !pin.window.not_before && !pin.window.not_after;
+  return same_window &&
+         slot.public_key_pin == (pin.kind == PinKind::kPublicKey) &&
+         slot.possession_proven ==
+             (pin.provenance == PinProvenance::kPossessionProven) &&
+         slot.not_before == ToSlotSeconds(pin.not_before) &&
+         slot.not_after == ToSlotSeconds(pin.not_after) &&
+         publishers_[slot.publisher].name == pin.publisher;
 }
 
 uint32_t MirrorTables::AddPin(uint32_t server, const PinRecord& pin) {
@@ -389,6 +415,7 @@ uint32_t MirrorTables::AddPin(uint32_t server, const PinRecord& pin) {
 
 void MirrorTables::UnlinkPin(uint32_t number) {
   PinSlot& slot = pins_[number];
+  Touch(ChangeSubject::kServer, NameOf(slot.server));
   if (slot.merged) DissolveGroup(kPinRef | number);
   SetUuid(kPinRef | number, &slot.uuid, EntryUuid{});
   by_cert_.Erase(number);
@@ -507,24 +534,31 @@ void MirrorTables::PutDomainPolicy(const EntryUuid& uuid,
     Contribute(kPolicyRef | domain, uuid, std::move(content));
     return;
   }
-  PolicySlot& slot = policies_[domain];
-  slot.send = policy.send;
-  slot.receive = policy.receive;
+  StorePolicy(domain, policy.send, policy.receive);
   SetUuid(kPolicyRef | domain, &policies_[domain].uuid, uuid);
   MarkRef(kPolicyRef | domain);
 }
 
 void MirrorTables::PutDomainPolicyByName(const DomainPolicy& policy) {
   RecordPolicyWrite(policy.domain);
-  const uint32_t domain = InternDomain(policy.domain);
-  PolicySlot& slot = policies_[domain];
-  slot.send = policy.send;
-  slot.receive = policy.receive;
+  StorePolicy(InternDomain(policy.domain), policy.send, policy.receive);
+}
+
+void MirrorTables::StorePolicy(uint32_t domain, SecureMode send,
+                               SecureMode receive) {
+  const auto [it, added] = policies_.try_emplace(domain);
+  PolicySlot& slot = it->second;
+  if (added || slot.send != send || slot.receive != receive) {
+    Touch(ChangeSubject::kDomainPolicy, DomainName(domain));
+  }
+  slot.send = send;
+  slot.receive = receive;
 }
 
 void MirrorTables::RemovePolicy(uint32_t domain) {
   const auto it = policies_.find(domain);
   if (it == policies_.end()) return;
+  Touch(ChangeSubject::kDomainPolicy, DomainName(domain));
   if (it->second.merged) DissolveGroup(kPolicyRef | domain);
   SetUuid(kPolicyRef | domain, &it->second.uuid, EntryUuid{});
   policies_.erase(domain);
@@ -681,8 +715,7 @@ void MirrorTables::ApplyContent(uint32_t target, const Contributor& content) {
                                                    content.domains.end()));
       break;
     default:
-      policies_.at(number).send = content.send;
-      policies_.at(number).receive = content.receive;
+      StorePolicy(number, content.send, content.receive);
       break;
   }
 }
@@ -785,6 +818,8 @@ void MirrorTables::ApplyMerge(uint32_t target) {
 }
 
 void MirrorTables::MovePins(uint32_t from, uint32_t to) {
+  if (servers_[from].first_pin != kNone)
+    Touch(ChangeSubject::kServer, NameOf(to));
   while (servers_[from].first_pin != kNone) {
     const uint32_t number = servers_[from].first_pin;
     const uint32_t same = FindPin(to, pins_[number].cert);

@@ -25,6 +25,7 @@
 #include "server/core/digest.h"
 #include "server/core/directory.h"
 #include "server/core/domain_security.h"
+#include "server/mirror/change_log.h"
 #include "server/mirror/entry_uuid.h"
 #include "server/mirror/name_arena.h"
 #include "server/mirror/slot_index.h"
@@ -127,6 +128,16 @@ class MirrorTables {
   std::vector<DomainPolicy> ListDomainPolicies() const;
 
   MirrorCounts Counts() const;
+
+  // --- The change feed (docs/watch.md) -------------------------------------
+  // From now on, every change to what the reads above answer appends to
+  // `log` the server name or policy domain it touched (each one, when a
+  // change touches several), while the change is being made: a caller that
+  // holds the index's lock makes the appends in the same critical section
+  // as the change. Entries rewritten with the content they already have
+  // append nothing, so a poll or refresh that finds nothing new is silent.
+  // `log` (not owned) must outlive the tables; nullptr: no feed.
+  void SetChangeLog(ChangeLog* log) { change_log_ = log; }
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
@@ -262,6 +273,14 @@ class MirrorTables {
   absl::InlinedVector<uint32_t, 2> InternDomains(
       const std::vector<std::string>& names);
   void SetUuid(uint32_t ref, EntryUuid* slot_uuid, const EntryUuid& uuid);
+  // Appends a change of `name` to the change log, if any.
+  void Touch(ChangeSubject subject, absl::string_view name) {
+    if (change_log_ != nullptr) change_log_->Append(subject, name);
+  }
+  // Whether slot `slot_number` already holds what StorePin would store.
+  bool StoredAs(uint32_t slot_number, const PinRecord& pin) const;
+  // Creates or rewrites the policy of `domain`.
+  void StorePolicy(uint32_t domain, SecureMode send, SecureMode receive);
   // Writes `pin` into slot `slot` of `server` (new or existing).
   void StorePin(uint32_t slot, uint32_t server, const PinRecord& pin);
   uint32_t AddPin(uint32_t server, const PinRecord& pin);
@@ -376,6 +395,7 @@ class MirrorTables {
   absl::flat_hash_map<uint32_t, absl::InlinedVector<uint32_t, 2>> groups_;
   bool reloading_ = false;
   std::unique_ptr<LocalWrites> local_writes_;  // While a source read is open.
+  ChangeLog* change_log_ = nullptr;
 };
 
 }  // namespace dtrust
