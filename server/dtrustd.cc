@@ -28,6 +28,7 @@
 #include "server/grpc/direct_trust_service.h"
 #include "server/grpc/grpc_listeners.h"
 #include "server/grpc/health_service.h"
+#include "server/grpc/watch_service.h"
 #include "server/ldap/direct_monitor.h"
 #include "server/ldap/ldap_audit_store.h"
 #include "server/ldap/ldap_directory.h"
@@ -243,6 +244,7 @@ void Dtrustd::Stop() {
   metrics_exposer_.reset();     // Its gauges read what stops below.
   postfix_servers_.clear();     // Stops them: Postfix gets no new answers.
   health_service_->Shutdown();  // Ends health watches: no grace period wait.
+  if (watch_service_ != nullptr) watch_service_->Shutdown();  // And Watch's.
   serving_->Shutdown(kShutdownGrace);
   sync_source_.reset();
   poller_.reset();
@@ -329,7 +331,9 @@ absl::Status Dtrustd::StartMirror() {
   }
   mirror_ = std::make_unique<Mirror>(
       MirrorOptions{.mode = options_.directory_sync,
-                    .max_staleness = options_.max_staleness},
+                    .max_staleness = options_.max_staleness,
+                    .change_log_capacity =
+                        static_cast<size_t>(options_.watch_change_log)},
       Clock::Real());
   DTRUST_RETURN_IF_ERROR(StartMirrorSource());
   if (options_.directory_mapping.foreign.has_value()) {
@@ -428,9 +432,17 @@ absl::Status Dtrustd::StartGrpc() {
       grant_store_.get(), grant_cache_.get(), Clock::Real());
   audit_store_ = std::make_unique<LdapAuditStore>(ldap_);
   auditor_ = std::make_unique<Auditor>(audit_store_.get(), Clock::Real());
+  if (mirror_ != nullptr) {
+    watch_service_ = std::make_unique<WatchService>(
+        mirror_.get(),
+        WatchOptions{.max_watchers = options_.watch_max_watchers,
+                     .max_message_bytes =
+                         static_cast<size_t>(options_.watch_max_message_bytes),
+                     .send_deadline = options_.watch_send_deadline});
+  }
   grpc_service_ = std::make_unique<DirectTrustService>(
       trust_service_.get(), monitor_, authorizer_.get(), client_grants_.get(),
-      auditor_.get());
+      auditor_.get(), watch_service_.get());
   health_service_ = std::make_unique<HealthService>(
       monitor_, authorizer_.get(),
       HealthOptions{.max_watches = options_.health_max_watches});

@@ -26,6 +26,7 @@ class EmbeddedDirectory;
 class GrantCache;
 class GrpcServing;
 class HealthService;
+class WatchService;
 class InboundPolicy;
 class LazyDirectory;
 class LdapAuditStore;
@@ -150,6 +151,7 @@ class Dtrustd {
   std::unique_ptr<ClientGrants> client_grants_;
   std::unique_ptr<LdapAuditStore> audit_store_;
   std::unique_ptr<Auditor> auditor_;
+  std::unique_ptr<WatchService> watch_service_;  // With a mirror only.
   std::unique_ptr<DirectTrustService> grpc_service_;
   std::unique_ptr<HealthService> health_service_;
   std::unique_ptr<GrpcServing> serving_;

@@ -45,6 +45,10 @@ struct DtrustdFlags {
   std::string grpc_max_threads;
   std::string grpc_max_memory;
   std::string health_max_watches;
+  std::string watch_max_watchers;
+  std::string watch_max_message_bytes;
+  std::string watch_send_deadline;
+  std::string watch_change_log;
   std::string data_dir;
   std::vector<std::string> ldap_uris;
   std::string base_dn;
@@ -181,6 +185,26 @@ void DeclareDirectoryFlags(CLI::App& app, DtrustdFlags& flags) {
                "connect and per-operation timeout\n(default 5s)");
   AddValueFlag(app, "--ldap-connections", flags.ldap_connections, "N",
                "connection pool size (default 4)");
+}
+
+void DeclareWatchFlags(CLI::App& app, DtrustdFlags& flags) {
+  app.option_defaults()->group(
+      "Watch: the mirror pushed to in-process copies (needs a mirror)");
+  AddValueFlag(app, "--watch-max-watchers", flags.watch_max_watchers, "N",
+               "Watch streams at once, each holding a\n"
+               "thread (default 16)");
+  AddValueFlag(app, "--watch-max-message-bytes", flags.watch_max_message_bytes,
+               "BYTES",
+               "size of a Watch snapshot chunk, 4096 to\n"
+               "4000000 (default 1048576)");
+  AddValueFlag(app, "--watch-send-deadline", flags.watch_send_deadline,
+               "DURATION",
+               "drop a Watch stream whose client takes no\n"
+               "message for this long (default 5s)");
+  AddValueFlag(app, "--watch-change-log", flags.watch_change_log, "N",
+               "changes kept for watchers to resume from;\n"
+               "one further behind gets a new snapshot\n"
+               "(default 10000)");
 }
 
 void DeclareMirrorFlags(CLI::App& app, DtrustdFlags& flags) {
@@ -411,6 +435,7 @@ void DeclareFlags(CLI::App& app, DtrustdFlags& flags) {
   DeclareAccessFlags(app, flags);
   DeclareDirectoryFlags(app, flags);
   DeclareMirrorFlags(app, flags);
+  DeclareWatchFlags(app, flags);
   DeclareMappingFlags(app, flags);
   DeclarePostfixFlags(app, flags);
   DeclareMetricsFlags(app, flags);
@@ -1008,6 +1033,40 @@ absl::Status ApplyGrpcLimitFlags(const DtrustdFlags& flags,
   return absl::OkStatus();
 }
 
+// Watch: bounds of the streams and of the mirror's change log. Its streams
+// hold gRPC threads as Health/Watch's do.
+absl::Status ApplyWatchFlags(const DtrustdFlags& flags,
+                             DtrustdOptions& options) {
+  const std::tuple<const char*, const std::string*, int*, int, int> numbers[] =
+      {{"--watch-max-watchers", &flags.watch_max_watchers,
+        &options.watch_max_watchers, 1, 10000},
+       {"--watch-max-message-bytes", &flags.watch_max_message_bytes,
+        &options.watch_max_message_bytes, 4096, 4'000'000},
+       {"--watch-change-log", &flags.watch_change_log,
+        &options.watch_change_log, 1, 10'000'000}};
+  for (const auto& [flag, text, value, min, max] : numbers) {
+    if (!flags.Given(flag)) continue;
+    DTRUST_ASSIGN_OR_RETURN(*value, ParseNumber(flag, *text, min, max));
+  }
+  if (flags.Given("--watch-send-deadline")) {
+    DTRUST_ASSIGN_OR_RETURN(
+        options.watch_send_deadline,
+        ParsePositiveDuration("--watch-send-deadline",
+                              flags.watch_send_deadline, "5s or 500ms"));
+  }
+  if (options.health_max_watches + options.watch_max_watchers +
+          kGrpcThreadsBesideWatches >
+      options.grpc_max_threads) {
+    return UsageError(absl::StrCat(
+        "--health-max-watches (", options.health_max_watches,
+        ") plus --watch-max-watchers (", options.watch_max_watchers,
+        ") must be at most --grpc-max-threads (", options.grpc_max_threads,
+        ") minus ", kGrpcThreadsBesideWatches,
+        ", or watchers could take every thread"));
+  }
+  return absl::OkStatus();
+}
+
 // --metrics-listen: HOST:PORT, on loopback unless --metrics-allow-remote.
 absl::Status ApplyMetricsFlags(const DtrustdFlags& flags,
                                DtrustdOptions& options) {
@@ -1040,6 +1099,7 @@ absl::StatusOr<DtrustdOptions> ApplyFlags(const DtrustdFlags& flags) {
   DtrustdOptions options;
   DTRUST_RETURN_IF_ERROR(ApplyAccessFlags(flags, options));
   DTRUST_RETURN_IF_ERROR(ApplyGrpcLimitFlags(flags, options));
+  DTRUST_RETURN_IF_ERROR(ApplyWatchFlags(flags, options));
   DTRUST_RETURN_IF_ERROR(ApplyDirectoryFlags(flags, options));
   DTRUST_RETURN_IF_ERROR(ApplyMirrorFlags(flags, options));
   DTRUST_RETURN_IF_ERROR(ApplyMappingFlags(flags, options));

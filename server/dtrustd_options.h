@@ -58,6 +58,13 @@ struct DtrustdOptions {
   int grpc_max_threads = 64;
   int grpc_max_memory_mib = 32;
   int health_max_watches = 16;
+  // Watch (WatchOptions, MirrorOptions::change_log_capacity);
+  // health_max_watches + watch_max_watchers + kGrpcThreadsBesideWatches <=
+  // grpc_max_threads.
+  int watch_max_watchers = 16;
+  int watch_max_message_bytes = 1 << 20;
+  absl::Duration watch_send_deadline = absl::Seconds(5);
+  int watch_change_log = 10000;
   // Embedded directory (used when `ldap_uris` is empty).
   std::string data_dir = kDefaultDataDir;
   // External directory.

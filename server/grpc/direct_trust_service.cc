@@ -95,6 +95,21 @@ grpc::Status DirectTrustService::List(
   return grpc::Status::OK;
 }
 
+grpc::Status DirectTrustService::Watch(
+    grpc::ServerContext* context, const v1::WatchRequest* request,
+    grpc::ServerWriter<v1::WatchEvent>* writer) {
+  if (grpc::Status allowed = Allow(context, Role::kReader, "Watch");
+      !allowed.ok()) {
+    return allowed;
+  }
+  if (watch_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "Watch needs dtrustd's in-memory mirror: start "
+                        "dtrustd with --directory-sync other than none");
+  }
+  return watch_->Watch(context, request, writer);
+}
+
 grpc::Status DirectTrustService::Verify(grpc::ServerContext* context,
                                         const v1::VerifyRequest* request,
                                         v1::VerifyResponse* response) {

@@ -12,13 +12,14 @@
 #include "server/core/directory_status.h"
 #include "server/core/log_rate_limiter.h"
 #include "server/core/trust_service.h"
+#include "server/grpc/watch_service.h"
 
 namespace dtrust {
 
 // Converts requests, calls the core, converts answers and statuses. Every
 // call first establishes the caller's identity (PeerIdentity) and asks the
 // authorizer whether its role allows the method (reader: Verify, Ping,
-// GetStatus; publisher: List, Publish, Unpublish, GetPublishChallenge,
+// GetStatus, Watch; publisher: List, Publish, Unpublish, GetPublishChallenge,
 // ListDomainPolicies, within its scopes; admin: SetDomainPolicy); a refused
 // call changes nothing. Logs every write (who, what); verdicts other than
 // TRUSTED and failed calls, which any client can cause at will, at most
@@ -39,12 +40,13 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   DirectTrustService(TrustService* trust_service,
                      const DirectoryMonitor* monitor,
                      const Authorizer* authorizer, ClientGrants* grants,
-                     Auditor* auditor)
+                     Auditor* auditor, WatchService* watch = nullptr)
       : trust_service_(trust_service),
         monitor_(monitor),
         authorizer_(authorizer),
         grants_(grants),
-        auditor_(auditor) {}
+        auditor_(auditor),
+        watch_(watch) {}
 
   grpc::Status Publish(grpc::ServerContext* context,
                        const v1::PublishRequest* request,
@@ -84,6 +86,11 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   grpc::Status GetStatus(grpc::ServerContext* context,
                          const v1::GetStatusRequest* request,
                          v1::ServiceStatus* response) override;
+  // Reader role; served by `watch` (FAILED_PRECONDITION without one: no
+  // mirror).
+  grpc::Status Watch(grpc::ServerContext* context,
+                     const v1::WatchRequest* request,
+                     grpc::ServerWriter<v1::WatchEvent>* writer) override;
   // Always OK, does nothing.
   grpc::Status Ping(grpc::ServerContext* context,
                     const v1::PingRequest* request,
@@ -116,6 +123,7 @@ class DirectTrustService final : public v1::DirectTrust::Service {
   const Authorizer* const authorizer_;
   ClientGrants* const grants_;
   Auditor* const auditor_;
+  WatchService* const watch_;  // nullptr: no mirror.
   LogRateLimiter failure_lines_{kClientLinesPerSecond};
   LogRateLimiter verdict_lines_{kClientLinesPerSecond};
 };

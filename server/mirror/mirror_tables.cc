@@ -280,14 +280,14 @@ void MirrorTables::AddServerDomains(absl::string_view name,
 }
 
 void MirrorTables::RemoveServer(uint32_t server) {
-  // Else SetServerDomains below appends it.
-  if (servers_[server].domain == kNone) {
-    Touch(ChangeSubject::kServer, NameOf(server));
-  }
+  // One change for the server, its pins and domains.
+  Touch(ChangeSubject::kServer, NameOf(server));
   ServerSlot& slot = servers_[server];
+  ChangeLog* const change_log = std::exchange(change_log_, nullptr);
   if (slot.merged) DissolveGroup(kServerRef | server);
   while (slot.first_pin != kNone) UnlinkPin(slot.first_pin);
   SetServerDomains(server, {});
+  change_log_ = change_log;
   SetUuid(kServerRef | server, &slot.uuid, EntryUuid{});
   by_name_.Erase(server);
   names_.Release(slot.name);

@@ -61,6 +61,37 @@ TEST(DtrustdOptionsTest, GrpcLimits) {
                         "--grpc-max-threads (20) minus 8"));
 }
 
+TEST(DtrustdOptionsTest, WatchBounds) {
+  auto defaults = Parse({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->watch_max_watchers, 16);
+  EXPECT_EQ(defaults->watch_max_message_bytes, 1 << 20);
+  EXPECT_EQ(defaults->watch_send_deadline, absl::Seconds(5));
+  EXPECT_EQ(defaults->watch_change_log, 10000);
+
+  auto options =
+      Parse({"--watch-max-watchers", "4", "--watch-max-message-bytes", "65536",
+             "--watch-send-deadline", "500ms", "--watch-change-log", "100"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->watch_max_watchers, 4);
+  EXPECT_EQ(options->watch_max_message_bytes, 65536);
+  EXPECT_EQ(options->watch_send_deadline, absl::Milliseconds(500));
+  EXPECT_EQ(options->watch_change_log, 100);
+
+  EXPECT_THAT(
+      Parse({"--watch-max-message-bytes", "5000000"}).status().message(),
+      HasSubstr("--watch-max-message-bytes: \"5000000\""));
+  EXPECT_THAT(Parse({"--watch-send-deadline", "0s"}).status().message(),
+              HasSubstr("--watch-send-deadline: \"0s\""));
+  EXPECT_THAT(Parse({"--watch-change-log", "0"}).status().message(),
+              HasSubstr("--watch-change-log: \"0\""));
+  // With Health's, watchers must leave threads for other calls.
+  EXPECT_THAT(Parse({"--watch-max-watchers", "41"}).status().message(),
+              HasSubstr("--watch-max-watchers (41) must be at most "
+                        "--grpc-max-threads (64) minus 8"));
+  EXPECT_TRUE(Parse({"--watch-max-watchers", "40"}).ok());
+}
+
 TEST(DtrustdOptionsTest, MetricsListenIsOffByDefaultAndLoopbackOnly) {
   EXPECT_EQ(Parse({})->metrics_listen, "");
   EXPECT_EQ(Parse({"--metrics-listen", "127.0.0.1:9750"})->metrics_listen,
@@ -435,6 +466,10 @@ TEST(DtrustdOptionsTest, HelpDocumentsEveryFlag) {
                            "--grpc-max-threads",
                            "--grpc-max-memory",
                            "--health-max-watches",
+                           "--watch-max-watchers",
+                           "--watch-max-message-bytes",
+                           "--watch-send-deadline",
+                           "--watch-change-log",
                            "--log-level",
                            "--log-format",
                            "--policy-listen",
