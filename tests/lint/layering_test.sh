@@ -18,7 +18,7 @@ declare -A allowed=(
   [server/embedded]="server/base server/core server/auth server/ldap"
   [server/grpc]="server/base server/core server/auth server/mirror dtrust/v1"
   [client]="server/base server/core dtrust/v1"
-  [client/lib]="client server/base server/core dtrust/v1 dtrust"
+  [client/lib]="client server/base server/core server/mirror dtrust/v1 dtrust"
   [client/lib/include/dtrust]="dtrust"
   [client/examples]="dtrust"
 )
