@@ -1,7 +1,7 @@
 /* dtrust-tls-client: completes a TLS handshake only when the server's
  * certificate is published for NAME (and DOMAIN); prints the verdict. Exit 0:
  * trusted; 1: refused for trust (by us or the server); 2: bad usage or no
- * connection; 3: dtrust could not answer. */
+ * connection; 3: dtrust could not answer. --in-process: from a local copy. */
 #include <dtrust/dtrust.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -57,23 +57,21 @@ static int Report(SSL* ssl, int handshake_ok) {
   return 1;
 }
 
-enum { kConnect, kServer, kDomain, kCert, kKey, kEndpoint };
+enum { kConnect, kServer, kDomain, kCert, kKey, kEndpoint, kInProc };
 
 int main(int argc, char** argv) {
-  static const struct option kOptions[] = {{"connect", 1, 0, kConnect},
-                                           {"server", 1, 0, kServer},
-                                           {"domain", 1, 0, kDomain},
-                                           {"cert", 1, 0, kCert},
-                                           {"key", 1, 0, kKey},
-                                           {"endpoint", 1, 0, kEndpoint},
-                                           {0, 0, 0, 0}};
+  static const struct option kOptions[] = {
+      {"connect", 1, 0, kConnect},   {"server", 1, 0, kServer},
+      {"domain", 1, 0, kDomain},     {"cert", 1, 0, kCert},
+      {"key", 1, 0, kKey},           {"endpoint", 1, 0, kEndpoint},
+      {"in-process", 0, 0, kInProc}, {0, 0, 0, 0}};
   static const char kUsage[] =
       "--connect HOST:PORT --server NAME [--domain D] [--cert F --key F] "
-      "[--endpoint E]";
-  char* value[kEndpoint + 1] = {0};
+      "[--endpoint E] [--in-process]";
+  char* value[kInProc + 1] = {0};
   for (int c; (c = getopt_long(argc, argv, "", kOptions, NULL)) != -1;) {
-    if (c < kConnect || c > kEndpoint) return Fail(2, "usage", kUsage);
-    value[c] = optarg;
+    if (c < kConnect || c > kInProc) return Fail(2, "usage", kUsage);
+    value[c] = optarg ? optarg : "1";
   }
   if (!value[kConnect] || !value[kServer] || !value[kCert] != !value[kKey])
     return Fail(2, "usage", kUsage);
@@ -86,6 +84,7 @@ int main(int argc, char** argv) {
   if (dtrust_client_set_from_environment(client) != DTRUST_OK ||
       (value[kEndpoint] &&
        dtrust_client_set(client, "endpoint", value[kEndpoint])) ||
+      (value[kInProc] && dtrust_client_set(client, "in-process", "1")) ||
       dtrust_client_connect(client) != DTRUST_OK ||
       dtrust_ssl_ctx_install(ctx, client, 0) != DTRUST_OK)
     return Fail(2, "dtrust", dtrust_last_error());

@@ -26,8 +26,7 @@ static int Listen(char* host_port) {
   if (getaddrinfo(host_port, colon + 1, &hints, &address) != 0) return -1;
   int fd = socket(address->ai_family, SOCK_STREAM, 0);
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
-  if (bind(fd, address->ai_addr, address->ai_addrlen) != 0 ||
-      listen(fd, 16) != 0) {
+  if (bind(fd, address->ai_addr, address->ai_addrlen) || listen(fd, 16)) {
     close(fd);
     fd = -1;
   }
@@ -50,30 +49,30 @@ static void Serve(SSL_CTX* ctx, int fd, const char* domain) {
   } else if (*dtrust_ssl_reason(ssl) == '\0') { /* Failed before dtrust. */
     printf("REFUSED %s\n", ERR_error_string(ERR_peek_last_error(), NULL));
   } else {
-    printf("%s %s\n",
-           dtrust_ssl_status(ssl) == DTRUST_ERR_UNAVAILABLE
-               ? "UNAVAILABLE"
-               : dtrust_verdict_name(dtrust_ssl_verdict(ssl)),
-           dtrust_ssl_reason(ssl));
+    printf("%s %s\n", dtrust_ssl_outcome(ssl), dtrust_ssl_reason(ssl));
   }
   ERR_clear_error();
   SSL_free(ssl);
   close(fd);
 }
 
-enum { kListen, kCert, kKey, kDomain, kEndpoint };
+enum { kListen, kCert, kKey, kDomain, kEndpoint, kInProc };
 
 int main(int argc, char** argv) {
-  static const struct option kOptions[] = {
-      {"listen", 1, 0, kListen},     {"cert", 1, 0, kCert},
-      {"key", 1, 0, kKey},           {"domain", 1, 0, kDomain},
-      {"endpoint", 1, 0, kEndpoint}, {0, 0, 0, 0}};
+  static const struct option kOptions[] = {{"listen", 1, 0, kListen},
+                                           {"cert", 1, 0, kCert},
+                                           {"key", 1, 0, kKey},
+                                           {"domain", 1, 0, kDomain},
+                                           {"endpoint", 1, 0, kEndpoint},
+                                           {"in-process", 0, 0, kInProc},
+                                           {0, 0, 0, 0}};
   static const char kUsage[] =
-      "--listen HOST:PORT --cert F --key F --domain D [--endpoint E]";
-  char* value[kEndpoint + 1] = {0};
+      "--listen HOST:PORT --cert F --key F "
+      "--domain D [--endpoint E] [--in-process]";
+  char* value[kInProc + 1] = {0};
   for (int c; (c = getopt_long(argc, argv, "", kOptions, NULL)) != -1;) {
-    if (c < kListen || c > kEndpoint) return Fail("usage", kUsage);
-    value[c] = optarg;
+    if (c < kListen || c > kInProc) return Fail("usage", kUsage);
+    value[c] = optarg ? optarg : "1";
   }
   if (!value[kListen] || !value[kCert] || !value[kKey] || !value[kDomain])
     return Fail("usage", kUsage);
@@ -85,6 +84,7 @@ int main(int argc, char** argv) {
   if (dtrust_client_set_from_environment(client) != DTRUST_OK ||
       (value[kEndpoint] &&
        dtrust_client_set(client, "endpoint", value[kEndpoint])) ||
+      (value[kInProc] && dtrust_client_set(client, "in-process", "1")) ||
       dtrust_client_connect(client) != DTRUST_OK ||
       dtrust_ssl_ctx_install(ctx, client, 0) != DTRUST_OK)
     return Fail("dtrust", dtrust_last_error());

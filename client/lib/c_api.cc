@@ -1,4 +1,5 @@
 // The C API's client, verification and error functions (dtrust/dtrust.h).
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 
@@ -7,7 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "client/grpc_dtrustd_client.h"
 #include "client/lib/client.h"
+#include "client/lib/watch_source.h"
+#include "client/lib/watch_verifier.h"
 #include "server/core/certificate.h"
+#include "server/core/clock.h"
 
 struct dtrust_result {
   dtrust::lib::CheckOutcome outcome;
@@ -30,6 +34,30 @@ dtrust_status SetTimeout(dtrust_client* client, absl::string_view value) {
   }
   client->timeout = absl::Milliseconds(ms);
   return SetLastError(DTRUST_OK, "");
+}
+
+dtrust_status SetInProcess(dtrust_client* client, absl::string_view value) {
+  if (value != "0" && value != "1") {
+    return SetLastError(DTRUST_ERR_INVALID_ARGUMENT, "in-process: not 0 or 1");
+  }
+  client->in_process = value == "1";
+  return SetLastError(DTRUST_OK, "");
+}
+
+// The verifier `client` asks for: one Verify RPC per check, or the
+// in-process copy fed by Watch, whose first checks wait up to the timeout
+// for its first snapshot.
+std::unique_ptr<Verifier> NewVerifier(const dtrust_client& client,
+                                      cli::ChannelSecurity security) {
+  if (!client.in_process) {
+    return std::make_unique<RpcVerifier>(
+        std::make_unique<cli::GrpcDtrustdClient>(
+            client.endpoint, client.timeout, std::move(security)));
+  }
+  return std::make_unique<WatchVerifier>(
+      NewGrpcWatchSource(client.endpoint, std::move(security)), Clock::Real(),
+      WatchVerifierOptions{.connect_timeout = client.timeout,
+                           .first_snapshot_wait = client.timeout});
 }
 
 // The option's field in `client`, or null for an unknown option.
@@ -121,14 +149,17 @@ dtrust_status dtrust_client_set(dtrust_client* client, const char* option,
   if (absl::string_view(option) == "timeout-ms") {
     return dtrust::lib::SetTimeout(client, value);
   }
+  if (absl::string_view(option) == "in-process") {
+    return dtrust::lib::SetInProcess(client, value);
+  }
   std::string* field = dtrust::lib::StringOption(client, option);
   if (field == nullptr) {
     return SetLastError(
         DTRUST_ERR_INVALID_ARGUMENT,
         absl::StrCat("dtrust_client_set: unknown option \"",
                      absl::CHexEscape(option),
-                     "\" (endpoint, timeout-ms, tls-cert, tls-key, "
-                     "server-sha256, ca)"));
+                     "\" (endpoint, timeout-ms, in-process, tls-cert, "
+                     "tls-key, server-sha256, ca)"));
   }
   *field = value;
   return SetLastError(DTRUST_OK, "");
@@ -169,9 +200,20 @@ dtrust_status dtrust_client_connect(dtrust_client* client) {
     return SetLastError(DTRUST_ERR_INVALID_ARGUMENT,
                         security.status().message());
   }
-  client->verifier = std::make_unique<dtrust::lib::RpcVerifier>(
-      std::make_unique<dtrust::cli::GrpcDtrustdClient>(
-          client->endpoint, client->timeout, *std::move(security)));
+  client->verifier = dtrust::lib::NewVerifier(*client, *std::move(security));
+  return SetLastError(DTRUST_OK, "");
+}
+
+dtrust_status dtrust_client_wait_ready(dtrust_client* client, int timeout_ms) {
+  if (client == nullptr || client->verifier == nullptr) {
+    return SetLastError(DTRUST_ERR_STATE,
+                        "dtrust_client_wait_ready: no connected client");
+  }
+  absl::Status ready = client->verifier->WaitReady(
+      absl::Milliseconds(std::clamp(timeout_ms, 0, 3'600'000)));
+  if (!ready.ok()) {
+    return SetLastError(DTRUST_ERR_UNAVAILABLE, ready.message());
+  }
   return SetLastError(DTRUST_OK, "");
 }
 

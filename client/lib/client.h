@@ -19,6 +19,9 @@ struct dtrust_client {
   std::string endpoint = dtrust::cli::kDefaultEndpoint;
   absl::Duration timeout = absl::Milliseconds(2000);
   dtrust::cli::ChannelSecurityFlags security;
+  // Verify from an in-process copy fed by dtrustd's Watch stream
+  // (watch_verifier.h) instead of one Verify RPC per check.
+  bool in_process = false;
   std::unique_ptr<dtrust::lib::Verifier> verifier;  // Null until connected.
 };
 

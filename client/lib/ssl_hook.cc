@@ -184,4 +184,10 @@ const char* dtrust_ssl_reason(const SSL* ssl) {
   return state == nullptr ? "" : state->outcome.reason.c_str();
 }
 
+const char* dtrust_ssl_outcome(const SSL* ssl) {
+  return dtrust_ssl_status(ssl) == DTRUST_ERR_UNAVAILABLE
+             ? "UNAVAILABLE"
+             : dtrust_verdict_name(dtrust_ssl_verdict(ssl));
+}
+
 }  // extern "C"

@@ -7,7 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "client/dtrustd_client.h"
 #include "dtrust/dtrust.h"
 #include "server/core/digest.h"
@@ -35,6 +37,11 @@ class Verifier {
  public:
   virtual ~Verifier() = default;
   virtual absl::StatusOr<VerifyAnswer> Verify(const VerifyQuery& query) = 0;
+  // Waits up to `timeout` until Verify can answer from local data, and says
+  // why not; verifiers that ask dtrustd per check have nothing to wait for.
+  virtual absl::Status WaitReady(absl::Duration /*timeout*/) {
+    return absl::OkStatus();
+  }
 };
 
 // Verifier over dtrustd's Verify RPC through `dtrustd` (owned). Every error

@@ -231,6 +231,10 @@ WatchVerifier::~WatchVerifier() {
 }
 
 absl::StatusOr<VerifyAnswer> WatchVerifier::Verify(const VerifyQuery& query) {
+  if (!had_snapshot_.load(std::memory_order_acquire) &&
+      options_.first_snapshot_wait > absl::ZeroDuration()) {
+    WaitReady(options_.first_snapshot_wait).IgnoreError();
+  }
   {
     std::shared_lock lock(mutex_);
     DTRUST_RETURN_IF_ERROR(CheckAnswerable());
@@ -393,6 +397,7 @@ absl::Status WatchVerifier::ApplyChunk(const v1::WatchSnapshotChunk& chunk,
     tables_.swap(pending.tables);
     position_ = pending.position;
   }
+  had_snapshot_.store(true, std::memory_order_release);
   pending = {};  // Frees the previous copy outside the lock.
   return absl::OkStatus();
 }

@@ -4,6 +4,7 @@
 #ifndef DTRUST_CLIENT_LIB_WATCH_VERIFIER_H_
 #define DTRUST_CLIENT_LIB_WATCH_VERIFIER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -37,6 +38,9 @@ struct WatchVerifierOptions {
   // bring: a larger one is refused (the copy keeps its previous data and
   // retries), so a misbehaving server cannot exhaust the host's memory.
   uint64_t max_snapshot_entries = 10'000'000;
+  // How long Verify waits for the first complete snapshot (an application's
+  // first checks at start); zero: it answers Unavailable at once.
+  absl::Duration first_snapshot_wait = absl::ZeroDuration();
 };
 
 // Verifier over a local copy of dtrustd's data. One thread keeps a Watch
@@ -71,8 +75,9 @@ class WatchVerifier : public Verifier {
   absl::StatusOr<VerifyAnswer> Verify(const VerifyQuery& query) override;
 
   // Waits up to `timeout` until Verify can answer (a complete snapshot and
-  // dtrustd's freshness, serving, within the bound); returns why not.
-  absl::Status WaitReady(absl::Duration timeout);
+  // dtrustd's freshness, serving, within the bound); DeadlineExceeded naming
+  // why not.
+  absl::Status WaitReady(absl::Duration timeout) override;
 
   // Epoch and version of the data answering now (0, 0 before a snapshot).
   struct Position {
@@ -103,6 +108,8 @@ class WatchVerifier : public Verifier {
   absl::Status CheckAnswerable() const;
 
   const std::unique_ptr<WatchSource> source_;
+  // Set once a snapshot was swapped in: Verify no longer waits for one.
+  std::atomic<bool> had_snapshot_{false};
   const Clock* const clock_;
   const WatchVerifierOptions options_;
 

@@ -128,10 +128,12 @@ class TlsExamplesTest : public ::testing::Test {
   }
 
   // dtrust-tls-client against `openssl s_server` presenting `cert`; the
-  // s_server's output goes to *server_output.
+  // s_server's output goes to *server_output. `in_process`: the client
+  // answers from its in-process copy (--in-process).
   CommandResult Outbound(const TestCert& cert, const std::string& domain,
                          std::string* server_output,
-                         const std::string& endpoint = dtrustd_->endpoint()) {
+                         const std::string& endpoint = dtrustd_->endpoint(),
+                         bool in_process = false) {
     const int port = Port();
     const std::vector<std::string> files = Files(cert, "server");
     Background server(scratch_, "s_server",
@@ -145,6 +147,7 @@ class TlsExamplesTest : public ::testing::Test {
         "--server",    "mx1.org-b.example", "--endpoint",
         endpoint};
     if (!domain.empty()) argv.insert(argv.end(), {"--domain", domain});
+    if (in_process) argv.push_back("--in-process");
     CommandResult result = RunCommand(argv);
     Eventually(
         [&] {
@@ -303,6 +306,26 @@ TEST_F(TlsExamplesTest, DtrustdStuckOrStoppedFailsClosed) {
   r = Outbound(*published_, "org-b.example", &s_server, (*other)->endpoint());
   EXPECT_EQ(r.exit_code(), 3) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("dtrust could not answer"));
+}
+
+// The in-process copy without a dtrustd to feed it: no snapshot, so the
+// handshake fails closed (exit 3) once the client's deadline for the first
+// snapshot has passed.
+TEST_F(TlsExamplesTest, InProcessWithoutDtrustdFailsClosed) {
+  absl::StatusOr<std::unique_ptr<DtrustdProcess>> other =
+      DtrustdProcess::StartEmbedded();
+  ASSERT_TRUE(other.ok()) << other.status();
+  const std::string endpoint = (*other)->endpoint();
+  ASSERT_TRUE((*other)->Stop().ok());
+  std::string s_server;
+  const absl::Time start = absl::Now();
+  CommandResult r = Outbound(*published_, "org-b.example", &s_server, endpoint,
+                             /*in_process=*/true);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+  EXPECT_EQ(r.exit_code(), 3) << r.out << r.err;
+  EXPECT_THAT(r.out, StartsWith("UNAVAILABLE "));
+  EXPECT_THAT(r.out, HasSubstr("no complete snapshot"));
+  EXPECT_THAT(s_server, HasSubstr("alert certificate unknown"));
 }
 
 }  // namespace

@@ -184,6 +184,7 @@ TEST_F(HandshakeTest, NotPublishedFailsWithBadCertificateInBothDirections) {
     EXPECT_FALSE(Run(inbound, 0, "mx1.org-b.example", nullptr)) << inbound;
     EXPECT_EQ(dtrust_ssl_verdict(checking_ssl_), DTRUST_VERDICT_NOT_PUBLISHED);
     EXPECT_STREQ(dtrust_ssl_reason(checking_ssl_), "certificate abc: none");
+    EXPECT_STREQ(dtrust_ssl_outcome(checking_ssl_), "NOT_PUBLISHED");
     EXPECT_EQ(alert_received_by_peer_, SSL_AD_BAD_CERTIFICATE) << inbound;
   }
 }
@@ -198,6 +199,7 @@ TEST_F(HandshakeTest, UnavailableFailsClosedWithCertificateUnknown) {
   verifier_->Fail(absl::UnavailableError("no answer within 2s"));
   EXPECT_FALSE(Run(/*inbound=*/false, 0, "mx1.org-b.example", nullptr));
   EXPECT_EQ(dtrust_ssl_status(checking_ssl_), DTRUST_ERR_UNAVAILABLE);
+  EXPECT_STREQ(dtrust_ssl_outcome(checking_ssl_), "UNAVAILABLE");
   EXPECT_EQ(dtrust_ssl_verdict(checking_ssl_), DTRUST_VERDICT_NONE);
   EXPECT_THAT(dtrust_ssl_reason(checking_ssl_),
               HasSubstr("dtrust could not answer"));
@@ -313,6 +315,39 @@ TEST(CApiTest, RpcVerifierWithoutDtrustdIsUnavailableWithinDeadline) {
   EXPECT_EQ(result.verdict, DTRUST_VERDICT_NONE);
   EXPECT_FALSE(result.trusted());
   EXPECT_THAT(result.reason, HasSubstr("dtrust could not answer"));
+}
+
+TEST(CApiTest, InProcessIsZeroOrOneAndWaitReadyNeedsAConnectedClient) {
+  std::unique_ptr<dtrust_client, Deleter<dtrust_client_free>> client(
+      dtrust_client_new());
+  EXPECT_EQ(dtrust_client_set(client.get(), "in-process", "yes"),
+            DTRUST_ERR_INVALID_ARGUMENT);
+  EXPECT_THAT(dtrust_last_error(), HasSubstr("in-process: not 0 or 1"));
+  EXPECT_EQ(dtrust_client_wait_ready(client.get(), 10), DTRUST_ERR_STATE);
+  EXPECT_EQ(dtrust_client_wait_ready(nullptr, 10), DTRUST_ERR_STATE);
+  EXPECT_EQ(dtrust_client_set(client.get(), "in-process", "0"), DTRUST_OK);
+  EXPECT_EQ(dtrust_client_connect(client.get()), DTRUST_OK);
+  EXPECT_EQ(dtrust_client_wait_ready(client.get(), 10), DTRUST_OK);  // RPC.
+}
+
+// The in-process path without a dtrustd: never ready, and a check fails
+// closed within the deadline (it waits that long for a first snapshot).
+TEST(CApiTest, InProcessWithoutDtrustdIsUnavailableWithinDeadline) {
+  Client client;
+  client.Set("endpoint", "unix:/nonexistent/dtrustd.sock")
+      .Set("timeout-ms", "300")
+      .Set("in-process", "1")
+      .Connect();
+  EXPECT_EQ(dtrust_client_wait_ready(client.get(), 100),
+            DTRUST_ERR_UNAVAILABLE);
+  EXPECT_THAT(dtrust_last_error(), HasSubstr("no complete snapshot"));
+  const testing::TestCert cert = testing::MakeTestCert();
+  const absl::Time start = absl::Now();
+  const Result result = client.Verify(cert.der, "mx1.org-b.example", "");
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(250));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(result.status, DTRUST_ERR_UNAVAILABLE);
+  EXPECT_THAT(result.reason, HasSubstr("no complete snapshot"));
 }
 
 }  // namespace

@@ -71,6 +71,15 @@ DTRUST_EXPORT dtrust_client* dtrust_client_new(void);
 /* Sets one option before dtrust_client_connect:
  *   "endpoint"       unix:PATH or HOST:PORT (as `dtrust --endpoint`)
  *   "timeout-ms"     deadline of each call to dtrustd, 1..60000
+ *   "in-process"     "1": answer from an in-process copy of dtrustd's pins,
+ *                    fed by its Watch stream (no call per check); "0"
+ *                    (default): one Verify call per check. The copy answers
+ *                    only while dtrustd's data is within dtrustd's staleness
+ *                    bound (--max-staleness): before its first snapshot,
+ *                    when dtrustd says it is not serving, or once dtrustd
+ *                    has been gone past the bound, checks fail with
+ *                    DTRUST_ERR_UNAVAILABLE (fail closed). Until the first
+ *                    snapshot a check waits up to the timeout for it.
  *   "tls-cert", "tls-key"  client certificate and key files (PEM)
  *   "server-sha256"  SHA-256 of dtrustd's certificate (hex), or
  *   "ca"             a CA file authenticating dtrustd
@@ -89,6 +98,14 @@ dtrust_client_set_from_environment(dtrust_client* client);
  * client is immutable and thread-safe. DTRUST_ERR_INVALID_ARGUMENT naming
  * the option and file when TLS settings are unusable. */
 DTRUST_EXPORT dtrust_status dtrust_client_connect(dtrust_client* client);
+
+/* Waits up to timeout_ms until the client can answer: for an "in-process"
+ * client, until its copy holds a complete, fresh snapshot (DTRUST_OK) or
+ * the time is up (DTRUST_ERR_UNAVAILABLE, dtrust_last_error() saying why);
+ * otherwise DTRUST_OK at once. DTRUST_ERR_STATE before
+ * dtrust_client_connect. Thread-safe. */
+DTRUST_EXPORT dtrust_status dtrust_client_wait_ready(dtrust_client* client,
+                                                     int timeout_ms);
 
 /* Frees the client. Every SSL_CTX it was installed on must be freed (or no
  * longer handshake) first. NULL is ignored. */
@@ -147,6 +164,9 @@ DTRUST_EXPORT dtrust_status dtrust_ssl_status(const struct ssl_st* ssl);
 DTRUST_EXPORT dtrust_verdict dtrust_ssl_verdict(const struct ssl_st* ssl);
 /* Valid while `ssl` lives. */
 DTRUST_EXPORT const char* dtrust_ssl_reason(const struct ssl_st* ssl);
+/* One word for logging beside the reason: "UNAVAILABLE" when dtrust could
+ * not answer, else dtrust_verdict_name(dtrust_ssl_verdict(ssl)). Static. */
+DTRUST_EXPORT const char* dtrust_ssl_outcome(const struct ssl_st* ssl);
 
 #ifdef __cplusplus
 }

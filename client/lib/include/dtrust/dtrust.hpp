@@ -44,6 +44,11 @@ class Client {
     Check(dtrust_client_connect(get()));
     return *this;
   }
+  // dtrust_client_wait_ready: throws when not ready within `timeout_ms`.
+  Client& WaitReady(int timeout_ms) {
+    Check(dtrust_client_wait_ready(get(), timeout_ms));
+    return *this;
+  }
 
   // dtrust_verify: never throws for dtrust's answer (see Result::status).
   Result Verify(std::string_view der, const std::string& expected_server,
