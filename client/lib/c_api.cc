@@ -55,7 +55,7 @@ std::unique_ptr<Verifier> NewVerifier(const dtrust_client& client,
             client.endpoint, client.timeout, std::move(security)));
   }
   return std::make_unique<WatchVerifier>(
-      NewGrpcWatchSource(client.endpoint, std::move(security)), Clock::Real(),
+      NewGrpcWatchSource(client.endpoint, security), Clock::Real(),
       WatchVerifierOptions{.connect_timeout = client.timeout,
                            .first_snapshot_wait = client.timeout});
 }

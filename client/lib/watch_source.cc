@@ -110,7 +110,7 @@ class GrpcWatchStream : public WatchStream {
 
 class GrpcWatchSource : public WatchSource {
  public:
-  GrpcWatchSource(std::string endpoint, cli::ChannelSecurity security)
+  GrpcWatchSource(std::string endpoint, const cli::ChannelSecurity& security)
       : endpoint_(std::move(endpoint)),
         stub_(v1::DirectTrust::NewStub(
             grpc::CreateChannel(endpoint_, security.credentials))) {}
@@ -127,10 +127,9 @@ class GrpcWatchSource : public WatchSource {
 
 }  // namespace
 
-std::unique_ptr<WatchSource> NewGrpcWatchSource(std::string endpoint,
-                                                cli::ChannelSecurity security) {
-  return std::make_unique<GrpcWatchSource>(std::move(endpoint),
-                                           std::move(security));
+std::unique_ptr<WatchSource> NewGrpcWatchSource(
+    std::string endpoint, const cli::ChannelSecurity& security) {
+  return std::make_unique<GrpcWatchSource>(std::move(endpoint), security);
 }
 
 }  // namespace dtrust::lib

@@ -39,8 +39,8 @@ class WatchSource {
 
 // Watch over gRPC at `endpoint` ("HOST:PORT" or "unix:PATH") with
 // `security`, as the CLI connects.
-std::unique_ptr<WatchSource> NewGrpcWatchSource(std::string endpoint,
-                                                cli::ChannelSecurity security);
+std::unique_ptr<WatchSource> NewGrpcWatchSource(
+    std::string endpoint, const cli::ChannelSecurity& security);
 
 }  // namespace dtrust::lib
 

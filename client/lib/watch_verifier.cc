@@ -252,14 +252,15 @@ absl::StatusOr<VerifyAnswer> WatchVerifier::Verify(const VerifyQuery& query) {
 }
 
 absl::Status WatchVerifier::CheckAnswerable() const {
-  const std::string broke =
-      last_error_.empty() ? ""
-                          : absl::StrCat(" (the stream: ", last_error_, ")");
+  // Built only for an error: a check that answers allocates nothing here.
+  const auto unavailable = [this](auto... parts) {
+    return absl::UnavailableError(absl::StrCat(
+        parts..., last_error_.empty() ? "" : " (the stream: ", last_error_,
+        last_error_.empty() ? "" : ")"));
+  };
   if (tables_ == nullptr || !have_freshness_) {
-    return absl::UnavailableError(
-        absl::StrCat("the in-process copy has no complete snapshot from "
-                     "dtrustd yet",
-                     broke));
+    return unavailable(
+        "the in-process copy has no complete snapshot from dtrustd yet");
   }
   if (!serving_) {
     return absl::UnavailableError(absl::StrCat(
@@ -267,10 +268,9 @@ absl::Status WatchVerifier::CheckAnswerable() const {
   }
   const absl::Duration age = snapshot_age_ + (clock_->Now() - freshness_at_);
   if (age > max_staleness_) {
-    return absl::UnavailableError(
-        absl::StrCat("the in-process copy is ", absl::FormatDuration(age),
-                     " old, over dtrustd's bound of ",
-                     absl::FormatDuration(max_staleness_), broke));
+    return unavailable("the in-process copy is ", absl::FormatDuration(age),
+                       " old, over dtrustd's bound of ",
+                       absl::FormatDuration(max_staleness_));
   }
   return absl::OkStatus();
 }
