@@ -161,17 +161,25 @@ class TlsExamplesTest : public ::testing::Test {
 
   // `openssl s_client` presenting `cert` (none if null) to
   // dtrust-tls-server expecting `domain`; the server's stdout line goes to
-  // *server_line.
+  // *server_line. `in_process`: the server answers from its in-process copy.
   CommandResult Inbound(const TestCert* cert, const std::string& domain,
-                        std::string* server_line) {
+                        std::string* server_line, bool in_process = false) {
     const int port = Port();
     const std::vector<std::string> own =
         Files(MakeTestCert({.common_name = "mx.org-a.example"}), "own");
-    Background server(
-        scratch_, "dtrust-tls-server",
-        {kServerBinary, "--listen", absl::StrCat("127.0.0.1:", port), "--cert",
-         own[0], "--key", own[1], "--domain", domain, "--endpoint",
-         dtrustd_->endpoint()});
+    std::vector<std::string> server_argv = {kServerBinary,
+                                            "--listen",
+                                            absl::StrCat("127.0.0.1:", port),
+                                            "--cert",
+                                            own[0],
+                                            "--key",
+                                            own[1],
+                                            "--domain",
+                                            domain,
+                                            "--endpoint",
+                                            dtrustd_->endpoint()};
+    if (in_process) server_argv.push_back("--in-process");
+    Background server(scratch_, "dtrust-tls-server", server_argv);
     EXPECT_TRUE(server.WaitFor("listening")) << server.Output();
     std::vector<std::string> argv = {"/usr/bin/openssl", "s_client", "-connect",
                                      absl::StrCat("127.0.0.1:", port),
@@ -284,6 +292,54 @@ TEST_F(TlsExamplesTest, InboundWithoutClientCertificateIsRefused) {
   const CommandResult r = Inbound(nullptr, "org-b.example", &line);
   EXPECT_THAT(r.err + r.out, HasSubstr("alert certificate required"));
   EXPECT_THAT(line, StartsWith("REFUSED "));
+}
+
+// The first TLS alert s_server reports in `output` ("alert bad
+// certificate"), or "" if none.
+std::string AlertIn(const std::string& output) {
+  const size_t alert = output.find("alert ");
+  if (alert == std::string::npos) return "";
+  return output.substr(alert, output.find_first_of(":\n", alert) - alert);
+}
+
+// Through the in-process copy (fed by the real dtrustd's Watch) every case
+// prints exactly what the RPC path prints: the same verdicts, reasons and
+// alerts, as both run dtrustd's decision code.
+TEST_F(TlsExamplesTest, InProcessOutboundAnswersAsTheRpcPath) {
+  const TestCert stranger = MakeTestCert();
+  const std::vector<std::pair<const TestCert*, std::string>> cases = {
+      {published_, "org-b.example"},
+      {&stranger, ""},
+      {published_, "org-c.example"},
+      {expired_, "org-b.example"},
+      {pin_ahead_, ""}};
+  for (const auto& [cert, domain] : cases) {
+    std::string rpc_server, local_server;
+    const CommandResult rpc = Outbound(*cert, domain, &rpc_server);
+    const CommandResult local =
+        Outbound(*cert, domain, &local_server, dtrustd_->endpoint(),
+                 /*in_process=*/true);
+    EXPECT_EQ(local.exit_code(), rpc.exit_code()) << local.out << local.err;
+    EXPECT_EQ(local.out, rpc.out);
+    EXPECT_EQ(AlertIn(local_server), AlertIn(rpc_server)) << local_server;
+  }
+  std::string s_server;
+  const CommandResult trusted =
+      Outbound(*published_, "org-b.example", &s_server, dtrustd_->endpoint(),
+               /*in_process=*/true);
+  EXPECT_EQ(trusted.exit_code(), 0) << trusted.out << trusted.err;
+  EXPECT_THAT(trusted.out, StartsWith("TRUSTED "));
+}
+
+TEST_F(TlsExamplesTest, InProcessInboundTrustsAndRefuses) {
+  std::string line;
+  CommandResult r =
+      Inbound(published_, "org-b.example", &line, /*in_process=*/true);
+  EXPECT_THAT(r.out, HasSubstr("OK TRUSTED")) << r.err << line;
+  EXPECT_THAT(line, StartsWith("TRUSTED "));
+  r = Inbound(pin_ended_, "org-b.example", &line, /*in_process=*/true);
+  EXPECT_THAT(r.err + r.out, HasSubstr("alert bad certificate"));
+  EXPECT_THAT(line, StartsWith("PIN_EXPIRED "));
 }
 
 // A stuck dtrustd costs a handshake the client's deadline, a stopped one
