@@ -3,7 +3,9 @@
 // pins, median and range over rounds. The copy is fed through a fake Watch
 // stream (dtrustd's Watch is built in another tree); the RPC path asks a
 // real dtrustd (embedded slapd) holding the certificate checked.
-// Usage: in_process_bench [--quick] [--pins N] [--rounds N]
+// Then, against that dtrustd's Watch, how long an unpublish takes to reach
+// an in-process copy (--trials times).
+// Usage: in_process_bench [--quick] [--pins N] [--rounds N] [--trials N]
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -17,6 +19,7 @@
 #include "client/channel_security.h"
 #include "client/grpc_dtrustd_client.h"
 #include "client/lib/verifier.h"
+#include "client/lib/watch_source.h"
 #include "client/lib/watch_verifier.h"
 #include "server/core/certificate.h"
 #include "tests/benchmark/bench_flags.h"
@@ -35,6 +38,7 @@ struct Options {
   int rounds = 9;
   int checks = 200'000;  // In-process checks per round.
   int calls = 2'000;     // RPC calls per round.
+  int trials = 100;      // Revocations timed.
 };
 
 std::string ServerName(int n) { return absl::StrCat("mx", n, ".example.org"); }
@@ -108,6 +112,58 @@ absl::StatusOr<std::unique_ptr<testing::DtrustdProcess>> StartDtrustd(
   return dtrustd;
 }
 
+// Waits (up to 5 s, polling) until `copy` answers `verdict` for `query`.
+bool AwaitVerdict(lib::Verifier& copy, const lib::VerifyQuery& query,
+                  dtrust_verdict verdict) {
+  const SteadyClock::time_point until =
+      SteadyClock::now() + std::chrono::seconds(5);
+  while (SteadyClock::now() < until) {
+    absl::StatusOr<lib::VerifyAnswer> answer = copy.Verify(query);
+    if (answer.ok() && answer->verdict == verdict) return true;
+  }
+  return false;
+}
+
+// Milliseconds from the start of each Unpublish call to the first answer of
+// an in-process copy fed by `endpoint`'s Watch saying NOT_PUBLISHED, over
+// `trials` certificates each published (and seen TRUSTED) first. Empty on
+// an error.
+std::vector<double> RevocationMillis(const std::string& endpoint, int trials) {
+  const cli::ChannelSecurity security = *cli::MakeChannelSecurity({});
+  lib::WatchVerifier copy(lib::NewGrpcWatchSource(endpoint, security),
+                          Clock::Real());
+  cli::GrpcDtrustdClient dtrustd(endpoint, absl::Seconds(10), security);
+  if (!copy.WaitReady(absl::Seconds(30)).ok()) return {};
+  std::vector<double> millis;
+  for (int trial = 0; trial < trials; ++trial) {
+    const testing::TestCert cert = testing::MakeTestCert();
+    const Certificate parsed = *Certificate::FromDer(cert.der, "cert");
+    const lib::VerifyQuery query{.sha256 = parsed.sha256(),
+                                 .spki_sha256 = parsed.spki_sha256(),
+                                 .expected_server = "revoked.org-b.example",
+                                 .expected_domain = ""};
+    v1::PublishRequest publish;
+    publish.set_server("revoked.org-b.example");
+    publish.add_domains("org-b.example");
+    publish.set_certificate_der(cert.der);
+    v1::UnpublishRequest unpublish;
+    unpublish.set_certificate_der(cert.der);
+    if (!dtrustd.Publish(publish).ok() ||
+        !AwaitVerdict(copy, query, DTRUST_VERDICT_TRUSTED)) {
+      return {};
+    }
+    const SteadyClock::time_point start = SteadyClock::now();
+    if (!dtrustd.Unpublish(unpublish).ok() ||
+        !AwaitVerdict(copy, query, DTRUST_VERDICT_NOT_PUBLISHED)) {
+      return {};
+    }
+    millis.push_back(
+        std::chrono::duration<double, std::milli>(SteadyClock::now() - start)
+            .count());
+  }
+  return millis;
+}
+
 int Run(const Options& options) {
   testing::FakeWatchFeed feed;
   lib::WatchVerifier copy(std::make_unique<testing::FakeWatchSource>(&feed),
@@ -144,17 +200,30 @@ int Run(const Options& options) {
     over_rpc.push_back(NanosPerCheck(rpc, rpc_query, options.calls));
     if (in_process.back() < 0 || over_rpc.back() < 0) return 1;
   }
+  std::vector<double> revocations =
+      RevocationMillis((*dtrustd)->endpoint(), options.trials);
+  if (revocations.empty()) {
+    std::fprintf(stderr, "revocation: no answer from the copy\n");
+    return 1;
+  }
+  const double revocation_p50 = Quantile(revocations, 0.5);
+  const double revocation_p99 = Quantile(revocations, 0.99);
   const Spread local = SpreadOf(in_process), remote = SpreadOf(over_rpc);
   std::printf(
       "pins %d, rounds %d (%d in-process checks, %d RPC calls each)\n"
       "in-process check: %s ns\nRPC Verify:       %s ns\n"
-      "ratio RPC / in-process (medians): %.0f\n",
+      "ratio RPC / in-process (medians): %.0f\n"
+      "revocation reaching the copy (%d trials): p50 %.2f ms, p99 %.2f ms, "
+      "max %.2f ms\n",
       options.pins, options.rounds, options.checks, options.calls,
       FormatSpread(local, 0).c_str(), FormatSpread(remote, 0).c_str(),
-      remote.median / local.median);
-  std::printf("{\"pins\":%d,\"in_process_ns\":%s,\"rpc_ns\":%s}\n",
-              options.pins, SpreadJson(local).c_str(),
-              SpreadJson(remote).c_str());
+      remote.median / local.median, options.trials, revocation_p50,
+      revocation_p99, revocations.back());
+  std::printf(
+      "{\"pins\":%d,\"in_process_ns\":%s,\"rpc_ns\":%s,"
+      "\"revocation_ms\":{\"p50\":%.3f,\"p99\":%.3f}}\n",
+      options.pins, SpreadJson(local).c_str(), SpreadJson(remote).c_str(),
+      revocation_p50, revocation_p99);
   return 0;
 }
 
@@ -170,9 +239,12 @@ int main(int argc, char** argv) {
                                    "pins in the copy (default 100000)");
   dtrust::bench::AddPositiveOption(app, "--rounds", options.rounds, "N",
                                    "rounds (default 9)");
+  dtrust::bench::AddPositiveOption(app, "--trials", options.trials, "N",
+                                   "revocations timed (default 100)");
   dtrust::bench::ParseFlagsOrExit(app, argc, argv);
   if (quick) {
-    options = {.pins = 2000, .rounds = 3, .checks = 2000, .calls = 50};
+    options = {
+        .pins = 2000, .rounds = 3, .checks = 2000, .calls = 50, .trials = 5};
   }
   return dtrust::bench::Run(options);
 }
