@@ -18,6 +18,7 @@
 #include "tests/testing/dtrustd_process.h"
 #include "tests/testing/eventually.h"
 #include "tests/testing/scratch_dir.h"
+#include "tests/testing/slapd_fixture.h"
 #include "tests/testing/test_certs.h"
 
 namespace dtrust::testing {
@@ -101,13 +102,15 @@ class TlsExamplesTest : public ::testing::Test {
     return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
   }
 
-  // Publishes `cert` for mx1.org-b.example (serving org-b.example).
-  static void Publish(const TestCert& cert, std::vector<std::string> window) {
+  // Publishes `cert` for mx1.org-b.example (serving org-b.example) at
+  // `endpoint` (the suite's dtrustd by default).
+  static void Publish(const TestCert& cert, std::vector<std::string> window,
+                      const std::string& endpoint = dtrustd_->endpoint()) {
     std::vector<std::string> args = {"publish", "--server", "mx1.org-b.example",
                                      "--domain", "org-b.example"};
     args.insert(args.end(), window.begin(), window.end());
     args.push_back(WriteTempFile("cert.pem", cert.pem));
-    const CommandResult r = DtrustCli(dtrustd_->endpoint()).Run(args);
+    const CommandResult r = DtrustCli(endpoint).Run(args);
     ASSERT_EQ(r.exit_code(), 0) << r.err << r.out;
   }
 
@@ -159,6 +162,19 @@ class TlsExamplesTest : public ::testing::Test {
     return result;
   }
 
+  // `openssl s_client` presenting `cert` (none if null) to the server on
+  // 127.0.0.1:`port`.
+  CommandResult SClient(int port, const TestCert* cert) {
+    std::vector<std::string> argv = {"/usr/bin/openssl", "s_client", "-connect",
+                                     absl::StrCat("127.0.0.1:", port),
+                                     "-ign_eof"};
+    if (cert != nullptr) {
+      const std::vector<std::string> files = Files(*cert, "client");
+      argv.insert(argv.end(), {"-cert", files[0], "-key", files[1]});
+    }
+    return RunCommand(argv);
+  }
+
   // `openssl s_client` presenting `cert` (none if null) to
   // dtrust-tls-server expecting `domain`; the server's stdout line goes to
   // *server_line. `in_process`: the server answers from its in-process copy.
@@ -181,14 +197,7 @@ class TlsExamplesTest : public ::testing::Test {
     if (in_process) server_argv.push_back("--in-process");
     Background server(scratch_, "dtrust-tls-server", server_argv);
     EXPECT_TRUE(server.WaitFor("listening")) << server.Output();
-    std::vector<std::string> argv = {"/usr/bin/openssl", "s_client", "-connect",
-                                     absl::StrCat("127.0.0.1:", port),
-                                     "-ign_eof"};
-    if (cert != nullptr) {
-      const std::vector<std::string> files = Files(*cert, "client");
-      argv.insert(argv.end(), {"-cert", files[0], "-key", files[1]});
-    }
-    CommandResult result = RunCommand(argv);
+    CommandResult result = SClient(port, cert);
     EXPECT_TRUE(Eventually(
         [&] {
           return server.Output().find(
@@ -382,6 +391,43 @@ TEST_F(TlsExamplesTest, InProcessWithoutDtrustdFailsClosed) {
   EXPECT_THAT(r.out, StartsWith("UNAVAILABLE "));
   EXPECT_THAT(r.out, HasSubstr("no complete snapshot"));
   EXPECT_THAT(s_server, HasSubstr("alert certificate unknown"));
+}
+
+// dtrustd stops while dtrust-tls-server runs on its in-process copy: the
+// copy keeps answering within dtrustd's staleness bound (--max-staleness 4s
+// here), then fails closed (certificate_unknown, the bound named).
+TEST_F(TlsExamplesTest, InProcessAnswersUntilTheBoundAfterDtrustdStops) {
+  absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start();
+  ASSERT_TRUE(slapd.ok()) << slapd.status();
+  absl::StatusOr<std::unique_ptr<DtrustdProcess>> other =
+      DtrustdProcess::StartWithLdap(**slapd, {"--max-staleness", "4s"});
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_NO_FATAL_FAILURE(Publish(*published_, {}, (*other)->endpoint()));
+  const int port = Port();
+  const std::vector<std::string> own =
+      Files(MakeTestCert({.common_name = "mx.org-a.example"}), "own");
+  Background server(
+      scratch_, "dtrust-tls-server",
+      {kServerBinary, "--listen", absl::StrCat("127.0.0.1:", port), "--cert",
+       own[0], "--key", own[1], "--domain", "org-b.example", "--endpoint",
+       (*other)->endpoint(), "--in-process"});
+  ASSERT_TRUE(server.WaitFor("listening")) << server.Output();
+  EXPECT_THAT(SClient(port, published_).out, HasSubstr("OK TRUSTED"))
+      << server.Output();
+
+  ASSERT_TRUE((*other)->Stop().ok());
+  const absl::Time stopped = absl::Now();
+  EXPECT_THAT(SClient(port, published_).out, HasSubstr("OK TRUSTED"))
+      << server.Output();
+  EXPECT_LT(absl::Now() - stopped, absl::Seconds(3))
+      << "too slow to show an answer within the bound";
+
+  absl::SleepFor(stopped + absl::Seconds(5) - absl::Now());
+  const CommandResult late = SClient(port, published_);
+  EXPECT_THAT(late.out, Not(HasSubstr("OK TRUSTED")));
+  EXPECT_THAT(late.err + late.out, HasSubstr("alert certificate unknown"));
+  EXPECT_TRUE(server.WaitFor("UNAVAILABLE ")) << server.Output();
+  EXPECT_THAT(server.Output(), HasSubstr("over dtrustd's bound of 4s"));
 }
 
 }  // namespace
