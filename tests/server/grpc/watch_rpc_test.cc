@@ -75,6 +75,24 @@ class WatchRpcTest : public ::testing::Test {
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
+  void Unpublish(const std::string& server, const TestCert& cert) {
+    v1::UnpublishRequest request;
+    request.set_server(server);
+    request.set_certificate_der(cert.der);
+    grpc::ClientContext context;
+    v1::UnpublishResponse response;
+    ASSERT_TRUE(stub_->Unpublish(&context, request, &response).ok());
+  }
+
+  void EnforceSending(const std::string& domain) {
+    v1::SetDomainPolicyRequest request;
+    request.set_domain(domain);
+    request.set_send(v1::SECURE_MODE_ENFORCE);
+    grpc::ClientContext context;
+    v1::DomainPolicy response;
+    ASSERT_TRUE(stub_->SetDomainPolicy(&context, request, &response).ok());
+  }
+
   std::unique_ptr<SlapdFixture> slapd_;
   std::unique_ptr<DtrustdProcess> dtrustd_;
   std::unique_ptr<v1::DirectTrust::Stub> stub_;
@@ -113,22 +131,8 @@ TEST_F(WatchRpcTest, SnapshotChangesAndResume) {
   EXPECT_EQ(change->change().server().name(), "mx2.org-b.example");
   const uint64_t after_publish = version;
 
-  {
-    v1::UnpublishRequest request;
-    request.set_server("mx1.org-b.example");
-    request.set_certificate_der(first.der);
-    grpc::ClientContext context;
-    v1::UnpublishResponse response;
-    ASSERT_TRUE(stub_->Unpublish(&context, request, &response).ok());
-  }
-  {
-    v1::SetDomainPolicyRequest request;
-    request.set_domain("org-b.example");
-    request.set_send(v1::SECURE_MODE_ENFORCE);
-    grpc::ClientContext context;
-    v1::DomainPolicy response;
-    ASSERT_TRUE(stub_->SetDomainPolicy(&context, request, &response).ok());
-  }
+  Unpublish("mx1.org-b.example", first);
+  EnforceSending("org-b.example");
   bool unpublished = false;
   do {
     change = watch->NextData();

@@ -85,7 +85,7 @@ PinRecord Pin(absl::string_view cert) {
 // Serve() on its own thread.
 class Watch {
  public:
-  Watch(WatchService* service, v1::WatchRequest request)
+  Watch(WatchService* service, const v1::WatchRequest& request)
       : thread_([this, service, request] {
           status_ = service->Serve(request, &stream_);
         }) {}
