@@ -4,13 +4,14 @@ namespace dtrust {
 namespace {
 
 std::string HexWith(absl::string_view bytes, const char* digits, bool colons) {
-  std::string out;
-  out.reserve(bytes.size() * 3);
+  if (bytes.empty()) return "";
+  // Sized once and written in place: digests are formatted on every Verify.
+  const size_t stride = colons ? 3 : 2;
+  std::string out(bytes.size() * stride - (colons ? 1 : 0), ':');
   for (size_t i = 0; i < bytes.size(); ++i) {
-    if (colons && i > 0) out.push_back(':');
     const auto byte = static_cast<unsigned char>(bytes[i]);
-    out.push_back(digits[byte >> 4]);
-    out.push_back(digits[byte & 0xf]);
+    out[i * stride] = digits[byte >> 4];
+    out[i * stride + 1] = digits[byte & 0xf];
   }
   return out;
 }
