@@ -213,6 +213,7 @@ class LdapSyncSourceStaleCookieTest
     EXPECT_TRUE((*rebuilt_directory)->CreateServer(kServer, {kDomain}).ok());
     EXPECT_TRUE((*rebuilt_directory)->AddPin(kServer, PinFor(added_)).ok());
 
+    const uint64_t epoch_before = mirror_.changes().Current().epoch;
     ::testing::internal::CaptureStderr();
     EXPECT_TRUE(slapd_->Stop().ok());
     const bool converged = Eventually(
@@ -226,6 +227,15 @@ class LdapSyncSourceStaleCookieTest
     EXPECT_TRUE(converged) << logged;
     EXPECT_EQ(mirror_.index().Read()->Counts().pins, 1u);
     EXPECT_EQ(mirror_.Status().uri, (*rebuilt)->uri());
+    // e-syncRefreshRequired brings the whole content again: a new epoch, so
+    // Watch clients take a new snapshot instead of a burst of changes. A
+    // provider reloading unasked sends the differences, which go out as
+    // changes in the same epoch.
+    if (GetParam()) {
+      EXPECT_NE(mirror_.changes().Current().epoch, epoch_before);
+    } else {
+      EXPECT_EQ(mirror_.changes().Current().epoch, epoch_before);
+    }
     source_.reset();  // Before `rebuilt` goes.
     return logged;
   }
