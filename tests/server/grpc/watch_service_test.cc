@@ -12,9 +12,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/mirror_test_data.h"
 
 namespace dtrust {
 namespace {
+
+using ::dtrust::testing::TestPin;
 
 using ::dtrust::testing::FakeClock;
 using ::testing::HasSubstr;
@@ -73,15 +76,6 @@ class FakeStream final : public WatchStream {
   std::deque<v1::WatchEvent> events_ ABSL_GUARDED_BY(mu_);
 };
 
-PinRecord Pin(absl::string_view cert) {
-  PinRecord pin;
-  pin.cert_sha256 = Sha256Digest::Of(cert);
-  pin.spki_sha256 = Sha256Digest::Of(absl::StrCat("key of ", cert));
-  pin.not_before = absl::FromUnixSeconds(1'700'000'000);
-  pin.not_after = absl::FromUnixSeconds(1'800'000'000);
-  return pin;
-}
-
 // Serve() on its own thread.
 class Watch {
  public:
@@ -110,7 +104,7 @@ class WatchServiceTest : public ::testing::Test {
  protected:
   WatchServiceTest() {
     mirror_.index().Write()->AddServerDomains("mx1.a.example", {"a.example"});
-    mirror_.index().Write()->PutPinByName("mx1.a.example", Pin("cert1"));
+    mirror_.index().Write()->PutPinByName("mx1.a.example", TestPin("cert1"));
     mirror_.index().Write()->PutDomainPolicyByName(
         DomainPolicy{"a.example", SecureMode::kEnforce, SecureMode::kOff});
     mirror_.MarkCurrent(clock_.Now(), /*live=*/true);
@@ -149,7 +143,7 @@ TEST_F(WatchServiceTest, SnapshotThenFreshnessThenChanges) {
   ASSERT_TRUE(event && event->has_freshness());
   EXPECT_TRUE(event->freshness().serving());
 
-  mirror_.index().Write()->PutPinByName("mx1.a.example", Pin("cert2"));
+  mirror_.index().Write()->PutPinByName("mx1.a.example", TestPin("cert2"));
   mirror_.index().Write()->RemoveServerByName("mx1.a.example");
   mirror_.index().Write()->RemoveDomainPolicyByName("a.example");
   // Consecutive versions, each with the value when sent (the server may be
@@ -200,7 +194,7 @@ TEST_F(WatchServiceTest, ANewEpochSendsANewSnapshot) {
 TEST_F(WatchServiceTest, SnapshotChunksStayWithinTheMessageBound) {
   for (int i = 0; i < 200; ++i) {
     mirror_.index().Write()->PutPinByName(absl::StrCat("mx", i, ".b.example"),
-                                          Pin(absl::StrCat("cert", i)));
+                                          TestPin(absl::StrCat("cert", i)));
   }
   options_.max_message_bytes = 4096;
   WatchService service(&mirror_, options_);

@@ -15,27 +15,20 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/mirror/mirror_index.h"
+#include "tests/testing/mirror_test_data.h"
 
 namespace dtrust {
 namespace {
+
+using ::dtrust::testing::TestPin;
+using ::dtrust::testing::TestUuid;
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Optional;
 
-EntryUuid Uuid(int n) {
-  EntryUuid uuid{};
-  uuid[0] = static_cast<uint8_t>(n);
-  uuid[15] = 1;
-  return uuid;
-}
-
 PinRecord Pin(absl::string_view cert, absl::string_view publisher = "") {
-  PinRecord pin;
-  pin.cert_sha256 = Sha256Digest::Of(cert);
-  pin.spki_sha256 = Sha256Digest::Of(absl::StrCat("key of ", cert));
-  pin.not_before = absl::FromUnixSeconds(1'700'000'000);
-  pin.not_after = absl::FromUnixSeconds(1'800'000'000);
+  PinRecord pin = TestPin(cert);
   pin.publisher = std::string(publisher);
   return pin;
 }
@@ -72,13 +65,14 @@ std::vector<Sha256Digest> Certs(const std::vector<absl::string_view>& names) {
 class AlikeServersTest : public ::testing::TestWithParam<std::tuple<int, int>> {
  protected:
   void PutEntry(int n, const std::vector<std::string>& domains) {
-    index_.Write()->PutServer(Uuid(n), kName, domains);
+    index_.Write()->PutServer(TestUuid(n), kName, domains);
   }
   void Load() {
     const auto [first, removed] = GetParam();
     for (int n : {first, 3 - first}) {
       PutEntry(n, {absl::StrCat("d", n, ".example")});
-      index_.Write()->PutPin(Uuid(10 + n), kName, Pin(absl::StrCat("cert", n)));
+      index_.Write()->PutPin(TestUuid(10 + n), kName,
+                             Pin(absl::StrCat("cert", n)));
     }
   }
   MirrorIndex index_;
@@ -118,8 +112,8 @@ TEST_P(AlikeServersTest, DeletingEitherLeavesTheOthersContribution) {
   const int gone = std::get<1>(GetParam());
   const int kept = 3 - gone;
   // The directory deletes the pin below the entry first, then the entry.
-  index_.Write()->Remove(Uuid(10 + gone));
-  index_.Write()->Remove(Uuid(gone));
+  index_.Write()->Remove(TestUuid(10 + gone));
+  index_.Write()->Remove(TestUuid(gone));
   const std::optional<Seen> seen = ServerSeen(index_);
   ASSERT_TRUE(seen.has_value());
   EXPECT_THAT(seen->domains, ElementsAre(absl::StrCat("d", kept, ".example")));
@@ -127,8 +121,8 @@ TEST_P(AlikeServersTest, DeletingEitherLeavesTheOthersContribution) {
   // The one left is an ordinary entry again: changing and deleting it work.
   PutEntry(kept, {"new.example"});
   EXPECT_THAT(ServerSeen(index_)->domains, ElementsAre("new.example"));
-  index_.Write()->Remove(Uuid(10 + kept));
-  index_.Write()->Remove(Uuid(kept));
+  index_.Write()->Remove(TestUuid(10 + kept));
+  index_.Write()->Remove(TestUuid(kept));
   EXPECT_FALSE(ServerSeen(index_).has_value());
   EXPECT_EQ(index_.Read()->Counts().servers, 0u);
   EXPECT_EQ(index_.Read()->Counts().pins, 0u);
@@ -138,7 +132,8 @@ TEST_P(AlikeServersTest, RenamingEitherAwayLeavesTheOthersContribution) {
   Load();
   const int renamed = std::get<1>(GetParam());
   const int kept = 3 - renamed;
-  index_.Write()->PutServer(Uuid(renamed), "org-d.example", {"moved.example"});
+  index_.Write()->PutServer(TestUuid(renamed), "org-d.example",
+                            {"moved.example"});
   EXPECT_THAT(ServerSeen(index_)->domains,
               ElementsAre(absl::StrCat("d", kept, ".example")));
   const std::vector<ServerRecord> moved =
@@ -146,7 +141,7 @@ TEST_P(AlikeServersTest, RenamingEitherAwayLeavesTheOthersContribution) {
   ASSERT_EQ(moved.size(), 1u);
   EXPECT_EQ(moved[0].name, "org-d.example");
   // And back again: merged once more.
-  index_.Write()->PutServer(Uuid(renamed), kName, {"back.example"});
+  index_.Write()->PutServer(TestUuid(renamed), kName, {"back.example"});
   EXPECT_THAT(ServerSeen(index_)->domains,
               ElementsAre("back.example", absl::StrCat("d", kept, ".example")));
 }
@@ -156,8 +151,8 @@ TEST_P(AlikeServersTest, AReloadWithdrawsOnlyTheEntryItDidNotSee) {
   const int gone = std::get<1>(GetParam());
   const int kept = 3 - gone;
   index_.Write()->BeginReload();
-  index_.Write()->MarkPresent(Uuid(kept));
-  index_.Write()->MarkPresent(Uuid(10 + kept));
+  index_.Write()->MarkPresent(TestUuid(kept));
+  index_.Write()->MarkPresent(TestUuid(10 + kept));
   EXPECT_EQ(index_.Write()->EndReload(), 2u);
   const std::optional<Seen> seen = ServerSeen(index_);
   ASSERT_TRUE(seen.has_value());
@@ -175,19 +170,19 @@ INSTANTIATE_TEST_SUITE_P(OrdersAndWhichOne, AlikeServersTest,
 
 TEST(AlikeServersTest, ARenameOntoAnotherEntrysNameBringsItsPins) {
   MirrorIndex index;
-  index.Write()->PutServer(Uuid(1), kName, {"d1.example"});
-  index.Write()->PutPin(Uuid(11), kName, Pin("cert1"));
-  index.Write()->PutServer(Uuid(2), "org-d.example", {"d2.example"});
-  index.Write()->PutPin(Uuid(12), "org-d.example", Pin("cert2"));
-  index.Write()->PutPin(Uuid(13), "org-d.example", Pin("cert1"));
-  index.Write()->PutServer(Uuid(2), kName, {"d2.example"});  // modrdn.
+  index.Write()->PutServer(TestUuid(1), kName, {"d1.example"});
+  index.Write()->PutPin(TestUuid(11), kName, Pin("cert1"));
+  index.Write()->PutServer(TestUuid(2), "org-d.example", {"d2.example"});
+  index.Write()->PutPin(TestUuid(12), "org-d.example", Pin("cert2"));
+  index.Write()->PutPin(TestUuid(13), "org-d.example", Pin("cert1"));
+  index.Write()->PutServer(TestUuid(2), kName, {"d2.example"});  // modrdn.
   EXPECT_THAT(ServerSeen(index)->domains,
               ElementsAre("d1.example", "d2.example"));
   EXPECT_EQ(ServerSeen(index)->certs, Certs({"cert1", "cert2"}));
   EXPECT_EQ(index.Read()->Counts().servers, 1u);
-  index.Write()->Remove(Uuid(11));  // cert1 still pinned by entry 13.
+  index.Write()->Remove(TestUuid(11));  // cert1 still pinned by entry 13.
   EXPECT_EQ(ServerSeen(index)->certs, Certs({"cert1", "cert2"}));
-  index.Write()->Remove(Uuid(13));
+  index.Write()->Remove(TestUuid(13));
   EXPECT_EQ(ServerSeen(index)->certs, Certs({"cert2"}));
 }
 
@@ -199,7 +194,7 @@ TEST_P(AlikePinsTest, OnePinUntilBothAreGone) {
   const auto [first, gone] = GetParam();
   MirrorIndex index;
   for (int n : {first, 3 - first}) {
-    index.Write()->PutPin(Uuid(10 + n), kName,
+    index.Write()->PutPin(TestUuid(10 + n), kName,
                           Pin("shared", absl::StrCat("publisher", n)));
   }
   const Sha256Digest cert = Sha256Digest::Of("shared");
@@ -213,11 +208,11 @@ TEST_P(AlikePinsTest, OnePinUntilBothAreGone) {
   };
   EXPECT_THAT(publishers(), ElementsAre(absl::StrCat("publisher", 3 - first)));
   EXPECT_EQ(index.Read()->Counts().pins, 1u);
-  index.Write()->PutPin(Uuid(10 + gone), kName, Pin("shared", "changed"));
+  index.Write()->PutPin(TestUuid(10 + gone), kName, Pin("shared", "changed"));
   EXPECT_THAT(publishers(), ElementsAre("changed"));
-  index.Write()->Remove(Uuid(10 + gone));
+  index.Write()->Remove(TestUuid(10 + gone));
   EXPECT_THAT(publishers(), ElementsAre(absl::StrCat("publisher", 3 - gone)));
-  index.Write()->Remove(Uuid(10 + 3 - gone));
+  index.Write()->Remove(TestUuid(10 + 3 - gone));
   EXPECT_THAT(publishers(), IsEmpty());
   EXPECT_EQ(index.Read()->Counts().pins, 0u);
 }
@@ -231,7 +226,7 @@ class AlikeDomainsTest : public ::testing::TestWithParam<std::tuple<int, int>> {
  protected:
   void Put(int n, SecureMode send, SecureMode receive) {
     index_.Write()->PutDomainPolicy(
-        Uuid(n),
+        TestUuid(n),
         {.domain = std::string(kName), .send = send, .receive = receive});
   }
   void Load() {
@@ -291,18 +286,18 @@ TEST_P(AlikeDomainsTest, DeletingOrRenamingEitherLeavesTheOthersModes) {
     const int gone = std::get<1>(GetParam());
     if (rename) {
       index_.Write()->PutDomainPolicy(
-          Uuid(gone),
+          TestUuid(gone),
           {.domain = "org-d.example", .send = SecureMode::kTesting});
       EXPECT_TRUE(index_.Read()->GetDomainPolicy("org-d.example").has_value());
     } else {
-      index_.Write()->Remove(Uuid(gone));
+      index_.Write()->Remove(TestUuid(gone));
     }
     EXPECT_THAT(
         Modes(),
         Optional(gone == 1
                      ? std::make_pair(SecureMode::kOff, SecureMode::kTesting)
                      : std::make_pair(SecureMode::kEnforce, SecureMode::kOff)));
-    index_.Write()->Remove(Uuid(3 - gone));
+    index_.Write()->Remove(TestUuid(3 - gone));
     EXPECT_FALSE(Modes().has_value());
   }
 }
@@ -312,8 +307,8 @@ TEST_P(AlikeDomainsTest, RemovingByNameRemovesEverySpelling) {
   index_.Write()->RemoveDomainPolicyByName(kName);
   EXPECT_FALSE(Modes().has_value());
   // The deletions' notifications find nothing left to do.
-  index_.Write()->Remove(Uuid(1));
-  index_.Write()->Remove(Uuid(2));
+  index_.Write()->Remove(TestUuid(1));
+  index_.Write()->Remove(TestUuid(2));
   EXPECT_FALSE(Modes().has_value());
 }
 
@@ -383,13 +378,13 @@ TEST(AlikeNamesTest, AgreesWithAMergingModelUnderRandomChanges) {
         if (pick(4) == 0) {
           it = model.erase(it);
         } else {
-          index.Write()->MarkPresent(Uuid(it->first));
+          index.Write()->MarkPresent(TestUuid(it->first));
           ++it;
         }
       }
       index.Write()->EndReload();
     } else if (action < 4) {
-      index.Write()->Remove(Uuid(uuid));
+      index.Write()->Remove(TestUuid(uuid));
       model.erase(uuid);
     } else {
       // A uuid keeps its kind: servers and domains are different entries.
@@ -399,11 +394,12 @@ TEST(AlikeNamesTest, AgreesWithAMergingModelUnderRandomChanges) {
                        .send = modes[pick(3)],
                        .receive = modes[pick(3)]};
       if (entry.server) {
-        index.Write()->PutServer(Uuid(uuid), entry.name, {entry.domain});
+        index.Write()->PutServer(TestUuid(uuid), entry.name, {entry.domain});
       } else {
-        index.Write()->PutDomainPolicy(Uuid(uuid), {.domain = entry.name,
-                                                    .send = entry.send,
-                                                    .receive = entry.receive});
+        index.Write()->PutDomainPolicy(TestUuid(uuid),
+                                       {.domain = entry.name,
+                                        .send = entry.send,
+                                        .receive = entry.receive});
       }
       model[uuid] = entry;
     }

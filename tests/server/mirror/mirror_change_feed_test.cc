@@ -10,30 +10,18 @@
 #include "gtest/gtest.h"
 #include "server/mirror/mirror.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/mirror_test_data.h"
 
 namespace dtrust {
 namespace {
+
+using ::dtrust::testing::TestPin;
+using ::dtrust::testing::TestUuid;
 
 using ::dtrust::testing::FakeClock;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Pair;
-
-EntryUuid Uuid(int n) {
-  EntryUuid uuid{};
-  uuid[0] = static_cast<uint8_t>(n);
-  uuid[15] = 1;
-  return uuid;
-}
-
-PinRecord Pin(absl::string_view cert) {
-  PinRecord pin;
-  pin.cert_sha256 = Sha256Digest::Of(cert);
-  pin.spki_sha256 = Sha256Digest::Of(absl::StrCat("key of ", cert));
-  pin.not_before = absl::FromUnixSeconds(1'700'000'000);
-  pin.not_after = absl::FromUnixSeconds(1'800'000'000);
-  return pin;
-}
 
 class MirrorChangeFeedTest : public ::testing::Test {
  protected:
@@ -64,26 +52,27 @@ constexpr ChangeSubject kPolicy = ChangeSubject::kDomainPolicy;
 
 TEST_F(MirrorChangeFeedTest, SourceChangesAppendTheNamesTheyTouch) {
   MirrorIndex& index = mirror_.index();
-  index.Write()->PutServer(Uuid(1), "mx1.a.example", {"a.example"});
-  index.Write()->PutPin(Uuid(2), "mx1.a.example", Pin("cert1"));
+  index.Write()->PutServer(TestUuid(1), "mx1.a.example", {"a.example"});
+  index.Write()->PutPin(TestUuid(2), "mx1.a.example", TestPin("cert1"));
   EXPECT_THAT(Drain(), ElementsAre(Pair(kServer, "mx1.a.example"),
                                    Pair(kServer, "mx1.a.example"),
                                    Pair(kServer, "mx1.a.example")));
   // The same content again (a poll that finds nothing new): nothing.
-  index.Write()->PutServer(Uuid(1), "mx1.a.example", {"a.example"});
-  index.Write()->PutPin(Uuid(2), "mx1.a.example", Pin("cert1"));
+  index.Write()->PutServer(TestUuid(1), "mx1.a.example", {"a.example"});
+  index.Write()->PutPin(TestUuid(2), "mx1.a.example", TestPin("cert1"));
   EXPECT_THAT(Drain(), IsEmpty());
 
-  PinRecord changed = Pin("cert1");
+  PinRecord changed = TestPin("cert1");
   changed.not_after = absl::FromUnixSeconds(1'900'000'000);
-  index.Write()->PutPin(Uuid(2), "mx1.a.example", changed);
+  index.Write()->PutPin(TestUuid(2), "mx1.a.example", changed);
   EXPECT_THAT(Drain(), ElementsAre(Pair(kServer, "mx1.a.example")));
 
-  index.Write()->PutServer(Uuid(1), "mx2.a.example", {"a.example"});  // modrdn
+  index.Write()->PutServer(TestUuid(1), "mx2.a.example",
+                           {"a.example"});  // modrdn
   EXPECT_THAT(Drain(), ElementsAre(Pair(kServer, "mx1.a.example"),
                                    Pair(kServer, "mx2.a.example")));
-  index.Write()->Remove(Uuid(2));
-  index.Write()->Remove(Uuid(1));
+  index.Write()->Remove(TestUuid(2));
+  index.Write()->Remove(TestUuid(1));
   EXPECT_THAT(Drain(), ElementsAre(Pair(kServer, "mx2.a.example"),
                                    Pair(kServer, "mx2.a.example")));
 }
@@ -91,10 +80,10 @@ TEST_F(MirrorChangeFeedTest, SourceChangesAppendTheNamesTheyTouch) {
 TEST_F(MirrorChangeFeedTest, DomainPoliciesAndLocalWrites) {
   MirrorIndex& index = mirror_.index();
   index.Write()->PutDomainPolicy(
-      Uuid(3),
+      TestUuid(3),
       DomainPolicy{"a.example", SecureMode::kEnforce, SecureMode::kOff});
   index.Write()->PutDomainPolicy(
-      Uuid(3),
+      TestUuid(3),
       DomainPolicy{"a.example", SecureMode::kEnforce, SecureMode::kOff});
   index.Write()->PutDomainPolicyByName(
       DomainPolicy{"b.example", SecureMode::kOff, SecureMode::kEnforce});
@@ -104,7 +93,7 @@ TEST_F(MirrorChangeFeedTest, DomainPoliciesAndLocalWrites) {
                                    Pair(kPolicy, "a.example")));
 
   index.Write()->AddServerDomains("mx.b.example", {"b.example"});
-  index.Write()->PutPinByName("mx.b.example", Pin("cert2"));
+  index.Write()->PutPinByName("mx.b.example", TestPin("cert2"));
   index.Write()->RemovePinByName("mx.b.example", Sha256Digest::Of("cert2"));
   index.Write()->RemoveServerByName("mx.b.example");
   EXPECT_THAT(
@@ -116,17 +105,18 @@ TEST_F(MirrorChangeFeedTest, DomainPoliciesAndLocalWrites) {
 
 TEST_F(MirrorChangeFeedTest, AReloadSweepAppendsWhatItRemoves) {
   MirrorIndex& index = mirror_.index();
-  index.Write()->PutServer(Uuid(1), "mx1.a.example", {"a.example"});
-  index.Write()->PutServer(Uuid(2), "mx2.a.example", {"a.example"});
+  index.Write()->PutServer(TestUuid(1), "mx1.a.example", {"a.example"});
+  index.Write()->PutServer(TestUuid(2), "mx2.a.example", {"a.example"});
   Drain();
   index.Write()->BeginReload();
-  index.Write()->MarkPresent(Uuid(1));
+  index.Write()->MarkPresent(TestUuid(1));
   EXPECT_EQ(index.Write()->EndReload(), 1u);
   EXPECT_THAT(Drain(), ElementsAre(Pair(kServer, "mx2.a.example")));
 }
 
 TEST_F(MirrorChangeFeedTest, TheFirstLoadStartsANewEpoch) {
-  mirror_.index().Write()->PutServer(Uuid(1), "mx1.a.example", {"a.example"});
+  mirror_.index().Write()->PutServer(TestUuid(1), "mx1.a.example",
+                                     {"a.example"});
   const ChangePosition before = mirror_.changes().Current();
   EXPECT_EQ(before.version, 2u);  // Created, then given its domains.
   mirror_.MarkCurrent(clock_.Now(), /*live=*/true);

@@ -10,32 +10,19 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/mirror_test_data.h"
 
 namespace dtrust {
 namespace {
+
+using ::dtrust::testing::TestPin;
+using ::dtrust::testing::TestUuid;
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-EntryUuid Uuid(int n) {
-  EntryUuid uuid{};
-  uuid[0] = static_cast<uint8_t>(n);
-  uuid[1] = static_cast<uint8_t>(n >> 8);
-  uuid[15] = 1;
-  return uuid;
-}
-
 Sha256Digest Digest(absl::string_view seed) { return Sha256Digest::Of(seed); }
-
-PinRecord Pin(absl::string_view cert, absl::string_view key = "") {
-  PinRecord pin;
-  pin.cert_sha256 = Digest(cert);
-  pin.spki_sha256 = Digest(key.empty() ? absl::StrCat("key of ", cert) : key);
-  pin.not_before = absl::FromUnixSeconds(1'700'000'000);
-  pin.not_after = absl::FromUnixSeconds(1'800'000'000);
-  return pin;
-}
 
 std::vector<std::string> Names(const std::vector<ServerRecord>& servers) {
   std::vector<std::string> names;
@@ -45,14 +32,14 @@ std::vector<std::string> Names(const std::vector<ServerRecord>& servers) {
 
 TEST(MirrorIndexTest, FindsPinsByEitherDigestWithTheirServer) {
   MirrorIndex index;
-  index.Write()->PutServer(Uuid(1), "mx1.b.example",
+  index.Write()->PutServer(TestUuid(1), "mx1.b.example",
                            {"b.example", "a.example"});
-  PinRecord pin = Pin("cert1");
+  PinRecord pin = TestPin("cert1");
   pin.kind = PinKind::kPublicKey;
   pin.provenance = PinProvenance::kPossessionProven;
   pin.publisher = "unix:";
   pin.window.not_after = absl::FromUnixSeconds(1'750'000'000);
-  index.Write()->PutPin(Uuid(2), "mx1.b.example", pin);
+  index.Write()->PutPin(TestUuid(2), "mx1.b.example", pin);
 
   const Sha256Digest cert = Digest("cert1");
   const Sha256Digest spki = Digest("key of cert1");
@@ -82,32 +69,32 @@ TEST(MirrorIndexTest, FindsPinsByEitherDigestWithTheirServer) {
 TEST(MirrorIndexTest, OneCertificateForSeveralServers) {
   MirrorIndex index;
   for (int i = 0; i < 3; ++i) {
-    index.Write()->PutPin(Uuid(10 + i), absl::StrCat("mx", i, ".example"),
-                          Pin("shared"));
+    index.Write()->PutPin(TestUuid(10 + i), absl::StrCat("mx", i, ".example"),
+                          TestPin("shared"));
   }
   const Sha256Digest cert = Digest("shared");
   EXPECT_THAT(
       Names(index.Read()->FindByDigest(&cert, nullptr)),
       UnorderedElementsAre("mx0.example", "mx1.example", "mx2.example"));
-  index.Write()->Remove(Uuid(11));  // Neither the first nor the last added.
+  index.Write()->Remove(TestUuid(11));  // Neither the first nor the last added.
   EXPECT_THAT(Names(index.Read()->FindByDigest(&cert, nullptr)),
               UnorderedElementsAre("mx0.example", "mx2.example"));
-  index.Write()->Remove(Uuid(10));
-  index.Write()->Remove(Uuid(12));
+  index.Write()->Remove(TestUuid(10));
+  index.Write()->Remove(TestUuid(12));
   EXPECT_THAT(index.Read()->FindByDigest(&cert, nullptr), IsEmpty());
   EXPECT_EQ(index.Read()->Counts().pins, 0u);
 }
 
 TEST(MirrorIndexTest, PinBeforeItsServerAndServerRemoval) {
   MirrorIndex index;
-  index.Write()->PutPin(Uuid(2), "mx1.b.example",
-                        Pin("c"));  // Server entry later.
-  index.Write()->PutServer(Uuid(1), "mx1.b.example", {"b.example"});
+  index.Write()->PutPin(TestUuid(2), "mx1.b.example",
+                        TestPin("c"));  // Server entry later.
+  index.Write()->PutServer(TestUuid(1), "mx1.b.example", {"b.example"});
   EXPECT_THAT(Names(index.Read()->FindServers({.domain = "b.example"})),
               ElementsAre("mx1.b.example"));
   EXPECT_EQ(index.Read()->Counts().servers, 1u);
 
-  index.Write()->Remove(Uuid(1));
+  index.Write()->Remove(TestUuid(1));
   const Sha256Digest cert = Digest("c");
   EXPECT_THAT(index.Read()->FindByDigest(&cert, nullptr), IsEmpty());
   EXPECT_THAT(index.Read()->FindServers({.domain = "b.example"}), IsEmpty());
@@ -116,22 +103,23 @@ TEST(MirrorIndexTest, PinBeforeItsServerAndServerRemoval) {
 
 TEST(MirrorIndexTest, ChangesReplaceTheEntryTheUuidNames) {
   MirrorIndex index;
-  index.Write()->PutServer(Uuid(1), "mx1.b.example", {"b.example"});
-  index.Write()->PutServer(Uuid(1), "mx1.b.example", {"c.example"});
+  index.Write()->PutServer(TestUuid(1), "mx1.b.example", {"b.example"});
+  index.Write()->PutServer(TestUuid(1), "mx1.b.example", {"c.example"});
   EXPECT_THAT(index.Read()->FindServers({.domain = "b.example"}), IsEmpty());
   EXPECT_THAT(Names(index.Read()->FindServers({.domain = "c.example"})),
               ElementsAre("mx1.b.example"));
 
-  index.Write()->PutPin(Uuid(2), "mx1.b.example", Pin("old"));
-  index.Write()->PutPin(Uuid(2), "mx1.b.example",
-                        Pin("new"));  // Entry rewritten.
+  index.Write()->PutPin(TestUuid(2), "mx1.b.example", TestPin("old"));
+  index.Write()->PutPin(TestUuid(2), "mx1.b.example",
+                        TestPin("new"));  // Entry rewritten.
   const Sha256Digest old_cert = Digest("old");
   const Sha256Digest new_cert = Digest("new");
   EXPECT_THAT(index.Read()->FindByDigest(&old_cert, nullptr), IsEmpty());
   EXPECT_THAT(Names(index.Read()->FindByDigest(&new_cert, nullptr)),
               ElementsAre("mx1.b.example"));
 
-  index.Write()->PutServer(Uuid(1), "mx9.b.example", {"c.example"});  // modrdn.
+  index.Write()->PutServer(TestUuid(1), "mx9.b.example",
+                           {"c.example"});  // modrdn.
   EXPECT_THAT(Names(index.Read()->FindByDigest(&new_cert, nullptr)),
               ElementsAre("mx9.b.example"));
   EXPECT_THAT(index.Read()->FindServers({.server = "mx1.b.example"}),
@@ -141,15 +129,15 @@ TEST(MirrorIndexTest, ChangesReplaceTheEntryTheUuidNames) {
 TEST(MirrorIndexTest, LocalWritesMeetTheirNotifications) {
   MirrorIndex index;
   index.Write()->AddServerDomains("mx1.b.example", {"b.example"});
-  index.Write()->PutPinByName("mx1.b.example", Pin("c"));
+  index.Write()->PutPinByName("mx1.b.example", TestPin("c"));
   // The directory's notifications for the same entries, with uuids.
-  index.Write()->PutServer(Uuid(1), "mx1.b.example", {"b.example"});
-  index.Write()->PutPin(Uuid(2), "mx1.b.example", Pin("c"));
+  index.Write()->PutServer(TestUuid(1), "mx1.b.example", {"b.example"});
+  index.Write()->PutPin(TestUuid(2), "mx1.b.example", TestPin("c"));
   EXPECT_EQ(index.Read()->Counts().pins, 1u);
   EXPECT_EQ(index.Read()->Counts().servers, 1u);
 
   index.Write()->RemovePinByName("mx1.b.example", Digest("c"));
-  index.Write()->Remove(Uuid(2));  // Its notification: already gone.
+  index.Write()->Remove(TestUuid(2));  // Its notification: already gone.
   index.Write()->RemoveServerByName("mx1.b.example");
   EXPECT_EQ(index.Read()->Counts().pins, 0u);
   EXPECT_EQ(index.Read()->Counts().servers, 0u);
@@ -157,18 +145,18 @@ TEST(MirrorIndexTest, LocalWritesMeetTheirNotifications) {
 
 TEST(MirrorIndexTest, ReloadRemovesWhatWasNotConfirmed) {
   MirrorIndex index;
-  index.Write()->PutServer(Uuid(1), "keep.example", {"b.example"});
-  index.Write()->PutPin(Uuid(2), "keep.example", Pin("kept"));
-  index.Write()->PutServer(Uuid(3), "gone.example", {"b.example"});
-  index.Write()->PutPin(Uuid(4), "gone.example", Pin("gone"));
+  index.Write()->PutServer(TestUuid(1), "keep.example", {"b.example"});
+  index.Write()->PutPin(TestUuid(2), "keep.example", TestPin("kept"));
+  index.Write()->PutServer(TestUuid(3), "gone.example", {"b.example"});
+  index.Write()->PutPin(TestUuid(4), "gone.example", TestPin("gone"));
   index.Write()->PutDomainPolicy(
-      Uuid(5), {.domain = "gone.example", .send = SecureMode::kEnforce});
+      TestUuid(5), {.domain = "gone.example", .send = SecureMode::kEnforce});
   index.Write()->PutPinByName("local.example",
-                              Pin("local"));  // Not yet confirmed.
+                              TestPin("local"));  // Not yet confirmed.
 
   index.Write()->BeginReload();
-  index.Write()->MarkPresent(Uuid(1));
-  index.Write()->PutPin(Uuid(2), "keep.example", Pin("kept"));
+  index.Write()->MarkPresent(TestUuid(1));
+  index.Write()->PutPin(TestUuid(2), "keep.example", TestPin("kept"));
   EXPECT_EQ(index.Write()->EndReload(), 3u);
 
   EXPECT_THAT(Names(index.Read()->FindServers({})),
@@ -181,9 +169,10 @@ TEST(MirrorIndexTest, ReloadRemovesWhatWasNotConfirmed) {
 
 TEST(MirrorIndexTest, DomainPolicies) {
   MirrorIndex index;
-  index.Write()->PutDomainPolicy(Uuid(1), {.domain = "b.example",
-                                           .send = SecureMode::kEnforce,
-                                           .receive = SecureMode::kTesting});
+  index.Write()->PutDomainPolicy(TestUuid(1),
+                                 {.domain = "b.example",
+                                  .send = SecureMode::kEnforce,
+                                  .receive = SecureMode::kTesting});
   index.Write()->PutDomainPolicyByName(
       {.domain = "a.example", .receive = SecureMode::kEnforce});
   ASSERT_EQ(index.Read()->ListDomainPolicies().size(), 2u);
@@ -195,13 +184,13 @@ TEST(MirrorIndexTest, DomainPolicies) {
   EXPECT_EQ(b->receive, SecureMode::kTesting);
 
   // An entry with both directions off lists nothing but is still tracked.
-  index.Write()->PutDomainPolicy(Uuid(1), {.domain = "b.example"});
+  index.Write()->PutDomainPolicy(TestUuid(1), {.domain = "b.example"});
   EXPECT_FALSE(index.Read()->GetDomainPolicy("b.example").has_value());
   EXPECT_EQ(index.Read()->Counts().domain_policies, 1u);
   index.Write()->PutDomainPolicy(
-      Uuid(1), {.domain = "b.example", .send = SecureMode::kTesting});
+      TestUuid(1), {.domain = "b.example", .send = SecureMode::kTesting});
   EXPECT_TRUE(index.Read()->GetDomainPolicy("b.example").has_value());
-  index.Write()->Remove(Uuid(1));
+  index.Write()->Remove(TestUuid(1));
   EXPECT_FALSE(index.Read()->GetDomainPolicy("b.example").has_value());
   index.Write()->RemoveDomainPolicyByName("a.example");
   EXPECT_THAT(index.Read()->ListDomainPolicies(), IsEmpty());
@@ -210,9 +199,9 @@ TEST(MirrorIndexTest, DomainPolicies) {
 
 TEST(MirrorIndexTest, AUuidSeenAgainOnAnotherEntryReplacesTheStaleOne) {
   MirrorIndex index;
-  index.Write()->PutPin(Uuid(7), "mx1.example", Pin("first"));
-  index.Write()->PutPin(Uuid(7), "mx2.example",
-                        Pin("second"));  // Missed delete.
+  index.Write()->PutPin(TestUuid(7), "mx1.example", TestPin("first"));
+  index.Write()->PutPin(TestUuid(7), "mx2.example",
+                        TestPin("second"));  // Missed delete.
   const Sha256Digest first = Digest("first");
   EXPECT_THAT(index.Read()->FindByDigest(&first, nullptr), IsEmpty());
   EXPECT_EQ(index.Read()->Counts().pins, 1u);
@@ -240,30 +229,32 @@ std::vector<std::string> Publishers(const MirrorIndex& index,
 }
 
 PinRecord PublishedBy(absl::string_view cert, absl::string_view publisher) {
-  PinRecord pin = Pin(cert);
+  PinRecord pin = TestPin(cert);
   pin.publisher = std::string(publisher);
   return pin;
 }
 
 TEST(MirrorIndexSourceReadTest, AnUnpublishDuringAReadIsNotUndoneByIt) {
   MirrorIndex index;
-  index.Write()->PutServer(Uuid(1), "mx1.example", {"b.example"});
-  index.Write()->PutPin(Uuid(2), "mx1.example", Pin("revoked"));
-  index.Write()->PutPin(Uuid(3), "mx1.example", PublishedBy("other", "old"));
-  index.Write()->PutPin(Uuid(4), "mx2.example", Pin("elsewhere"));
+  index.Write()->PutServer(TestUuid(1), "mx1.example", {"b.example"});
+  index.Write()->PutPin(TestUuid(2), "mx1.example", TestPin("revoked"));
+  index.Write()->PutPin(TestUuid(3), "mx1.example",
+                        PublishedBy("other", "old"));
+  index.Write()->PutPin(TestUuid(4), "mx2.example", TestPin("elsewhere"));
 
   index.Write()->BeginSourceRead();
   index.Write()->RemovePinByName("mx1.example",
                                  Digest("revoked"));  // dtrust unpublish.
   // The read's page from before the unpublish, applied after it.
-  index.Write()->PutPin(Uuid(2), "mx1.example", Pin("revoked"));
+  index.Write()->PutPin(TestUuid(2), "mx1.example", TestPin("revoked"));
   EXPECT_THAT(ServersOf(index, "revoked"), IsEmpty());
   // What the read says about every other entry applies, the server's other
   // pin included.
-  index.Write()->PutPin(Uuid(3), "mx1.example", PublishedBy("other", "new"));
-  index.Write()->PutPin(Uuid(5), "mx2.example", Pin("added"));
-  index.Write()->Remove(Uuid(4));
-  index.Write()->PutServer(Uuid(1), "mx1.example", {"c.example"});
+  index.Write()->PutPin(TestUuid(3), "mx1.example",
+                        PublishedBy("other", "new"));
+  index.Write()->PutPin(TestUuid(5), "mx2.example", TestPin("added"));
+  index.Write()->Remove(TestUuid(4));
+  index.Write()->PutServer(TestUuid(1), "mx1.example", {"c.example"});
   EXPECT_THAT(Publishers(index, "mx1.example"), ElementsAre("new"));
   EXPECT_THAT(ServersOf(index, "added"), ElementsAre("mx2.example"));
   EXPECT_THAT(ServersOf(index, "elsewhere"), IsEmpty());
@@ -271,7 +262,7 @@ TEST(MirrorIndexSourceReadTest, AnUnpublishDuringAReadIsNotUndoneByIt) {
               ElementsAre("mx1.example"));
   // The poll's reload: the unpublished pin is not listed.
   index.Write()->BeginReload();
-  for (int present : {1, 3, 5}) index.Write()->MarkPresent(Uuid(present));
+  for (int present : {1, 3, 5}) index.Write()->MarkPresent(TestUuid(present));
   EXPECT_EQ(index.Write()->EndReload(), 0u);
   index.Write()->EndSourceRead();
   EXPECT_THAT(ServersOf(index, "revoked"), IsEmpty());
@@ -280,42 +271,45 @@ TEST(MirrorIndexSourceReadTest, AnUnpublishDuringAReadIsNotUndoneByIt) {
 
 TEST(MirrorIndexSourceReadTest, ARepublishDuringAReadKeepsItsPin) {
   MirrorIndex index;
-  index.Write()->PutPin(Uuid(1), "mx1.example", PublishedBy("c", "before"));
+  index.Write()->PutPin(TestUuid(1), "mx1.example", PublishedBy("c", "before"));
   index.Write()->BeginSourceRead();
   index.Write()->PutPinByName("mx1.example",
                               PublishedBy("c", "after"));  // UpdatePin.
-  index.Write()->PutPin(Uuid(1), "mx1.example", PublishedBy("c", "before"));
+  index.Write()->PutPin(TestUuid(1), "mx1.example", PublishedBy("c", "before"));
   index.Write()->Remove(
-      Uuid(1));  // E.g. an older read found the entry unusable.
+      TestUuid(1));  // E.g. an older read found the entry unusable.
   EXPECT_THAT(Publishers(index, "mx1.example"), ElementsAre("after"));
   index.Write()->EndSourceRead();
   // The entry keeps its uuid: the directory can still remove it.
-  index.Write()->Remove(Uuid(1));
+  index.Write()->Remove(TestUuid(1));
   EXPECT_THAT(ServersOf(index, "c"), IsEmpty());
 }
 
 TEST(MirrorIndexSourceReadTest, ServersWrittenDuringAReadKeepTheirState) {
   MirrorIndex index;
-  index.Write()->PutServer(Uuid(1), "gone.example", {"b.example"});
-  index.Write()->PutPin(Uuid(2), "gone.example", Pin("gone"));
-  index.Write()->PutServer(Uuid(3), "grown.example", {"b.example"});
-  index.Write()->PutPin(Uuid(4), "grown.example", PublishedBy("grown", "old"));
-  index.Write()->PutServer(Uuid(5), "pinned.example", {"b.example"});
+  index.Write()->PutServer(TestUuid(1), "gone.example", {"b.example"});
+  index.Write()->PutPin(TestUuid(2), "gone.example", TestPin("gone"));
+  index.Write()->PutServer(TestUuid(3), "grown.example", {"b.example"});
+  index.Write()->PutPin(TestUuid(4), "grown.example",
+                        PublishedBy("grown", "old"));
+  index.Write()->PutServer(TestUuid(5), "pinned.example", {"b.example"});
 
   index.Write()->BeginSourceRead();
   index.Write()->RemovePinByName("gone.example", Digest("gone"));
   index.Write()->RemoveServerByName("gone.example");
   index.Write()->AddServerDomains("grown.example", {"c.example"});
-  index.Write()->PutPinByName("pinned.example", Pin("fresh"));
+  index.Write()->PutPinByName("pinned.example", TestPin("fresh"));
   // The read's older content.
-  index.Write()->PutServer(Uuid(1), "gone.example", {"b.example"});
-  index.Write()->PutPin(Uuid(2), "gone.example", Pin("gone"));
-  index.Write()->PutPin(Uuid(6), "gone.example",
-                        Pin("another"));  // Removed along.
-  index.Write()->PutServer(Uuid(3), "grown.example", {"b.example"});
-  index.Write()->Remove(Uuid(5));  // Would take the pin just published with it.
+  index.Write()->PutServer(TestUuid(1), "gone.example", {"b.example"});
+  index.Write()->PutPin(TestUuid(2), "gone.example", TestPin("gone"));
+  index.Write()->PutPin(TestUuid(6), "gone.example",
+                        TestPin("another"));  // Removed along.
+  index.Write()->PutServer(TestUuid(3), "grown.example", {"b.example"});
+  index.Write()->Remove(
+      TestUuid(5));  // Would take the pin just published with it.
   // A pin of a server whose domains were written is content of its own.
-  index.Write()->PutPin(Uuid(4), "grown.example", PublishedBy("grown", "new"));
+  index.Write()->PutPin(TestUuid(4), "grown.example",
+                        PublishedBy("grown", "new"));
   EXPECT_THAT(index.Read()->FindServers({.server = "gone.example"}), IsEmpty());
   EXPECT_THAT(ServersOf(index, "gone"), IsEmpty());
   EXPECT_THAT(ServersOf(index, "another"), IsEmpty());
@@ -326,30 +320,30 @@ TEST(MirrorIndexSourceReadTest, ServersWrittenDuringAReadKeepTheirState) {
   // Nor does the reload's sweep remove what was written (the server of
   // the new pin was not listed by this older read).
   index.Write()->BeginReload();
-  for (int present : {3, 4}) index.Write()->MarkPresent(Uuid(present));
+  for (int present : {3, 4}) index.Write()->MarkPresent(TestUuid(present));
   EXPECT_EQ(index.Write()->EndReload(), 0u);
   EXPECT_THAT(ServersOf(index, "fresh"), ElementsAre("pinned.example"));
   index.Write()->EndSourceRead();
 
-  index.Write()->Remove(Uuid(5));  // The next read's removal applies.
+  index.Write()->Remove(TestUuid(5));  // The next read's removal applies.
   EXPECT_THAT(ServersOf(index, "fresh"), IsEmpty());
 }
 
 TEST(MirrorIndexSourceReadTest, PoliciesWrittenDuringAReadKeepTheirState) {
   MirrorIndex index;
-  index.Write()->PutDomainPolicy(Uuid(1), {.domain = "a.example"});
+  index.Write()->PutDomainPolicy(TestUuid(1), {.domain = "a.example"});
   index.Write()->PutDomainPolicy(
-      Uuid(2), {.domain = "b.example", .receive = SecureMode::kEnforce});
+      TestUuid(2), {.domain = "b.example", .receive = SecureMode::kEnforce});
   index.Write()->BeginSourceRead();
   index.Write()->PutDomainPolicyByName(
       {.domain = "a.example", .send = SecureMode::kEnforce});
   index.Write()->RemoveDomainPolicyByName("b.example");
-  index.Write()->PutDomainPolicy(Uuid(1), {.domain = "a.example"});
-  index.Write()->Remove(Uuid(1));
+  index.Write()->PutDomainPolicy(TestUuid(1), {.domain = "a.example"});
+  index.Write()->Remove(TestUuid(1));
   index.Write()->PutDomainPolicy(
-      Uuid(2), {.domain = "b.example", .receive = SecureMode::kEnforce});
+      TestUuid(2), {.domain = "b.example", .receive = SecureMode::kEnforce});
   index.Write()->PutDomainPolicy(
-      Uuid(3), {.domain = "c.example", .send = SecureMode::kTesting});
+      TestUuid(3), {.domain = "c.example", .send = SecureMode::kTesting});
   index.Write()->EndSourceRead();
   ASSERT_EQ(index.Read()->ListDomainPolicies().size(), 2u);
   const std::optional<DomainPolicy> a =
@@ -362,19 +356,19 @@ TEST(MirrorIndexSourceReadTest, PoliciesWrittenDuringAReadKeepTheirState) {
 
 TEST(MirrorIndexSourceReadTest, OnlyWritesMadeDuringTheReadHoldItBack) {
   MirrorIndex index;
-  index.Write()->PutPin(Uuid(1), "mx1.example", Pin("c"));
+  index.Write()->PutPin(TestUuid(1), "mx1.example", TestPin("c"));
   // Written before the read began: the read is the newer state (the pin
   // was published again meanwhile).
   index.Write()->RemovePinByName("mx1.example", Digest("c"));
   index.Write()->BeginSourceRead();
-  index.Write()->PutPin(Uuid(1), "mx1.example", Pin("c"));
+  index.Write()->PutPin(TestUuid(1), "mx1.example", TestPin("c"));
   EXPECT_THAT(ServersOf(index, "c"), ElementsAre("mx1.example"));
   index.Write()->EndSourceRead();
 
   // Written between two reads: recorded by neither.
   index.Write()->RemovePinByName("mx1.example", Digest("c"));
   index.Write()->BeginSourceRead();
-  index.Write()->PutPin(Uuid(1), "mx1.example", Pin("c"));
+  index.Write()->PutPin(TestUuid(1), "mx1.example", TestPin("c"));
   EXPECT_THAT(ServersOf(index, "c"), ElementsAre("mx1.example"));
   index.Write()->EndSourceRead();
 
@@ -383,7 +377,7 @@ TEST(MirrorIndexSourceReadTest, OnlyWritesMadeDuringTheReadHoldItBack) {
   index.Write()->RemovePinByName("mx1.example", Digest("c"));
   index.Write()->EndSourceRead();
   index.Write()->BeginSourceRead();
-  index.Write()->PutPin(Uuid(1), "mx1.example", Pin("c"));
+  index.Write()->PutPin(TestUuid(1), "mx1.example", TestPin("c"));
   EXPECT_THAT(ServersOf(index, "c"), ElementsAre("mx1.example"));
   index.Write()->EndSourceRead();
 }
@@ -393,7 +387,7 @@ TEST(MirrorIndexSourceReadTest, ALocalWriteTakesTheUuidOfTheContentLeftAlone) {
   index.Write()->BeginSourceRead();
   index.Write()->PutPinByName("mx1.example",
                               PublishedBy("c", "local"));  // No uuid.
-  index.Write()->PutPin(Uuid(7), "mx1.example", PublishedBy("c", "read"));
+  index.Write()->PutPin(TestUuid(7), "mx1.example", PublishedBy("c", "read"));
   EXPECT_THAT(Publishers(index, "mx1.example"), ElementsAre("local"));
   index.Write()->BeginReload();  // Not listed by this read: kept all the same.
   EXPECT_EQ(index.Write()->EndReload(), 0u);
@@ -417,7 +411,7 @@ TEST(MirrorIndexTest, AgreesWithAModelUnderRandomChanges) {
   for (int step = 0; step < 20000; ++step) {
     const int uuid = pick(300);
     if (pick(3) == 0) {
-      index.Write()->Remove(Uuid(uuid));
+      index.Write()->Remove(TestUuid(uuid));
       model.erase(uuid);
       continue;
     }
@@ -429,13 +423,13 @@ TEST(MirrorIndexTest, AgreesWithAModelUnderRandomChanges) {
     for (auto it = model.begin(); it != model.end();) {
       const auto& [s, c, k] = it->second;
       if (it->first != uuid && s == server && c == cert) {
-        index.Write()->Remove(Uuid(it->first));
+        index.Write()->Remove(TestUuid(it->first));
         it = model.erase(it);
       } else {
         ++it;
       }
     }
-    index.Write()->PutPin(Uuid(uuid), server, Pin(cert, key));
+    index.Write()->PutPin(TestUuid(uuid), server, TestPin(cert, key));
     model[uuid] = {server, cert, key};
   }
   for (int c = 0; c < 60; ++c) {
