@@ -349,6 +349,13 @@ TEST_F(TlsExamplesTest, InProcessInboundTrustsAndRefuses) {
   r = Inbound(pin_ended_, "org-b.example", &line, /*in_process=*/true);
   EXPECT_THAT(r.err + r.out, HasSubstr("alert bad certificate"));
   EXPECT_THAT(line, StartsWith("PIN_EXPIRED "));
+  const TestCert stranger = MakeTestCert();
+  r = Inbound(&stranger, "org-b.example", &line, /*in_process=*/true);
+  EXPECT_THAT(r.err + r.out, HasSubstr("alert bad certificate"));
+  EXPECT_THAT(line, StartsWith("NOT_PUBLISHED "));
+  r = Inbound(published_, "org-c.example", &line, /*in_process=*/true);
+  EXPECT_THAT(r.err + r.out, HasSubstr("alert bad certificate"));
+  EXPECT_THAT(line, StartsWith("WRONG_DOMAIN "));
 }
 
 // A stuck dtrustd costs a handshake the client's deadline, a stopped one
