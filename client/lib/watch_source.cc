@@ -26,8 +26,9 @@ class GrpcWatchStream : public WatchStream {
 
   ~GrpcWatchStream() override {
     context_.TryCancel();
+    // Written when the Finish below completes, in the loop after it.
+    grpc::Status ignored;
     if (!finished_) {
-      grpc::Status ignored;
       reader_->Finish(&ignored, Tag());
       ++outstanding_;
     }

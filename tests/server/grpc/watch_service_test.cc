@@ -127,7 +127,7 @@ TEST_F(WatchServiceTest, SnapshotThenFreshnessThenChanges) {
   Watch watch(&service, v1::WatchRequest{});
   std::optional<v1::WatchEvent> event = watch.stream().Next();
   ASSERT_TRUE(event && event->has_snapshot());
-  const v1::WatchSnapshotChunk& chunk = event->snapshot();
+  const v1::WatchSnapshotChunk chunk = event->snapshot();  // `event` is reused.
   EXPECT_EQ(chunk.epoch(), mirror_.changes().Current().epoch);
   EXPECT_EQ(chunk.version(), mirror_.changes().Current().version);
   EXPECT_EQ(chunk.index(), 0u);
