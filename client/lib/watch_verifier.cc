@@ -54,9 +54,22 @@ struct ServerContent {
   std::vector<PinRecord> pins{};
 };
 
+// dtrustd sends DNS names (at most 253 bytes): a longer name is a protocol
+// error, never stored (the index's names have a bounded length).
+absl::Status CheckNameLength(absl::string_view name, absl::string_view what) {
+  constexpr size_t kMaxDnsName = 253;
+  if (name.size() <= kMaxDnsName) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "a ", what, " of ", name.size(), " bytes, longer than any DNS name"));
+}
+
 absl::StatusOr<ServerContent> ContentOf(const v1::ServerEntry& entry) {
   if (entry.name().empty()) {
     return absl::InvalidArgumentError("a server entry without a name");
+  }
+  DTRUST_RETURN_IF_ERROR(CheckNameLength(entry.name(), "server name"));
+  for (const std::string& domain : entry.domains()) {
+    DTRUST_RETURN_IF_ERROR(CheckNameLength(domain, "mail domain"));
   }
   ServerContent content{
       .name = entry.name(),
@@ -379,16 +392,16 @@ absl::Status WatchVerifier::ApplyChunk(const v1::WatchSnapshotChunk& chunk,
     pending.entries += 1 + entry.pins_size();
   }
   pending.entries += chunk.domain_policies_size();
-  if (pending.entries > options_.max_snapshot_entries) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the snapshot holds more than ",
-                     options_.max_snapshot_entries, " entries"));
+  if (pending.entries > options_.max_entries) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the snapshot holds more than ", options_.max_entries, " entries"));
   }
   for (const v1::ServerEntry& entry : chunk.servers()) {
     DTRUST_ASSIGN_OR_RETURN(const ServerContent content, ContentOf(entry));
     PutServer(content, *pending.tables);
   }
   for (const v1::DomainPolicy& policy : chunk.domain_policies()) {
+    DTRUST_RETURN_IF_ERROR(CheckNameLength(policy.domain(), "policy domain"));
     PutPolicy(PolicyOf(policy), *pending.tables);
   }
   if (!chunk.last()) return absl::OkStatus();
@@ -418,7 +431,16 @@ absl::Status WatchVerifier::ApplyChange(const v1::WatchChange& change) {
   if (change.has_server()) {
     DTRUST_ASSIGN_OR_RETURN(server, ContentOf(change.server()));
   }
+  if (change.has_domain_policy()) {
+    DTRUST_RETURN_IF_ERROR(
+        CheckNameLength(change.domain_policy().domain(), "policy domain"));
+  }
   std::unique_lock lock(mutex_);
+  if (server) {  // A removal always fits.
+    DTRUST_RETURN_IF_ERROR(CheckRoomFor(1 + server->pins.size()));
+  } else if (change.has_domain_policy()) {
+    DTRUST_RETURN_IF_ERROR(CheckRoomFor(1));
+  }
   switch (change.change_case()) {
     case v1::WatchChange::kServer:
       tables_->RemoveServerByName(server->name);
@@ -439,6 +461,17 @@ absl::Status WatchVerifier::ApplyChange(const v1::WatchChange& change) {
   }
   position_.version = change.version();
   return absl::OkStatus();
+}
+
+absl::Status WatchVerifier::CheckRoomFor(uint64_t entries) const {
+  const MirrorCounts counts = tables_->Counts();
+  if (counts.servers + counts.pins + counts.domain_policies + entries <=
+      options_.max_entries) {
+    return absl::OkStatus();
+  }
+  return absl::ResourceExhaustedError(
+      absl::StrCat("a change would make the copy hold more than ",
+                   options_.max_entries, " entries"));
 }
 
 void WatchVerifier::ApplyFreshness(const v1::WatchFreshness& freshness) {

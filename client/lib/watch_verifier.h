@@ -34,10 +34,12 @@ struct WatchVerifierOptions {
   // attempt, each wait drawn uniformly from [half, all] of it (jitter).
   absl::Duration min_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(10);
-  // Bound on the entries (servers, pins, domain policies) one snapshot may
-  // bring: a larger one is refused (the copy keeps its previous data and
-  // retries), so a misbehaving server cannot exhaust the host's memory.
-  uint64_t max_snapshot_entries = 10'000'000;
+  // Bound on the entries (servers, pins, domain policies) the copy holds,
+  // whether a snapshot or later changes bring them: a snapshot or change
+  // past it is refused (the copy keeps its previous data and reconnects), so
+  // a misbehaving server cannot exhaust the host's memory or the index's
+  // capacity.
+  uint64_t max_entries = 10'000'000;
   // How long Verify waits for the first complete snapshot (an application's
   // first checks at start); zero: it answers Unavailable at once.
   absl::Duration first_snapshot_wait = absl::ZeroDuration();
@@ -99,6 +101,9 @@ class WatchVerifier : public Verifier {
                           PendingSnapshot& pending);
   absl::Status ApplyChange(const v1::WatchChange& change);
   void ApplyFreshness(const v1::WatchFreshness& freshness);
+  // ResourceExhausted when `entries` more would pass max_entries. Needs
+  // mutex_ held and a copy.
+  absl::Status CheckRoomFor(uint64_t entries) const;
   // Waits `delay` or until stopping; false when stopping.
   bool Backoff(absl::Duration delay);
   void SetDisconnected(const absl::Status& why);

@@ -347,12 +347,50 @@ TEST_F(WatchVerifierTest, AnOversizedSnapshotIsRefused) {
       std::make_unique<testing::FakeWatchSource>(&feed_), &clock_,
       WatchVerifierOptions{.min_backoff = absl::Milliseconds(1),
                            .max_backoff = absl::Milliseconds(4),
-                           .max_snapshot_entries = 1});
+                           .max_entries = 1});
   Feed({Chunk(1, 5, 0, true, {kMx1}),
         Freshness(true, absl::ZeroDuration(), absl::Seconds(60))});
   EXPECT_TRUE(absl::IsUnavailable(
       verifier_->Verify(Query(kMx1.pins[0], kMx1.name)).status()));
   EXPECT_GE(feed_.opened().size(), 2u);
+}
+
+// The bound holds for changes too: one that would pass it ends the stream
+// (the copy keeps its data and reconnects); a removal always fits.
+TEST_F(WatchVerifierTest, AChangePastTheEntryBoundIsRefused) {
+  verifier_ = std::make_unique<WatchVerifier>(
+      std::make_unique<testing::FakeWatchSource>(&feed_), &clock_,
+      WatchVerifierOptions{.min_backoff = absl::Milliseconds(1),
+                           .max_backoff = absl::Milliseconds(4),
+                           .max_entries = 3});
+  const Server mx2{.name = "mx2.example.org",
+                   .domains = {"example.org"},
+                   .pins = {Pin("b", -absl::Hours(24), absl::Hours(24))}};
+  Feed({Chunk(1, 5, 0, true, {kMx1}),
+        Freshness(true, absl::ZeroDuration(), absl::Seconds(60)),
+        Upsert(1, 6, mx2)});
+  EXPECT_GE(feed_.opened().size(), 2u);
+  EXPECT_EQ(verifier_->position().version, 5u);
+  EXPECT_EQ(verifier_->Verify(Query(mx2.pins[0], mx2.name))->verdict,
+            DTRUST_VERDICT_NOT_PUBLISHED);
+  EXPECT_EQ(verifier_->Verify(Query(kMx1.pins[0], kMx1.name))->verdict,
+            DTRUST_VERDICT_TRUSTED);
+  Feed({Removed(1, 6, kMx1.name)});
+  EXPECT_EQ(verifier_->position().version, 6u);
+}
+
+// A name no DNS name can be (over 253 bytes) is a protocol error: the
+// snapshot is refused, nothing of it is stored.
+TEST_F(WatchVerifierTest, AnOverlongNameIsRefused) {
+  Start();
+  const Server huge{.name = std::string(300, 'a') + ".example.org",
+                    .domains = {"example.org"},
+                    .pins = {Pin("c", -absl::Hours(24), absl::Hours(24))}};
+  Feed({Chunk(1, 5, 0, true, {huge}),
+        Freshness(true, absl::ZeroDuration(), absl::Seconds(60))});
+  EXPECT_GE(feed_.opened().size(), 2u);
+  EXPECT_TRUE(absl::IsUnavailable(
+      verifier_->Verify(Query(huge.pins[0], huge.name)).status()));
 }
 
 }  // namespace
